@@ -1,0 +1,90 @@
+//! The `groundswell` command line: `serve` (the default), `migrate`, `config` and `admin …`.
+
+mod admin;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{CONFIG_FILE_ENV, Settings};
+use crate::db::{self, Db};
+use crate::{server, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "groundswell",
+    version,
+    about = "A department's instance of the company's social network"
+)]
+pub struct Cli {
+    /// TOML config file (see config/example.toml). Environment variables
+    /// GROUNDSWELL_<SECTION>__<KEY> override it.
+    #[arg(long, short = 'c', global = true, env = CONFIG_FILE_ENV, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the department's instance (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the effective configuration (defaults, file and environment merged; secrets
+    /// redacted) and exit. Fails, naming the key, if the configuration is invalid.
+    Config,
+    /// Manage employees' accounts (for IT automation).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+}
+
+/// Parse the command line and run it. Errors are one clear line on stderr and a non-zero exit.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    telemetry::init(&settings.log);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let system = actix_web::rt::System::new();
+            system.block_on(server::serve(settings))
+        }
+        Command::Migrate => {
+            let db = Db::open(&settings.database)?;
+            let mut conn = db.get_blocking().map_err(cli_error)?;
+            let applied = db::run_migrations(&mut conn).map_err(cli_error)?;
+            if applied.is_empty() {
+                println!("The database is up to date.");
+            } else {
+                for version in &applied {
+                    println!("applied {version}");
+                }
+                println!("{} migration(s) applied.", applied.len());
+            }
+            Ok(())
+        }
+        Command::Config => {
+            print!("{}", settings.to_redacted_toml());
+            Ok(())
+        }
+        Command::Admin(command) => admin::run(command, &settings),
+    }
+}
+
+/// Service errors carry their cause for the log; the operator at the CLI may see all of it.
+fn cli_error(e: crate::error::Error) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}

@@ -1,0 +1,445 @@
+//! Typed settings, loaded once at start.
+//!
+//! Layers, lowest first: built-in defaults, the TOML file given with `--config` (or
+//! `GROUNDSWELL_CONFIG`), then environment variables `GROUNDSWELL_<SECTION>__<KEY>`.
+//! Unknown keys and bad values are refused with a message naming the key.
+//! `config/example.toml` documents every key with its default.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Prefix of every environment variable that overrides a setting.
+pub const ENV_PREFIX: &str = "GROUNDSWELL_";
+/// Environment variable naming the config file (same as `--config`).
+pub const CONFIG_FILE_ENV: &str = "GROUNDSWELL_CONFIG";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub instance: InstanceSettings,
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstanceSettings {
+    /// The department's public domain, with the port when it is not the default one
+    /// (`eng.corp.example`, `localhost:8080`). Part of every account's and post's id:
+    /// do not change it once the instance has federated.
+    pub domain: Domain,
+    /// Whether public URLs use https. Unset: https, except for `localhost`, loopback
+    /// addresses and domains with an explicit port (local testing).
+    pub https: Option<bool>,
+    /// Display name of the department's instance.
+    pub name: String,
+    /// Short description shown to clients and on the about page.
+    pub description: String,
+    /// Where employees can reach the department's admins.
+    pub contact_email: String,
+}
+
+impl Default for InstanceSettings {
+    fn default() -> Self {
+        InstanceSettings {
+            domain: Domain("localhost:8080".into()),
+            https: None,
+            name: "Groundswell".into(),
+            description: "A department of the company's social network".into(),
+            contact_email: String::new(),
+        }
+    }
+}
+
+impl InstanceSettings {
+    pub fn uses_https(&self) -> bool {
+        self.https
+            .unwrap_or_else(|| !self.domain.is_local_testing())
+    }
+
+    /// `https://eng.corp.example` — the origin of every local URL.
+    pub fn base_url(&self) -> Url {
+        let scheme = if self.uses_https() { "https" } else { "http" };
+        // The domain was validated at load time, so this parse cannot fail; fall back to a
+        // harmless URL rather than panicking if it somehow does.
+        Url::parse(&format!("{scheme}://{}", self.domain.as_str()))
+            .unwrap_or_else(|_| Url::parse("http://localhost").expect("static URL parses"))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// Address and port to listen on.
+    pub bind: SocketAddr,
+    /// Worker threads serving HTTP; 0 means one per CPU core.
+    pub workers: usize,
+    /// Largest accepted request body (JSON, forms), in bytes. Media uploads have their own limit.
+    pub max_body_bytes: usize,
+    /// On Ctrl-C / SIGTERM, how long in-flight requests get to finish, in seconds.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            workers: 0,
+            max_body_bytes: 1024 * 1024,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://path/to/file.sqlite3` (relative to the working directory; `sqlite:///abs/path`
+    /// for an absolute path) or `postgres://user:password@host:port/database`.
+    pub url: DatabaseUrl,
+    /// Largest number of open connections per app node.
+    pub pool_size: u32,
+    /// How long to wait for a free connection (or a new one), in seconds.
+    pub connect_timeout_secs: u64,
+    /// Apply pending migrations when `serve` starts. Turn off to run `groundswell migrate`
+    /// yourself (for example once, before rolling out several app nodes).
+    pub auto_migrate: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: DatabaseUrl::Sqlite(PathBuf::from("data/groundswell.sqlite3")),
+            pool_size: 10,
+            connect_timeout_secs: 5,
+            auto_migrate: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `text` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// Filter in `tracing` syntax: `info`, `debug`, `groundswell=debug,actix_web=info`.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A validated instance domain: lowercase host name or IP, with an optional port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Domain(String);
+
+impl Domain {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let input = input.trim().to_ascii_lowercase();
+        if input.is_empty() {
+            return Err("a domain must not be empty".into());
+        }
+        if input.contains("://") || input.contains('/') {
+            return Err(format!(
+                "`{input}` is not a domain: give the host name only (and a port if needed), \
+                 without scheme or path, e.g. `eng.corp.example`"
+            ));
+        }
+        let url = Url::parse(&format!("http://{input}/"))
+            .map_err(|e| format!("`{input}` is not a valid domain: {e}"))?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| format!("`{input}` has no host"))?;
+        let normalised = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None if input.ends_with(":80") => format!("{host}:80"),
+            None => host.to_string(),
+        };
+        if normalised != input {
+            return Err(format!("`{input}` is not a valid domain"));
+        }
+        Ok(Domain(normalised))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The host without the port.
+    pub fn host(&self) -> &str {
+        match self.0.rsplit_once(':') {
+            Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+            _ => &self.0,
+        }
+    }
+
+    fn has_port(&self) -> bool {
+        self.host().len() != self.0.len()
+    }
+
+    /// `localhost`, loopback addresses and anything with an explicit port: only used for
+    /// local testing, so plain http is the default there.
+    pub fn is_local_testing(&self) -> bool {
+        let host = self.host();
+        self.has_port() || host == "localhost" || host.starts_with("127.") || host == "[::1]"
+    }
+}
+
+impl TryFrom<String> for Domain {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        Domain::parse(&value)
+    }
+}
+
+impl From<Domain> for String {
+    fn from(d: Domain) -> String {
+        d.0
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which database to use, chosen by the URL's scheme.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let input = input.trim();
+        if let Some(path) = input.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "a sqlite:// URL needs a file path, e.g. `sqlite://data/groundswell.sqlite3`"
+                        .into(),
+                );
+            }
+            Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+        } else if input.starts_with("postgres://") || input.starts_with("postgresql://") {
+            Url::parse(input).map_err(|e| format!("invalid PostgreSQL URL: {e}"))?;
+            Ok(DatabaseUrl::Postgres(input.to_string()))
+        } else {
+            Err("the database URL must start with `sqlite://` or `postgres://`".into())
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The URL with any password replaced, for logs and `groundswell config`.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(raw) => match Url::parse(raw) {
+                Ok(mut url) if url.password().is_some() => {
+                    let _ = url.set_password(Some("REDACTED"));
+                    url.to_string()
+                }
+                _ => raw.clone(),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl TryFrom<String> for DatabaseUrl {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        DatabaseUrl::parse(&value)
+    }
+}
+
+impl From<DatabaseUrl> for String {
+    fn from(u: DatabaseUrl) -> String {
+        match u {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => url,
+        }
+    }
+}
+
+/// A configuration problem, worded for the person starting the server.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Load defaults, then the file (if any), then `GROUNDSWELL_*` environment variables.
+    pub fn load(config_file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist or is not a file",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed(ENV_PREFIX)
+                .split("__")
+                // GROUNDSWELL_CONFIG names the file; it is not a setting.
+                .ignore(&["config"]),
+        );
+        let settings: Settings = figment.extract().map_err(describe_figment_error)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.database.pool_size == 0 {
+            return Err(ConfigError(
+                "config key `database.pool_size`: must be at least 1".into(),
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.log.level) {
+            return Err(ConfigError(format!(
+                "config key `log.level`: `{}` is not a valid filter: {e}",
+                self.log.level
+            )));
+        }
+        Ok(())
+    }
+
+    /// The effective settings as TOML, with secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        if let DatabaseUrl::Postgres(_) = shown.database.url {
+            shown.database.url = DatabaseUrl::Postgres(self.database.url.redacted());
+        }
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+}
+
+fn describe_figment_error(err: figment::Error) -> ConfigError {
+    let lines: Vec<String> = err
+        .into_iter()
+        .map(|e| {
+            let mut key = e.path.clone();
+            if let figment::error::Kind::UnknownField(field, _) = &e.kind {
+                key.push(field.clone());
+            }
+            let key_name = key.join(".");
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|md| {
+                    let native = e
+                        .profile
+                        .as_ref()
+                        .map(|p| md.interpolate(p, &key))
+                        .unwrap_or_else(|| key_name.clone());
+                    match &md.source {
+                        Some(figment::Source::File(path)) => {
+                            format!(" (in {})", path.display())
+                        }
+                        _ if md.name.contains("environment") => {
+                            format!(" (from environment variable {})", native.to_uppercase())
+                        }
+                        _ => String::new(),
+                    }
+                })
+                .unwrap_or_default();
+            let what = match &e.kind {
+                figment::error::Kind::UnknownField(field, _) => {
+                    format!("unknown key `{field}`")
+                }
+                kind => kind.to_string(),
+            };
+            format!("config key `{key_name}`{source}: {what}")
+        })
+        .collect();
+    ConfigError(lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_are_normalised_and_checked() {
+        assert_eq!(
+            Domain::parse("Eng.Corp.Example").unwrap().as_str(),
+            "eng.corp.example"
+        );
+        assert_eq!(Domain::parse("localhost:8080").unwrap().host(), "localhost");
+        assert!(Domain::parse("https://eng.corp.example").is_err());
+        assert!(Domain::parse("eng.corp.example/path").is_err());
+        assert!(Domain::parse("bad domain").is_err());
+        assert!(Domain::parse("").is_err());
+    }
+
+    #[test]
+    fn https_is_the_default_except_for_local_testing() {
+        let mut instance = InstanceSettings::default();
+        assert_eq!(instance.base_url().as_str(), "http://localhost:8080/");
+        instance.domain = Domain::parse("eng.corp.example").unwrap();
+        assert_eq!(instance.base_url().as_str(), "https://eng.corp.example/");
+        instance.https = Some(false);
+        assert_eq!(instance.base_url().as_str(), "http://eng.corp.example/");
+    }
+
+    #[test]
+    fn database_urls_pick_the_backend_by_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("data/x.db"))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/gs.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("/var/lib/gs.db"))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://postgres@127.0.0.1:5432/eng").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("data/x.db").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let url = DatabaseUrl::parse("postgres://gs:s3cret@db:5432/eng").unwrap();
+        assert!(!url.redacted().contains("s3cret"));
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+}

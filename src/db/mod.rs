@@ -1,0 +1,269 @@
+//! The database layer: connections to SQLite or PostgreSQL, the pool, migrations and models.
+//!
+//! Diesel is synchronous, so every query runs on tokio's blocking pool through [`Db::read`] and
+//! [`Db::write`]; async worker threads never wait on the database.
+
+pub mod ids;
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::{DatabaseSettings, DatabaseUrl};
+use crate::error::{Error, Result};
+
+/// A connection to either backend. Queries written once with diesel's DSL run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Arbitrary constant key for the PostgreSQL advisory lock that serialises migrations when
+/// several app nodes start at once.
+const MIGRATION_LOCK_KEY: i64 = 0x6772_6f75_6e64; // "ground"
+
+/// Opens connections for the pool, choosing the backend by the URL's scheme so that the real
+/// connection error reaches the user (diesel's derived `establish` hides it).
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        ConnectionManager { url }
+    }
+
+    pub fn establish(&self) -> Result<DbConnection, ConnectionError> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        ConnectionError::BadConnection(format!(
+                            "cannot create the database folder {}: {e}",
+                            parent.display()
+                        ))
+                    })?;
+                }
+                let path_str = path.to_str().ok_or_else(|| {
+                    ConnectionError::InvalidConnectionUrl(format!(
+                        "the SQLite path {} is not valid UTF-8",
+                        path.display()
+                    ))
+                })?;
+                let mut conn = diesel::SqliteConnection::establish(path_str)?;
+                // busy_timeout must be set before journal_mode, and each PRAGMA needs its own
+                // statement (see shared/STACK.md).
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 10000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;",
+                )
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgresql(
+                diesel::PgConnection::establish(url)?,
+            )),
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        self.establish().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        use diesel::r2d2::R2D2Connection;
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
+}
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type PooledDbConnection = PooledConnection<ConnectionManager>;
+
+/// Which backend a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The application's handle on the database: a pool for reads and one for writes.
+///
+/// On PostgreSQL both are the same pool. On SQLite, writes go through a single connection so
+/// that writers queue in the application instead of failing with "database is locked"; reads
+/// run in parallel (WAL mode).
+#[derive(Clone)]
+pub struct Db {
+    read: DbPool,
+    write: DbPool,
+    backend: Backend,
+}
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the database {url}: {reason}")]
+pub struct OpenError {
+    url: String,
+    reason: String,
+}
+
+impl Db {
+    /// Open the pool and check that one connection can be made, so a wrong URL or a database
+    /// that is down is reported at once, with the real reason.
+    pub fn open(settings: &DatabaseSettings) -> Result<Db, OpenError> {
+        let manager = ConnectionManager::new(settings.url.clone());
+        let open_error = |reason: String| OpenError {
+            url: settings.url.redacted(),
+            reason,
+        };
+        // Connect once ourselves: r2d2 would only report a timeout.
+        manager
+            .establish()
+            .map_err(|e| open_error(describe_connection_error(&e)))?;
+        let timeout = Duration::from_secs(settings.connect_timeout_secs.max(1));
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size)
+                .min_idle(Some(0))
+                .connection_timeout(timeout)
+                .test_on_check_out(true)
+                .build(manager.clone())
+                .map_err(|e| open_error(e.to_string()))
+        };
+        match settings.url {
+            DatabaseUrl::Sqlite(_) => Ok(Db {
+                read: build(settings.pool_size)?,
+                write: build(1)?,
+                backend: Backend::Sqlite,
+            }),
+            DatabaseUrl::Postgres(_) => {
+                let pool = build(settings.pool_size)?;
+                Ok(Db {
+                    read: pool.clone(),
+                    write: pool,
+                    backend: Backend::Postgres,
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+
+    /// Run read-only queries on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.read.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Run `f` in one transaction on the blocking pool: everything it writes lands, or nothing.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.write.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            conn.transaction(|conn| f(conn))
+        })
+        .await?
+    }
+
+    /// A connection for synchronous callers (the CLI). Never call this on an async thread.
+    pub fn get_blocking(&self) -> Result<PooledDbConnection> {
+        Ok(self.write.get()?)
+    }
+
+    /// Run `f` in one transaction, synchronously (for the CLI).
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T>,
+    {
+        let mut conn = self.write.get()?;
+        conn.transaction(|conn| f(conn))
+    }
+}
+
+fn describe_connection_error(e: &ConnectionError) -> String {
+    match e {
+        ConnectionError::BadConnection(msg) => msg.trim().to_string(),
+        ConnectionError::InvalidConnectionUrl(msg) => format!("invalid URL: {}", msg.trim()),
+        other => other.to_string(),
+    }
+}
+
+/// Apply pending migrations; returns the versions applied.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>> {
+    let applied = match conn {
+        DbConnection::Postgresql(pg) => {
+            // Several app nodes may start at once: let one migrate while the others wait.
+            pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let result = pg
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>());
+            pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            result
+        }
+        DbConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
+    };
+    applied.map_err(|e| Error::internal(anyhow::anyhow!("migration failed: {e}")))
+}
+
+/// How many migrations embedded in this binary are not applied yet.
+pub fn pending_migrations(conn: &mut DbConnection) -> Result<usize> {
+    let pending = match conn {
+        DbConnection::Postgresql(pg) => pg.pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConnection::Sqlite(sqlite) => sqlite
+            .pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len()),
+    };
+    pending.map_err(|e| Error::internal(anyhow::anyhow!("cannot read migration state: {e}")))
+}
+
+/// Whether a diesel error is a unique-constraint violation (two writers raced for one row).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

@@ -1,0 +1,10 @@
+//! Database rows (`Account`) and the values inserted to create them (`NewAccount`).
+//! Wire types for clients and other servers live in `api` and `apub`; the conversions live there.
+
+pub mod account;
+pub mod oauth;
+pub mod user;
+
+pub use account::{Account, NewAccount};
+pub use oauth::{AccessToken, NewAccessToken};
+pub use user::{NewUser, User};

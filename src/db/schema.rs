@@ -1,0 +1,350 @@
+//! The database schema, one for both backends. Written by hand (diesel print-schema differs per
+//! backend); keep it in step with migrations/postgres and migrations/sqlite.
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        username -> Text,
+        domain -> Nullable<Text>,
+        display_name -> Text,
+        note -> Text,
+        locked -> Bool,
+        bot -> Bool,
+        discoverable -> Bool,
+        fields -> Text,
+        avatar_url -> Nullable<Text>,
+        header_url -> Nullable<Text>,
+        ap_id -> Text,
+        url -> Nullable<Text>,
+        inbox_url -> Text,
+        shared_inbox_url -> Nullable<Text>,
+        outbox_url -> Nullable<Text>,
+        followers_url -> Nullable<Text>,
+        following_url -> Nullable<Text>,
+        featured_url -> Nullable<Text>,
+        public_key_pem -> Text,
+        private_key_pem -> Nullable<Text>,
+        followers_count -> BigInt,
+        following_count -> BigInt,
+        statuses_count -> BigInt,
+        last_status_at -> Nullable<Timestamp>,
+        suspended_at -> Nullable<Timestamp>,
+        fetched_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        role -> Text,
+        department -> Nullable<Text>,
+        oidc_issuer -> Nullable<Text>,
+        oidc_subject -> Nullable<Text>,
+        locale -> Nullable<Text>,
+        default_visibility -> Nullable<Text>,
+        default_sensitive -> Bool,
+        default_language -> Nullable<Text>,
+        last_sign_in_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    statuses (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        url -> Nullable<Text>,
+        account_id -> BigInt,
+        local -> Bool,
+        in_reply_to_id -> Nullable<BigInt>,
+        in_reply_to_account_id -> Nullable<BigInt>,
+        in_reply_to_ap_id -> Nullable<Text>,
+        reblog_of_id -> Nullable<BigInt>,
+        thread_root_id -> Nullable<BigInt>,
+        content -> Text,
+        source_text -> Nullable<Text>,
+        spoiler_text -> Text,
+        sensitive -> Bool,
+        visibility -> Text,
+        language -> Nullable<Text>,
+        application_id -> Nullable<BigInt>,
+        replies_count -> BigInt,
+        reblogs_count -> BigInt,
+        favourites_count -> BigInt,
+        edited_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_edits (id) {
+        id -> BigInt,
+        status_id -> BigInt,
+        account_id -> BigInt,
+        content -> Text,
+        spoiler_text -> Text,
+        sensitive -> Bool,
+        media_ids -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follows (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        accepted -> Bool,
+        show_reblogs -> Bool,
+        notify -> Bool,
+        ap_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    favourites (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> BigInt,
+        ap_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bookmarks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_pins (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blocks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        ap_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mutes (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        hide_notifications -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mentions (id) {
+        id -> BigInt,
+        status_id -> BigInt,
+        account_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        name -> Text,
+        display_name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_tags (status_id, tag_id) {
+        status_id -> BigInt,
+        tag_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        from_account_id -> BigInt,
+        kind -> Text,
+        status_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    media_attachments (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        status_id -> Nullable<BigInt>,
+        kind -> Text,
+        content_type -> Text,
+        file_path -> Nullable<Text>,
+        thumbnail_path -> Nullable<Text>,
+        remote_url -> Nullable<Text>,
+        file_size -> BigInt,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        description -> Text,
+        blurhash -> Nullable<Text>,
+        focus_x -> Double,
+        focus_y -> Double,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_applications (id) {
+        id -> BigInt,
+        name -> Text,
+        website -> Nullable<Text>,
+        redirect_uris -> Text,
+        scopes -> Text,
+        client_id -> Text,
+        client_secret_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_authorization_codes (id) {
+        id -> BigInt,
+        code_hash -> Text,
+        application_id -> BigInt,
+        user_id -> BigInt,
+        redirect_uri -> Text,
+        scopes -> Text,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_access_tokens (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        refresh_token_hash -> Nullable<Text>,
+        application_id -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        scopes -> Text,
+        description -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    received_activities (ap_id) {
+        ap_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outgoing_activities (id) {
+        id -> BigInt,
+        ap_id -> Text,
+        actor_account_id -> BigInt,
+        kind -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        activity_id -> BigInt,
+        inbox_url -> Text,
+        domain -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        locked_by -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        failed_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(statuses -> accounts (account_id));
+diesel::joinable!(status_edits -> statuses (status_id));
+diesel::joinable!(status_edits -> accounts (account_id));
+diesel::joinable!(follows -> accounts (account_id));
+diesel::joinable!(favourites -> accounts (account_id));
+diesel::joinable!(favourites -> statuses (status_id));
+diesel::joinable!(bookmarks -> accounts (account_id));
+diesel::joinable!(bookmarks -> statuses (status_id));
+diesel::joinable!(status_pins -> accounts (account_id));
+diesel::joinable!(status_pins -> statuses (status_id));
+diesel::joinable!(blocks -> accounts (account_id));
+diesel::joinable!(mutes -> accounts (account_id));
+diesel::joinable!(mentions -> statuses (status_id));
+diesel::joinable!(mentions -> accounts (account_id));
+diesel::joinable!(status_tags -> statuses (status_id));
+diesel::joinable!(status_tags -> tags (tag_id));
+diesel::joinable!(notifications -> accounts (account_id));
+diesel::joinable!(notifications -> statuses (status_id));
+diesel::joinable!(media_attachments -> accounts (account_id));
+diesel::joinable!(media_attachments -> statuses (status_id));
+diesel::joinable!(oauth_authorization_codes -> oauth_applications (application_id));
+diesel::joinable!(oauth_authorization_codes -> users (user_id));
+diesel::joinable!(oauth_access_tokens -> oauth_applications (application_id));
+diesel::joinable!(oauth_access_tokens -> users (user_id));
+diesel::joinable!(outgoing_activities -> accounts (actor_account_id));
+diesel::joinable!(deliveries -> outgoing_activities (activity_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    users,
+    statuses,
+    status_edits,
+    follows,
+    favourites,
+    bookmarks,
+    status_pins,
+    blocks,
+    mutes,
+    mentions,
+    tags,
+    status_tags,
+    notifications,
+    media_attachments,
+    oauth_applications,
+    oauth_authorization_codes,
+    oauth_access_tokens,
+    received_activities,
+    outgoing_activities,
+    deliveries,
+);

@@ -1,0 +1,238 @@
+//! One error type for the whole application.
+//!
+//! An [`Error`] has a [`ErrorKind`] (which decides the HTTP status), a message that is safe to show
+//! to the client, and optionally the underlying cause. The cause goes to the log, never to the
+//! client (GoToSocial's `Safe()` vs `Error()`).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+/// What went wrong, as far as the caller is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request is malformed (400).
+    BadRequest,
+    /// No or invalid credentials (401).
+    Unauthorized,
+    /// Authenticated but not allowed (403).
+    Forbidden,
+    /// The thing does not exist, or the caller may not know it exists (404).
+    NotFound,
+    /// The request conflicts with the current state (409).
+    Conflict,
+    /// The body is larger than the configured limit (413).
+    PayloadTooLarge,
+    /// Well-formed but semantically invalid input (422).
+    Unprocessable,
+    /// Too many requests (429).
+    RateLimited,
+    /// A dependency (database, remote instance) is unavailable (503).
+    Unavailable,
+    /// A bug or an unexpected failure (500).
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ErrorKind::Conflict => StatusCode::CONFLICT,
+            ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn default_message(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "Bad request",
+            ErrorKind::Unauthorized => "The access token is invalid",
+            ErrorKind::Forbidden => "This action is not allowed",
+            ErrorKind::NotFound => "Record not found",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::PayloadTooLarge => "Request body is too large",
+            ErrorKind::Unprocessable => "Validation failed",
+            ErrorKind::RateLimited => "Too many requests",
+            ErrorKind::Unavailable => "Service temporarily unavailable",
+            ErrorKind::Internal => "Internal server error",
+        }
+    }
+}
+
+/// The application's error: a kind, a client-safe message and an optional cause for the log.
+pub struct Error {
+    kind: ErrorKind,
+    message: Cow<'static, str>,
+    cause: Option<anyhow::Error>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error whose message is shown to the client as is.
+    pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(ErrorKind::NotFound, ErrorKind::NotFound.default_message())
+    }
+
+    pub fn unprocessable(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Unprocessable, message)
+    }
+
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::BadRequest, message)
+    }
+
+    pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Forbidden, message)
+    }
+
+    pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Unauthorized, message)
+    }
+
+    pub fn conflict(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Conflict, message)
+    }
+
+    /// An unexpected failure: the client sees a generic message, the cause is logged.
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        Error {
+            kind: ErrorKind::Internal,
+            message: ErrorKind::Internal.default_message().into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// A dependency is down: the client sees a generic message, the cause is logged.
+    pub fn unavailable(cause: impl Into<anyhow::Error>) -> Self {
+        Error {
+            kind: ErrorKind::Unavailable,
+            message: ErrorKind::Unavailable.default_message().into(),
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// Attach a cause (for the log) to an error.
+    pub fn with_cause(mut self, cause: impl Into<anyhow::Error>) -> Self {
+        self.cause = Some(cause.into());
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message that is safe to show to a client.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("cause", &self.cause)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cause {
+            Some(cause) => write!(f, "{}: {cause:#}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::NotFound => Error::not_found(),
+            other => Error::internal(other),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for Error {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        Error::unavailable(e)
+    }
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Error::internal(e)
+    }
+}
+
+/// The Mastodon error body.
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+}
+
+impl ResponseError for Error {
+    fn status_code(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self.kind {
+            ErrorKind::Internal | ErrorKind::Unavailable => {
+                tracing::error!(kind = ?self.kind, error = %self, "request failed");
+            }
+            _ => {
+                tracing::debug!(kind = ?self.kind, error = %self, "request refused");
+            }
+        }
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: &self.message,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause_from_the_client() {
+        let err = Error::internal(anyhow::anyhow!("password=hunter2 in connection string"));
+        assert_eq!(err.message(), "Internal server error");
+        assert!(
+            err.to_string().contains("hunter2"),
+            "the log still gets the cause"
+        );
+        let resp = err.error_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn kinds_map_to_mastodon_statuses() {
+        assert_eq!(ErrorKind::NotFound.status(), 404);
+        assert_eq!(ErrorKind::Unprocessable.status(), 422);
+        assert_eq!(ErrorKind::Unauthorized.status(), 401);
+        assert_eq!(ErrorKind::RateLimited.status(), 429);
+    }
+}

@@ -1,0 +1,109 @@
+//! Starting and stopping the HTTP server.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{App, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+
+use crate::api;
+use crate::config::Settings;
+use crate::context::AppContext;
+use crate::db::{self, Db};
+use crate::service;
+
+/// A server that is listening; await [`RunningServer::stopped`] to wait until it stops.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub handle: ServerHandle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Wait until the server has stopped (after Ctrl-C, SIGTERM or [`ServerHandle::stop`]).
+    pub async fn stopped(self) -> anyhow::Result<()> {
+        self.task.await??;
+        Ok(())
+    }
+}
+
+/// Open the database, apply migrations if configured, and return the application context.
+pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
+    let db_settings = settings.database.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&db_settings)).await??;
+    if settings.database.auto_migrate {
+        let migrating = db.clone();
+        let applied = tokio::task::spawn_blocking(move || {
+            let mut conn = migrating.get_blocking()?;
+            db::run_migrations(&mut conn)
+        })
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for version in &applied {
+            tracing::info!(version, "migration applied");
+        }
+    }
+    Ok(AppContext::new(settings, db))
+}
+
+/// Bind the listener and start serving in the background.
+pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
+    let settings = ctx.settings.clone();
+    let data = web::Data::new(ctx.clone());
+    let factory_ctx = ctx;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(TracingLogger::default())
+            .app_data(data.clone())
+            .configure(|cfg| api::configure(cfg, &factory_ctx))
+    })
+    .shutdown_timeout(settings.http.shutdown_timeout_secs)
+    .client_request_timeout(Duration::from_secs(30));
+    if settings.http.workers > 0 {
+        server = server.workers(settings.http.workers);
+    }
+    let server = server
+        .bind(settings.http.bind)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.bind))?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .unwrap_or(settings.http.bind);
+    let server = server.run();
+    let handle = server.handle();
+    let task = tokio::spawn(server);
+    Ok(RunningServer { addr, handle, task })
+}
+
+/// `groundswell serve`: prepare, make sure someone can sign in, serve until stopped.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let ctx = prepare(settings).await?;
+    let admin = service::setup::ensure_initial_admin(&ctx.db, &ctx.settings)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let running = start(ctx.clone())?;
+    let public = ctx.settings.instance.base_url();
+    // Printed, not logged: the one-time password must not end up in log files.
+    println!(
+        "Groundswell {} serving {} ({} database) on http://{}",
+        env!("CARGO_PKG_VERSION"),
+        public.as_str().trim_end_matches('/'),
+        ctx.db.backend_name(),
+        running.addr
+    );
+    if let Some(admin) = admin {
+        println!();
+        println!("First start: created the administrator account.");
+        println!("  username: {}", admin.username);
+        println!("  password: {}", admin.password);
+        println!("This password is shown only once: keep it, you sign in with it.");
+        println!();
+    }
+    tracing::info!(addr = %running.addr, url = %public, "listening");
+    running.stopped().await?;
+    tracing::info!("stopped");
+    println!("Groundswell stopped.");
+    Ok(())
+}

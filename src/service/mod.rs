@@ -1,0 +1,8 @@
+//! The service layer: the rules of Groundswell. Handlers (Mastodon API, ActivityPub, admin,
+//! web pages, CLI) call these functions; these use the database layer. Nothing here knows about
+//! HTTP or wire formats.
+
+pub mod health;
+pub mod setup;
+pub mod tokens;
+pub mod users;
