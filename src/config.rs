@@ -355,30 +355,26 @@ fn describe_figment_error(err: figment::Error) -> ConfigError {
         .into_iter()
         .map(|e| {
             let mut key = e.path.clone();
-            if let figment::error::Kind::UnknownField(field, _) = &e.kind {
+            if let figment::error::Kind::UnknownField(field, _) = &e.kind
+                && key.last() != Some(field)
+            {
                 key.push(field.clone());
             }
             let key_name = key.join(".");
-            let source = e
-                .metadata
-                .as_ref()
-                .map(|md| {
-                    let native = e
-                        .profile
-                        .as_ref()
-                        .map(|p| md.interpolate(p, &key))
-                        .unwrap_or_else(|| key_name.clone());
-                    match &md.source {
-                        Some(figment::Source::File(path)) => {
-                            format!(" (in {})", path.display())
-                        }
-                        _ if md.name.contains("environment") => {
-                            format!(" (from environment variable {})", native.to_uppercase())
-                        }
-                        _ => String::new(),
-                    }
-                })
-                .unwrap_or_default();
+            let source = match e.metadata.as_ref().and_then(|md| md.source.as_ref()) {
+                Some(figment::Source::File(path)) => format!(" (in {})", path.display()),
+                _ if e
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|md| md.name.contains("environment")) =>
+                {
+                    format!(
+                        " (from environment variable {ENV_PREFIX}{})",
+                        key.join("__").to_uppercase()
+                    )
+                }
+                _ => String::new(),
+            };
             let what = match &e.kind {
                 figment::error::Kind::UnknownField(field, _) => {
                     format!("unknown key `{field}`")

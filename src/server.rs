@@ -58,6 +58,8 @@ pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
             .app_data(data.clone())
             .configure(|cfg| api::configure(cfg, &factory_ctx))
     })
+    // Signals are handled in `serve`, so that they are caught from the moment we say we serve.
+    .disable_signals()
     .shutdown_timeout(settings.http.shutdown_timeout_secs)
     .client_request_timeout(Duration::from_secs(30));
     if settings.http.workers > 0 {
@@ -84,6 +86,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let running = start(ctx.clone())?;
+    let stop_signal = shutdown_signal()?;
     let public = ctx.settings.instance.base_url();
     // Printed, not logged: the one-time password must not end up in log files.
     println!(
@@ -102,8 +105,39 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         println!();
     }
     tracing::info!(addr = %running.addr, url = %public, "listening");
+    let handle = running.handle.clone();
+    tokio::spawn(async move {
+        let signal = stop_signal.await;
+        tracing::info!(signal, "shutting down: finishing in-flight requests");
+        // Graceful: stop accepting, let in-flight requests finish (up to shutdown_timeout_secs).
+        handle.stop(true).await;
+    });
     running.stopped().await?;
     tracing::info!("stopped");
     println!("Groundswell stopped.");
     Ok(())
+}
+
+/// Resolves with the signal's name on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed
+/// when this is called, not when it is first polled.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = &'static str>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        })
+    }
 }

@@ -222,12 +222,18 @@ impl Db {
     }
 }
 
+/// The driver's message on one line (libpq adds hints on further lines).
 fn describe_connection_error(e: &ConnectionError) -> String {
-    match e {
-        ConnectionError::BadConnection(msg) => msg.trim().to_string(),
-        ConnectionError::InvalidConnectionUrl(msg) => format!("invalid URL: {}", msg.trim()),
+    let raw = match e {
+        ConnectionError::BadConnection(msg) => msg.clone(),
+        ConnectionError::InvalidConnectionUrl(msg) => format!("invalid URL: {msg}"),
         other => other.to_string(),
-    }
+    };
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Apply pending migrations; returns the versions applied.

@@ -1,0 +1,14 @@
+#![allow(clippy::unwrap_used)]
+
+//! Integration tests: one binary, so the suite links once.
+//!
+//! Every database test runs twice, on a fresh SQLite file and on a fresh, uniquely named
+//! PostgreSQL database (see `common`).
+
+mod common;
+
+mod cli_admin;
+mod config;
+mod http;
+mod lifecycle;
+mod migrations;
