@@ -25,7 +25,24 @@ pub struct Settings {
     pub instance: InstanceSettings,
     pub http: HttpSettings,
     pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub limits: LimitSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// How long a browser session lasts after signing in, in hours.
+    pub session_lifetime_hours: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            session_lifetime_hours: 24 * 14,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,6 +61,72 @@ pub struct InstanceSettings {
     pub description: String,
     /// Where employees can reach the department's admins.
     pub contact_email: String,
+    /// Visibility of a post when the client does not say: `public`, `unlisted`, `private`
+    /// (followers only) or `local` (department only: never leaves this instance).
+    pub default_visibility: DefaultVisibility,
+    /// The department's rules, shown to clients (`/api/v1/instance/rules`). In the
+    /// environment: a comma-separated list.
+    #[serde(deserialize_with = "string_list")]
+    pub rules: Vec<String>,
+}
+
+/// Visibility a post gets when the client sends none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefaultVisibility {
+    Public,
+    Unlisted,
+    Private,
+    Local,
+}
+
+impl DefaultVisibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefaultVisibility::Public => "public",
+            DefaultVisibility::Unlisted => "unlisted",
+            DefaultVisibility::Private => "private",
+            DefaultVisibility::Local => "local",
+        }
+    }
+}
+
+/// Limits clients are told about and the server enforces.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitSettings {
+    /// Longest post, in characters (links count as 23, as on Mastodon).
+    pub max_status_chars: usize,
+    /// Most media attachments on one post.
+    pub max_media_attachments: usize,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            max_status_chars: 5000,
+            max_media_attachments: 4,
+        }
+    }
+}
+
+/// A list in TOML (`["a", "b"]`), or a comma-separated string (environment variables).
+fn string_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<String>),
+        One(String),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(items) => items,
+        OneOrMany::One(joined) => joined
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+    })
 }
 
 impl Default for InstanceSettings {
@@ -54,6 +137,8 @@ impl Default for InstanceSettings {
             name: "Groundswell".into(),
             description: "A department of the company's social network".into(),
             contact_email: String::new(),
+            default_visibility: DefaultVisibility::Public,
+            rules: Vec::new(),
         }
     }
 }
@@ -326,6 +411,11 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if self.limits.max_status_chars == 0 {
+            return Err(ConfigError(
+                "config key `limits.max_status_chars`: must be at least 1".into(),
+            ));
+        }
         if self.database.pool_size == 0 {
             return Err(ConfigError(
                 "config key `database.pool_size`: must be at least 1".into(),

@@ -13,6 +13,7 @@ pub mod error;
 pub mod server;
 pub mod service;
 pub mod telemetry;
+pub mod web;
 
 /// Install the TLS crypto provider that reqwest and rustls use. Call once at start (and in
 /// every test binary) before any HTTPS client is built.

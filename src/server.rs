@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
+use actix_web::middleware::{NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
@@ -54,6 +55,8 @@ pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
     let factory_ctx = ctx;
     let mut server = HttpServer::new(move || {
         App::new()
+            // Clients send `/api/v1/statuses/` as often as `/api/v1/statuses`.
+            .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(TracingLogger::default())
             .app_data(data.clone())
             .configure(|cfg| api::configure(cfg, &factory_ctx))

@@ -2,7 +2,12 @@
 # Runs every Groundswell test. This is the README's test command and what CI calls.
 #
 #   tests/run.sh            all tests
-#   tests/run.sh config::   only tests whose name contains `config::` (passed to cargo test)
+#   tests/run.sh config::   only Rust tests whose name contains `config::` (skips client suites)
+#
+# 1. Rust unit and integration tests (`cargo test`), every database test on SQLite and PostgreSQL.
+# 2. Client-library suites: real Mastodon clients (Python Mastodon.py) against the real binary.
+#    Their virtualenv lives in a cache folder outside the checkout, keyed by the requirements
+#    file's hash ($GROUNDSWELL_TOOLS_CACHE, default ~/.cache/groundswell-tools).
 #
 # Needs: the Rust toolchain and a PostgreSQL server on 127.0.0.1:5432 that user `postgres`
 # can reach without a password (tests create and drop their own databases). If that server is
@@ -19,3 +24,20 @@ if [ -z "${GROUNDSWELL_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/nu
 fi
 
 cargo test --locked -- "$@"
+
+if [ "$#" -gt 0 ]; then
+  exit 0
+fi
+
+echo "== client libraries (Mastodon.py)"
+tools="${GROUNDSWELL_TOOLS_CACHE:-$HOME/.cache/groundswell-tools}"
+req=tests/clients/requirements.txt
+venv="$tools/venv-$(sha256sum "$req" | cut -c1-16)"
+if [ ! -x "$venv/bin/pytest" ]; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+fi
+cargo build --locked --bin groundswell
+export GROUNDSWELL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/groundswell"
+(cd tests/clients && "$venv/bin/python" -m pytest -q -p no:cacheprovider)

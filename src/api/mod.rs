@@ -1,7 +1,11 @@
 //! HTTP handlers. They are thin: extract, authenticate, call one service function, map to
 //! the wire type, respond.
 
+pub mod auth;
 pub mod health;
+pub mod mastodon;
+pub mod oauth;
+pub mod params;
 
 use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -29,6 +33,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, ctx: &AppContext) {
     )
     .app_data(web::PathConfig::default().error_handler(|_err, _req| Error::not_found().into()))
     .configure(health::configure)
+    .configure(mastodon::configure)
+    .configure(oauth::configure)
+    .configure(crate::web::configure)
     .default_service(web::to(not_found));
 }
 

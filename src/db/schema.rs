@@ -32,6 +32,7 @@ diesel::table! {
         fetched_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        note_source -> Nullable<Text>,
     }
 }
 
@@ -259,6 +260,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        authorization_code_id -> Nullable<BigInt>,
     }
 }
 
@@ -297,6 +299,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    web_sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        oidc_sid -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (account_id, key) {
+        account_id -> BigInt,
+        key -> Text,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(web_sessions -> users (user_id));
+diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(statuses -> accounts (account_id));
 diesel::joinable!(status_edits -> statuses (status_id));
@@ -347,4 +374,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     received_activities,
     outgoing_activities,
     deliveries,
+    web_sessions,
+    idempotency_keys,
 );

@@ -2,7 +2,11 @@
 //! web pages, CLI) call these functions; these use the database layer. Nothing here knows about
 //! HTTP or wire formats.
 
+pub mod accounts;
 pub mod health;
+pub mod instance;
+pub mod oauth;
+pub mod sessions;
 pub mod setup;
 pub mod tokens;
 pub mod users;

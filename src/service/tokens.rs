@@ -36,6 +36,8 @@ pub fn issue_personal_token(
         description,
         expires_at: None,
         created_at: Utc::now().naive_utc(),
+        refresh_token_hash: None,
+        authorization_code_id: None,
     };
     diesel::insert_into(oauth_access_tokens::table)
         .values(&row)

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use crate::auth::password::Password;
 use crate::config::InstanceSettings;
 use crate::db::models::{Account, NewAccount, NewUser, User};
-use crate::db::schema::{accounts, oauth_access_tokens, users};
+use crate::db::schema::{accounts, oauth_access_tokens, users, web_sessions};
 use crate::db::{DbConnection, ids, is_unique_violation};
 use crate::error::{Error, Result};
 
@@ -321,8 +321,8 @@ pub fn set_role(conn: &mut DbConnection, username: &str, role: Role) -> Result<L
     Ok(found)
 }
 
-/// Suspend an employee: they can no longer sign in or use the API, and every token they hold
-/// is revoked. Returns how many tokens were revoked.
+/// Suspend an employee: they can no longer sign in or use the API; every token they hold is
+/// revoked and every browser session ended. Returns how many tokens were revoked.
 #[tracing::instrument(skip(conn))]
 pub fn suspend(conn: &mut DbConnection, username: &str) -> Result<(LocalUser, usize)> {
     let mut found = find_local_user(conn, username)?;
@@ -337,6 +337,8 @@ pub fn suspend(conn: &mut DbConnection, username: &str) -> Result<(LocalUser, us
         .returning(accounts::all_columns)
         .get_result(conn)?;
     let revoked = revoke_all_tokens(conn, found.user.id)?;
+    diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(found.user.id)))
+        .execute(conn)?;
     tracing::info!(account_id = found.account.id, revoked, "account suspended");
     Ok((found, revoked))
 }

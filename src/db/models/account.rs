@@ -36,6 +36,7 @@ pub struct Account {
     pub fetched_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub note_source: Option<String>,
 }
 
 impl Account {

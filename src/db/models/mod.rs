@@ -6,5 +6,8 @@ pub mod oauth;
 pub mod user;
 
 pub use account::{Account, NewAccount};
-pub use oauth::{AccessToken, NewAccessToken};
+pub use oauth::{
+    AccessToken, Application, AuthorizationCode, NewAccessToken, NewApplication,
+    NewAuthorizationCode, WebSession,
+};
 pub use user::{NewUser, User};

@@ -1,0 +1,52 @@
+//! Instance metadata. <https://docs.joinmastodon.org/methods/instance/>
+
+use actix_web::{HttpResponse, web};
+
+use super::entities::account::account_from_row;
+use super::entities::instance::{instance_v1, instance_v2, rules};
+use crate::context::AppContext;
+use crate::error::Result;
+use crate::service::instance;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v2/instance", web::get().to(get_v2))
+        .route("/v1/instance", web::get().to(get_v1))
+        .route("/v1/instance/rules", web::get().to(get_rules))
+        .route("/v1/custom_emojis", web::get().to(custom_emojis));
+}
+
+async fn load(
+    ctx: &AppContext,
+) -> Result<(
+    instance::InstanceStats,
+    Option<super::entities::account::AccountEntity>,
+)> {
+    let (stats, contact) = ctx
+        .db
+        .read(|conn| Ok((instance::stats(conn)?, instance::contact_account(conn)?)))
+        .await?;
+    let base = ctx.settings.instance.base_url();
+    Ok((stats, contact.map(|a| account_from_row(&a, &base))))
+}
+
+/// <https://docs.joinmastodon.org/methods/instance/#v2>
+async fn get_v2(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+    let (stats, contact) = load(&ctx).await?;
+    Ok(HttpResponse::Ok().json(instance_v2(&ctx.settings, &stats, contact)))
+}
+
+/// <https://docs.joinmastodon.org/methods/instance/#v1>
+async fn get_v1(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+    let (stats, contact) = load(&ctx).await?;
+    Ok(HttpResponse::Ok().json(instance_v1(&ctx.settings, &stats, contact)))
+}
+
+/// <https://docs.joinmastodon.org/methods/instance/#rules>
+async fn get_rules(ctx: web::Data<AppContext>) -> HttpResponse {
+    HttpResponse::Ok().json(rules(&ctx.settings))
+}
+
+/// <https://docs.joinmastodon.org/methods/custom_emojis/> — Groundswell has none yet.
+async fn custom_emojis() -> HttpResponse {
+    HttpResponse::Ok().json(Vec::<serde_json::Value>::new())
+}

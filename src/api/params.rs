@@ -1,0 +1,224 @@
+//! Request parameters the way Mastodon clients send them: a JSON body, a form body
+//! (`application/x-www-form-urlencoded`) with Rails-style keys (`media_ids[]=1&media_ids[]=2`,
+//! `poll[options][]=a`, `fields_attributes[0][name]=x`), and the query string. All of them
+//! become one JSON object, then the handler's typed struct. Unknown parameters are ignored.
+//! Use the `lenient` deserializers on typed fields: form values arrive as strings.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Parameters from the query string and the body (body wins), deserialized into `T`.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Params<T>>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let query = req.query_string().to_string();
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body =
+                bytes
+                    .await
+                    .map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
+                        Some(actix_web::error::PayloadError::Overflow) => {
+                            Error::new(ErrorKind::PayloadTooLarge, "Request body is too large")
+                        }
+                        _ => Error::bad_request(format!("Cannot read the request body: {e}")),
+                    })?;
+            let mut merged = Map::new();
+            merge_form(&mut merged, query.as_bytes());
+            if !body.is_empty() {
+                if content_type.starts_with("application/json") {
+                    match serde_json::from_slice::<Value>(&body) {
+                        Ok(Value::Object(map)) => merged.extend(map),
+                        Ok(_) => {
+                            return Err(Error::unprocessable("The JSON body must be an object"));
+                        }
+                        Err(e) => {
+                            return Err(Error::unprocessable(format!("Invalid JSON body: {e}")));
+                        }
+                    }
+                } else {
+                    merge_form(&mut merged, &body);
+                }
+            }
+            serde_json::from_value(Value::Object(merged))
+                .map(Params)
+                .map_err(|e| Error::unprocessable(format!("Validation failed: {e}")))
+        })
+    }
+}
+
+/// Parse a form/query string with Rails-style keys into `target`.
+pub fn merge_form(target: &mut Map<String, Value>, raw: &[u8]) {
+    for (key, value) in url::form_urlencoded::parse(raw) {
+        let path = split_key(&key);
+        insert_path(target, &path, Value::String(value.into_owned()));
+    }
+}
+
+/// `a[b][]` → `["a", "b", ""]`.
+fn split_key(key: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    match key.find('[') {
+        None => parts.push(key.to_string()),
+        Some(i) => {
+            parts.push(key[..i].to_string());
+            let mut rest = &key[i..];
+            while let Some(stripped) = rest.strip_prefix('[') {
+                match stripped.find(']') {
+                    Some(end) => {
+                        parts.push(stripped[..end].to_string());
+                        rest = &stripped[end + 1..];
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+    parts
+}
+
+fn insert_path(target: &mut Map<String, Value>, path: &[String], value: Value) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    if rest.is_empty() {
+        target.insert(first.clone(), value);
+        return;
+    }
+    if rest.len() == 1 && rest[0].is_empty() {
+        // key[] → array
+        let entry = target
+            .entry(first.clone())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        match entry {
+            Value::Array(items) => items.push(value),
+            other => *other = Value::Array(vec![value]),
+        }
+        return;
+    }
+    let entry = target
+        .entry(first.clone())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !entry.is_object() {
+        *entry = Value::Object(Map::new());
+    }
+    if let Value::Object(map) = entry {
+        insert_path(map, rest, value);
+    }
+}
+
+/// Deserializers that accept both JSON types and the strings forms send.
+pub mod lenient {
+    use serde::{Deserialize, Deserializer, de::Error as _};
+    use serde_json::Value;
+
+    fn as_bool(v: &Value) -> Option<bool> {
+        match v {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) => Some(n.as_i64() != Some(0)),
+            Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "on" | "yes" => Some(true),
+                "false" | "0" | "off" | "no" | "" => Some(false),
+                _ => None,
+            },
+            Value::Null => None,
+            _ => None,
+        }
+    }
+
+    pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        let v = Value::deserialize(d)?;
+        if v.is_null() {
+            return Ok(None);
+        }
+        as_bool(&v)
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("expected a boolean, got {v}")))
+    }
+
+    pub fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        let v = Value::deserialize(d)?;
+        match &v {
+            Value::Null => Ok(None),
+            Value::Number(n) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("expected a positive number, got {v}"))),
+            Value::String(s) if s.trim().is_empty() => Ok(None),
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| D::Error::custom(format!("expected a positive number, got {s:?}"))),
+            _ => Err(D::Error::custom(format!("expected a number, got {v}"))),
+        }
+    }
+
+    /// An id or other string that JSON clients may send as a number.
+    pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        let v = Value::deserialize(d)?;
+        match v {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s)),
+            Value::Number(n) => Ok(Some(n.to_string())),
+            Value::Bool(b) => Ok(Some(b.to_string())),
+            other => Err(D::Error::custom(format!("expected a string, got {other}"))),
+        }
+    }
+
+    /// A list, a single value, or a space/comma-separated string (`scopes`, `redirect_uris`).
+    pub fn string_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let v = Value::deserialize(d)?;
+        let one = |v: Value| match v {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            other => Err(D::Error::custom(format!("expected a string, got {other}"))),
+        };
+        match v {
+            Value::Null => Ok(Vec::new()),
+            Value::Array(items) => items.into_iter().map(one).collect(),
+            other => Ok(vec![one(other)?]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rails_style_form_keys_become_nested_json() {
+        let mut map = Map::new();
+        merge_form(
+            &mut map,
+            b"status=hi&media_ids[]=1&media_ids[]=2&poll[options][]=a&poll[options][]=b&poll[expires_in]=60&fields_attributes[0][name]=Team",
+        );
+        assert_eq!(
+            Value::Object(map),
+            serde_json::json!({
+                "status": "hi",
+                "media_ids": ["1", "2"],
+                "poll": {"options": ["a", "b"], "expires_in": "60"},
+                "fields_attributes": {"0": {"name": "Team"}},
+            })
+        );
+    }
+}

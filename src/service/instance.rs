@@ -1,0 +1,52 @@
+//! What the instance says about itself: counts and its contact.
+
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::db::models::Account;
+use crate::db::schema::{accounts, statuses, users};
+use crate::error::Result;
+
+pub struct InstanceStats {
+    pub user_count: i64,
+    pub status_count: i64,
+    /// Other departments' instances we know accounts of.
+    pub domain_count: i64,
+}
+
+pub fn stats(conn: &mut DbConnection) -> Result<InstanceStats> {
+    let user_count = users::table
+        .inner_join(accounts::table)
+        .filter(accounts::suspended_at.is_null())
+        .count()
+        .get_result(conn)?;
+    let status_count = statuses::table
+        .filter(statuses::local.eq(true))
+        .filter(statuses::deleted_at.is_null())
+        .filter(statuses::reblog_of_id.is_null())
+        .count()
+        .get_result(conn)?;
+    let domain_count = accounts::table
+        .filter(accounts::domain.is_not_null())
+        .select(accounts::domain)
+        .distinct()
+        .count()
+        .get_result(conn)?;
+    Ok(InstanceStats {
+        user_count,
+        status_count,
+        domain_count,
+    })
+}
+
+/// The oldest active admin: who clients show as the instance's contact.
+pub fn contact_account(conn: &mut DbConnection) -> Result<Option<Account>> {
+    Ok(users::table
+        .inner_join(accounts::table)
+        .filter(users::role.eq("admin"))
+        .filter(accounts::suspended_at.is_null())
+        .order(users::id.asc())
+        .select(Account::as_select())
+        .first(conn)
+        .optional()?)
+}

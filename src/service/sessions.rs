@@ -1,0 +1,127 @@
+//! Browser sessions: signing in with a local password, and the session that follows.
+
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+
+use crate::auth::{password, secrets};
+use crate::db::models::{Account, User, WebSession};
+use crate::db::schema::{accounts, users, web_sessions};
+use crate::db::{DbConnection, ids};
+use crate::error::{Error, ErrorKind, Result};
+use crate::service::users::LocalUser;
+
+/// A PHC hash of a random password, verified when the login name is unknown so that a wrong
+/// name and a wrong password take the same time.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0q4GZ3pQ9l5p7Ww8y8mN0l7r2tq1bJQ4x3nYQ8pZk1E";
+
+/// Check a username (or e-mail) and password. The message never tells which one was wrong.
+#[tracing::instrument(skip(conn, password))]
+pub fn verify_password_login(
+    conn: &mut DbConnection,
+    login: &str,
+    password: &str,
+) -> Result<LocalUser> {
+    let login = login.trim().trim_start_matches('@').to_lowercase();
+    let found: Option<(User, Account)> = users::table
+        .inner_join(accounts::table)
+        .filter(accounts::domain.is_null())
+        .filter(accounts::username.eq(&login).or(users::email.eq(&login)))
+        .select((User::as_select(), Account::as_select()))
+        .first(conn)
+        .optional()?;
+    let refused = || {
+        Error::new(
+            ErrorKind::Unauthorized,
+            "Invalid username/e-mail or password.",
+        )
+    };
+    let Some((user, account)) = found else {
+        password::verify(password, DUMMY_HASH);
+        return Err(refused());
+    };
+    let Some(hash) = user.password_hash.as_deref() else {
+        password::verify(password, DUMMY_HASH);
+        return Err(Error::new(
+            ErrorKind::Unauthorized,
+            "This account has no password: sign in with your company account (SSO).",
+        ));
+    };
+    if !password::verify(password, hash) {
+        tracing::info!(account_id = account.id, "failed password sign-in");
+        return Err(refused());
+    }
+    if account.is_suspended() {
+        return Err(Error::forbidden("Your account is suspended."));
+    }
+    Ok(LocalUser { user, account })
+}
+
+/// Start a session; returns the cookie value (only its hash is stored).
+pub fn create_session(
+    conn: &mut DbConnection,
+    user: &LocalUser,
+    lifetime_hours: i64,
+    user_agent: Option<String>,
+) -> Result<String> {
+    let token = secrets::new_token();
+    let now = Utc::now().naive_utc();
+    let row = WebSession {
+        id: ids::next_id(),
+        token_hash: secrets::hash_token(&token),
+        user_id: user.user.id,
+        csrf_token: secrets::new_token(),
+        oidc_sid: None,
+        user_agent: user_agent.map(|ua| ua.chars().take(300).collect()),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + Duration::hours(lifetime_hours),
+    };
+    diesel::insert_into(web_sessions::table)
+        .values(&row)
+        .execute(conn)?;
+    diesel::update(users::table.find(user.user.id))
+        .set(users::last_sign_in_at.eq(now))
+        .execute(conn)?;
+    tracing::info!(account_id = user.account.id, "signed in");
+    Ok(token)
+}
+
+/// The live session behind a cookie value, with its employee (not suspended).
+pub fn find_session(
+    conn: &mut DbConnection,
+    token: &str,
+) -> Result<Option<(WebSession, LocalUser)>> {
+    let found: Option<(WebSession, (User, Account))> = web_sessions::table
+        .inner_join(users::table.inner_join(accounts::table))
+        .filter(web_sessions::token_hash.eq(secrets::hash_token(token)))
+        .filter(web_sessions::expires_at.gt(Utc::now().naive_utc()))
+        .select((
+            WebSession::as_select(),
+            (User::as_select(), Account::as_select()),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(found.and_then(|(session, (user, account))| {
+        (!account.is_suspended()).then_some((session, LocalUser { user, account }))
+    }))
+}
+
+/// End the session behind a cookie value (sign out).
+pub fn end_session(conn: &mut DbConnection, token: &str) -> Result<()> {
+    diesel::delete(
+        web_sessions::table.filter(web_sessions::token_hash.eq(secrets::hash_token(token))),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2_hash() {
+        // If it did not parse, unknown logins would answer faster than wrong passwords.
+        assert!(argon2::password_hash::PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+}

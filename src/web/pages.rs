@@ -1,0 +1,292 @@
+//! Page handlers. Like API handlers they are thin: the rules live in `service`.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::session::{self, CSRF_COOKIE, SESSION_COOKIE};
+use crate::auth::secrets;
+use crate::context::AppContext;
+use crate::error::{Error, ErrorKind, Result};
+use crate::service::sessions;
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage<'a> {
+    pub instance_name: &'a str,
+    pub csrf_token: String,
+    pub return_to: String,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "authorize.html")]
+pub struct AuthorizePage<'a> {
+    pub instance_name: &'a str,
+    pub app_name: String,
+    pub app_website: Option<String>,
+    pub username: String,
+    pub scopes: Vec<String>,
+    pub scope: String,
+    pub csrf_token: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "oob.html")]
+pub struct OobPage<'a> {
+    pub instance_name: &'a str,
+    pub app_name: String,
+    pub code: String,
+    pub minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub instance_name: &'a str,
+    pub heading: String,
+    pub message: String,
+    pub is_error: bool,
+    pub link: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage<'a> {
+    pub instance_name: &'a str,
+    pub description: &'a str,
+    pub domain: &'a str,
+    pub username: Option<String>,
+    pub csrf_token: String,
+}
+
+/// Render a template as an HTML response with the given status.
+pub fn render(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse> {
+    let html = page.render().map_err(Error::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("X-Frame-Options", "DENY"))
+        .body(html))
+}
+
+/// A readable error page (for browsers; the API answers JSON).
+pub fn message_page(
+    ctx: &AppContext,
+    status: actix_web::http::StatusCode,
+    heading: &str,
+    message: &str,
+) -> Result<HttpResponse> {
+    render(
+        status,
+        &MessagePage {
+            instance_name: &ctx.settings.instance.name,
+            heading: heading.into(),
+            message: message.into(),
+            is_error: !status.is_success(),
+            link: Some(("/".into(), "Back to the start page".into())),
+        },
+    )
+}
+
+/// Only local paths may be returned to after signing in (no open redirect).
+fn safe_return_to(raw: Option<&str>) -> String {
+    match raw {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    return_to: Option<String>,
+}
+
+fn sign_in_page(
+    ctx: &AppContext,
+    status: actix_web::http::StatusCode,
+    return_to: String,
+    username: String,
+    error: Option<String>,
+) -> Result<HttpResponse> {
+    // Double-submit CSRF token: the same random value in a cookie and in the form.
+    let csrf_token = secrets::new_token();
+    let mut resp = render(
+        status,
+        &SignInPage {
+            instance_name: &ctx.settings.instance.name,
+            csrf_token: csrf_token.clone(),
+            return_to,
+            username,
+            error,
+        },
+    )?;
+    resp.add_cookie(&session::cookie(ctx, CSRF_COOKIE, csrf_token, 1))
+        .map_err(Error::internal)?;
+    Ok(resp)
+}
+
+/// `GET /auth/sign_in`
+pub async fn sign_in_form(
+    ctx: web::Data<AppContext>,
+    query: web::Query<SignInQuery>,
+) -> Result<HttpResponse> {
+    sign_in_page(
+        &ctx,
+        actix_web::http::StatusCode::OK,
+        safe_return_to(query.return_to.as_deref()),
+        String::new(),
+        None,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    username: String,
+    password: String,
+    csrf_token: String,
+    return_to: Option<String>,
+}
+
+/// `POST /auth/sign_in`: check the password, start a session, go back where we came from.
+pub async fn sign_in(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    form: web::Form<SignInForm>,
+) -> Result<HttpResponse> {
+    let form = form.into_inner();
+    let return_to = safe_return_to(form.return_to.as_deref());
+    let csrf_ok = req
+        .cookie(CSRF_COOKIE)
+        .is_some_and(|c| !c.value().is_empty() && c.value() == form.csrf_token);
+    if !csrf_ok {
+        return sign_in_page(
+            &ctx,
+            actix_web::http::StatusCode::FORBIDDEN,
+            return_to,
+            form.username,
+            Some("Your sign-in form expired. Please try again.".into()),
+        );
+    }
+    let lifetime = i64::from(ctx.settings.auth.session_lifetime_hours);
+    let user_agent = req
+        .headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let (login, password) = (form.username.clone(), form.password);
+    // Password hashing is slow: verify on a reader, then write the session.
+    let verified = ctx
+        .db
+        .read(move |conn| sessions::verify_password_login(conn, &login, &password))
+        .await;
+    let result = match verified {
+        Ok(user) => {
+            ctx.db
+                .write(move |conn| sessions::create_session(conn, &user, lifetime, user_agent))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(token) => {
+            let mut resp = HttpResponse::SeeOther()
+                .insert_header((LOCATION, return_to))
+                .finish();
+            resp.add_cookie(&session::cookie(&ctx, SESSION_COOKIE, token, lifetime))
+                .map_err(Error::internal)?;
+            resp.add_removal_cookie(&session::removal(&ctx, CSRF_COOKIE))
+                .map_err(Error::internal)?;
+            Ok(resp)
+        }
+        Err(e) if matches!(e.kind(), ErrorKind::Unauthorized | ErrorKind::Forbidden) => {
+            sign_in_page(
+                &ctx,
+                e.kind().status(),
+                return_to,
+                form.username,
+                Some(e.message().to_string()),
+            )
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+/// `POST /auth/sign_out`
+pub async fn sign_out(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse> {
+    if let Some((session, _)) = session::current(&ctx, &req).await? {
+        if session.csrf_token != form.csrf_token {
+            return message_page(
+                &ctx,
+                actix_web::http::StatusCode::FORBIDDEN,
+                "Sign out failed",
+                "The form expired. Please go back and try again.",
+            );
+        }
+        if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+            let token = cookie.value().to_string();
+            ctx.db
+                .write(move |conn| sessions::end_session(conn, &token))
+                .await?;
+        }
+    }
+    let mut resp = HttpResponse::SeeOther()
+        .insert_header((LOCATION, "/"))
+        .finish();
+    resp.add_removal_cookie(&session::removal(&ctx, SESSION_COOKIE))
+        .map_err(Error::internal)?;
+    Ok(resp)
+}
+
+/// `GET /`
+pub async fn home(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse> {
+    let current = session::current(&ctx, &req).await?;
+    render(
+        actix_web::http::StatusCode::OK,
+        &HomePage {
+            instance_name: &ctx.settings.instance.name,
+            description: &ctx.settings.instance.description,
+            domain: ctx.settings.instance.domain.as_str(),
+            csrf_token: current
+                .as_ref()
+                .map(|(s, _)| s.csrf_token.clone())
+                .unwrap_or_default(),
+            username: current.map(|(_, u)| u.account.username),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(
+            safe_return_to(Some("/oauth/authorize?x=1")),
+            "/oauth/authorize?x=1"
+        );
+        assert_eq!(safe_return_to(Some("//evil.example/")), "/");
+        assert_eq!(safe_return_to(Some("https://evil.example/")), "/");
+        assert_eq!(safe_return_to(Some("/\\evil.example")), "/");
+        assert_eq!(safe_return_to(None), "/");
+    }
+}

@@ -1,0 +1,116 @@
+"""Mastodon.py (the Python client library) against a real Groundswell server."""
+
+import urllib.parse
+
+import pytest
+from mastodon import (Mastodon, MastodonAPIError, MastodonIllegalArgumentError,
+                      MastodonUnauthorizedError)
+
+from conftest import REDIRECT_URI, browser_authorize
+
+
+def register(instance, scopes=("read", "write", "follow")):
+    return Mastodon.create_app("Groundswell tests", api_base_url=instance.url,
+                               redirect_uris=REDIRECT_URI, scopes=list(scopes),
+                               website="https://tests.example")
+
+
+def test_instance_is_recognised_as_mastodon(instance):
+    api = Mastodon(api_base_url=instance.url, version_check_mode="created")
+    assert api.retrieve_mastodon_version().startswith("4.3.0")
+    assert api.verify_minimum_version("4.0.0")
+    info = api.instance_v2()
+    assert info.title == "Engineering"
+    assert info.api_versions["mastodon"] >= 2
+    assert info.configuration.urls.streaming == f"ws://{instance.domain}"
+    assert info.configuration.statuses.max_characters == 5000
+    assert [r.text for r in api.instance_rules()] == ["Be kind", "No customer data"]
+    v1 = api.instance_v1()
+    assert v1.uri == instance.domain
+    assert v1.urls.streaming_api == f"ws://{instance.domain}"
+    assert api.custom_emojis() == []
+
+
+def test_oauth_code_flow_through_the_login_form(instance):
+    username, password = instance.create_user("alice", role="admin")
+    client_id, client_secret = register(instance)
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=instance.url)
+    url = api.auth_request_url(redirect_uris=REDIRECT_URI, scopes=["read", "write"],
+                               state="xyz-123", force_login=True, allow_http=True)
+    location = browser_authorize(instance, url, username, password)
+    assert location.startswith(REDIRECT_URI + "?")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
+    assert query["state"] == ["xyz-123"], "state comes back unchanged"
+
+    token = api.log_in(code=query["code"][0], redirect_uri=REDIRECT_URI, scopes=["read", "write"],
+                     allow_http=True)
+    assert token
+    me = api.account_verify_credentials()
+    assert me.username == "alice"
+    assert me.acct == "alice"
+    assert me.url == f"http://{instance.domain}/@alice"
+    assert me.source.privacy == "public"
+    assert me.role.name == "Admin"
+    app = api.app_verify_credentials()
+    assert app.name == "Groundswell tests"
+    assert sorted(app.scopes) == ["read", "write"], "exactly the scopes granted"
+
+    # The code is single use.
+    with pytest.raises(MastodonIllegalArgumentError, match="invalid_grant"):
+        Mastodon(client_id=client_id, client_secret=client_secret,
+                 api_base_url=instance.url).log_in(code=query["code"][0], redirect_uri=REDIRECT_URI,
+                                                   scopes=["read", "write"], allow_http=True)
+
+    # Replaying a code is a sign it leaked: the token it gave is revoked (RFC 6749 4.1.2).
+    with pytest.raises(MastodonUnauthorizedError):
+        api.account_verify_credentials()
+
+
+def test_denied_authorization_redirects_with_access_denied(instance):
+    username, password = instance.create_user("bob")
+    client_id, client_secret = register(instance)
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=instance.url)
+    url = api.auth_request_url(redirect_uris=REDIRECT_URI, scopes=["read"], state="s1",
+                               allow_http=True)
+    location = browser_authorize(instance, url, username, password, decision="deny")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
+    assert query["error"] == ["access_denied"]
+    assert query["state"] == ["s1"]
+    assert "code" not in query
+
+
+def test_out_of_band_flow_shows_the_code(instance):
+    username, password = instance.create_user("carol")
+    oob = "urn:ietf:wg:oauth:2.0:oob"
+    client_id, client_secret = Mastodon.create_app("CLI tool", api_base_url=instance.url,
+                                                   redirect_uris=oob, scopes=["read"])
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=instance.url)
+    page = browser_authorize(instance, api.auth_request_url(redirect_uris=oob, scopes=["read"],
+                                                                       allow_http=True),
+                             username, password)
+    assert page.status_code == 200
+    marker = '<code class="big" id="code">'
+    code = page.text.split(marker, 1)[1].split("</code>", 1)[0]
+    api.log_in(code=code, redirect_uri=oob, scopes=["read"], allow_http=True)
+    assert api.account_verify_credentials().username == "carol"
+
+    # Revoking the token ends access.
+    api.revoke_access_token(allow_http=True)
+    with pytest.raises(MastodonUnauthorizedError):
+        api.account_verify_credentials()
+
+
+def test_cli_issued_token_works_with_scopes_enforced(instance):
+    instance.create_user("dave")
+    token = instance.cli("admin", "issue-token", "dave", "--scopes", "write").strip()
+    api = Mastodon(access_token=token, api_base_url=instance.url)
+    with pytest.raises(MastodonAPIError) as err:
+        api.account_verify_credentials()
+    assert "outside the authorized scopes" in str(err.value)
+    token = instance.cli("admin", "issue-token", "dave", "--scopes", "read:accounts").strip()
+    api = Mastodon(access_token=token, api_base_url=instance.url)
+    assert api.account_verify_credentials().username == "dave"
+
+    instance.cli("admin", "suspend", "dave")
+    with pytest.raises(MastodonUnauthorizedError):
+        api.account_verify_credentials()
