@@ -5,7 +5,8 @@
 #   tests/run.sh config::   only Rust tests whose name contains `config::` (skips client suites)
 #
 # 1. Rust unit and integration tests (`cargo test`), every database test on SQLite and PostgreSQL.
-# 2. Client-library suites: real Mastodon clients (Python Mastodon.py) against the real binary.
+# 2. Client-library suites: real Mastodon clients (Python Mastodon.py, npm masto) against the
+#    real binary.
 #    Their virtualenv lives in a cache folder outside the checkout, keyed by the requirements
 #    file's hash ($GROUNDSWELL_TOOLS_CACHE, default ~/.cache/groundswell-tools).
 #
@@ -41,3 +42,6 @@ fi
 cargo build --locked --bin groundswell
 export GROUNDSWELL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/groundswell"
 (cd tests/clients && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
+
+echo "== client libraries (masto.js)"
+tests/clients-js/run.sh
