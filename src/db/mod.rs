@@ -17,6 +17,13 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::config::{DatabaseSettings, DatabaseUrl};
 use crate::error::{Error, Result};
 
+/// SQL functions both backends have.
+#[diesel::declare_sql_function]
+extern "SQL" {
+    /// `lower(text)`: case-insensitive matching without `ILIKE` (which SQLite lacks).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// A connection to either backend. Queries written once with diesel's DSL run on both.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

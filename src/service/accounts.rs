@@ -1,10 +1,25 @@
-//! Accounts as others see them: lookups, relationships, profile updates.
+//! Accounts as others see them: lookups, relationships (follow, block, mute), follow
+//! requests, profile updates and account search.
 
+use std::collections::HashSet;
+
+use chrono::{Duration, Utc};
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
-use crate::db::schema::follows;
-use crate::error::Result;
+use crate::config::Settings;
+use crate::db::models::{Account, Follow};
+use crate::db::schema::{accounts, blocks, follows, mutes, users};
+use crate::db::{DbConnection, ids, lower};
+use crate::error::{Error, Result};
+use crate::service::notifications;
+use crate::service::pagination::Page;
+use crate::service::text;
+use crate::service::users::LocalUser;
+
+pub const MAX_DISPLAY_NAME_CHARS: usize = 30;
+pub const MAX_NOTE_CHARS: usize = 500;
+pub const MAX_FIELDS: usize = 4;
+pub const MAX_FIELD_CHARS: usize = 255;
 
 /// Pending follow requests waiting for this account's answer.
 pub fn follow_requests_count(conn: &mut DbConnection, account_id: i64) -> Result<i64> {
@@ -13,4 +28,577 @@ pub fn follow_requests_count(conn: &mut DbConnection, account_id: i64) -> Result
         .filter(follows::accepted.eq(false))
         .count()
         .get_result(conn)?)
+}
+
+/// An account that is not suspended.
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Account> {
+    accounts::table
+        .find(id)
+        .filter(accounts::suspended_at.is_null())
+        .select(Account::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(Error::not_found)
+}
+
+/// `alice`, `@alice`, `alice@eng.corp.example` (our own domain) or `bob@sales.corp.example`.
+pub fn lookup(conn: &mut DbConnection, settings: &Settings, acct: &str) -> Result<Account> {
+    let acct = acct.trim().trim_start_matches('@').to_lowercase();
+    let (username, domain) = match acct.split_once('@') {
+        Some((u, d)) if d == settings.instance.domain.as_str() => (u.to_string(), None),
+        Some((u, d)) => (u.to_string(), Some(d.to_string())),
+        None => (acct.clone(), None),
+    };
+    let q = accounts::table
+        .filter(accounts::username.eq(username))
+        .filter(accounts::suspended_at.is_null())
+        .select(Account::as_select())
+        .into_boxed();
+    let q = match domain {
+        None => q.filter(accounts::domain.is_null()),
+        Some(d) => q.filter(accounts::domain.eq(d)),
+    };
+    q.first(conn).optional()?.ok_or_else(Error::not_found)
+}
+
+fn is_blocked_either_way(conn: &mut DbConnection, a: i64, b: i64) -> Result<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        blocks::table.filter(
+            blocks::account_id
+                .eq(a)
+                .and(blocks::target_account_id.eq(b))
+                .or(blocks::account_id
+                    .eq(b)
+                    .and(blocks::target_account_id.eq(a))),
+        ),
+    ))
+    .get_result(conn)?)
+}
+
+fn adjust_follow_counts(
+    conn: &mut DbConnection,
+    follower: i64,
+    target: i64,
+    delta: i64,
+) -> Result<()> {
+    diesel::update(accounts::table.find(follower))
+        .set(accounts::following_count.eq(accounts::following_count + delta))
+        .execute(conn)?;
+    diesel::update(accounts::table.find(target))
+        .set(accounts::followers_count.eq(accounts::followers_count + delta))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Follow an account (or update the options of an existing follow). Locked accounts get a
+/// follow request instead.
+#[tracing::instrument(skip(conn, me), fields(account_id = me.account.id))]
+pub fn follow(
+    conn: &mut DbConnection,
+    me: &LocalUser,
+    target_id: i64,
+    reblogs: Option<bool>,
+    notify: Option<bool>,
+) -> Result<()> {
+    let me_id = me.account.id;
+    let target = find(conn, target_id)?;
+    if target.id == me_id {
+        return Err(Error::forbidden("You cannot follow yourself"));
+    }
+    if is_blocked_either_way(conn, me_id, target.id)? {
+        return Err(Error::forbidden("This action is not allowed"));
+    }
+    let existing: Option<Follow> = follows::table
+        .filter(follows::account_id.eq(me_id))
+        .filter(follows::target_account_id.eq(target.id))
+        .select(Follow::as_select())
+        .first(conn)
+        .optional()?;
+    let now = Utc::now().naive_utc();
+    if let Some(existing) = existing {
+        diesel::update(follows::table.find(existing.id))
+            .set((
+                follows::show_reblogs.eq(reblogs.unwrap_or(existing.show_reblogs)),
+                follows::notify.eq(notify.unwrap_or(existing.notify)),
+                follows::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        return Ok(());
+    }
+    // Accounts of other departments answer with Accept over federation; local ones at once
+    // unless locked.
+    let accepted = target.is_local() && !target.locked;
+    let row = Follow {
+        id: ids::next_id(),
+        account_id: me_id,
+        target_account_id: target.id,
+        accepted,
+        show_reblogs: reblogs.unwrap_or(true),
+        notify: notify.unwrap_or(false),
+        ap_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(follows::table)
+        .values(&row)
+        .execute(conn)?;
+    if accepted {
+        adjust_follow_counts(conn, me_id, target.id, 1)?;
+        notifications::notify(conn, target.id, me_id, "follow", None)?;
+    } else {
+        notifications::notify(conn, target.id, me_id, "follow_request", None)?;
+    }
+    Ok(())
+}
+
+/// Stop following (or withdraw a follow request).
+pub fn unfollow(conn: &mut DbConnection, me: i64, target_id: i64) -> Result<()> {
+    find(conn, target_id)?;
+    remove_follow(conn, me, target_id)
+}
+
+fn remove_follow(conn: &mut DbConnection, follower: i64, target: i64) -> Result<()> {
+    let existing: Option<Follow> = follows::table
+        .filter(follows::account_id.eq(follower))
+        .filter(follows::target_account_id.eq(target))
+        .select(Follow::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(f) = existing {
+        diesel::delete(follows::table.find(f.id)).execute(conn)?;
+        if f.accepted {
+            adjust_follow_counts(conn, follower, target, -1)?;
+        }
+        let kind = if f.accepted {
+            "follow"
+        } else {
+            "follow_request"
+        };
+        notifications::retract(conn, target, follower, kind, None)?;
+    }
+    Ok(())
+}
+
+/// Accept or reject a pending follow request from `from` to `me`.
+pub fn answer_follow_request(
+    conn: &mut DbConnection,
+    me: i64,
+    from: i64,
+    accept: bool,
+) -> Result<()> {
+    let request: Follow = follows::table
+        .filter(follows::account_id.eq(from))
+        .filter(follows::target_account_id.eq(me))
+        .filter(follows::accepted.eq(false))
+        .select(Follow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(Error::not_found)?;
+    notifications::retract(conn, me, from, "follow_request", None)?;
+    if accept {
+        diesel::update(follows::table.find(request.id))
+            .set((
+                follows::accepted.eq(true),
+                follows::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        adjust_follow_counts(conn, from, me, 1)?;
+    } else {
+        diesel::delete(follows::table.find(request.id)).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Accounts waiting for `me` to answer their follow request (paged by the request).
+pub fn follow_requests(
+    conn: &mut DbConnection,
+    me: i64,
+    page: &Page,
+) -> Result<Vec<(i64, Account)>> {
+    let mut q = follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+        .filter(follows::target_account_id.eq(me))
+        .filter(follows::accepted.eq(false))
+        .filter(accounts::suspended_at.is_null())
+        .select((follows::id, Account::as_select()))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(follows::id.lt(max));
+    }
+    if let Some(since) = page.since_id.or(page.min_id) {
+        q = q.filter(follows::id.gt(since));
+    }
+    Ok(q.order(follows::id.desc()).limit(page.limit).load(conn)?)
+}
+
+/// Who follows `account_id` (accepted), newest first.
+pub fn followers(
+    conn: &mut DbConnection,
+    account_id: i64,
+    page: &Page,
+) -> Result<Vec<(i64, Account)>> {
+    find(conn, account_id)?;
+    let mut q = follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+        .filter(follows::target_account_id.eq(account_id))
+        .filter(follows::accepted.eq(true))
+        .filter(accounts::suspended_at.is_null())
+        .select((follows::id, Account::as_select()))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(follows::id.lt(max));
+    }
+    if let Some(since) = page.since_id.or(page.min_id) {
+        q = q.filter(follows::id.gt(since));
+    }
+    Ok(q.order(follows::id.desc()).limit(page.limit).load(conn)?)
+}
+
+/// Whom `account_id` follows (accepted), newest first.
+pub fn following(
+    conn: &mut DbConnection,
+    account_id: i64,
+    page: &Page,
+) -> Result<Vec<(i64, Account)>> {
+    find(conn, account_id)?;
+    let mut q = follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::target_account_id)))
+        .filter(follows::account_id.eq(account_id))
+        .filter(follows::accepted.eq(true))
+        .filter(accounts::suspended_at.is_null())
+        .select((follows::id, Account::as_select()))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(follows::id.lt(max));
+    }
+    if let Some(since) = page.since_id.or(page.min_id) {
+        q = q.filter(follows::id.gt(since));
+    }
+    Ok(q.order(follows::id.desc()).limit(page.limit).load(conn)?)
+}
+
+/// Block: they can no longer see or interact with `me`; follows both ways end.
+pub fn block(conn: &mut DbConnection, me: i64, target_id: i64) -> Result<()> {
+    let target = find(conn, target_id)?;
+    if target.id == me {
+        return Err(Error::forbidden("You cannot block yourself"));
+    }
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        blocks::table
+            .filter(blocks::account_id.eq(me))
+            .filter(blocks::target_account_id.eq(target.id)),
+    ))
+    .get_result(conn)?;
+    if !exists {
+        diesel::insert_into(blocks::table)
+            .values((
+                blocks::id.eq(ids::next_id()),
+                blocks::account_id.eq(me),
+                blocks::target_account_id.eq(target.id),
+                blocks::created_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        remove_follow(conn, me, target.id)?;
+        remove_follow(conn, target.id, me)?;
+    }
+    Ok(())
+}
+
+pub fn unblock(conn: &mut DbConnection, me: i64, target_id: i64) -> Result<()> {
+    find(conn, target_id)?;
+    diesel::delete(
+        blocks::table
+            .filter(blocks::account_id.eq(me))
+            .filter(blocks::target_account_id.eq(target_id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Mute: hide their posts from timelines (and, by default, their notifications), optionally
+/// for `duration_secs`.
+pub fn mute(
+    conn: &mut DbConnection,
+    me: i64,
+    target_id: i64,
+    hide_notifications: bool,
+    duration_secs: Option<u32>,
+) -> Result<()> {
+    let target = find(conn, target_id)?;
+    if target.id == me {
+        return Err(Error::forbidden("You cannot mute yourself"));
+    }
+    diesel::delete(
+        mutes::table
+            .filter(mutes::account_id.eq(me))
+            .filter(mutes::target_account_id.eq(target.id)),
+    )
+    .execute(conn)?;
+    let now = Utc::now().naive_utc();
+    diesel::insert_into(mutes::table)
+        .values((
+            mutes::id.eq(ids::next_id()),
+            mutes::account_id.eq(me),
+            mutes::target_account_id.eq(target.id),
+            mutes::hide_notifications.eq(hide_notifications),
+            mutes::expires_at.eq(duration_secs
+                .filter(|d| *d > 0)
+                .map(|d| now + Duration::seconds(i64::from(d)))),
+            mutes::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn unmute(conn: &mut DbConnection, me: i64, target_id: i64) -> Result<()> {
+    find(conn, target_id)?;
+    diesel::delete(
+        mutes::table
+            .filter(mutes::account_id.eq(me))
+            .filter(mutes::target_account_id.eq(target_id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Remove mutes whose time is up (called before reading relationships and timelines).
+pub fn expire_mutes(conn: &mut DbConnection) -> Result<()> {
+    diesel::delete(mutes::table.filter(mutes::expires_at.lt(Utc::now().naive_utc())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Mastodon's Relationship, computed for many accounts in a fixed number of queries.
+#[derive(Debug, Clone, Default)]
+pub struct Relationship {
+    pub id: i64,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+}
+
+pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Vec<Relationship>> {
+    let mine: Vec<Follow> = follows::table
+        .filter(follows::account_id.eq(me))
+        .filter(follows::target_account_id.eq_any(ids))
+        .select(Follow::as_select())
+        .load(conn)?;
+    let theirs: Vec<Follow> = follows::table
+        .filter(follows::target_account_id.eq(me))
+        .filter(follows::account_id.eq_any(ids))
+        .select(Follow::as_select())
+        .load(conn)?;
+    let blocking: HashSet<i64> = blocks::table
+        .filter(blocks::account_id.eq(me))
+        .filter(blocks::target_account_id.eq_any(ids))
+        .select(blocks::target_account_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    let blocked_by: HashSet<i64> = blocks::table
+        .filter(blocks::target_account_id.eq(me))
+        .filter(blocks::account_id.eq_any(ids))
+        .select(blocks::account_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    let muting: Vec<(i64, bool)> = mutes::table
+        .filter(mutes::account_id.eq(me))
+        .filter(mutes::target_account_id.eq_any(ids))
+        .select((mutes::target_account_id, mutes::hide_notifications))
+        .load(conn)?;
+    Ok(ids
+        .iter()
+        .map(|&id| {
+            let out_follow = mine.iter().find(|f| f.target_account_id == id);
+            let in_follow = theirs.iter().find(|f| f.account_id == id);
+            let mute = muting.iter().find(|(t, _)| *t == id);
+            Relationship {
+                id,
+                following: out_follow.is_some_and(|f| f.accepted),
+                requested: out_follow.is_some_and(|f| !f.accepted),
+                showing_reblogs: out_follow.is_some_and(|f| f.accepted && f.show_reblogs),
+                notifying: out_follow.is_some_and(|f| f.accepted && f.notify),
+                followed_by: in_follow.is_some_and(|f| f.accepted),
+                requested_by: in_follow.is_some_and(|f| !f.accepted),
+                blocking: blocking.contains(&id),
+                blocked_by: blocked_by.contains(&id),
+                muting: mute.is_some(),
+                muting_notifications: mute.is_some_and(|(_, n)| *n),
+            }
+        })
+        .collect())
+}
+
+/// A profile field as the employee typed it.
+#[derive(Debug, Clone)]
+pub struct FieldInput {
+    pub name: String,
+    pub value: String,
+}
+
+/// `PATCH /api/v1/accounts/update_credentials`, without images.
+#[derive(Debug, Default, Clone)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub fields: Option<Vec<FieldInput>>,
+    pub privacy: Option<crate::service::visibility::Visibility>,
+    pub sensitive: Option<bool>,
+    pub language: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(account_id = me.account.id))]
+pub fn update_profile(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    me: &LocalUser,
+    update: ProfileUpdate,
+) -> Result<LocalUser> {
+    let now = Utc::now().naive_utc();
+    let base = settings.instance.base_url();
+    let base = base.as_str().trim_end_matches('/');
+    let mut account = me.account.clone();
+    if let Some(name) = update.display_name {
+        let name = name.trim().to_string();
+        if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+            return Err(Error::unprocessable(format!(
+                "Validation failed: Display name is too long (maximum is {MAX_DISPLAY_NAME_CHARS} characters)"
+            )));
+        }
+        account.display_name = name;
+    }
+    if let Some(note) = update.note {
+        if note.chars().count() > MAX_NOTE_CHARS {
+            return Err(Error::unprocessable(format!(
+                "Validation failed: Note is too long (maximum is {MAX_NOTE_CHARS} characters)"
+            )));
+        }
+        account.note = text::render(&note, base, &Default::default());
+        account.note_source = Some(note);
+    }
+    if let Some(fields) = update.fields {
+        if fields.len() > MAX_FIELDS {
+            return Err(Error::unprocessable(format!(
+                "Validation failed: at most {MAX_FIELDS} profile fields"
+            )));
+        }
+        let mut out = Vec::new();
+        for f in fields {
+            if f.name.chars().count() > MAX_FIELD_CHARS || f.value.chars().count() > MAX_FIELD_CHARS
+            {
+                return Err(Error::unprocessable(format!(
+                    "Validation failed: Fields are too long (maximum is {MAX_FIELD_CHARS} characters)"
+                )));
+            }
+            if f.name.trim().is_empty() && f.value.trim().is_empty() {
+                continue;
+            }
+            let value_html = text::render(&f.value, base, &Default::default());
+            // A single-line value renders as one paragraph; Mastodon shows fields without <p>.
+            let value_html = value_html
+                .strip_prefix("<p>")
+                .and_then(|v| v.strip_suffix("</p>"))
+                .map(String::from)
+                .unwrap_or(value_html);
+            out.push(serde_json::json!({ "name": text::escape(f.name.trim()), "value": value_html, "verified_at": null }));
+        }
+        account.fields = serde_json::Value::Array(out).to_string();
+    }
+    let account: Account = diesel::update(accounts::table.find(account.id))
+        .set((
+            accounts::display_name.eq(&account.display_name),
+            accounts::note.eq(&account.note),
+            accounts::note_source.eq(&account.note_source),
+            accounts::fields.eq(&account.fields),
+            accounts::locked.eq(update.locked.unwrap_or(account.locked)),
+            accounts::bot.eq(update.bot.unwrap_or(account.bot)),
+            accounts::discoverable.eq(update.discoverable.unwrap_or(account.discoverable)),
+            accounts::updated_at.eq(now),
+        ))
+        .returning(accounts::all_columns)
+        .get_result(conn)?;
+    let language = match update.language {
+        Some(l) if l.trim().is_empty() => Some(None),
+        Some(l) => Some(Some(l.trim().to_ascii_lowercase())),
+        None => None,
+    };
+    let user = diesel::update(users::table.find(me.user.id))
+        .set((
+            users::default_visibility.eq(update
+                .privacy
+                .map(|v| v.as_str().to_string())
+                .or(me.user.default_visibility.clone())),
+            users::default_sensitive.eq(update.sensitive.unwrap_or(me.user.default_sensitive)),
+            users::default_language.eq(language.unwrap_or(me.user.default_language.clone())),
+            users::updated_at.eq(now),
+        ))
+        .returning(users::all_columns)
+        .get_result(conn)?;
+    Ok(LocalUser { user, account })
+}
+
+/// Accounts whose username or display name starts with `query` (case-insensitive),
+/// local ones first. With `following`, only accounts `me` follows.
+pub fn search(
+    conn: &mut DbConnection,
+    me: Option<i64>,
+    query: &str,
+    following_only: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Account>> {
+    let q = query.trim().trim_start_matches('@');
+    let (name, domain) = match q.split_once('@') {
+        Some((n, d)) => (n.to_lowercase(), Some(d.to_lowercase())),
+        None => (q.to_lowercase(), None),
+    };
+    if name.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pattern = format!(
+        "{}%",
+        name.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let mut query = accounts::table
+        .filter(accounts::suspended_at.is_null())
+        .filter(
+            accounts::username
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(accounts::display_name).like(pattern).escape('\\')),
+        )
+        .select(Account::as_select())
+        .into_boxed();
+    if let Some(d) = domain {
+        query = query.filter(accounts::domain.like(format!("{d}%")));
+    }
+    if following_only {
+        let me = me.ok_or_else(|| Error::unprocessable("following=true needs a user token"))?;
+        query = query.filter(
+            accounts::id.eq_any(
+                follows::table
+                    .filter(follows::account_id.eq(me))
+                    .filter(follows::accepted.eq(true))
+                    .select(follows::target_account_id),
+            ),
+        );
+    }
+    Ok(query
+        .order((accounts::domain.is_not_null(), accounts::username.asc()))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?)
 }

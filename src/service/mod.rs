@@ -5,8 +5,16 @@
 pub mod accounts;
 pub mod health;
 pub mod instance;
+pub mod notifications;
 pub mod oauth;
+pub mod pagination;
+pub mod search;
 pub mod sessions;
 pub mod setup;
+pub mod statuses;
+pub mod text;
+pub mod timelines;
 pub mod tokens;
 pub mod users;
+pub mod views;
+pub mod visibility;

@@ -5,14 +5,84 @@ pub mod accounts;
 pub mod apps;
 pub mod entities;
 pub mod instance;
+pub mod notifications;
+pub mod pagination;
+pub mod search;
+pub mod statuses;
+pub mod timelines;
 
-use actix_web::web;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::context::AppContext;
+use crate::db::models::{Account, Status};
+use crate::error::{Error, Result};
+use crate::service::views;
+use crate::service::visibility::Viewer;
+use entities::account::account_from_row;
+use entities::status::status_from_view;
+use pagination::paged_response;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api")
             .configure(instance::configure)
             .configure(apps::configure)
-            .configure(accounts::configure),
+            .configure(accounts::configure)
+            .configure(statuses::configure)
+            .configure(timelines::configure)
+            .configure(notifications::configure)
+            .configure(search::configure),
     );
+}
+
+/// Ids in paths are numbers; anything else names nothing.
+pub fn parse_id(raw: &str) -> Result<i64> {
+    raw.trim().parse::<i64>().map_err(|_| Error::not_found())
+}
+
+/// One status as `viewer` sees it.
+pub async fn render_status(
+    ctx: &AppContext,
+    viewer: Viewer,
+    status: Status,
+) -> Result<HttpResponse> {
+    let view = ctx
+        .db
+        .read(move |conn| views::hydrate_one(conn, viewer, status))
+        .await?;
+    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings.instance.base_url())))
+}
+
+/// A page of statuses with the `Link` header, paged by the ids given with each status
+/// (the status id for timelines, the bookmark or favourite id for those lists).
+pub async fn render_statuses(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    viewer: Viewer,
+    rows: Vec<(i64, Status)>,
+) -> Result<HttpResponse> {
+    let page_ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let statuses: Vec<Status> = rows.into_iter().map(|(_, s)| s).collect();
+    let views = ctx
+        .db
+        .read(move |conn| views::hydrate(conn, viewer, statuses))
+        .await?;
+    let base = ctx.settings.instance.base_url();
+    let body: Vec<_> = views.iter().map(|v| status_from_view(v, &base)).collect();
+    Ok(paged_response(ctx, req, &page_ids).json(body))
+}
+
+/// A page of accounts with the `Link` header.
+pub fn render_accounts(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    rows: Vec<(i64, Account)>,
+) -> Result<HttpResponse> {
+    let base = ctx.settings.instance.base_url();
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let body: Vec<_> = rows
+        .iter()
+        .map(|(_, a)| account_from_row(a, &base))
+        .collect();
+    Ok(paged_response(ctx, req, &ids).json(body))
 }

@@ -11,3 +11,8 @@ pub use oauth::{
     NewAuthorizationCode, WebSession,
 };
 pub use user::{NewUser, User};
+pub mod follow;
+pub mod status;
+
+pub use follow::Follow;
+pub use status::{NewStatus, Notification, Status, StatusEdit, Tag};

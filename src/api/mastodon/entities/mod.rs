@@ -4,6 +4,9 @@
 pub mod account;
 pub mod application;
 pub mod instance;
+pub mod notification;
+pub mod relationship;
+pub mod status;
 
 use chrono::NaiveDateTime;
 

@@ -1,0 +1,157 @@
+use serde::Serialize;
+use serde_json::{Value, json};
+use url::Url;
+
+use super::account::{AccountEntity, account_from_row};
+use super::iso_datetime;
+use crate::db::models::{Status, StatusEdit};
+use crate::service::views::StatusView;
+
+/// <https://docs.joinmastodon.org/entities/Status/>
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusEntity {
+    pub id: String,
+    pub uri: String,
+    pub url: Option<String>,
+    pub created_at: String,
+    pub account: AccountEntity,
+    pub content: String,
+    /// Mastodon's four visibilities. Department-only posts are `public` here with
+    /// `local_only: true` (GoToSocial's convention), so every client can show them.
+    pub visibility: String,
+    pub local_only: bool,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub media_attachments: Vec<Value>,
+    pub application: Option<Value>,
+    pub mentions: Vec<MentionEntity>,
+    pub tags: Vec<TagRef>,
+    pub emojis: Vec<Value>,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub replies_count: i64,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub reblog: Option<Box<StatusEntity>>,
+    pub poll: Option<Value>,
+    pub card: Option<Value>,
+    pub language: Option<String>,
+    /// Only in responses to delete (for "delete and redraft").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    pub edited_at: Option<String>,
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub muted: bool,
+    pub bookmarked: bool,
+    pub pinned: bool,
+    pub filtered: Vec<Value>,
+}
+
+/// <https://docs.joinmastodon.org/entities/Status/#Mention>
+#[derive(Debug, Clone, Serialize)]
+pub struct MentionEntity {
+    pub id: String,
+    pub username: String,
+    pub url: String,
+    pub acct: String,
+}
+
+/// <https://docs.joinmastodon.org/entities/Status/#Tag>
+#[derive(Debug, Clone, Serialize)]
+pub struct TagRef {
+    pub name: String,
+    pub url: String,
+}
+
+pub fn wire_visibility(v: &str) -> (&str, bool) {
+    match v {
+        "local" => ("public", true),
+        other => (other, false),
+    }
+}
+
+pub fn status_from_view(view: &StatusView, base: &Url) -> StatusEntity {
+    let s = &view.status;
+    let base_str = base.as_str().trim_end_matches('/');
+    let (visibility, local_only) = wire_visibility(&s.visibility);
+    StatusEntity {
+        id: s.id.to_string(),
+        uri: s.ap_id.clone(),
+        url: s.url.clone(),
+        created_at: iso_datetime(s.created_at),
+        account: account_from_row(&view.account, base),
+        content: s.content.clone(),
+        visibility: visibility.to_string(),
+        local_only,
+        sensitive: s.sensitive,
+        spoiler_text: s.spoiler_text.clone(),
+        media_attachments: Vec::new(),
+        application: view
+            .application
+            .as_ref()
+            .map(|(name, website)| json!({ "name": name, "website": website })),
+        mentions: view
+            .mentions
+            .iter()
+            .map(|a| MentionEntity {
+                id: a.id.to_string(),
+                username: a.username.clone(),
+                url: a.url.clone().unwrap_or_else(|| a.ap_id.clone()),
+                acct: a.acct(),
+            })
+            .collect(),
+        tags: view
+            .tags
+            .iter()
+            .map(|t| TagRef {
+                name: t.name.clone(),
+                url: format!("{base_str}/tags/{}", t.name),
+            })
+            .collect(),
+        emojis: Vec::new(),
+        reblogs_count: s.reblogs_count,
+        favourites_count: s.favourites_count,
+        replies_count: s.replies_count,
+        in_reply_to_id: s.in_reply_to_id.map(|id| id.to_string()),
+        in_reply_to_account_id: s.in_reply_to_account_id.map(|id| id.to_string()),
+        reblog: view
+            .reblog
+            .as_ref()
+            .map(|r| Box::new(status_from_view(r, base))),
+        poll: None,
+        card: None,
+        language: s.language.clone(),
+        text: None,
+        edited_at: s.edited_at.map(iso_datetime),
+        favourited: view.favourited,
+        reblogged: view.reblogged,
+        muted: view.muted,
+        bookmarked: view.bookmarked,
+        pinned: view.pinned,
+        filtered: Vec::new(),
+    }
+}
+
+/// <https://docs.joinmastodon.org/entities/StatusEdit/>
+pub fn status_edit_entity(edit: &StatusEdit, account: &AccountEntity) -> Value {
+    json!({
+        "content": edit.content,
+        "spoiler_text": edit.spoiler_text,
+        "sensitive": edit.sensitive,
+        "created_at": iso_datetime(edit.created_at),
+        "account": account,
+        "poll": null,
+        "media_attachments": [],
+        "emojis": [],
+    })
+}
+
+/// <https://docs.joinmastodon.org/entities/StatusSource/>
+pub fn status_source_entity(status: &Status) -> Value {
+    json!({
+        "id": status.id.to_string(),
+        "text": status.source_text.clone().unwrap_or_default(),
+        "spoiler_text": status.spoiler_text,
+    })
+}

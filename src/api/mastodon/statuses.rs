@@ -1,0 +1,466 @@
+//! Statuses. <https://docs.joinmastodon.org/methods/statuses/>
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::entities::account::account_from_row;
+use super::entities::status::{status_edit_entity, status_from_view, status_source_entity};
+use super::pagination::PageParams;
+use super::{parse_id, render_accounts, render_status};
+use crate::api::auth::{Auth, MaybeAuth};
+use crate::api::params::{Params, lenient};
+use crate::context::AppContext;
+use crate::error::{Error, Result};
+use crate::service::statuses::{self, Edit, NewPost};
+use crate::service::views;
+use crate::service::visibility::Visibility;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/v1/statuses", web::post().to(create))
+        .route("/v1/statuses/{id}", web::get().to(get))
+        .route("/v1/statuses/{id}", web::delete().to(delete))
+        .route("/v1/statuses/{id}", web::put().to(edit))
+        .route("/v1/statuses/{id}/context", web::get().to(context))
+        .route("/v1/statuses/{id}/history", web::get().to(history))
+        .route("/v1/statuses/{id}/source", web::get().to(source))
+        .route(
+            "/v1/statuses/{id}/favourited_by",
+            web::get().to(favourited_by),
+        )
+        .route(
+            "/v1/statuses/{id}/reblogged_by",
+            web::get().to(reblogged_by),
+        )
+        .route("/v1/statuses/{id}/favourite", web::post().to(favourite))
+        .route("/v1/statuses/{id}/unfavourite", web::post().to(unfavourite))
+        .route("/v1/statuses/{id}/reblog", web::post().to(reblog))
+        .route("/v1/statuses/{id}/unreblog", web::post().to(unreblog))
+        .route("/v1/statuses/{id}/bookmark", web::post().to(bookmark))
+        .route("/v1/statuses/{id}/unbookmark", web::post().to(unbookmark))
+        .route("/v1/statuses/{id}/pin", web::post().to(pin))
+        .route("/v1/statuses/{id}/unpin", web::post().to(unpin));
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusParams {
+    status: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    in_reply_to_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    sensitive: Option<bool>,
+    spoiler_text: Option<String>,
+    visibility: Option<String>,
+    /// GoToSocial / Hometown's spelling of department-only.
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    local_only: Option<bool>,
+    language: Option<String>,
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    media_ids: Vec<String>,
+    poll: Option<Value>,
+    scheduled_at: Option<String>,
+}
+
+/// `visibility` (incl. Akkoma's `local`) combined with `local_only`.
+fn parse_visibility(
+    visibility: Option<&str>,
+    local_only: Option<bool>,
+) -> Result<Option<Visibility>> {
+    let v = visibility
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::parse::<Visibility>)
+        .transpose()?;
+    match (v, local_only.unwrap_or(false)) {
+        (v, false) => Ok(v),
+        (None | Some(Visibility::Public | Visibility::Unlisted | Visibility::Local), true) => {
+            Ok(Some(Visibility::Local))
+        }
+        (Some(_), true) => Err(Error::unprocessable(
+            "Validation failed: local_only can only be combined with public or unlisted visibility",
+        )),
+    }
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#create>
+async fn create(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    auth: Auth,
+    Params(p): Params<StatusParams>,
+) -> Result<HttpResponse> {
+    let user = auth.user_with("write:statuses")?.clone();
+    if p.scheduled_at.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Err(Error::unprocessable(
+            "Validation failed: Scheduled posts are not supported",
+        ));
+    }
+    let in_reply_to_id = match p.in_reply_to_id.as_deref().filter(|s| !s.is_empty()) {
+        Some(raw) => Some(raw.parse::<i64>().map_err(|_| Error::not_found())?),
+        None => None,
+    };
+    let idempotency_key = req
+        .headers()
+        .get("Idempotency-Key")
+        .and_then(|v| v.to_str().ok())
+        .map(|k| k.chars().take(200).collect::<String>())
+        .filter(|k| !k.is_empty());
+    let post = NewPost {
+        text: p.status.unwrap_or_default(),
+        in_reply_to_id,
+        sensitive: p.sensitive.unwrap_or(user.user.default_sensitive),
+        spoiler_text: p.spoiler_text.unwrap_or_default(),
+        visibility: parse_visibility(p.visibility.as_deref(), p.local_only)?,
+        language: p.language.or(user.user.default_language.clone()),
+        media_ids: p.media_ids,
+        has_poll: p.poll.as_ref().is_some_and(|v| !v.is_null()),
+        idempotency_key,
+        application_id: auth.0.token.application_id,
+    };
+    let settings = ctx.settings.clone();
+    let me = user.account.id;
+    let view = ctx
+        .db
+        .write(move |conn| {
+            let status = statuses::create(conn, &settings, &user, post)?;
+            views::hydrate_one(conn, Some(me), status)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings.instance.base_url())))
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#get>
+async fn get(
+    ctx: web::Data<AppContext>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?.map(|u| u.account.id);
+    let id = parse_id(&id)?;
+    let view = ctx
+        .db
+        .read(move |conn| {
+            let status = crate::service::visibility::find_visible(conn, viewer, id)?;
+            views::hydrate_one(conn, viewer, status)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings.instance.base_url())))
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#delete>
+async fn delete(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let me = auth.user_with("write:statuses")?.account.id;
+    let id = parse_id(&id)?;
+    let view = ctx
+        .db
+        .write(move |conn| {
+            let status = statuses::delete(conn, me, id)?;
+            let mut view = views::hydrate(conn, Some(me), vec![status.clone()])?;
+            // Deleted rows are no longer visible; build the view from the row we had.
+            match view.pop() {
+                Some(v) => Ok(v),
+                None => Ok(views::StatusView {
+                    account: crate::service::accounts::find(conn, me)?,
+                    status,
+                    reblog: None,
+                    mentions: Vec::new(),
+                    tags: Vec::new(),
+                    application: None,
+                    favourited: false,
+                    reblogged: false,
+                    bookmarked: false,
+                    pinned: false,
+                    muted: false,
+                }),
+            }
+        })
+        .await?;
+    let mut entity = status_from_view(&view, &ctx.settings.instance.base_url());
+    entity.text = Some(view.status.source_text.clone().unwrap_or_default());
+    Ok(HttpResponse::Ok().json(entity))
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#edit>
+async fn edit(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<StatusParams>,
+) -> Result<HttpResponse> {
+    let user = auth.user_with("write:statuses")?.clone();
+    let id = parse_id(&id)?;
+    let edit = Edit {
+        text: p.status.unwrap_or_default(),
+        sensitive: p.sensitive.unwrap_or(false),
+        spoiler_text: p.spoiler_text.unwrap_or_default(),
+        language: p.language,
+        media_ids: p.media_ids,
+        has_poll: p.poll.as_ref().is_some_and(|v| !v.is_null()),
+    };
+    let settings = ctx.settings.clone();
+    let me = user.account.id;
+    let view = ctx
+        .db
+        .write(move |conn| {
+            let status = statuses::edit(conn, &settings, &user, id, edit)?;
+            views::hydrate_one(conn, Some(me), status)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings.instance.base_url())))
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#context>
+async fn context(
+    ctx: web::Data<AppContext>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?.map(|u| u.account.id);
+    let id = parse_id(&id)?;
+    let (ancestors, descendants) = ctx
+        .db
+        .read(move |conn| {
+            let (a, d) = statuses::context(conn, viewer, id)?;
+            Ok((
+                views::hydrate(conn, viewer, a)?,
+                views::hydrate(conn, viewer, d)?,
+            ))
+        })
+        .await?;
+    let base = ctx.settings.instance.base_url();
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "ancestors": ancestors.iter().map(|v| status_from_view(v, &base)).collect::<Vec<_>>(),
+        "descendants": descendants.iter().map(|v| status_from_view(v, &base)).collect::<Vec<_>>(),
+    })))
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#history>
+async fn history(
+    ctx: web::Data<AppContext>,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?.map(|u| u.account.id);
+    let id = parse_id(&id)?;
+    let (status, edits, author) = ctx
+        .db
+        .read(move |conn| {
+            let (status, edits) = statuses::history(conn, viewer, id)?;
+            let author = crate::service::accounts::find(conn, status.account_id)?;
+            Ok((status, edits, author))
+        })
+        .await?;
+    let account = account_from_row(&author, &ctx.settings.instance.base_url());
+    let mut out: Vec<Value> = edits
+        .iter()
+        .map(|e| status_edit_entity(e, &account))
+        .collect();
+    if out.is_empty() {
+        // Never edited: the history is the status itself.
+        let current = crate::db::models::StatusEdit {
+            id: status.id,
+            status_id: status.id,
+            account_id: status.account_id,
+            content: status.content.clone(),
+            spoiler_text: status.spoiler_text.clone(),
+            sensitive: status.sensitive,
+            media_ids: "[]".into(),
+            created_at: status.created_at,
+        };
+        out.push(status_edit_entity(&current, &account));
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#source>
+async fn source(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let me = auth.user_with("read:statuses")?.account.id;
+    let id = parse_id(&id)?;
+    let status = ctx
+        .db
+        .read(move |conn| {
+            let status = crate::service::visibility::find_visible(conn, Some(me), id)?;
+            if status.account_id != me {
+                return Err(Error::not_found());
+            }
+            Ok(status)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(status_source_entity(&status)))
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#favourited_by>
+async fn favourited_by(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:accounts")?.map(|u| u.account.id);
+    let id = parse_id(&id)?;
+    let page = page.page();
+    let rows = ctx
+        .db
+        .read(move |conn| statuses::favourited_by(conn, viewer, id, &page))
+        .await?;
+    render_accounts(&ctx, &req, rows)
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#reblogged_by>
+async fn reblogged_by(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    auth: MaybeAuth,
+    id: web::Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:accounts")?.map(|u| u.account.id);
+    let id = parse_id(&id)?;
+    let page = page.page();
+    let rows = ctx
+        .db
+        .read(move |conn| statuses::reblogged_by(conn, viewer, id, &page))
+        .await?;
+    render_accounts(&ctx, &req, rows)
+}
+
+/// Run a write action on a status as the token's employee, then return the status as they see it.
+async fn act<F>(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    scope: &str,
+    id: web::Path<String>,
+    action: F,
+) -> Result<HttpResponse>
+where
+    F: FnOnce(
+            &mut crate::db::DbConnection,
+            &crate::config::Settings,
+            &crate::service::users::LocalUser,
+            i64,
+        ) -> Result<crate::db::models::Status>
+        + Send
+        + 'static,
+{
+    let user = auth.user_with(scope)?.clone();
+    let id = parse_id(&id)?;
+    let settings = ctx.settings.clone();
+    let me = user.account.id;
+    let status = ctx
+        .db
+        .write(move |conn| action(conn, &settings, &user, id))
+        .await?;
+    render_status(&ctx, Some(me), status).await
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#favourite>
+async fn favourite(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    act(ctx, auth, "write:favourites", id, |c, _, u, id| {
+        statuses::favourite(c, u.account.id, id)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#unfavourite>
+async fn unfavourite(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    act(ctx, auth, "write:favourites", id, |c, _, u, id| {
+        statuses::unfavourite(c, u.account.id, id)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct ReblogParams {
+    visibility: Option<String>,
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#boost>
+async fn reblog(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<ReblogParams>,
+) -> Result<HttpResponse> {
+    let visibility = parse_visibility(p.visibility.as_deref(), None)?;
+    act(ctx, auth, "write:statuses", id, move |c, s, u, id| {
+        statuses::reblog(c, s, u, id, visibility)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#unreblog>
+async fn unreblog(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    act(ctx, auth, "write:statuses", id, |c, _, u, id| {
+        statuses::unreblog(c, u.account.id, id)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#bookmark>
+async fn bookmark(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    act(ctx, auth, "write:bookmarks", id, |c, _, u, id| {
+        statuses::bookmark(c, u.account.id, id, true)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#unbookmark>
+async fn unbookmark(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    act(ctx, auth, "write:bookmarks", id, |c, _, u, id| {
+        statuses::bookmark(c, u.account.id, id, false)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#pin>
+async fn pin(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    act(ctx, auth, "write:accounts", id, |c, _, u, id| {
+        statuses::pin(c, u.account.id, id, true)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#unpin>
+async fn unpin(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    act(ctx, auth, "write:accounts", id, |c, _, u, id| {
+        statuses::pin(c, u.account.id, id, false)
+    })
+    .await
+}

@@ -1,0 +1,94 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{notifications, status_edits, statuses, tags};
+
+/// A post, a reply or a boost (`reblog_of_id` set), local or from another department.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = statuses)]
+pub struct Status {
+    pub id: i64,
+    pub ap_id: String,
+    pub url: Option<String>,
+    pub account_id: i64,
+    pub local: bool,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_account_id: Option<i64>,
+    pub in_reply_to_ap_id: Option<String>,
+    pub reblog_of_id: Option<i64>,
+    pub thread_root_id: Option<i64>,
+    pub content: String,
+    pub source_text: Option<String>,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub visibility: String,
+    pub language: Option<String>,
+    pub application_id: Option<i64>,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub edited_at: Option<NaiveDateTime>,
+    pub deleted_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = statuses)]
+pub struct NewStatus {
+    pub id: i64,
+    pub ap_id: String,
+    pub url: Option<String>,
+    pub account_id: i64,
+    pub local: bool,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_account_id: Option<i64>,
+    pub in_reply_to_ap_id: Option<String>,
+    pub reblog_of_id: Option<i64>,
+    pub thread_root_id: Option<i64>,
+    pub content: String,
+    pub source_text: Option<String>,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub visibility: String,
+    pub language: Option<String>,
+    pub application_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// An earlier version of an edited status.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = status_edits)]
+pub struct StatusEdit {
+    pub id: i64,
+    pub status_id: i64,
+    pub account_id: i64,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub media_ids: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = tags)]
+pub struct Tag {
+    pub id: i64,
+    pub name: String,
+    pub display_name: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Something that happened to an employee: `mention`, `status`, `reblog`, `follow`,
+/// `follow_request`, `favourite`, `update`.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: i64,
+    pub account_id: i64,
+    pub from_account_id: i64,
+    pub kind: String,
+    pub status_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}

@@ -1,0 +1,183 @@
+//! Notifications: what happened to an employee, and reading them.
+
+use chrono::Utc;
+use diesel::prelude::*;
+
+use crate::db::models::Notification;
+use crate::db::schema::{accounts, blocks, mutes, notifications};
+use crate::db::{DbConnection, ids};
+use crate::error::{Error, Result};
+use crate::service::pagination::Page;
+
+/// Every notification type Groundswell creates (Mastodon's names).
+pub const KINDS: &[&str] = &[
+    "mention",
+    "status",
+    "reblog",
+    "follow",
+    "follow_request",
+    "favourite",
+    "update",
+];
+
+/// Notify `recipient` (if local, not the actor, and not blocking or muting the actor).
+pub fn notify(
+    conn: &mut DbConnection,
+    recipient: i64,
+    from: i64,
+    kind: &'static str,
+    status_id: Option<i64>,
+) -> Result<Option<Notification>> {
+    if recipient == from {
+        return Ok(None);
+    }
+    let recipient_is_local: bool = accounts::table
+        .find(recipient)
+        .select(accounts::domain.is_null())
+        .first(conn)
+        .optional()?
+        .unwrap_or(false);
+    if !recipient_is_local {
+        return Ok(None);
+    }
+    let silenced: bool = diesel::select(
+        diesel::dsl::exists(
+            blocks::table
+                .filter(blocks::account_id.eq(recipient))
+                .filter(blocks::target_account_id.eq(from)),
+        )
+        .or(diesel::dsl::exists(
+            mutes::table
+                .filter(mutes::account_id.eq(recipient))
+                .filter(mutes::target_account_id.eq(from))
+                .filter(mutes::hide_notifications.eq(true)),
+        )),
+    )
+    .get_result(conn)?;
+    if silenced {
+        return Ok(None);
+    }
+    let row = Notification {
+        id: ids::next_id(),
+        account_id: recipient,
+        from_account_id: from,
+        kind: kind.to_string(),
+        status_id,
+        created_at: Utc::now().naive_utc(),
+    };
+    diesel::insert_into(notifications::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(Some(row))
+}
+
+/// Remove notifications about an action that was undone (unfavourite, unfollow, delete).
+pub fn retract(
+    conn: &mut DbConnection,
+    recipient: i64,
+    from: i64,
+    kind: &str,
+    status_id: Option<i64>,
+) -> Result<()> {
+    let mut q = diesel::delete(notifications::table)
+        .filter(notifications::account_id.eq(recipient))
+        .filter(notifications::from_account_id.eq(from))
+        .filter(notifications::kind.eq(kind))
+        .into_boxed();
+    if let Some(id) = status_id {
+        q = q.filter(notifications::status_id.eq(id));
+    }
+    q.execute(conn)?;
+    Ok(())
+}
+
+/// Filters of `GET /api/v1/notifications`.
+#[derive(Debug, Default, Clone)]
+pub struct NotificationFilter {
+    pub types: Vec<String>,
+    pub exclude_types: Vec<String>,
+    pub account_id: Option<i64>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    me: i64,
+    filter: &NotificationFilter,
+    page: &Page,
+) -> Result<Vec<Notification>> {
+    let mut q = notifications::table
+        .filter(notifications::account_id.eq(me))
+        .select(Notification::as_select())
+        .into_boxed();
+    if !filter.types.is_empty() {
+        q = q.filter(notifications::kind.eq_any(filter.types.clone()));
+    }
+    if !filter.exclude_types.is_empty() {
+        q = q.filter(notifications::kind.ne_all(filter.exclude_types.clone()));
+    }
+    if let Some(from) = filter.account_id {
+        q = q.filter(notifications::from_account_id.eq(from));
+    }
+    // Hide notifications from accounts muted (with notifications) or blocked since.
+    q = q.filter(diesel::dsl::not(
+        notifications::from_account_id.eq_any(
+            mutes::table
+                .filter(mutes::account_id.eq(me))
+                .filter(mutes::hide_notifications.eq(true))
+                .select(mutes::target_account_id),
+        ),
+    ));
+    q = q.filter(diesel::dsl::not(
+        notifications::from_account_id.eq_any(
+            blocks::table
+                .filter(blocks::account_id.eq(me))
+                .select(blocks::target_account_id),
+        ),
+    ));
+    if let Some(max) = page.max_id {
+        q = q.filter(notifications::id.lt(max));
+    }
+    if let Some(since) = page.since_id {
+        q = q.filter(notifications::id.gt(since));
+    }
+    if let Some(min) = page.min_id {
+        let mut rows = q
+            .filter(notifications::id.gt(min))
+            .order(notifications::id.asc())
+            .limit(page.limit)
+            .load(conn)?;
+        rows.reverse();
+        return Ok(rows);
+    }
+    Ok(q.order(notifications::id.desc())
+        .limit(page.limit)
+        .load(conn)?)
+}
+
+pub fn get(conn: &mut DbConnection, me: i64, id: i64) -> Result<Notification> {
+    notifications::table
+        .filter(notifications::id.eq(id))
+        .filter(notifications::account_id.eq(me))
+        .select(Notification::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(Error::not_found)
+}
+
+pub fn dismiss(conn: &mut DbConnection, me: i64, id: i64) -> Result<()> {
+    let n = diesel::delete(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::account_id.eq(me)),
+    )
+    .execute(conn)?;
+    if n == 0 {
+        return Err(Error::not_found());
+    }
+    Ok(())
+}
+
+pub fn clear(conn: &mut DbConnection, me: i64) -> Result<()> {
+    diesel::delete(notifications::table.filter(notifications::account_id.eq(me))).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! Search across accounts, hashtags and the statuses an employee may see.
+
+use diesel::prelude::*;
+
+use crate::config::Settings;
+use crate::db::models::{Account, Status, Tag};
+use crate::db::schema::{statuses, tags};
+use crate::db::{DbConnection, lower};
+use crate::error::Result;
+use crate::service::accounts;
+use crate::service::views::{self, StatusView};
+use crate::service::visibility::visible_to;
+
+pub struct Query {
+    pub text: String,
+    pub accounts: bool,
+    pub hashtags: bool,
+    pub statuses: bool,
+    pub limit: i64,
+    pub offset: i64,
+    pub following: bool,
+    pub account_id: Option<i64>,
+}
+
+#[derive(Default)]
+pub struct Results {
+    pub accounts: Vec<Account>,
+    pub statuses: Vec<StatusView>,
+    pub hashtags: Vec<Tag>,
+}
+
+fn like_pattern(text: &str, leading: bool) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    if leading {
+        format!("%{escaped}%")
+    } else {
+        format!("{escaped}%")
+    }
+}
+
+pub fn search(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    me: Option<i64>,
+    q: &Query,
+) -> Result<Results> {
+    let text = q.text.trim();
+    let mut out = Results::default();
+    if q.accounts {
+        // An exact `user@domain` first, then prefix matches.
+        if text.contains('@')
+            && let Ok(exact) = accounts::lookup(conn, settings, text)
+        {
+            out.accounts.push(exact);
+        }
+        for a in accounts::search(conn, me, text, q.following, q.limit, q.offset)? {
+            if !out.accounts.iter().any(|x| x.id == a.id) {
+                out.accounts.push(a);
+            }
+        }
+        out.accounts.truncate(q.limit as usize);
+    }
+    if q.hashtags {
+        let name = text.trim_start_matches('#').to_lowercase();
+        if !name.is_empty() {
+            out.hashtags = tags::table
+                .filter(tags::name.like(like_pattern(&name, false)).escape('\\'))
+                .order(tags::name.asc())
+                .limit(q.limit)
+                .offset(q.offset)
+                .select(Tag::as_select())
+                .load(conn)?;
+        }
+    }
+    if q.statuses && !text.is_empty() {
+        let mut query = statuses::table
+            .filter(visible_to(me))
+            .filter(statuses::reblog_of_id.is_null())
+            .filter(
+                lower(statuses::content)
+                    .like(like_pattern(&text.to_lowercase(), true))
+                    .escape('\\'),
+            )
+            .select(Status::as_select())
+            .into_boxed();
+        if let Some(author) = q.account_id {
+            query = query.filter(statuses::account_id.eq(author));
+        }
+        let rows = query
+            .order(statuses::id.desc())
+            .limit(q.limit)
+            .offset(q.offset)
+            .load(conn)?;
+        out.statuses = views::hydrate(conn, me, rows)?;
+    }
+    Ok(out)
+}

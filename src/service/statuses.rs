@@ -1,0 +1,861 @@
+//! Posting and everything done to a post: create, edit, delete, favourite, boost, bookmark,
+//! pin, and reading threads.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+
+use crate::config::Settings;
+use crate::db::models::{Account, NewStatus, Status, StatusEdit, Tag};
+use crate::db::schema::{
+    accounts, bookmarks, favourites, follows, idempotency_keys, mentions, status_edits,
+    status_pins, status_tags, statuses, tags,
+};
+use crate::db::{DbConnection, ids, is_unique_violation};
+use crate::error::{Error, Result};
+use crate::service::notifications;
+use crate::service::pagination::Page;
+use crate::service::text::{self, MentionLink, MentionRef};
+use crate::service::users::LocalUser;
+use crate::service::visibility::{Viewer, Visibility, find_visible, not_muted_by, visible_to};
+
+/// Most statuses an employee may pin to their profile (Mastodon's limit).
+pub const MAX_PINNED: i64 = 5;
+/// How long an `Idempotency-Key` is remembered.
+pub const IDEMPOTENCY_HOURS: i64 = 24;
+
+/// What a client sends to post.
+#[derive(Debug, Default, Clone)]
+pub struct NewPost {
+    pub text: String,
+    pub in_reply_to_id: Option<i64>,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub visibility: Option<Visibility>,
+    pub language: Option<String>,
+    pub media_ids: Vec<String>,
+    pub has_poll: bool,
+    pub idempotency_key: Option<String>,
+    pub application_id: Option<i64>,
+}
+
+/// What a client sends to edit.
+#[derive(Debug, Default, Clone)]
+pub struct Edit {
+    pub text: String,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub language: Option<String>,
+    pub media_ids: Vec<String>,
+    pub has_poll: bool,
+}
+
+fn base(settings: &Settings) -> String {
+    settings
+        .instance
+        .base_url()
+        .as_str()
+        .trim_end_matches('/')
+        .to_string()
+}
+
+fn check_language(language: Option<String>) -> Result<Option<String>> {
+    match language
+        .map(|l| l.trim().to_ascii_lowercase())
+        .filter(|l| !l.is_empty())
+    {
+        None => Ok(None),
+        Some(l) if (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_lowercase()) => {
+            Ok(Some(l))
+        }
+        Some(l) => Err(Error::unprocessable(format!(
+            "Validation failed: Language `{l}` is not an ISO 639 language code"
+        ))),
+    }
+}
+
+fn check_text(
+    settings: &Settings,
+    text: &str,
+    spoiler: &str,
+    media: &[String],
+    poll: bool,
+) -> Result<()> {
+    if poll {
+        return Err(Error::unprocessable(
+            "Validation failed: Polls are not supported yet",
+        ));
+    }
+    if !media.is_empty() {
+        // No media can exist yet, so any id is unknown.
+        return Err(Error::unprocessable(
+            "Validation failed: Media attachments are unknown or not yours",
+        ));
+    }
+    if text.trim().is_empty() {
+        return Err(Error::unprocessable(
+            "Validation failed: Text can't be blank",
+        ));
+    }
+    let max = settings.limits.max_status_chars;
+    if text::count_chars(text) + spoiler.chars().count() > max {
+        return Err(Error::unprocessable(format!(
+            "Validation failed: Text character limit of {max} exceeded"
+        )));
+    }
+    Ok(())
+}
+
+/// Resolve typed mentions to known accounts: local employees, and accounts of other
+/// departments we already know.
+fn resolve_mentions(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    refs: &[MentionRef],
+) -> Result<Vec<(MentionRef, Account)>> {
+    let own_domain = settings.instance.domain.as_str();
+    let mut found = Vec::new();
+    for r in refs.iter().take(50) {
+        let q = accounts::table
+            .filter(accounts::username.eq(&r.username))
+            .filter(accounts::suspended_at.is_null())
+            .select(Account::as_select())
+            .into_boxed();
+        let q = match r.domain.as_deref() {
+            None => q.filter(accounts::domain.is_null()),
+            Some(d) if d == own_domain => q.filter(accounts::domain.is_null()),
+            Some(d) => q.filter(accounts::domain.eq(d.to_string())),
+        };
+        if let Some(account) = q.first(conn).optional()? {
+            found.push((r.clone(), account));
+        }
+    }
+    Ok(found)
+}
+
+fn mention_links(resolved: &[(MentionRef, Account)]) -> HashMap<MentionRef, MentionLink> {
+    resolved
+        .iter()
+        .map(|(r, a)| {
+            (
+                r.clone(),
+                MentionLink {
+                    url: a.url.clone().unwrap_or_else(|| a.ap_id.clone()),
+                    username: a.username.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Find or create each hashtag (case-insensitively), returning their ids.
+fn upsert_tags(conn: &mut DbConnection, names: &[String]) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for display in names.iter().take(30) {
+        let name = display.to_lowercase();
+        let existing: Option<i64> = tags::table
+            .filter(tags::name.eq(&name))
+            .select(tags::id)
+            .first(conn)
+            .optional()?;
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                let row = Tag {
+                    id: ids::next_id(),
+                    name: name.clone(),
+                    display_name: display.clone(),
+                    created_at: Utc::now().naive_utc(),
+                };
+                // A savepoint, so a concurrent insert of the same tag does not abort us.
+                let inserted =
+                    conn.transaction(|c| diesel::insert_into(tags::table).values(&row).execute(c));
+                match inserted {
+                    Ok(_) => row.id,
+                    Err(e) if is_unique_violation(&e) => tags::table
+                        .filter(tags::name.eq(&name))
+                        .select(tags::id)
+                        .first(conn)?,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        out.push(id);
+    }
+    Ok(out)
+}
+
+fn set_tags(conn: &mut DbConnection, status_id: i64, names: &[String]) -> Result<()> {
+    diesel::delete(status_tags::table.filter(status_tags::status_id.eq(status_id)))
+        .execute(conn)?;
+    for tag_id in upsert_tags(conn, names)? {
+        diesel::insert_into(status_tags::table)
+            .values((
+                status_tags::status_id.eq(status_id),
+                status_tags::tag_id.eq(tag_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Add mentions not yet recorded; returns the newly mentioned account ids.
+fn add_mentions(
+    conn: &mut DbConnection,
+    status_id: i64,
+    accounts: &[(MentionRef, Account)],
+) -> Result<Vec<i64>> {
+    let existing: HashSet<i64> = mentions::table
+        .filter(mentions::status_id.eq(status_id))
+        .select(mentions::account_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    let mut added = Vec::new();
+    for (_, account) in accounts {
+        if existing.contains(&account.id) || added.contains(&account.id) {
+            continue;
+        }
+        diesel::insert_into(mentions::table)
+            .values((
+                mentions::id.eq(ids::next_id()),
+                mentions::status_id.eq(status_id),
+                mentions::account_id.eq(account.id),
+            ))
+            .execute(conn)?;
+        added.push(account.id);
+    }
+    Ok(added)
+}
+
+/// Post a status. Call inside a write transaction.
+#[tracing::instrument(skip_all, fields(account_id = author.account.id))]
+pub fn create(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    author: &LocalUser,
+    post: NewPost,
+) -> Result<Status> {
+    let me = author.account.id;
+    let now = Utc::now().naive_utc();
+    if let Some(key) = post.idempotency_key.as_deref() {
+        let since = now - Duration::hours(IDEMPOTENCY_HOURS);
+        let earlier: Option<i64> = idempotency_keys::table
+            .filter(idempotency_keys::account_id.eq(me))
+            .filter(idempotency_keys::key.eq(key))
+            .filter(idempotency_keys::created_at.gt(since))
+            .select(idempotency_keys::status_id)
+            .first(conn)
+            .optional()?;
+        if let Some(id) = earlier {
+            return Ok(statuses::table
+                .find(id)
+                .select(Status::as_select())
+                .first(conn)?);
+        }
+    }
+    check_text(
+        settings,
+        &post.text,
+        &post.spoiler_text,
+        &post.media_ids,
+        post.has_poll,
+    )?;
+    let language = check_language(post.language)?;
+    let visibility = match post.visibility {
+        Some(v) => v,
+        None => match author.user.default_visibility.as_deref() {
+            Some(v) => v.parse()?,
+            None => settings.instance.default_visibility.as_str().parse()?,
+        },
+    };
+    let parent = match post.in_reply_to_id {
+        Some(id) => Some(find_visible(conn, Some(me), id)?),
+        None => None,
+    };
+
+    let scan = text::scan(&post.text);
+    let resolved = resolve_mentions(conn, settings, &scan.mentions)?;
+    let base = base(settings);
+    let content = text::render(&post.text, &base, &mention_links(&resolved));
+
+    let id = ids::next_id();
+    let username = &author.account.username;
+    let row = NewStatus {
+        id,
+        ap_id: format!("{base}/users/{username}/statuses/{id}"),
+        url: Some(format!("{base}/@{username}/{id}")),
+        account_id: me,
+        local: true,
+        in_reply_to_id: parent.as_ref().map(|p| p.id),
+        in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
+        in_reply_to_ap_id: parent.as_ref().map(|p| p.ap_id.clone()),
+        reblog_of_id: None,
+        thread_root_id: Some(
+            parent
+                .as_ref()
+                .map(|p| p.thread_root_id.unwrap_or(p.id))
+                .unwrap_or(id),
+        ),
+        content,
+        source_text: Some(post.text.clone()),
+        spoiler_text: post.spoiler_text.trim().to_string(),
+        sensitive: post.sensitive || !post.spoiler_text.trim().is_empty(),
+        visibility: visibility.as_str().to_string(),
+        language,
+        application_id: post.application_id,
+        created_at: now,
+        updated_at: now,
+    };
+    let status: Status = diesel::insert_into(statuses::table)
+        .values(&row)
+        .returning(statuses::all_columns)
+        .get_result(conn)?;
+
+    let mentioned = add_mentions(conn, id, &resolved)?;
+    set_tags(conn, id, &scan.tags)?;
+    diesel::update(accounts::table.find(me))
+        .set((
+            accounts::statuses_count.eq(accounts::statuses_count + 1),
+            accounts::last_status_at.eq(now),
+        ))
+        .execute(conn)?;
+    if let Some(parent) = &parent {
+        diesel::update(statuses::table.find(parent.id))
+            .set(statuses::replies_count.eq(statuses::replies_count + 1))
+            .execute(conn)?;
+    }
+    for account_id in mentioned {
+        notifications::notify(conn, account_id, me, "mention", Some(id))?;
+    }
+    if visibility != Visibility::Direct {
+        let subscribers: Vec<i64> = follows::table
+            .filter(follows::target_account_id.eq(me))
+            .filter(follows::accepted.eq(true))
+            .filter(follows::notify.eq(true))
+            .select(follows::account_id)
+            .load(conn)?;
+        for subscriber in subscribers {
+            if find_visible(conn, Some(subscriber), id).is_ok() {
+                notifications::notify(conn, subscriber, me, "status", Some(id))?;
+            }
+        }
+    }
+    if let Some(key) = post.idempotency_key {
+        diesel::delete(
+            idempotency_keys::table
+                .filter(idempotency_keys::account_id.eq(me))
+                .filter(idempotency_keys::key.eq(&key)),
+        )
+        .execute(conn)?;
+        diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::account_id.eq(me),
+                idempotency_keys::key.eq(key),
+                idempotency_keys::status_id.eq(id),
+                idempotency_keys::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    tracing::info!(status_id = id, %visibility, "status created");
+    Ok(status)
+}
+
+/// A status the employee wrote (not a boost), for edits and pins.
+fn own_status(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
+    let status = find_visible(conn, Some(me), id)?;
+    if status.account_id != me {
+        return Err(Error::forbidden("This action is not allowed"));
+    }
+    Ok(status)
+}
+
+/// Edit a status; the previous version goes to its history.
+#[tracing::instrument(skip_all, fields(account_id = author.account.id, status_id = id))]
+pub fn edit(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    author: &LocalUser,
+    id: i64,
+    edit: Edit,
+) -> Result<Status> {
+    let me = author.account.id;
+    let status = own_status(conn, me, id)?;
+    if status.reblog_of_id.is_some() {
+        return Err(Error::unprocessable(
+            "Validation failed: Boosts cannot be edited",
+        ));
+    }
+    check_text(
+        settings,
+        &edit.text,
+        &edit.spoiler_text,
+        &edit.media_ids,
+        edit.has_poll,
+    )?;
+    let language = check_language(edit.language)?.or(status.language.clone());
+    let now = Utc::now().naive_utc();
+    let has_history: bool = diesel::select(diesel::dsl::exists(
+        status_edits::table.filter(status_edits::status_id.eq(id)),
+    ))
+    .get_result(conn)?;
+    if !has_history {
+        // Mastodon's history starts with the original version.
+        let original = StatusEdit {
+            id: ids::next_id(),
+            status_id: id,
+            account_id: me,
+            content: status.content.clone(),
+            spoiler_text: status.spoiler_text.clone(),
+            sensitive: status.sensitive,
+            media_ids: "[]".into(),
+            created_at: status.created_at,
+        };
+        diesel::insert_into(status_edits::table)
+            .values(&original)
+            .execute(conn)?;
+    }
+    let scan = text::scan(&edit.text);
+    let resolved = resolve_mentions(conn, settings, &scan.mentions)?;
+    let content = text::render(&edit.text, &base(settings), &mention_links(&resolved));
+    let spoiler = edit.spoiler_text.trim().to_string();
+    let updated: Status = diesel::update(statuses::table.find(id))
+        .set((
+            statuses::content.eq(&content),
+            statuses::source_text.eq(Some(edit.text.clone())),
+            statuses::spoiler_text.eq(&spoiler),
+            statuses::sensitive.eq(edit.sensitive || !spoiler.is_empty()),
+            statuses::language.eq(language),
+            statuses::edited_at.eq(Some(now)),
+            statuses::updated_at.eq(now),
+        ))
+        .returning(statuses::all_columns)
+        .get_result(conn)?;
+    let version = StatusEdit {
+        id: ids::next_id(),
+        status_id: id,
+        account_id: me,
+        content,
+        spoiler_text: spoiler,
+        sensitive: updated.sensitive,
+        media_ids: "[]".into(),
+        created_at: now,
+    };
+    diesel::insert_into(status_edits::table)
+        .values(&version)
+        .execute(conn)?;
+    set_tags(conn, id, &scan.tags)?;
+    for account_id in add_mentions(conn, id, &resolved)? {
+        notifications::notify(conn, account_id, me, "mention", Some(id))?;
+    }
+    // Those who boosted it learn that it changed (as on Mastodon).
+    let boosters: Vec<i64> = statuses::table
+        .filter(statuses::reblog_of_id.eq(id))
+        .filter(statuses::deleted_at.is_null())
+        .select(statuses::account_id)
+        .load(conn)?;
+    for booster in boosters {
+        notifications::notify(conn, booster, me, "update", Some(id))?;
+    }
+    Ok(updated)
+}
+
+/// The versions of a status, oldest first (the current one last).
+pub fn history(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    id: i64,
+) -> Result<(Status, Vec<StatusEdit>)> {
+    let status = find_visible(conn, viewer, id)?;
+    let edits = status_edits::table
+        .filter(status_edits::status_id.eq(id))
+        .order(status_edits::id.asc())
+        .select(StatusEdit::as_select())
+        .load(conn)?;
+    Ok((status, edits))
+}
+
+/// Delete a status (the author's own). Returns it, with its source text for "delete and redraft".
+#[tracing::instrument(skip(conn))]
+pub fn delete(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
+    let status = find_visible(conn, Some(me), id)?;
+    if status.account_id != me {
+        return Err(Error::forbidden("This action is not allowed"));
+    }
+    if let Some(original) = status.reblog_of_id {
+        unreblog(conn, me, original)?;
+        return Ok(status);
+    }
+    let now = Utc::now().naive_utc();
+    diesel::update(statuses::table.find(id))
+        .set((statuses::deleted_at.eq(now), statuses::updated_at.eq(now)))
+        .execute(conn)?;
+    diesel::update(accounts::table.find(me))
+        .set(accounts::statuses_count.eq(accounts::statuses_count - 1))
+        .execute(conn)?;
+    if let Some(parent) = status.in_reply_to_id {
+        diesel::update(statuses::table.find(parent))
+            .set(statuses::replies_count.eq(statuses::replies_count - 1))
+            .execute(conn)?;
+    }
+    // Boosts of it disappear with it.
+    let boosts: Vec<(i64, i64)> = statuses::table
+        .filter(statuses::reblog_of_id.eq(id))
+        .filter(statuses::deleted_at.is_null())
+        .select((statuses::id, statuses::account_id))
+        .load(conn)?;
+    for (boost_id, booster) in boosts {
+        diesel::update(statuses::table.find(boost_id))
+            .set(statuses::deleted_at.eq(now))
+            .execute(conn)?;
+        diesel::update(accounts::table.find(booster))
+            .set(accounts::statuses_count.eq(accounts::statuses_count - 1))
+            .execute(conn)?;
+    }
+    diesel::delete(
+        crate::db::schema::notifications::table
+            .filter(crate::db::schema::notifications::status_id.eq(id)),
+    )
+    .execute(conn)?;
+    diesel::delete(status_pins::table.filter(status_pins::status_id.eq(id))).execute(conn)?;
+    tracing::info!(status_id = id, "status deleted");
+    Ok(status)
+}
+
+/// The status an action applies to: boosts stand for what they boost.
+fn target(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
+    let status = find_visible(conn, Some(me), id)?;
+    match status.reblog_of_id {
+        Some(original) => find_visible(conn, Some(me), original),
+        None => Ok(status),
+    }
+}
+
+pub fn favourite(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
+    let status = target(conn, me, id)?;
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        favourites::table
+            .filter(favourites::account_id.eq(me))
+            .filter(favourites::status_id.eq(status.id)),
+    ))
+    .get_result(conn)?;
+    if !exists {
+        diesel::insert_into(favourites::table)
+            .values((
+                favourites::id.eq(ids::next_id()),
+                favourites::account_id.eq(me),
+                favourites::status_id.eq(status.id),
+                favourites::created_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        diesel::update(statuses::table.find(status.id))
+            .set(statuses::favourites_count.eq(statuses::favourites_count + 1))
+            .execute(conn)?;
+        notifications::notify(conn, status.account_id, me, "favourite", Some(status.id))?;
+    }
+    Ok(statuses::table
+        .find(status.id)
+        .select(Status::as_select())
+        .first(conn)?)
+}
+
+pub fn unfavourite(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
+    let status = target(conn, me, id)?;
+    let removed = diesel::delete(
+        favourites::table
+            .filter(favourites::account_id.eq(me))
+            .filter(favourites::status_id.eq(status.id)),
+    )
+    .execute(conn)?;
+    if removed > 0 {
+        diesel::update(statuses::table.find(status.id))
+            .set(statuses::favourites_count.eq(statuses::favourites_count - 1))
+            .execute(conn)?;
+        notifications::retract(conn, status.account_id, me, "favourite", Some(status.id))?;
+    }
+    Ok(statuses::table
+        .find(status.id)
+        .select(Status::as_select())
+        .first(conn)?)
+}
+
+/// Boost a status. Returns the boost (a status whose `reblog_of_id` is the original).
+pub fn reblog(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    booster: &LocalUser,
+    id: i64,
+    visibility: Option<Visibility>,
+) -> Result<Status> {
+    let me = booster.account.id;
+    let original = target(conn, me, id)?;
+    let original_visibility: Visibility = original.visibility.parse()?;
+    if !original_visibility.is_boostable() {
+        return Err(Error::unprocessable(
+            "Validation failed: This post cannot be boosted",
+        ));
+    }
+    if let Some(existing) = statuses::table
+        .filter(statuses::reblog_of_id.eq(original.id))
+        .filter(statuses::account_id.eq(me))
+        .filter(statuses::deleted_at.is_null())
+        .select(Status::as_select())
+        .first(conn)
+        .optional()?
+    {
+        return Ok(existing);
+    }
+    // A boost never reaches further than the post: department-only stays department-only.
+    let visibility = match (
+        original_visibility,
+        visibility.unwrap_or(Visibility::Public),
+    ) {
+        (Visibility::Local, _) => Visibility::Local,
+        (_, Visibility::Direct) => {
+            return Err(Error::unprocessable(
+                "Validation failed: Boosts cannot be direct",
+            ));
+        }
+        (_, v) => v,
+    };
+    let now = Utc::now().naive_utc();
+    let id = ids::next_id();
+    let base = base(settings);
+    let username = &booster.account.username;
+    let row = NewStatus {
+        id,
+        ap_id: format!("{base}/users/{username}/statuses/{id}/activity"),
+        url: None,
+        account_id: me,
+        local: true,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        in_reply_to_ap_id: None,
+        reblog_of_id: Some(original.id),
+        thread_root_id: None,
+        content: String::new(),
+        source_text: None,
+        spoiler_text: String::new(),
+        sensitive: false,
+        visibility: visibility.as_str().to_string(),
+        language: None,
+        application_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let boost: Status = diesel::insert_into(statuses::table)
+        .values(&row)
+        .returning(statuses::all_columns)
+        .get_result(conn)?;
+    diesel::update(statuses::table.find(original.id))
+        .set(statuses::reblogs_count.eq(statuses::reblogs_count + 1))
+        .execute(conn)?;
+    diesel::update(accounts::table.find(me))
+        .set((
+            accounts::statuses_count.eq(accounts::statuses_count + 1),
+            accounts::last_status_at.eq(now),
+        ))
+        .execute(conn)?;
+    notifications::notify(conn, original.account_id, me, "reblog", Some(original.id))?;
+    Ok(boost)
+}
+
+/// Undo a boost. Returns the original status.
+pub fn unreblog(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
+    let original = target(conn, me, id)?;
+    let now = Utc::now().naive_utc();
+    let removed = diesel::update(
+        statuses::table
+            .filter(statuses::reblog_of_id.eq(original.id))
+            .filter(statuses::account_id.eq(me))
+            .filter(statuses::deleted_at.is_null()),
+    )
+    .set(statuses::deleted_at.eq(now))
+    .execute(conn)?;
+    if removed > 0 {
+        diesel::update(statuses::table.find(original.id))
+            .set(statuses::reblogs_count.eq(statuses::reblogs_count - removed as i64))
+            .execute(conn)?;
+        diesel::update(accounts::table.find(me))
+            .set(accounts::statuses_count.eq(accounts::statuses_count - removed as i64))
+            .execute(conn)?;
+        notifications::retract(conn, original.account_id, me, "reblog", Some(original.id))?;
+    }
+    Ok(statuses::table
+        .find(original.id)
+        .select(Status::as_select())
+        .first(conn)?)
+}
+
+pub fn bookmark(conn: &mut DbConnection, me: i64, id: i64, on: bool) -> Result<Status> {
+    let status = target(conn, me, id)?;
+    let existing = bookmarks::table
+        .filter(bookmarks::account_id.eq(me))
+        .filter(bookmarks::status_id.eq(status.id));
+    let exists: bool = diesel::select(diesel::dsl::exists(existing)).get_result(conn)?;
+    if on && !exists {
+        diesel::insert_into(bookmarks::table)
+            .values((
+                bookmarks::id.eq(ids::next_id()),
+                bookmarks::account_id.eq(me),
+                bookmarks::status_id.eq(status.id),
+                bookmarks::created_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+    } else if !on && exists {
+        diesel::delete(existing).execute(conn)?;
+    }
+    Ok(status)
+}
+
+pub fn pin(conn: &mut DbConnection, me: i64, id: i64, on: bool) -> Result<Status> {
+    let status = own_status(conn, me, id)?;
+    if status.reblog_of_id.is_some() || status.visibility == "direct" {
+        return Err(Error::unprocessable(
+            "Validation failed: This post cannot be pinned",
+        ));
+    }
+    let existing = status_pins::table
+        .filter(status_pins::account_id.eq(me))
+        .filter(status_pins::status_id.eq(id));
+    let exists: bool = diesel::select(diesel::dsl::exists(existing)).get_result(conn)?;
+    if on && !exists {
+        let count: i64 = status_pins::table
+            .filter(status_pins::account_id.eq(me))
+            .count()
+            .get_result(conn)?;
+        if count >= MAX_PINNED {
+            return Err(Error::unprocessable(
+                "Validation failed: You have already pinned the maximum number of posts",
+            ));
+        }
+        diesel::insert_into(status_pins::table)
+            .values((
+                status_pins::id.eq(ids::next_id()),
+                status_pins::account_id.eq(me),
+                status_pins::status_id.eq(id),
+                status_pins::created_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+    } else if !on && exists {
+        diesel::delete(existing).execute(conn)?;
+    }
+    Ok(status)
+}
+
+/// The thread around a status: its ancestors (oldest first) and its descendants (depth first),
+/// only what `viewer` may see; muted authors are left out of the descendants.
+pub fn context(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    id: i64,
+) -> Result<(Vec<Status>, Vec<Status>)> {
+    let status = find_visible(conn, viewer, id)?;
+    let root = status.thread_root_id.unwrap_or(status.id);
+    let mut q = statuses::table
+        .filter(statuses::thread_root_id.eq(root))
+        .filter(statuses::reblog_of_id.is_null())
+        .filter(visible_to(viewer))
+        .select(Status::as_select())
+        .order(statuses::id.asc())
+        .limit(4096)
+        .into_boxed();
+    if let Some(me) = viewer {
+        q = q.filter(not_muted_by(me).or(statuses::id.eq(status.id)));
+    }
+    let thread: Vec<Status> = q.load(conn)?;
+    let by_id: HashMap<i64, &Status> = thread.iter().map(|s| (s.id, s)).collect();
+    let mut ancestors = Vec::new();
+    let mut cursor = status.in_reply_to_id;
+    let mut seen = HashSet::new();
+    while let Some(parent_id) = cursor {
+        if !seen.insert(parent_id) {
+            break;
+        }
+        match by_id.get(&parent_id) {
+            Some(parent) => {
+                ancestors.push((*parent).clone());
+                cursor = parent.in_reply_to_id;
+            }
+            None => break,
+        }
+    }
+    ancestors.reverse();
+    let mut children: HashMap<i64, Vec<&Status>> = HashMap::new();
+    for s in &thread {
+        if let Some(parent) = s.in_reply_to_id {
+            children.entry(parent).or_default().push(s);
+        }
+    }
+    let mut descendants = Vec::new();
+    let mut stack: Vec<&Status> = children.get(&status.id).cloned().unwrap_or_default();
+    stack.reverse();
+    let mut visited = HashSet::new();
+    while let Some(s) = stack.pop() {
+        if !visited.insert(s.id) {
+            continue;
+        }
+        descendants.push(s.clone());
+        if let Some(kids) = children.get(&s.id) {
+            for kid in kids.iter().rev() {
+                stack.push(kid);
+            }
+        }
+    }
+    Ok((ancestors, descendants))
+}
+
+/// Accounts that favourited a status, newest first, with the favourite id for paging.
+pub fn favourited_by(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    id: i64,
+    page: &Page,
+) -> Result<Vec<(i64, Account)>> {
+    let status = find_visible(conn, viewer, id)?;
+    let mut q = favourites::table
+        .inner_join(accounts::table)
+        .filter(favourites::status_id.eq(status.id))
+        .filter(accounts::suspended_at.is_null())
+        .select((favourites::id, Account::as_select()))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(favourites::id.lt(max));
+    }
+    if let Some(since) = page.since_id.or(page.min_id) {
+        q = q.filter(favourites::id.gt(since));
+    }
+    Ok(q.order(favourites::id.desc())
+        .limit(page.limit)
+        .load(conn)?)
+}
+
+/// Accounts that boosted a status, newest first, with the boost id for paging.
+pub fn reblogged_by(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    id: i64,
+    page: &Page,
+) -> Result<Vec<(i64, Account)>> {
+    let status = find_visible(conn, viewer, id)?;
+    let mut q = statuses::table
+        .inner_join(accounts::table)
+        .filter(statuses::reblog_of_id.eq(status.id))
+        .filter(statuses::deleted_at.is_null())
+        .filter(accounts::suspended_at.is_null())
+        .select((statuses::id, Account::as_select()))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(statuses::id.lt(max));
+    }
+    if let Some(since) = page.since_id.or(page.min_id) {
+        q = q.filter(statuses::id.gt(since));
+    }
+    Ok(q.order(statuses::id.desc()).limit(page.limit).load(conn)?)
+}
+
+/// Used by `visibility` users that need the parsed value of a row.
+pub fn visibility_of(status: &Status) -> Visibility {
+    status.visibility.parse().unwrap_or(Visibility::Private)
+}

@@ -1,0 +1,314 @@
+//! Turning what an employee typed into the HTML clients show: paragraphs and line breaks,
+//! links, @mentions and #hashtags — everything else escaped. Mastodon's markup, so every client
+//! styles it: `<span class="h-card"><a class="u-url mention">`, `<a class="mention hashtag" rel="tag">`.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use linkify::{LinkFinder, LinkKind};
+use regex::Regex;
+
+/// Characters a link counts for, whatever its length (Mastodon's rule).
+pub const CHARACTERS_PER_URL: usize = 23;
+
+static MENTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(^|[^\w/@])@([a-z0-9_]+(?:[a-z0-9_.-]*[a-z0-9_])?)(?:@([a-z0-9.-]+[a-z0-9](?::[0-9]+)?))?")
+        .expect("valid mention regex")
+});
+
+static HASHTAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(^|[^\w/#&)])#(\w*[\p{Alphabetic}_]\w*)").expect("valid hashtag regex")
+});
+
+/// A mention as typed: `@alice` or `@alice@sales.corp.example`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MentionRef {
+    pub username: String,
+    pub domain: Option<String>,
+}
+
+/// Where a resolved mention links to.
+#[derive(Debug, Clone)]
+pub struct MentionLink {
+    pub url: String,
+    /// Shown after the `@`: the username (Mastodon shows only the username in the link text).
+    pub username: String,
+}
+
+/// The mentions and hashtags found in a text, in order of first appearance, without repeats.
+#[derive(Debug, Default, PartialEq)]
+pub struct Scan {
+    pub mentions: Vec<MentionRef>,
+    /// Hashtag names as typed (without `#`); compare lowercase.
+    pub tags: Vec<String>,
+}
+
+fn links(text: &str) -> Vec<(usize, usize)> {
+    let mut finder = LinkFinder::new();
+    finder.kinds(&[LinkKind::Url]);
+    finder
+        .links(text)
+        .filter(|l| {
+            let s = l.as_str();
+            s.starts_with("http://") || s.starts_with("https://")
+        })
+        .map(|l| (l.start(), l.end()))
+        .collect()
+}
+
+/// Find mentions and hashtags outside links.
+pub fn scan(text: &str) -> Scan {
+    let mut out = Scan::default();
+    for segment in non_link_segments(text) {
+        for cap in MENTION.captures_iter(segment) {
+            let m = MentionRef {
+                username: cap[2].to_lowercase(),
+                domain: cap.get(3).map(|d| d.as_str().to_lowercase()),
+            };
+            if !out.mentions.contains(&m) {
+                out.mentions.push(m);
+            }
+        }
+        for cap in HASHTAG.captures_iter(segment) {
+            let tag = cap[2].to_string();
+            if !out.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+                out.tags.push(tag);
+            }
+        }
+    }
+    out
+}
+
+fn non_link_segments(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for (start, end) in links(text) {
+        out.push(&text[pos..start]);
+        pos = end;
+    }
+    out.push(&text[pos..]);
+    out
+}
+
+/// Length as Mastodon counts it: characters, with each link counting as 23.
+pub fn count_chars(text: &str) -> usize {
+    let mut count = 0;
+    let mut pos = 0;
+    for (start, end) in links(text) {
+        count += text[pos..start].chars().count() + CHARACTERS_PER_URL;
+        pos = end;
+    }
+    count + text[pos..].chars().count()
+}
+
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Render plain text as HTML. `mentions` maps resolved mentions to their links (unresolved
+/// ones stay text); hashtags link to `{base}/tags/{name}`.
+pub fn render(text: &str, base: &str, mentions: &HashMap<MentionRef, MentionLink>) -> String {
+    let text = text.replace("\r\n", "\n");
+    let base = base.trim_end_matches('/');
+    let mut html = String::new();
+    for paragraph in text
+        .split("\n\n")
+        .map(|p| p.trim_matches('\n'))
+        .filter(|p| !p.trim().is_empty())
+    {
+        html.push_str("<p>");
+        for (i, line) in paragraph.split('\n').enumerate() {
+            if i > 0 {
+                html.push_str("<br>");
+            }
+            render_line(line, base, mentions, &mut html);
+        }
+        html.push_str("</p>");
+    }
+    html
+}
+
+fn render_line(
+    line: &str,
+    base: &str,
+    mentions: &HashMap<MentionRef, MentionLink>,
+    out: &mut String,
+) {
+    let mut pos = 0;
+    for (start, end) in links(line) {
+        render_words(&line[pos..start], base, mentions, out);
+        let url = &line[start..end];
+        let display = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .unwrap_or(url);
+        let scheme = &url[..url.len() - display.len()];
+        out.push_str(&format!(
+            "<a href=\"{href}\" target=\"_blank\" rel=\"nofollow noopener noreferrer\"><span class=\"invisible\">{scheme}</span><span class=\"\">{shown}</span><span class=\"invisible\"></span></a>",
+            href = escape(url),
+            scheme = escape(scheme),
+            shown = escape(display),
+        ));
+        pos = end;
+    }
+    render_words(&line[pos..], base, mentions, out);
+}
+
+/// Escape `text`, turning resolved mentions and hashtags into links.
+fn render_words(
+    text: &str,
+    base: &str,
+    mentions: &HashMap<MentionRef, MentionLink>,
+    out: &mut String,
+) {
+    // Collect (start, end, replacement) for mentions and hashtags, then stitch.
+    let mut spans: Vec<(usize, usize, String)> = Vec::new();
+    for cap in MENTION.captures_iter(text) {
+        let whole = cap.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
+        let prefix_len = cap[1].len();
+        let key = MentionRef {
+            username: cap[2].to_lowercase(),
+            domain: cap.get(3).map(|d| d.as_str().to_lowercase()),
+        };
+        if let Some(link) = mentions.get(&key) {
+            spans.push((
+                whole.0 + prefix_len,
+                whole.1,
+                format!(
+                    "<span class=\"h-card\" translate=\"no\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>",
+                    escape(&link.url),
+                    escape(&link.username)
+                ),
+            ));
+        }
+    }
+    for cap in HASHTAG.captures_iter(text) {
+        let whole = cap.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
+        let start = whole.0 + cap[1].len();
+        if spans.iter().any(|(s, e, _)| start < *e && whole.1 > *s) {
+            continue;
+        }
+        let tag = &cap[2];
+        spans.push((
+            start,
+            whole.1,
+            format!(
+                "<a href=\"{base}/tags/{}\" class=\"mention hashtag\" rel=\"tag\">#<span>{}</span></a>",
+                escape(&tag.to_lowercase()),
+                escape(tag)
+            ),
+        ));
+    }
+    spans.sort_by_key(|s| s.0);
+    let mut pos = 0;
+    for (start, end, replacement) in spans {
+        if start < pos {
+            continue;
+        }
+        out.push_str(&escape(&text[pos..start]));
+        out.push_str(&replacement);
+        pos = end;
+    }
+    out.push_str(&escape(&text[pos..]));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alice() -> HashMap<MentionRef, MentionLink> {
+        let mut m = HashMap::new();
+        m.insert(
+            MentionRef {
+                username: "alice".into(),
+                domain: None,
+            },
+            MentionLink {
+                url: "https://eng.example/@alice".into(),
+                username: "alice".into(),
+            },
+        );
+        m.insert(
+            MentionRef {
+                username: "bob".into(),
+                domain: Some("sales.example".into()),
+            },
+            MentionLink {
+                url: "https://sales.example/@bob".into(),
+                username: "bob".into(),
+            },
+        );
+        m
+    }
+
+    #[test]
+    fn finds_mentions_and_tags_outside_links() {
+        let s = scan(
+            "Hi @Alice and @bob@Sales.Example! #Rust #rust #123 https://x.example/#anchor a@b.c",
+        );
+        assert_eq!(
+            s.mentions,
+            vec![
+                MentionRef {
+                    username: "alice".into(),
+                    domain: None
+                },
+                MentionRef {
+                    username: "bob".into(),
+                    domain: Some("sales.example".into())
+                },
+            ]
+        );
+        assert_eq!(s.tags, vec!["Rust".to_string()]);
+        assert_eq!(
+            scan("@bob@localhost:8001 hi").mentions[0].domain.as_deref(),
+            Some("localhost:8001")
+        );
+    }
+
+    #[test]
+    fn renders_escaped_html_with_links() {
+        let html = render(
+            "Hello @alice <b>&</b>\nsee https://docs.example/a?b=1&c=2 #Rust\n\n@nobody ok",
+            "https://eng.example",
+            &alice(),
+        );
+        assert_eq!(
+            html,
+            "<p>Hello <span class=\"h-card\" translate=\"no\"><a href=\"https://eng.example/@alice\" class=\"u-url mention\">@<span>alice</span></a></span> &lt;b&gt;&amp;&lt;/b&gt;<br>\
+             see <a href=\"https://docs.example/a?b=1&amp;c=2\" target=\"_blank\" rel=\"nofollow noopener noreferrer\"><span class=\"invisible\">https://</span><span class=\"\">docs.example/a?b=1&amp;c=2</span><span class=\"invisible\"></span></a> \
+             <a href=\"https://eng.example/tags/rust\" class=\"mention hashtag\" rel=\"tag\">#<span>Rust</span></a></p><p>@nobody ok</p>"
+        );
+    }
+
+    #[test]
+    fn script_injection_is_escaped() {
+        let html = render(
+            "<script>alert('x')</script>\" onmouseover=",
+            "https://e",
+            &HashMap::new(),
+        );
+        assert!(!html.contains("<script"));
+        assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&quot;"));
+    }
+
+    #[test]
+    fn links_count_as_23_characters() {
+        assert_eq!(count_chars("hé"), 2);
+        assert_eq!(
+            count_chars("see https://example.com/a/very/long/path/indeed/yes"),
+            4 + 23
+        );
+    }
+}

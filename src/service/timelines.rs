@@ -1,0 +1,258 @@
+//! Timelines: home, public (local/remote), hashtag, an account's statuses, bookmarks and
+//! favourites. Every one applies `visibility::visible_to`, and hides muted authors where
+//! Mastodon does. Ids sort by time, so pages are index range scans.
+
+use diesel::prelude::*;
+
+use crate::db::models::Status;
+use crate::db::schema::{
+    bookmarks, favourites, follows, media_attachments, mentions, status_pins, status_tags,
+    statuses, tags,
+};
+use crate::db::{DbConnection, MultiBackend};
+use crate::error::Result;
+use crate::service::pagination::Page;
+use crate::service::visibility::{Viewer, not_muted_by, visible_to};
+
+type StatusQuery<'a> = statuses::BoxedQuery<
+    'a,
+    MultiBackend,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<Status, MultiBackend>>,
+>;
+
+fn base_query<'a>(viewer: Viewer) -> StatusQuery<'a> {
+    statuses::table
+        .select(Status::as_select())
+        .filter(visible_to(viewer))
+        .into_boxed()
+}
+
+/// Apply `max_id`/`since_id`/`min_id`/`limit` on `statuses.id` and load newest first.
+fn paginate(conn: &mut DbConnection, mut q: StatusQuery<'_>, page: &Page) -> Result<Vec<Status>> {
+    if let Some(max) = page.max_id {
+        q = q.filter(statuses::id.lt(max));
+    }
+    if let Some(since) = page.since_id {
+        q = q.filter(statuses::id.gt(since));
+    }
+    if let Some(min) = page.min_id {
+        let mut rows = q
+            .filter(statuses::id.gt(min))
+            .order(statuses::id.asc())
+            .limit(page.limit)
+            .load(conn)?;
+        rows.reverse();
+        return Ok(rows);
+    }
+    Ok(q.order(statuses::id.desc()).limit(page.limit).load(conn)?)
+}
+
+/// The people `me` follows (and `me`), their boosts where shown, and direct messages to `me`.
+pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>> {
+    let followed = follows::table
+        .filter(follows::account_id.eq(me))
+        .filter(follows::accepted.eq(true))
+        .select(follows::target_account_id);
+    let boosts_hidden = follows::table
+        .filter(follows::account_id.eq(me))
+        .filter(follows::show_reblogs.eq(false))
+        .select(follows::target_account_id);
+    let mentioning_me = mentions::table
+        .filter(mentions::account_id.eq(me))
+        .select(mentions::status_id);
+    let q = base_query(Some(me))
+        .filter(
+            statuses::account_id
+                .eq(me)
+                .or(statuses::account_id.eq_any(followed))
+                .or(statuses::id.eq_any(mentioning_me)),
+        )
+        .filter(
+            statuses::reblog_of_id
+                .is_null()
+                .or(diesel::dsl::not(statuses::account_id.eq_any(boosts_hidden))),
+        )
+        .filter(not_muted_by(me).or(statuses::account_id.eq(me)));
+    paginate(conn, q, page)
+}
+
+/// Which public posts: everything, only this department's, or only other departments'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    All,
+    Local,
+    Remote,
+}
+
+/// Public posts (and, for employees signed in here, department-only posts), no boosts.
+pub fn public(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    origin: Origin,
+    only_media: bool,
+    page: &Page,
+) -> Result<Vec<Status>> {
+    let mut q = public_query(viewer);
+    match origin {
+        Origin::All => {}
+        Origin::Local => q = q.filter(statuses::local.eq(true)),
+        Origin::Remote => q = q.filter(statuses::local.eq(false)),
+    }
+    if only_media {
+        q = q.filter(
+            statuses::id
+                .nullable()
+                .eq_any(media_attachments::table.select(media_attachments::status_id)),
+        );
+    }
+    paginate(conn, q, page)
+}
+
+fn public_query<'a>(viewer: Viewer) -> StatusQuery<'a> {
+    let shown = if viewer.is_some() {
+        vec!["public", "local"]
+    } else {
+        vec!["public"]
+    };
+    let mut q = base_query(viewer)
+        .filter(statuses::visibility.eq_any(shown))
+        .filter(statuses::reblog_of_id.is_null());
+    if let Some(me) = viewer {
+        q = q.filter(not_muted_by(me));
+    }
+    q
+}
+
+/// Public posts with a hashtag.
+pub fn tag(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    name: &str,
+    origin: Origin,
+    page: &Page,
+) -> Result<Vec<Status>> {
+    let tagged = status_tags::table
+        .inner_join(tags::table)
+        .filter(tags::name.eq(name.trim_start_matches('#').to_lowercase()))
+        .select(status_tags::status_id);
+    let mut q = public_query(viewer).filter(statuses::id.eq_any(tagged));
+    match origin {
+        Origin::All => {}
+        Origin::Local => q = q.filter(statuses::local.eq(true)),
+        Origin::Remote => q = q.filter(statuses::local.eq(false)),
+    }
+    paginate(conn, q, page)
+}
+
+/// Options of `GET /api/v1/accounts/:id/statuses`.
+#[derive(Debug, Default, Clone)]
+pub struct AccountStatusesFilter {
+    pub exclude_replies: bool,
+    pub exclude_reblogs: bool,
+    pub only_media: bool,
+    pub pinned: bool,
+    pub tagged: Option<String>,
+}
+
+/// An account's statuses that `viewer` may see.
+pub fn account(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    account_id: i64,
+    filter: &AccountStatusesFilter,
+    page: &Page,
+) -> Result<Vec<Status>> {
+    let mut q = base_query(viewer).filter(statuses::account_id.eq(account_id));
+    if filter.exclude_replies {
+        // Replies to oneself (threads) stay, as on Mastodon.
+        q = q.filter(
+            statuses::in_reply_to_id
+                .is_null()
+                .or(statuses::in_reply_to_account_id.eq(account_id)),
+        );
+    }
+    if filter.exclude_reblogs {
+        q = q.filter(statuses::reblog_of_id.is_null());
+    }
+    if filter.only_media {
+        q = q.filter(
+            statuses::id
+                .nullable()
+                .eq_any(media_attachments::table.select(media_attachments::status_id)),
+        );
+    }
+    if filter.pinned {
+        q = q.filter(
+            statuses::id.eq_any(
+                status_pins::table
+                    .filter(status_pins::account_id.eq(account_id))
+                    .select(status_pins::status_id),
+            ),
+        );
+    }
+    if let Some(tag) = &filter.tagged {
+        q = q.filter(
+            statuses::id.eq_any(
+                status_tags::table
+                    .inner_join(tags::table)
+                    .filter(tags::name.eq(tag.trim_start_matches('#').to_lowercase()))
+                    .select(status_tags::status_id),
+            ),
+        );
+    }
+    paginate(conn, q, page)
+}
+
+/// Statuses `me` bookmarked (paged by the bookmark, newest first). Returns (bookmark id, status).
+pub fn bookmarks(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<(i64, Status)>> {
+    let mut q = bookmarks::table
+        .filter(bookmarks::account_id.eq(me))
+        .select((bookmarks::id, bookmarks::status_id))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(bookmarks::id.lt(max));
+    }
+    if let Some(since) = page.since_id.or(page.min_id) {
+        q = q.filter(bookmarks::id.gt(since));
+    }
+    let marks: Vec<(i64, i64)> = q.order(bookmarks::id.desc()).limit(page.limit).load(conn)?;
+    keep_visible(conn, me, marks)
+}
+
+/// Statuses `me` favourited (paged by the favourite, newest first).
+pub fn favourites(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<(i64, Status)>> {
+    let mut q = favourites::table
+        .filter(favourites::account_id.eq(me))
+        .select((favourites::id, favourites::status_id))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(favourites::id.lt(max));
+    }
+    if let Some(since) = page.since_id.or(page.min_id) {
+        q = q.filter(favourites::id.gt(since));
+    }
+    let marks: Vec<(i64, i64)> = q
+        .order(favourites::id.desc())
+        .limit(page.limit)
+        .load(conn)?;
+    keep_visible(conn, me, marks)
+}
+
+/// The statuses of (marker id, status id) pairs that `me` may still see, in the same order.
+fn keep_visible(
+    conn: &mut DbConnection,
+    me: i64,
+    marks: Vec<(i64, i64)>,
+) -> Result<Vec<(i64, Status)>> {
+    let ids: Vec<i64> = marks.iter().map(|(_, id)| *id).collect();
+    let mut found: std::collections::HashMap<i64, Status> = base_query(Some(me))
+        .filter(statuses::id.eq_any(ids))
+        .load(conn)?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    Ok(marks
+        .into_iter()
+        .filter_map(|(mark, id)| found.remove(&id).map(|s| (mark, s)))
+        .collect())
+}

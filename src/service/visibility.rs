@@ -1,0 +1,145 @@
+//! Who may see a status. One place for the rule, used by every read path: single statuses,
+//! threads, timelines, account pages, search, notifications and streaming.
+//!
+//! - `public`, `unlisted`: anyone (unlisted stays out of public timelines and hashtags).
+//! - `local` (department-only): employees signed in on this instance, never another server.
+//! - `private`: the author, their accepted followers, and the accounts mentioned.
+//! - `direct`: the author and the accounts mentioned.
+//! - Blocks, in either direction, hide a status entirely; suspended authors are hidden.
+
+use std::fmt;
+use std::str::FromStr;
+
+use diesel::dsl::not;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use crate::db::models::Status;
+use crate::db::schema::{accounts, blocks, follows, mentions, mutes, statuses};
+use crate::db::{DbConnection, MultiBackend};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Public,
+    Unlisted,
+    Private,
+    Direct,
+    /// Department-only: never leaves this instance.
+    Local,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Unlisted => "unlisted",
+            Visibility::Private => "private",
+            Visibility::Direct => "direct",
+            Visibility::Local => "local",
+        }
+    }
+
+    /// Whether anyone but the author and their audience may boost it.
+    pub fn is_boostable(self) -> bool {
+        matches!(
+            self,
+            Visibility::Public | Visibility::Unlisted | Visibility::Local
+        )
+    }
+}
+
+impl FromStr for Visibility {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "public" => Ok(Visibility::Public),
+            "unlisted" => Ok(Visibility::Unlisted),
+            "private" => Ok(Visibility::Private),
+            "direct" => Ok(Visibility::Direct),
+            "local" => Ok(Visibility::Local),
+            other => Err(Error::unprocessable(format!(
+                "Validation failed: Visibility `{other}` is not one of public, unlisted, private, direct, local"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for Visibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who is looking: an employee of this instance (by account id) or nobody signed in.
+pub type Viewer = Option<i64>;
+
+pub type StatusFilter = Box<dyn BoxableExpression<statuses::table, MultiBackend, SqlType = Bool>>;
+
+/// SQL condition: `statuses` rows `viewer` may see (visibility, blocks, suspension).
+pub fn visible_to(viewer: Viewer) -> StatusFilter {
+    let not_deleted = statuses::deleted_at.is_null();
+    let author_active = statuses::account_id.eq_any(
+        accounts::table
+            .filter(accounts::suspended_at.is_null())
+            .select(accounts::id),
+    );
+    match viewer {
+        None => Box::new(
+            not_deleted
+                .and(author_active)
+                .and(statuses::visibility.eq_any(["public", "unlisted"])),
+        ),
+        Some(me) => {
+            let following = follows::table
+                .filter(follows::account_id.eq(me))
+                .filter(follows::accepted.eq(true))
+                .select(follows::target_account_id);
+            let mentioned_in = mentions::table
+                .filter(mentions::account_id.eq(me))
+                .select(mentions::status_id);
+            let audience = statuses::visibility
+                .eq_any(["public", "unlisted", "local"])
+                .or(statuses::account_id.eq(me))
+                .or(statuses::visibility
+                    .eq("private")
+                    .and(statuses::account_id.eq_any(following)))
+                .or(statuses::id.eq_any(mentioned_in));
+            Box::new(
+                not_deleted
+                    .and(author_active)
+                    .and(audience)
+                    .and(not(statuses::account_id.eq_any(
+                        blocks::table
+                            .filter(blocks::account_id.eq(me))
+                            .select(blocks::target_account_id),
+                    )))
+                    .and(not(statuses::account_id.eq_any(
+                        blocks::table
+                            .filter(blocks::target_account_id.eq(me))
+                            .select(blocks::account_id),
+                    ))),
+            )
+        }
+    }
+}
+
+/// SQL condition for timelines: hide authors `me` muted.
+pub fn not_muted_by(me: i64) -> StatusFilter {
+    Box::new(not(statuses::account_id.eq_any(
+        mutes::table
+            .filter(mutes::account_id.eq(me))
+            .select(mutes::target_account_id),
+    )))
+}
+
+/// Load one status if `viewer` may see it; otherwise not found (its existence is not revealed).
+pub fn find_visible(conn: &mut DbConnection, viewer: Viewer, id: i64) -> Result<Status> {
+    statuses::table
+        .filter(statuses::id.eq(id))
+        .filter(visible_to(viewer))
+        .select(Status::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(Error::not_found)
+}
