@@ -206,7 +206,15 @@ impl ResponseError for Error {
                 tracing::debug!(kind = ?self.kind, error = %self, "request refused");
             }
         }
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut resp = HttpResponse::build(self.status_code());
+        if self.kind == ErrorKind::Unauthorized {
+            // RFC 6750 §3, as Mastodon (Doorkeeper) sends it.
+            resp.insert_header((
+                "WWW-Authenticate",
+                "Bearer realm=\"Groundswell\", error=\"invalid_token\"",
+            ));
+        }
+        resp.json(ErrorBody {
             error: &self.message,
         })
     }

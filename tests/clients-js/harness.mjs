@@ -8,7 +8,11 @@
 //
 // authorize(server, ...) does the OAuth authorization-code flow the way a browser does:
 // app registration, the sign-in form, the consent form, then the token exchange.
+//
+// rejectsWithStatus(promise, status) checks that a masto.js call fails with that HTTP status;
+// apiRequest(server, path, ...) is a bare fetch for what masto.js would hide (headers, raw JSON).
 
+import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from "node:fs";
@@ -16,6 +20,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { MastoHttpError } from "masto";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -458,4 +464,43 @@ export async function authorize(server, { username, password, scope = "read writ
   if (!query.code) throw new Error(`no code in the redirect: ${JSON.stringify(query)}`);
   const token = await exchangeCode(server, { app, code: query.code });
   return { app, token, code: query.code };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assertions and raw requests shared by the test files.
+
+/** Asserts that `promise` rejects with a MastoHttpError of HTTP `status`; returns the error. */
+export async function rejectsWithStatus(promise, status) {
+  let error;
+  await assert.rejects(promise, (e) => {
+    error = e;
+    return true;
+  });
+  assert.ok(error instanceof MastoHttpError, `expected a MastoHttpError, got ${error?.stack ?? error}`);
+  assert.equal(error.statusCode, status, `HTTP status (message: ${error.message})`);
+  return error;
+}
+
+/**
+ * A plain fetch of `path` on `server` (with `token` as bearer, `json` as a JSON body).
+ * Resolves to { status, headers, text, json } where json is the parsed body, or undefined.
+ */
+export async function apiRequest(server, path, { method = "GET", token, json, body, headers = {} } = {}) {
+  const init = { method, headers: { ...headers } };
+  if (token) init.headers.authorization = `Bearer ${token}`;
+  if (json !== undefined) {
+    init.headers["content-type"] = "application/json";
+    init.body = JSON.stringify(json);
+  } else if (body !== undefined) {
+    init.body = body;
+  }
+  const res = await fetch(server.url + path, init);
+  const text = await res.text();
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json: parsed };
 }

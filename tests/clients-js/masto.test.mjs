@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { createOAuthAPIClient, createRestAPIClient, MastoHttpError } from "masto";
+import { createOAuthAPIClient, createRestAPIClient } from "masto";
 
 import {
   BACKENDS,
@@ -12,24 +12,13 @@ import {
   authorize,
   browserAuthorize,
   registerApp,
+  rejectsWithStatus,
   startServer,
 } from "./harness.mjs";
 
 const INSTANCE_NAME = "Engineering";
 const RULES = ["Be kind", "No customer data"];
 const ALICE = { username: "alice", password: "correct horse battery staple" };
-
-/** Asserts that `promise` rejects with a MastoHttpError of HTTP `status`; returns the error. */
-async function rejectsWithStatus(promise, status) {
-  let error;
-  await assert.rejects(promise, (e) => {
-    error = e;
-    return true;
-  });
-  assert.ok(error instanceof MastoHttpError, `expected a MastoHttpError, got ${error?.stack ?? error}`);
-  assert.equal(error.statusCode, status, `HTTP status (message: ${error.message})`);
-  return error;
-}
 
 for (const backend of BACKENDS) {
   describe(`masto.js on ${backend}`, () => {

@@ -211,3 +211,131 @@ pub fn write_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
     std::fs::write(&path, contents).expect("write file");
     path
 }
+
+/// A running instance with an HTTP client and named employees (alice@eng, bob@eng, …).
+pub struct Fixture {
+    pub db: TestDb,
+    pub server: RunningServer,
+    pub ctx: AppContext,
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+/// An employee of the fixture instance with a bearer token.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub username: String,
+    pub id: String,
+    pub token: String,
+}
+
+impl Fixture {
+    pub async fn start(db: TestDb) -> Fixture {
+        Self::start_with(db, |_| {}).await
+    }
+
+    pub async fn start_with(db: TestDb, configure: impl FnOnce(&mut Settings)) -> Fixture {
+        // Reserve a port first so the instance's domain (used in every URL) is right.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut settings = db.settings();
+        settings.http.bind = format!("127.0.0.1:{port}").parse().expect("addr");
+        settings.instance.domain =
+            groundswell::config::Domain::parse(&format!("127.0.0.1:{port}")).expect("domain");
+        configure(&mut settings);
+        let (server, ctx) = start_server(settings).await;
+        Fixture {
+            base: format!("http://127.0.0.1:{port}"),
+            db,
+            server,
+            ctx,
+            client: http(),
+        }
+    }
+
+    /// Create an employee and a token with `scopes`.
+    pub async fn user_with_scopes(&self, username: &str, scopes: &str) -> TestUser {
+        use groundswell::service::{tokens, users};
+        let name = username.to_string();
+        let prepared = tokio::task::spawn_blocking(move || {
+            users::NewLocalUser::prepare(
+                users::Username::parse(&name).unwrap(),
+                users::Email::parse(&format!("{name}@eng.corp.example")).unwrap(),
+                None,
+                users::Role::User,
+                None,
+            )
+            .unwrap()
+        })
+        .await
+        .unwrap();
+        let instance = self.ctx.settings.instance.clone();
+        let scopes = groundswell::auth::Scopes::parse(scopes).unwrap();
+        let (id, token) = self
+            .ctx
+            .db
+            .write(move |conn| {
+                let user = users::create_local_user(conn, &instance, prepared)?;
+                let token = tokens::issue_personal_token(conn, &user, &scopes, None)?;
+                Ok((user.account.id, token))
+            })
+            .await
+            .unwrap();
+        TestUser {
+            username: username.to_string(),
+            id: id.to_string(),
+            token,
+        }
+    }
+
+    pub async fn user(&self, username: &str) -> TestUser {
+        self.user_with_scopes(username, "read write follow").await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// GET as `user` (or anonymously); returns status and JSON body.
+    pub async fn get(&self, user: Option<&TestUser>, path: &str) -> (u16, serde_json::Value) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(u) = user {
+            req = req.bearer_auth(&u.token);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// POST a JSON body as `user`.
+    pub async fn post(
+        &self,
+        user: &TestUser,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let resp = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(&user.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Post a status and return its id.
+    pub async fn status(&self, user: &TestUser, body: serde_json::Value) -> String {
+        let (code, json) = self.post(user, "/api/v1/statuses", body).await;
+        assert_eq!(code, 200, "{json}");
+        json["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn stop(self) {
+        self.server.handle.stop(true).await;
+    }
+}

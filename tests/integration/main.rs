@@ -7,6 +7,9 @@
 
 mod common;
 
+mod api_errors;
+mod api_statuses;
+mod api_visibility;
 mod cli_admin;
 mod config;
 mod http;
