@@ -362,11 +362,12 @@ pub fn create(
     Ok(status)
 }
 
-/// A status the employee wrote (not a boost), for edits and pins.
+/// A status the employee wrote, for edits and deletes. Someone else's status is "not found",
+/// as on Mastodon, which looks only among the caller's own statuses.
 fn own_status(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     let status = find_visible(conn, Some(me), id)?;
     if status.account_id != me {
-        return Err(Error::forbidden("This action is not allowed"));
+        return Err(Error::not_found());
     }
     Ok(status)
 }
@@ -479,10 +480,7 @@ pub fn history(
 /// Delete a status (the author's own). Returns it, with its source text for "delete and redraft".
 #[tracing::instrument(skip(conn))]
 pub fn delete(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
-    let status = find_visible(conn, Some(me), id)?;
-    if status.account_id != me {
-        return Err(Error::forbidden("This action is not allowed"));
-    }
+    let status = own_status(conn, me, id)?;
     if let Some(original) = status.reblog_of_id {
         unreblog(conn, me, original)?;
         return Ok(status);
@@ -710,7 +708,12 @@ pub fn bookmark(conn: &mut DbConnection, me: i64, id: i64, on: bool) -> Result<S
 }
 
 pub fn pin(conn: &mut DbConnection, me: i64, id: i64, on: bool) -> Result<Status> {
-    let status = own_status(conn, me, id)?;
+    let status = find_visible(conn, Some(me), id)?;
+    if status.account_id != me {
+        return Err(Error::unprocessable(
+            "Validation failed: You can only pin your own posts",
+        ));
+    }
     if status.reblog_of_id.is_some() || status.visibility == "direct" {
         return Err(Error::unprocessable(
             "Validation failed: This post cannot be pinned",

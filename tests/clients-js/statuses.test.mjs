@@ -152,14 +152,6 @@ for (const backend of BACKENDS) {
       assert.equal(seen.content, status.content);
     });
 
-    test("plain text is HTML-escaped", async () => {
-      const source = `<script>alert("x")</script> & <b>bold</b>`;
-      const status = await users.alice.client.v1.statuses.create({ status: source, visibility: "public" });
-      assert.ok(!/<script|<b>/i.test(status.content), `markup was not escaped: ${status.content}`);
-      assert.equal(plainText(status.content), source, status.content);
-      await users.alice.client.v1.statuses.$select(status.id).remove();
-    });
-
     test("bob's home timeline, paginated through the Link header", async () => {
       const { alice, bob } = users;
       const first = await bob.client.v1.timelines.home.list({ limit: 20 });
@@ -195,6 +187,12 @@ for (const backend of BACKENDS) {
       assert.equal(rels.next.searchParams.get("max_id"), expected[1], `Link: ${link}`);
       assert.equal(rels.prev.pathname, "/api/v1/timelines/home");
       assert.equal(rels.prev.searchParams.get("min_id"), expected[0], `Link: ${link}`);
+
+      // The hashtag's timeline, whatever the case of the tag in the URL.
+      for (const tag of ["launch", "Launch"]) {
+        const tagged = await bob.client.v1.timelines.tag.$select(tag).list({ limit: 20 });
+        assert.deepEqual(ids(tagged), [posts.hello.id], `GET /api/v1/timelines/tag/${tag}`);
+      }
 
       // Catching up from a known status: min_id gives the ones just after it, newest first.
       const newer = await bob.client.v1.timelines.home.list({ minId: updates[1].id, limit: 2 });
@@ -248,6 +246,13 @@ for (const backend of BACKENDS) {
       const times = notifications.map((n) => Date.parse(n.createdAt));
       assert.deepEqual(times, [...times].sort((a, b) => b - a), `newest first: ${summary}`);
 
+      const paged = [];
+      for await (const page of alice.client.v1.notifications.list({ limit: 1 })) {
+        paged.push(...page.map((n) => n.id));
+        assert.ok(paged.length <= 8, `still paginating: ${JSON.stringify(paged)}`);
+      }
+      assert.deepEqual(paged, notifications.map((n) => n.id), "notifications page by page, via Link");
+
       // bob was mentioned by alice's first post.
       const bobs = await bob.client.v1.notifications.list();
       const mentioned = bobs.find((n) => n.type === "mention");
@@ -280,6 +285,37 @@ for (const backend of BACKENDS) {
       assert.equal(boost.reblog?.id, status.id);
       assert.equal(boost.reblog.reblogged, true);
       assert.equal(boost.reblogged, true, "top-level reblogged of the POST /reblog response");
+    });
+
+    test("favourite and boost are idempotent and can be undone", async () => {
+      const { alice, carol } = users;
+      const status = await alice.client.v1.statuses.create({ status: "Undo me", visibility: "public" });
+      const it = carol.client.v1.statuses.$select(status.id);
+
+      await it.favourite();
+      const twice = await it.favourite();
+      assert.equal(twice.favourited, true);
+      assert.equal(twice.favouritesCount, 1, "favouriting twice counts once");
+      const unfavourited = await it.unfavourite();
+      assert.equal(unfavourited.id, status.id);
+      assert.equal(unfavourited.favourited, false);
+      assert.equal(unfavourited.favouritesCount, 0);
+
+      const boost = await it.reblog();
+      const again = await it.reblog();
+      assert.equal(again.id, boost.id, "boosting twice returns the same boost");
+      assert.equal(again.reblog?.reblogsCount, 1);
+      const unboosted = await it.unreblog();
+      assert.equal(unboosted.id, status.id, "unreblog returns the original status");
+      assert.equal(unboosted.reblogged, false);
+      assert.equal(unboosted.reblogsCount, 0);
+      await rejectsWithStatus(carol.client.v1.statuses.$select(boost.id).fetch(), 404);
+
+      const fetched = await it.fetch();
+      assert.equal(fetched.favourited, false);
+      assert.equal(fetched.reblogged, false);
+      assert.equal(fetched.favouritesCount, 0);
+      assert.equal(fetched.reblogsCount, 0);
     });
 
     test("a thread: context gives ancestors and descendants in order", async () => {
@@ -328,6 +364,14 @@ for (const backend of BACKENDS) {
       const hidden = await rejectsWithStatus(carol.client.v1.statuses.$select(followersOnly.id).fetch(), 404);
       assert.equal(hidden.message, "Record not found");
       await rejectsWithStatus(anonymous.v1.statuses.$select(followersOnly.id).fetch(), 404);
+      // What carol cannot see she can neither act on nor reply to.
+      await rejectsWithStatus(carol.client.v1.statuses.$select(followersOnly.id).favourite(), 404);
+      await rejectsWithStatus(carol.client.v1.statuses.$select(followersOnly.id).reblog(), 404);
+      await rejectsWithStatus(carol.client.v1.statuses.$select(followersOnly.id).context.fetch(), 404);
+      await rejectsWithStatus(
+        carol.client.v1.statuses.create({ status: "@alice what?", inReplyToId: followersOnly.id }),
+        404,
+      );
 
       const direct = await alice.client.v1.statuses.create({ status: "@carol just between us", visibility: "direct" });
       assert.equal(direct.visibility, "direct");
@@ -339,6 +383,23 @@ for (const backend of BACKENDS) {
       await rejectsWithStatus(anonymous.v1.statuses.$select(direct.id).fetch(), 404);
       assert.ok(!ids(await bob.client.v1.timelines.home.list({ limit: 20 })).includes(direct.id),
         "a direct message to carol is not in bob's home");
+
+      // A thread mixing visibilities shows each reader only what they may see.
+      const open = await alice.client.v1.statuses.create({ status: "Open question", visibility: "public" });
+      const followUp = await alice.client.v1.statuses.create({
+        status: "For followers: the answer",
+        inReplyToId: open.id,
+        visibility: "private",
+      });
+      assert.deepEqual(ids((await bob.client.v1.statuses.$select(open.id).context.fetch()).descendants), [followUp.id]);
+      assert.deepEqual(ids((await carol.client.v1.statuses.$select(open.id).context.fetch()).descendants), []);
+
+      // The public timeline holds public statuses only.
+      const publicTimeline = ids(await carol.client.v1.timelines.public.list({ limit: 40 }));
+      assert.ok(publicTimeline.includes(open.id), "a public status is on the public timeline");
+      for (const hiddenId of [followersOnly.id, direct.id, followUp.id]) {
+        assert.ok(!publicTimeline.includes(hiddenId), `status ${hiddenId} is not on the public timeline`);
+      }
 
       // 'local' (department only) is a Groundswell extension: the API reports it as public
       // with local_only set. masto keeps unknown fields (camelCased), and the wire name is
@@ -368,6 +429,8 @@ for (const backend of BACKENDS) {
       assert.equal(history.length, 2, JSON.stringify(history));
       assert.deepEqual(history.map((v) => plainText(v.content)), ["original text", "edited text"]);
       assert.equal(history[1].account.id, alice.account.id);
+      assert.equal(history[0].createdAt, original.createdAt, "the first version is dated when posted");
+      assert.equal(history[1].createdAt, edited.editedAt, "the last version is dated when edited");
 
       const source = await alice.client.v1.statuses.$select(original.id).source.fetch();
       assert.equal(source.id, original.id);
@@ -424,6 +487,14 @@ for (const backend of BACKENDS) {
       );
       assert.ok(typeof secret.message === "string" && secret.message.length > 0, "422 carries an error message");
 
+      const mine = await alice.client.v1.statuses.create({ status: "to be blanked", visibility: "public" });
+      await rejectsWithStatus(alice.client.v1.statuses.$select(mine.id).update({ status: "" }), 422);
+      assert.equal(plainText((await alice.client.v1.statuses.$select(mine.id).fetch()).content), "to be blanked");
+
+      const badToken = createRestAPIClient({ url: server.url, accessToken: "not-a-token" });
+      const invalid = await rejectsWithStatus(badToken.v1.statuses.create({ status: "who am I" }), 401);
+      assert.equal(invalid.message, "The access token is invalid");
+
       const notANumber = await apiRequest(server, "/api/v1/statuses/notanumber", { token: alice.token });
       assert.equal(notANumber.status, 404, notANumber.text);
       assert.match(notANumber.headers.get("content-type") ?? "", /^application\/json/);
@@ -446,8 +517,16 @@ for (const backend of BACKENDS) {
       });
       const refused = await rejectsWithStatus(readOnly.v1.statuses.create({ status: "read-only" }), 403);
       assert.match(refused.message, /outside the authorized scopes/);
-      const mine = await readOnly.v1.accounts.$select(alice.account.id).statuses.list({ limit: 40 });
-      assert.ok(!mine.some((s) => s.content.includes("read-only")), "the refused status was not posted");
+      const posted = await readOnly.v1.accounts.$select(alice.account.id).statuses.list({ limit: 40 });
+      assert.ok(!posted.some((s) => s.content.includes("read-only")), "the refused status was not posted");
+    });
+
+    test("plain text is HTML-escaped", async () => {
+      const source = `<script>alert("x")</script> & <b>bold</b>`;
+      const status = await users.alice.client.v1.statuses.create({ status: source, visibility: "public" });
+      assert.ok(!/<script|<b>/i.test(status.content), `markup was not escaped: ${status.content}`);
+      assert.equal(plainText(status.content), source, status.content);
+      await users.alice.client.v1.statuses.$select(status.id).remove();
     });
   });
 }

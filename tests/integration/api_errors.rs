@@ -164,7 +164,7 @@ async fn bad_requests_get_clear_errors(db: TestDb) {
         .unwrap();
     assert_eq!(resp.status(), 413);
 
-    // Only the author edits or deletes.
+    // Only the author edits or deletes; to anyone else the status is "not found" to change.
     let post = f.status(&alice, json!({"status": "mine"})).await;
     let bob = f.user("bob").await;
     let resp = c
@@ -173,7 +173,7 @@ async fn bad_requests_get_clear_errors(db: TestDb) {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 403);
+    assert_eq!(resp.status(), 404);
     let resp = c
         .put(f.url(&format!("/api/v1/statuses/{post}")))
         .bearer_auth(&bob.token)
@@ -181,7 +181,11 @@ async fn bad_requests_get_clear_errors(db: TestDb) {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 403);
+    assert_eq!(resp.status(), 404);
+    let (_, still) = f
+        .get(Some(&alice), &format!("/api/v1/statuses/{post}"))
+        .await;
+    assert_eq!(still["content"], "<p>mine</p>", "nothing changed");
 
     // Self-follow, unknown follow request.
     let (code, body) = f

@@ -211,6 +211,10 @@ async fn posting_editing_and_deleting(db: TestDb) {
     assert_eq!(boost["reblog"]["id"], id.as_str());
     assert_eq!(boost["reblog"]["reblogged"], true);
     assert_eq!(boost["reblog"]["reblogs_count"], 1);
+    assert_eq!(
+        boost["reblogged"], true,
+        "the boost response is marked reblogged too"
+    );
     let (_, by) = f
         .get(None, &format!("/api/v1/statuses/{id}/favourited_by"))
         .await;
@@ -294,7 +298,7 @@ async fn posting_editing_and_deleting(db: TestDb) {
     let (code, _) = f
         .post(&bob, &format!("/api/v1/statuses/{id}/pin"), json!({}))
         .await;
-    assert_eq!(code, 403, "only your own posts can be pinned");
+    assert_eq!(code, 422, "only your own posts can be pinned");
 
     // Delete returns the source for "delete and redraft"; boosts go with it.
     let resp = f

@@ -15,3 +15,4 @@ mod config;
 mod http;
 mod lifecycle;
 mod migrations;
+mod oauth;

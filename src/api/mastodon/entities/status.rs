@@ -73,6 +73,8 @@ pub fn wire_visibility(v: &str) -> (&str, bool) {
 
 pub fn status_from_view(view: &StatusView, base: &Url) -> StatusEntity {
     let s = &view.status;
+    // A boost carries the viewer's flags of what it boosts (as Mastodon's boost response does).
+    let flags = view.reblog.as_deref().unwrap_or(view);
     let base_str = base.as_str().trim_end_matches('/');
     let (visibility, local_only) = wire_visibility(&s.visibility);
     StatusEntity {
@@ -124,10 +126,10 @@ pub fn status_from_view(view: &StatusView, base: &Url) -> StatusEntity {
         language: s.language.clone(),
         text: None,
         edited_at: s.edited_at.map(iso_datetime),
-        favourited: view.favourited,
-        reblogged: view.reblogged,
-        muted: view.muted,
-        bookmarked: view.bookmarked,
+        favourited: flags.favourited,
+        reblogged: flags.reblogged,
+        muted: flags.muted,
+        bookmarked: flags.bookmarked,
         pinned: view.pinned,
         filtered: Vec::new(),
     }
