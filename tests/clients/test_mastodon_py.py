@@ -114,3 +114,75 @@ def test_cli_issued_token_works_with_scopes_enforced(instance):
     instance.cli("admin", "suspend", "dave")
     with pytest.raises(MastodonUnauthorizedError):
         api.account_verify_credentials()
+
+
+def test_posting_timelines_favourites_boosts_notifications(instance):
+    instance.create_user("alice")
+    instance.create_user("bob")
+    alice = Mastodon(access_token=instance.cli("admin", "issue-token", "alice", "--scopes", "read write follow").strip(),
+                     api_base_url=instance.url)
+    bob = Mastodon(access_token=instance.cli("admin", "issue-token", "bob", "--scopes", "read write follow").strip(),
+                   api_base_url=instance.url)
+    alice_account = alice.account_verify_credentials()
+    rel = bob.account_follow(alice_account.id)
+    assert rel.following
+
+    first = alice.status_post("Hello @bob! #launch", visibility="public", language="en")
+    assert first.mentions[0].acct == "bob"
+    assert first.tags[0].name == "launch"
+    posted = [first.id] + [alice.status_post(f"update {i}").id for i in range(4)]
+
+    # Pagination the way Mastodon.py does it: fetch_next follows the Link header.
+    page = bob.timeline_home(limit=2)
+    seen = []
+    while page:
+        seen.extend(s.id for s in page)
+        page = bob.fetch_next(page)
+    assert seen == list(reversed(posted))
+    everything = bob.fetch_remaining(bob.timeline_home(limit=2))
+    assert [s.id for s in everything] == list(reversed(posted))
+    assert [s.id for s in bob.timeline_hashtag("launch")] == [first.id]
+    assert [s.id for s in bob.timeline_local()][:1] == [posted[-1]]
+
+    faved = bob.status_favourite(first.id)
+    assert faved.favourited and faved.favourites_count == 1
+    boost = bob.status_reblog(first.id)
+    assert boost.reblog.id == first.id and boost.reblog.reblogs_count == 1
+    assert [a.acct for a in alice.status_favourited_by(first.id)] == ["bob"]
+
+    kinds = [n.type for n in alice.notifications()]
+    assert kinds == ["reblog", "favourite", "follow"]
+    mentions = bob.notifications(types=["mention"])
+    assert len(mentions) == 1 and mentions[0].status.id == first.id
+    alice.notifications_dismiss(alice.notifications()[0].id)
+    assert [n.type for n in alice.notifications()] == ["favourite", "follow"]
+    alice.notifications_clear()
+    assert alice.notifications() == []
+
+    reply = bob.status_post("Congrats!", in_reply_to_id=first.id)
+    context = alice.status_context(first.id)
+    assert [s.id for s in context.descendants] == [reply.id]
+    assert alice.status(first.id).replies_count == 1
+
+    edited = alice.status_update(first.id, "Hello again #launch")
+    assert edited.edited_at is not None
+    assert len(alice.status_history(first.id)) == 2
+    deleted = alice.status_delete(first.id)
+    assert deleted.text == "Hello again #launch"
+    with pytest.raises(MastodonAPIError):
+        bob.status(first.id)
+
+
+def test_errors_reach_the_client_as_mastodon_errors(instance):
+    instance.create_user("erin")
+    api = Mastodon(access_token=instance.cli("admin", "issue-token", "erin", "--scopes", "read write").strip(),
+                   api_base_url=instance.url)
+    with pytest.raises(MastodonAPIError) as err:
+        api.status_post("x" * 5001)
+    assert "character limit" in str(err.value)
+    with pytest.raises(MastodonAPIError) as err:
+        api.status_post("hi", in_reply_to_id="999")
+    assert "Record not found" in str(err.value)
+    with pytest.raises(MastodonAPIError) as err:
+        api.status("not-a-number")
+    assert "Record not found" in str(err.value)
