@@ -26,6 +26,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub storage: StorageSettings,
     pub limits: LimitSettings,
     pub log: LogSettings,
 }
@@ -91,6 +92,22 @@ impl DefaultVisibility {
     }
 }
 
+/// Where files live.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    /// Folder for uploaded media (under `media/`). Several app nodes need a shared folder.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        StorageSettings {
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
 /// Limits clients are told about and the server enforces.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -99,6 +116,12 @@ pub struct LimitSettings {
     pub max_status_chars: usize,
     /// Most media attachments on one post.
     pub max_media_attachments: usize,
+    /// Largest image upload, in bytes.
+    pub max_image_bytes: usize,
+    /// Largest image, in pixels (width × height).
+    pub max_image_pixels: u64,
+    /// Longest media description (alt text), in characters.
+    pub max_media_description_chars: usize,
 }
 
 impl Default for LimitSettings {
@@ -106,6 +129,9 @@ impl Default for LimitSettings {
         LimitSettings {
             max_status_chars: 5000,
             max_media_attachments: 4,
+            max_image_bytes: 16 * 1024 * 1024,
+            max_image_pixels: 33_177_600,
+            max_media_description_chars: 1500,
         }
     }
 }

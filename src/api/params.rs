@@ -17,11 +17,127 @@ use crate::error::{Error, ErrorKind, Result};
 /// Parameters from the query string and the body (body wins), deserialized into `T`.
 pub struct Params<T>(pub T);
 
+/// A file from a `multipart/form-data` body.
+pub struct Upload {
+    pub field: String,
+    pub filename: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// Like [`Params`], and also accepts `multipart/form-data` with files (media uploads,
+/// avatars). Files larger than `limits.max_image_bytes` get 413.
+pub struct ParamsWithFiles<T>(pub T, pub Vec<Upload>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ParamsWithFiles<T> {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<ParamsWithFiles<T>>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !is_multipart(req) {
+            let params = Params::<T>::from_request(req, payload);
+            return Box::pin(async move { Ok(ParamsWithFiles(params.await?.0, Vec::new())) });
+        }
+        let ctx = req
+            .app_data::<web::Data<crate::context::AppContext>>()
+            .cloned();
+        let query = req.query_string().to_string();
+        let multipart = actix_multipart::Multipart::new(req.headers(), payload.take());
+        Box::pin(async move {
+            let ctx = ctx.ok_or_else(|| Error::internal(anyhow::anyhow!("no app context")))?;
+            let (text_limit, file_limit) = (
+                ctx.settings.http.max_body_bytes,
+                ctx.settings.limits.max_image_bytes,
+            );
+            let mut merged = Map::new();
+            merge_form(&mut merged, query.as_bytes());
+            let (fields, files) =
+                read_multipart(multipart, text_limit, file_limit, &ctx.settings).await?;
+            for (name, value) in fields {
+                insert_path(&mut merged, &split_key(&name), Value::String(value));
+            }
+            serde_json::from_value(Value::Object(merged))
+                .map(|t| ParamsWithFiles(t, files))
+                .map_err(|e| Error::unprocessable(format!("Validation failed: {e}")))
+        })
+    }
+}
+
+fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+async fn read_multipart(
+    mut multipart: actix_multipart::Multipart,
+    text_limit: usize,
+    file_limit: usize,
+    settings: &crate::config::Settings,
+) -> Result<(Vec<(String, String)>, Vec<Upload>)> {
+    use futures_util::StreamExt;
+    let bad = |e: actix_multipart::MultipartError| {
+        Error::bad_request(format!("Cannot read the multipart body: {e}"))
+    };
+    let mut fields = Vec::new();
+    let mut files = Vec::new();
+    let mut text_total = 0usize;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(bad)?;
+        let name = field.name().unwrap_or_default().to_string();
+        let filename = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(String::from);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(bad)?;
+            bytes.extend_from_slice(&chunk);
+            if filename.is_some() && bytes.len() > file_limit {
+                return Err(crate::service::media::too_large(settings));
+            }
+            if filename.is_none() && text_total + bytes.len() > text_limit {
+                return Err(Error::new(
+                    ErrorKind::PayloadTooLarge,
+                    "Request body is too large",
+                ));
+            }
+        }
+        match filename {
+            Some(filename) => files.push(Upload {
+                field: name,
+                filename: Some(filename),
+                bytes,
+            }),
+            None => {
+                text_total += bytes.len();
+                let value = String::from_utf8(bytes)
+                    .map_err(|_| Error::bad_request(format!("Field `{name}` is not UTF-8 text")))?;
+                fields.push((name, value));
+            }
+        }
+    }
+    Ok((fields, files))
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
     type Error = Error;
     type Future = Pin<Box<dyn Future<Output = Result<Params<T>>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if is_multipart(req) {
+            // Some clients send every form as multipart; text fields only here.
+            let with_files = ParamsWithFiles::<T>::from_request(req, payload);
+            return Box::pin(async move {
+                let ParamsWithFiles(params, files) = with_files.await?;
+                if !files.is_empty() {
+                    return Err(Error::unprocessable(
+                        "This endpoint does not take file uploads",
+                    ));
+                }
+                Ok(Params(params))
+            });
+        }
         let content_type = req
             .headers()
             .get(CONTENT_TYPE)

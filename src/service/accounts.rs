@@ -456,6 +456,9 @@ pub struct ProfileUpdate {
     pub privacy: Option<crate::service::visibility::Visibility>,
     pub sensitive: Option<bool>,
     pub language: Option<String>,
+    /// Public URL of a new avatar / header already stored (see `media::process_profile_image`).
+    pub avatar_url: Option<String>,
+    pub header_url: Option<String>,
 }
 
 #[tracing::instrument(skip_all, fields(account_id = me.account.id))]
@@ -524,6 +527,8 @@ pub fn update_profile(
             accounts::locked.eq(update.locked.unwrap_or(account.locked)),
             accounts::bot.eq(update.bot.unwrap_or(account.bot)),
             accounts::discoverable.eq(update.discoverable.unwrap_or(account.discoverable)),
+            accounts::avatar_url.eq(update.avatar_url.or(account.avatar_url.clone())),
+            accounts::header_url.eq(update.header_url.or(account.header_url.clone())),
             accounts::updated_at.eq(now),
         ))
         .returning(accounts::all_columns)

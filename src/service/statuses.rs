@@ -14,11 +14,11 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, ids, is_unique_violation};
 use crate::error::{Error, Result};
-use crate::service::notifications;
 use crate::service::pagination::Page;
 use crate::service::text::{self, MentionLink, MentionRef};
 use crate::service::users::LocalUser;
 use crate::service::visibility::{Viewer, Visibility, find_visible, not_muted_by, visible_to};
+use crate::service::{media, notifications};
 
 /// Most statuses an employee may pin to their profile (Mastodon's limit).
 pub const MAX_PINNED: i64 = 5;
@@ -87,13 +87,7 @@ fn check_text(
             "Validation failed: Polls are not supported yet",
         ));
     }
-    if !media.is_empty() {
-        // No media can exist yet, so any id is unknown.
-        return Err(Error::unprocessable(
-            "Validation failed: Media attachments are unknown or not yours",
-        ));
-    }
-    if text.trim().is_empty() {
+    if text.trim().is_empty() && media.is_empty() {
         return Err(Error::unprocessable(
             "Validation failed: Text can't be blank",
         ));
@@ -275,6 +269,7 @@ pub fn create(
         None => None,
     };
 
+    let attachments = media::check_attachable(conn, settings, me, &post.media_ids, None)?;
     let scan = text::scan(&post.text);
     let resolved = resolve_mentions(conn, settings, &scan.mentions)?;
     let base = base(settings);
@@ -313,6 +308,7 @@ pub fn create(
         .returning(statuses::all_columns)
         .get_result(conn)?;
 
+    media::attach(conn, id, &attachments)?;
     let mentioned = add_mentions(conn, id, &resolved)?;
     set_tags(conn, id, &scan.tags)?;
     diesel::update(accounts::table.find(me))
@@ -395,6 +391,7 @@ pub fn edit(
         &edit.media_ids,
         edit.has_poll,
     )?;
+    let attachments = media::check_attachable(conn, settings, me, &edit.media_ids, Some(id))?;
     let language = check_language(edit.language)?.or(status.language.clone());
     let now = Utc::now().naive_utc();
     let has_history: bool = diesel::select(diesel::dsl::exists(
@@ -446,6 +443,7 @@ pub fn edit(
     diesel::insert_into(status_edits::table)
         .values(&version)
         .execute(conn)?;
+    media::attach(conn, id, &attachments)?;
     set_tags(conn, id, &scan.tags)?;
     for account_id in add_mentions(conn, id, &resolved)? {
         notifications::notify(conn, account_id, me, "mention", Some(id))?;

@@ -6,10 +6,10 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
-use crate::db::models::{Account, Notification, Status, Tag};
+use crate::db::models::{Account, MediaAttachment, Notification, Status, Tag};
 use crate::db::schema::{
-    accounts, bookmarks, favourites, mentions, mutes, oauth_applications, status_pins, status_tags,
-    statuses, tags,
+    accounts, bookmarks, favourites, media_attachments, mentions, mutes, oauth_applications,
+    status_pins, status_tags, statuses, tags,
 };
 use crate::error::Result;
 use crate::service::visibility::{Viewer, visible_to};
@@ -23,6 +23,7 @@ pub struct StatusView {
     pub reblog: Option<Box<StatusView>>,
     pub mentions: Vec<Account>,
     pub tags: Vec<Tag>,
+    pub media: Vec<MediaAttachment>,
     /// Name and website of the app it was posted with (shown for one's own posts).
     pub application: Option<(String, Option<String>)>,
     pub favourited: bool,
@@ -89,6 +90,17 @@ pub fn hydrate(
     {
         tags_by_status.entry(status_id).or_default().push(tag);
     }
+    let mut media_by_status: HashMap<i64, Vec<MediaAttachment>> = HashMap::new();
+    for m in media_attachments::table
+        .filter(media_attachments::status_id.eq_any(&status_ids))
+        .order(media_attachments::id.asc())
+        .select(MediaAttachment::as_select())
+        .load::<MediaAttachment>(conn)?
+    {
+        if let Some(status_id) = m.status_id {
+            media_by_status.entry(status_id).or_default().push(m);
+        }
+    }
     let app_ids: Vec<i64> = all.iter().filter_map(|s| s.application_id).collect();
     let apps: HashMap<i64, (String, Option<String>)> = if app_ids.is_empty() {
         HashMap::new()
@@ -149,6 +161,7 @@ pub fn hydrate(
             reblog: None,
             mentions: mentions_by_status.get(&s.id).cloned().unwrap_or_default(),
             tags: tags_by_status.get(&s.id).cloned().unwrap_or_default(),
+            media: media_by_status.get(&s.id).cloned().unwrap_or_default(),
             application: if own {
                 s.application_id.and_then(|id| apps.get(&id).cloned())
             } else {

@@ -15,7 +15,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/auth/sign_in", web::post().to(pages::sign_in))
         .route("/auth/sign_out", web::post().to(pages::sign_out))
         .route("/static/avatar.png", web::get().to(avatar))
-        .route("/static/header.png", web::get().to(header));
+        .route("/static/header.png", web::get().to(header))
+        .route("/media/{folder}/{file}", web::get().to(media_file));
+}
+
+/// Uploaded media, from `storage.data_dir`. Paths are unguessable and files never change.
+async fn media_file(
+    ctx: web::Data<crate::context::AppContext>,
+    path: web::Path<(String, String)>,
+) -> crate::error::Result<HttpResponse> {
+    let (folder, file) = path.into_inner();
+    if !crate::service::media::valid_media_path(&folder, &file) {
+        return Err(crate::error::Error::not_found());
+    }
+    let disk = crate::service::media::disk_path(&ctx.settings, &format!("media/{folder}/{file}"));
+    let bytes = match tokio::fs::read(&disk).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(crate::error::Error::not_found());
+        }
+        Err(e) => return Err(crate::error::Error::internal(e)),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(crate::service::media::content_type_for(&file))
+        .insert_header(("Cache-Control", "public, max-age=31536000, immutable"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(bytes))
 }
 
 fn png(bytes: &'static [u8]) -> HttpResponse {

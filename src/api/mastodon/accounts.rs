@@ -9,10 +9,11 @@ use super::entities::relationship::relationship_entity;
 use super::pagination::PageParams;
 use super::{parse_id, render_accounts, render_statuses};
 use crate::api::auth::{Auth, MaybeAuth};
-use crate::api::params::{Params, lenient};
+use crate::api::params::{Params, ParamsWithFiles, lenient};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::service::accounts::{self, FieldInput, ProfileUpdate};
+use crate::service::media;
 use crate::service::timelines::{self, AccountStatusesFilter};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -78,8 +79,6 @@ struct UpdateParams {
     /// `fields_attributes[0][name]=…` (forms) or an array / index-keyed object (JSON).
     fields_attributes: Option<Value>,
     source: Option<SourceParams>,
-    avatar: Option<Value>,
-    header: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,13 +124,41 @@ fn parse_fields(raw: Value) -> Result<Vec<FieldInput>> {
 async fn update_credentials(
     ctx: web::Data<AppContext>,
     auth: Auth,
-    Params(p): Params<UpdateParams>,
+    ParamsWithFiles(p, files): ParamsWithFiles<UpdateParams>,
 ) -> Result<HttpResponse> {
     let user = auth.user_with("write:accounts")?.clone();
-    if p.avatar.is_some() || p.header.is_some() {
-        return Err(Error::unprocessable(
-            "Validation failed: Avatar and header images are not supported yet",
-        ));
+    let mut avatar_url = None;
+    let mut header_url = None;
+    for file in files {
+        let (name, size) = match file.field.as_str() {
+            "avatar" => ("avatar", (400, 400)),
+            "header" => ("header", (1500, 500)),
+            other => {
+                return Err(Error::unprocessable(format!(
+                    "Validation failed: unexpected file `{other}`"
+                )));
+            }
+        };
+        let settings = ctx.settings.clone();
+        let url = tokio::task::spawn_blocking(move || -> Result<String> {
+            let (bytes, ext) = media::process_profile_image(
+                &file.bytes,
+                settings.limits.max_image_pixels,
+                size.0,
+                size.1,
+            )?;
+            let file_name = format!("{name}.{ext}");
+            let folder = media::store_files(&settings, &[(&file_name, &bytes)])?;
+            Ok(media::public_url(
+                &settings,
+                &format!("{folder}/{file_name}"),
+            ))
+        })
+        .await??;
+        match name {
+            "avatar" => avatar_url = Some(url),
+            _ => header_url = Some(url),
+        }
     }
     let source = p.source;
     let update = ProfileUpdate {
@@ -149,6 +176,8 @@ async fn update_credentials(
             .map(|v: crate::service::visibility::Visibility| v),
         sensitive: source.as_ref().and_then(|s| s.sensitive),
         language: source.and_then(|s| s.language),
+        avatar_url,
+        header_url,
     };
     if update.privacy == Some(crate::service::visibility::Visibility::Direct) {
         return Err(Error::unprocessable(

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod apps;
 pub mod entities;
 pub mod instance;
+pub mod media;
 pub mod notifications;
 pub mod pagination;
 pub mod search;
@@ -31,7 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(statuses::configure)
             .configure(timelines::configure)
             .configure(notifications::configure)
-            .configure(search::configure),
+            .configure(search::configure)
+            .configure(media::configure),
     );
 }
 
@@ -50,7 +52,7 @@ pub async fn render_status(
         .db
         .read(move |conn| views::hydrate_one(conn, viewer, status))
         .await?;
-    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings.instance.base_url())))
+    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
 }
 
 /// A page of statuses with the `Link` header, paged by the ids given with each status
@@ -67,8 +69,10 @@ pub async fn render_statuses(
         .db
         .read(move |conn| views::hydrate(conn, viewer, statuses))
         .await?;
-    let base = ctx.settings.instance.base_url();
-    let body: Vec<_> = views.iter().map(|v| status_from_view(v, &base)).collect();
+    let body: Vec<_> = views
+        .iter()
+        .map(|v| status_from_view(v, &ctx.settings))
+        .collect();
     Ok(paged_response(ctx, req, &page_ids).json(body))
 }
 

@@ -54,10 +54,9 @@ async fn list(
             Ok((ids, views::hydrate_notifications(conn, me, rows)?))
         })
         .await?;
-    let base = ctx.settings.instance.base_url();
     let body: Vec<_> = views
         .iter()
-        .map(|v| notification_from_view(v, &base))
+        .map(|v| notification_from_view(v, &ctx.settings))
         .collect();
     Ok(paged_response(&ctx, &req, &ids).json(body))
 }
@@ -79,10 +78,7 @@ async fn get(
                 .ok_or_else(crate::error::Error::not_found)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(notification_from_view(
-        &view,
-        &ctx.settings.instance.base_url(),
-    )))
+    Ok(HttpResponse::Ok().json(notification_from_view(&view, &ctx.settings)))
 }
 
 /// <https://docs.joinmastodon.org/methods/notifications/#clear>

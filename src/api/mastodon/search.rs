@@ -68,7 +68,7 @@ async fn search_v2(
     let base_str = base.as_str().trim_end_matches('/');
     Ok(HttpResponse::Ok().json(json!({
         "accounts": results.accounts.iter().map(|a| account_from_row(a, &base)).collect::<Vec<_>>(),
-        "statuses": results.statuses.iter().map(|s| status_from_view(s, &base)).collect::<Vec<_>>(),
+        "statuses": results.statuses.iter().map(|s| status_from_view(s, &ctx.settings)).collect::<Vec<_>>(),
         "hashtags": results.hashtags.iter().map(|t| json!({
             "name": t.name,
             "url": format!("{base_str}/tags/{}", t.name),

@@ -126,7 +126,7 @@ async fn create(
             views::hydrate_one(conn, Some(me), status)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings.instance.base_url())))
+    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
 }
 
 /// <https://docs.joinmastodon.org/methods/statuses/#get>
@@ -144,7 +144,7 @@ async fn get(
             views::hydrate_one(conn, viewer, status)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings.instance.base_url())))
+    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
 }
 
 /// <https://docs.joinmastodon.org/methods/statuses/#delete>
@@ -169,6 +169,7 @@ async fn delete(
                     reblog: None,
                     mentions: Vec::new(),
                     tags: Vec::new(),
+                    media: Vec::new(),
                     application: None,
                     favourited: false,
                     reblogged: false,
@@ -179,7 +180,7 @@ async fn delete(
             }
         })
         .await?;
-    let mut entity = status_from_view(&view, &ctx.settings.instance.base_url());
+    let mut entity = status_from_view(&view, &ctx.settings);
     entity.text = Some(view.status.source_text.clone().unwrap_or_default());
     Ok(HttpResponse::Ok().json(entity))
 }
@@ -210,7 +211,7 @@ async fn edit(
             views::hydrate_one(conn, Some(me), status)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings.instance.base_url())))
+    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
 }
 
 /// <https://docs.joinmastodon.org/methods/statuses/#context>
@@ -231,10 +232,9 @@ async fn context(
             ))
         })
         .await?;
-    let base = ctx.settings.instance.base_url();
     Ok(HttpResponse::Ok().json(serde_json::json!({
-        "ancestors": ancestors.iter().map(|v| status_from_view(v, &base)).collect::<Vec<_>>(),
-        "descendants": descendants.iter().map(|v| status_from_view(v, &base)).collect::<Vec<_>>(),
+        "ancestors": ancestors.iter().map(|v| status_from_view(v, &ctx.settings)).collect::<Vec<_>>(),
+        "descendants": descendants.iter().map(|v| status_from_view(v, &ctx.settings)).collect::<Vec<_>>(),
     })))
 }
 

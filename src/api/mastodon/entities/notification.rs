@@ -1,5 +1,5 @@
+use crate::config::Settings;
 use serde_json::{Value, json};
-use url::Url;
 
 use super::account::account_from_row;
 use super::iso_datetime;
@@ -7,7 +7,8 @@ use super::status::status_from_view;
 use crate::service::views::NotificationView;
 
 /// <https://docs.joinmastodon.org/entities/Notification/>
-pub fn notification_from_view(view: &NotificationView, base: &Url) -> Value {
+pub fn notification_from_view(view: &NotificationView, settings: &Settings) -> Value {
+    let base = &settings.instance.base_url();
     let n = &view.notification;
     json!({
         "id": n.id.to_string(),
@@ -15,6 +16,6 @@ pub fn notification_from_view(view: &NotificationView, base: &Url) -> Value {
         "group_key": format!("ungrouped-{}", n.id),
         "created_at": iso_datetime(n.created_at),
         "account": account_from_row(&view.account, base),
-        "status": view.status.as_ref().map(|s| status_from_view(s, base)),
+        "status": view.status.as_ref().map(|s| status_from_view(s, settings)),
     })
 }

@@ -1,9 +1,10 @@
 use serde::Serialize;
 use serde_json::{Value, json};
-use url::Url;
 
 use super::account::{AccountEntity, account_from_row};
 use super::iso_datetime;
+use super::media::media_entity;
+use crate::config::Settings;
 use crate::db::models::{Status, StatusEdit};
 use crate::service::views::StatusView;
 
@@ -71,7 +72,9 @@ pub fn wire_visibility(v: &str) -> (&str, bool) {
     }
 }
 
-pub fn status_from_view(view: &StatusView, base: &Url) -> StatusEntity {
+pub fn status_from_view(view: &StatusView, settings: &Settings) -> StatusEntity {
+    let base_url = settings.instance.base_url();
+    let base = &base_url;
     let s = &view.status;
     // A boost carries the viewer's flags of what it boosts (as Mastodon's boost response does).
     let flags = view.reblog.as_deref().unwrap_or(view);
@@ -88,7 +91,11 @@ pub fn status_from_view(view: &StatusView, base: &Url) -> StatusEntity {
         local_only,
         sensitive: s.sensitive,
         spoiler_text: s.spoiler_text.clone(),
-        media_attachments: Vec::new(),
+        media_attachments: view
+            .media
+            .iter()
+            .map(|m| media_entity(m, settings))
+            .collect(),
         application: view
             .application
             .as_ref()
@@ -120,7 +127,7 @@ pub fn status_from_view(view: &StatusView, base: &Url) -> StatusEntity {
         reblog: view
             .reblog
             .as_ref()
-            .map(|r| Box::new(status_from_view(r, base))),
+            .map(|r| Box::new(status_from_view(r, settings))),
         poll: None,
         card: None,
         language: s.language.clone(),
