@@ -4,18 +4,27 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::db::Db;
+use crate::service::events::EventBus;
 
 #[derive(Clone)]
 pub struct AppContext {
     pub settings: Arc<Settings>,
     pub db: Db,
+    /// Live events for streaming clients.
+    pub events: EventBus,
 }
 
 impl AppContext {
-    pub fn new(settings: Settings, db: Db) -> Self {
+    /// Wire the database's commits to the event bus (and, on PostgreSQL, listen to the
+    /// events of every app node).
+    pub fn new(settings: Settings, mut db: Db) -> Self {
+        let events = EventBus::new();
+        db.set_after_commit(events.after_commit_hook());
+        events.start_listener(&settings.database.url);
         AppContext {
             settings: Arc::new(settings),
             db,
+            events,
         }
     }
 }

@@ -109,9 +109,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     tracing::info!(addr = %running.addr, url = %public, "listening");
     let handle = running.handle.clone();
+    let events = ctx.events.clone();
     tokio::spawn(async move {
         let signal = stop_signal.await;
         tracing::info!(signal, "shutting down: finishing in-flight requests");
+        events.shutdown();
         // Graceful: stop accepting, let in-flight requests finish (up to shutdown_timeout_secs).
         handle.stop(true).await;
     });

@@ -125,7 +125,11 @@ pub struct Db {
     read: DbPool,
     write: DbPool,
     backend: Backend,
+    /// Runs after each committed write transaction, on its connection (publishes events).
+    after_commit: Option<AfterCommit>,
 }
+
+pub type AfterCommit = std::sync::Arc<dyn Fn(&mut DbConnection) + Send + Sync>;
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +167,7 @@ impl Db {
                 read: build(settings.pool_size)?,
                 write: build(1)?,
                 backend: Backend::Sqlite,
+                after_commit: None,
             }),
             DatabaseUrl::Postgres(_) => {
                 let pool = build(settings.pool_size)?;
@@ -170,9 +175,15 @@ impl Db {
                     read: pool.clone(),
                     write: pool,
                     backend: Backend::Postgres,
+                    after_commit: None,
                 })
             }
         }
+    }
+
+    /// Run `hook` after every committed write transaction.
+    pub fn set_after_commit(&mut self, hook: AfterCommit) {
+        self.after_commit = Some(hook);
     }
 
     pub fn backend(&self) -> Backend {
@@ -207,9 +218,16 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.write.clone();
+        let after_commit = self.after_commit.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            conn.transaction(|conn| f(conn))
+            crate::service::events::discard_pending();
+            let result = conn.transaction(|conn| f(conn));
+            match (&result, after_commit) {
+                (Ok(_), Some(hook)) => hook(&mut conn),
+                _ => crate::service::events::discard_pending(),
+            }
+            result
         })
         .await?
     }
@@ -225,7 +243,13 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T>,
     {
         let mut conn = self.write.get()?;
-        conn.transaction(|conn| f(conn))
+        crate::service::events::discard_pending();
+        let result = conn.transaction(|conn| f(conn));
+        match (&result, &self.after_commit) {
+            (Ok(_), Some(hook)) => hook(&mut conn),
+            _ => crate::service::events::discard_pending(),
+        }
+        result
     }
 }
 

@@ -3,6 +3,7 @@
 //! HTTP or wire formats.
 
 pub mod accounts;
+pub mod events;
 pub mod health;
 pub mod instance;
 pub mod media;
@@ -13,6 +14,7 @@ pub mod search;
 pub mod sessions;
 pub mod setup;
 pub mod statuses;
+pub mod streaming;
 pub mod text;
 pub mod timelines;
 pub mod tokens;

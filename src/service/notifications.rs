@@ -7,6 +7,7 @@ use crate::db::models::Notification;
 use crate::db::schema::{accounts, blocks, mutes, notifications};
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
+use crate::service::events::{self, Event};
 use crate::service::pagination::Page;
 
 /// Every notification type Groundswell creates (Mastodon's names).
@@ -68,6 +69,10 @@ pub fn notify(
     diesel::insert_into(notifications::table)
         .values(&row)
         .execute(conn)?;
+    events::emit(Event::Notification {
+        account_id: recipient,
+        notification_id: row.id,
+    });
     Ok(Some(row))
 }
 

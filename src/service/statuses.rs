@@ -14,6 +14,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, ids, is_unique_violation};
 use crate::error::{Error, Result};
+use crate::service::events::{self, Event};
 use crate::service::pagination::Page;
 use crate::service::text::{self, MentionLink, MentionRef};
 use crate::service::users::LocalUser;
@@ -354,6 +355,7 @@ pub fn create(
             ))
             .execute(conn)?;
     }
+    events::emit(Event::StatusCreated { status_id: id });
     tracing::info!(status_id = id, %visibility, "status created");
     Ok(status)
 }
@@ -457,6 +459,7 @@ pub fn edit(
     for booster in boosters {
         notifications::notify(conn, booster, me, "update", Some(id))?;
     }
+    events::emit(Event::StatusUpdated { status_id: id });
     Ok(updated)
 }
 
@@ -505,6 +508,9 @@ pub fn delete(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
         diesel::update(statuses::table.find(boost_id))
             .set(statuses::deleted_at.eq(now))
             .execute(conn)?;
+        events::emit(Event::StatusDeleted {
+            status_id: boost_id,
+        });
         diesel::update(accounts::table.find(booster))
             .set(accounts::statuses_count.eq(accounts::statuses_count - 1))
             .execute(conn)?;
@@ -515,6 +521,7 @@ pub fn delete(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     )
     .execute(conn)?;
     diesel::delete(status_pins::table.filter(status_pins::status_id.eq(id))).execute(conn)?;
+    events::emit(Event::StatusDeleted { status_id: id });
     tracing::info!(status_id = id, "status deleted");
     Ok(status)
 }
@@ -654,6 +661,7 @@ pub fn reblog(
         ))
         .execute(conn)?;
     notifications::notify(conn, original.account_id, me, "reblog", Some(original.id))?;
+    events::emit(Event::StatusCreated { status_id: id });
     Ok(boost)
 }
 
@@ -661,14 +669,20 @@ pub fn reblog(
 pub fn unreblog(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     let original = target(conn, me, id)?;
     let now = Utc::now().naive_utc();
-    let removed = diesel::update(
-        statuses::table
-            .filter(statuses::reblog_of_id.eq(original.id))
-            .filter(statuses::account_id.eq(me))
-            .filter(statuses::deleted_at.is_null()),
-    )
-    .set(statuses::deleted_at.eq(now))
-    .execute(conn)?;
+    let boosts: Vec<i64> = statuses::table
+        .filter(statuses::reblog_of_id.eq(original.id))
+        .filter(statuses::account_id.eq(me))
+        .filter(statuses::deleted_at.is_null())
+        .select(statuses::id)
+        .load(conn)?;
+    let removed = diesel::update(statuses::table.filter(statuses::id.eq_any(&boosts)))
+        .set(statuses::deleted_at.eq(now))
+        .execute(conn)?;
+    for boost_id in boosts {
+        events::emit(Event::StatusDeleted {
+            status_id: boost_id,
+        });
+    }
     if removed > 0 {
         diesel::update(statuses::table.find(original.id))
             .set(statuses::reblogs_count.eq(statuses::reblogs_count - removed as i64))

@@ -49,6 +49,57 @@ fn paginate(conn: &mut DbConnection, mut q: StatusQuery<'_>, page: &Page) -> Res
 
 /// The people `me` follows (and `me`), their boosts where shown, and direct messages to `me`.
 pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>> {
+    paginate(conn, home_query(me), page)
+}
+
+/// Whether a status belongs in `me`'s home timeline (for live streams).
+pub fn home_contains(conn: &mut DbConnection, me: i64, status_id: i64) -> Result<bool> {
+    Ok(home_query(me)
+        .filter(statuses::id.eq(status_id))
+        .first(conn)
+        .optional()?
+        .is_some())
+}
+
+/// Whether a status belongs in the public timeline as `viewer` sees it.
+pub fn public_contains(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    origin: Origin,
+    status_id: i64,
+) -> Result<bool> {
+    let mut q = public_query(viewer).filter(statuses::id.eq(status_id));
+    match origin {
+        Origin::All => {}
+        Origin::Local => q = q.filter(statuses::local.eq(true)),
+        Origin::Remote => q = q.filter(statuses::local.eq(false)),
+    }
+    Ok(q.first(conn).optional()?.is_some())
+}
+
+/// Whether a status carries the hashtag and is in its public timeline as `viewer` sees it.
+pub fn tag_contains(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    name: &str,
+    local_only: bool,
+    status_id: i64,
+) -> Result<bool> {
+    let page = Page {
+        max_id: Some(status_id + 1),
+        since_id: Some(status_id - 1),
+        min_id: None,
+        limit: 1,
+    };
+    let origin = if local_only {
+        Origin::Local
+    } else {
+        Origin::All
+    };
+    Ok(!tag(conn, viewer, name, origin, &page)?.is_empty())
+}
+
+fn home_query<'a>(me: i64) -> StatusQuery<'a> {
     let followed = follows::table
         .filter(follows::account_id.eq(me))
         .filter(follows::accepted.eq(true))
@@ -60,7 +111,7 @@ pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>
     let mentioning_me = mentions::table
         .filter(mentions::account_id.eq(me))
         .select(mentions::status_id);
-    let q = base_query(Some(me))
+    base_query(Some(me))
         .filter(
             statuses::account_id
                 .eq(me)
@@ -72,8 +123,7 @@ pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>
                 .is_null()
                 .or(diesel::dsl::not(statuses::account_id.eq_any(boosts_hidden))),
         )
-        .filter(not_muted_by(me).or(statuses::account_id.eq(me)));
-    paginate(conn, q, page)
+        .filter(not_muted_by(me).or(statuses::account_id.eq(me)))
 }
 
 /// Which public posts: everything, only this department's, or only other departments'.

@@ -336,6 +336,7 @@ impl Fixture {
     }
 
     pub async fn stop(self) {
+        self.ctx.events.shutdown();
         self.server.handle.stop(true).await;
     }
 }

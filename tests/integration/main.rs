@@ -17,3 +17,4 @@ mod http;
 mod lifecycle;
 mod migrations;
 mod oauth;
+mod streaming;

@@ -10,6 +10,7 @@ pub mod notifications;
 pub mod pagination;
 pub mod search;
 pub mod statuses;
+pub mod streaming;
 pub mod timelines;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -33,7 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(timelines::configure)
             .configure(notifications::configure)
             .configure(search::configure)
-            .configure(media::configure),
+            .configure(media::configure)
+            .configure(streaming::configure),
     );
 }
 

@@ -1,0 +1,182 @@
+//! What happened, for live streams: statuses created, edited and deleted, and notifications.
+//!
+//! Service functions call [`emit`] inside their write transaction. The events wait in a
+//! per-transaction list (thread-local: a transaction runs on one blocking thread) and are
+//! published only after the commit, so a listener never hears of a row it cannot read yet:
+//! on PostgreSQL through `NOTIFY groundswell_events` (every app node `LISTEN`s, so streams
+//! work across nodes), on SQLite (one node) straight to the in-process bus.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::config::DatabaseUrl;
+use crate::db::{ConnectionManager, DbConnection};
+
+pub const CHANNEL: &str = "groundswell_events";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    StatusCreated {
+        status_id: i64,
+    },
+    StatusUpdated {
+        status_id: i64,
+    },
+    StatusDeleted {
+        status_id: i64,
+    },
+    Notification {
+        account_id: i64,
+        notification_id: i64,
+    },
+    /// The employee's access ended (suspended, deprovisioned): close their streams.
+    AccessRevoked {
+        account_id: i64,
+    },
+    /// This node is shutting down: close every stream so the shutdown is quick (clients
+    /// reconnect to another node). Never sent to other nodes.
+    Shutdown,
+}
+
+thread_local! {
+    static PENDING: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Record an event of the current write transaction.
+pub fn emit(event: Event) {
+    PENDING.with(|p| p.borrow_mut().push(event));
+}
+
+/// Forget events of a transaction that did not commit (or of one before this).
+pub fn discard_pending() {
+    PENDING.with(|p| p.borrow_mut().clear());
+}
+
+fn take_pending() -> Vec<Event> {
+    PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()))
+}
+
+/// The in-process side of the event stream: every live stream subscribes here.
+#[derive(Clone)]
+pub struct EventBus {
+    sender: Arc<broadcast::Sender<Event>>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventBus {
+    pub fn new() -> EventBus {
+        let (sender, _) = broadcast::channel(4096);
+        EventBus {
+            sender: Arc::new(sender),
+        }
+    }
+
+    /// Close this node's streams (before a graceful shutdown).
+    pub fn shutdown(&self) {
+        self.send(Event::Shutdown);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+
+    fn send(&self, event: Event) {
+        // No subscriber is fine: nobody is streaming.
+        let _ = self.sender.send(event);
+    }
+
+    /// The hook `Db` runs after each committed write transaction.
+    pub fn after_commit_hook(&self) -> Arc<dyn Fn(&mut DbConnection) + Send + Sync> {
+        let bus = self.clone();
+        Arc::new(move |conn: &mut DbConnection| {
+            let events = take_pending();
+            if events.is_empty() {
+                return;
+            }
+            match conn {
+                DbConnection::Postgresql(pg) => {
+                    for event in events {
+                        let Ok(payload) = serde_json::to_string(&event) else {
+                            continue;
+                        };
+                        let sent = diesel::sql_query("SELECT pg_notify($1, $2)")
+                            .bind::<diesel::sql_types::Text, _>(CHANNEL)
+                            .bind::<diesel::sql_types::Text, _>(payload)
+                            .execute(pg);
+                        if let Err(e) = sent {
+                            tracing::warn!(error = %e, "cannot publish an event; delivering locally only");
+                            bus.send(event);
+                        }
+                    }
+                }
+                DbConnection::Sqlite(_) => events.into_iter().for_each(|e| bus.send(e)),
+            }
+        })
+    }
+
+    /// On PostgreSQL, listen for events of every app node and pass them to local streams.
+    /// Runs on its own thread; reconnects after errors.
+    pub fn start_listener(&self, url: &DatabaseUrl) {
+        let DatabaseUrl::Postgres(_) = url else {
+            return;
+        };
+        // The listener stops when the last handle on the bus is gone (the app shut down).
+        let bus = Arc::downgrade(&self.sender);
+        let manager = ConnectionManager::new(url.clone());
+        let spawned = std::thread::Builder::new()
+            .name("groundswell-listen".into())
+            .spawn(move || {
+                while bus.strong_count() > 0 {
+                    if let Err(e) = listen(&manager, &bus) {
+                        tracing::warn!(error = %e, "event listener lost its connection; reconnecting");
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the event listener; live streams see only this node");
+        }
+    }
+}
+
+fn listen(
+    manager: &ConnectionManager,
+    bus: &std::sync::Weak<broadcast::Sender<Event>>,
+) -> anyhow::Result<()> {
+    let DbConnection::Postgresql(mut pg) = manager.establish()? else {
+        anyhow::bail!("not a PostgreSQL connection");
+    };
+    pg.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+    tracing::info!("listening for events of all app nodes");
+    loop {
+        for notification in pg.notifications_iter() {
+            let notification = notification?;
+            let Some(sender) = bus.upgrade() else {
+                return Ok(());
+            };
+            match serde_json::from_str::<Event>(&notification.payload) {
+                Ok(event) => {
+                    let _ = sender.send(event);
+                }
+                Err(e) => tracing::warn!(error = %e, "ignoring an unreadable event"),
+            }
+        }
+        if bus.strong_count() == 0 {
+            return Ok(());
+        }
+        // PQconsumeInput is a cheap non-blocking read; poll a few times a second.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

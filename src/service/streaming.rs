@@ -1,0 +1,135 @@
+//! Live streams: which event goes to which subscriber, as Mastodon's streaming API does.
+//! <https://docs.joinmastodon.org/methods/streaming/>
+
+use crate::db::DbConnection;
+use crate::error::{Error, Result};
+use crate::service::events::Event;
+use crate::service::timelines::{self, Origin};
+use crate::service::views::{self, NotificationView, StatusView};
+use crate::service::visibility::find_visible;
+
+/// A stream a client can subscribe to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stream {
+    User,
+    UserNotification,
+    Public,
+    PublicLocal,
+    PublicRemote,
+    Hashtag(String),
+    HashtagLocal(String),
+}
+
+impl Stream {
+    /// From Mastodon's stream names (`user`, `public:local`, `hashtag` + `tag`, …).
+    pub fn parse(name: &str, tag: Option<&str>) -> Result<Stream> {
+        let tag = || {
+            tag.map(|t| t.trim().trim_start_matches('#').to_lowercase())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Error::bad_request("The hashtag stream needs a tag"))
+        };
+        Ok(match name {
+            "user" => Stream::User,
+            "user:notification" => Stream::UserNotification,
+            "public" => Stream::Public,
+            "public:local" => Stream::PublicLocal,
+            "public:remote" => Stream::PublicRemote,
+            "hashtag" => Stream::Hashtag(tag()?),
+            "hashtag:local" => Stream::HashtagLocal(tag()?),
+            other => {
+                return Err(Error::bad_request(format!("Unknown stream type `{other}`")));
+            }
+        })
+    }
+
+    /// The `stream` array of websocket messages: `["user"]`, `["hashtag", "rust"]`.
+    pub fn wire_name(&self) -> Vec<String> {
+        match self {
+            Stream::User => vec!["user".into()],
+            Stream::UserNotification => vec!["user:notification".into()],
+            Stream::Public => vec!["public".into()],
+            Stream::PublicLocal => vec!["public:local".into()],
+            Stream::PublicRemote => vec!["public:remote".into()],
+            Stream::Hashtag(t) => vec!["hashtag".into(), t.clone()],
+            Stream::HashtagLocal(t) => vec!["hashtag:local".into(), t.clone()],
+        }
+    }
+
+    /// The OAuth scope a client needs for this stream.
+    pub fn scope(&self) -> &'static str {
+        match self {
+            Stream::UserNotification => "read:notifications",
+            _ => "read:statuses",
+        }
+    }
+}
+
+/// What to send a subscriber.
+#[derive(Debug)]
+pub enum Delivery {
+    Update(Box<StatusView>),
+    StatusUpdate(Box<StatusView>),
+    Delete(i64),
+    Notification(Box<NotificationView>),
+    /// The employee's access ended: close the connection.
+    Close,
+}
+
+fn belongs(conn: &mut DbConnection, me: i64, stream: &Stream, status_id: i64) -> Result<bool> {
+    match stream {
+        Stream::User => timelines::home_contains(conn, me, status_id),
+        Stream::UserNotification => Ok(false),
+        Stream::Public => timelines::public_contains(conn, Some(me), Origin::All, status_id),
+        Stream::PublicLocal => timelines::public_contains(conn, Some(me), Origin::Local, status_id),
+        Stream::PublicRemote => {
+            timelines::public_contains(conn, Some(me), Origin::Remote, status_id)
+        }
+        Stream::Hashtag(tag) => timelines::tag_contains(conn, Some(me), tag, false, status_id),
+        Stream::HashtagLocal(tag) => timelines::tag_contains(conn, Some(me), tag, true, status_id),
+    }
+}
+
+/// What `event` means for employee `me` subscribed to `stream`, if anything.
+pub fn route(
+    conn: &mut DbConnection,
+    me: i64,
+    stream: &Stream,
+    event: &Event,
+) -> Result<Option<Delivery>> {
+    match event {
+        Event::Shutdown => Ok(Some(Delivery::Close)),
+        Event::AccessRevoked { account_id } if *account_id == me => Ok(Some(Delivery::Close)),
+        Event::AccessRevoked { .. } => Ok(None),
+        Event::StatusDeleted { status_id } => Ok(match stream {
+            Stream::UserNotification => None,
+            _ => Some(Delivery::Delete(*status_id)),
+        }),
+        Event::Notification {
+            account_id,
+            notification_id,
+        } => {
+            if *account_id != me || !matches!(stream, Stream::User | Stream::UserNotification) {
+                return Ok(None);
+            }
+            let Ok(n) = crate::service::notifications::get(conn, me, *notification_id) else {
+                return Ok(None);
+            };
+            Ok(views::hydrate_notifications(conn, me, vec![n])?
+                .pop()
+                .map(|v| Delivery::Notification(Box::new(v))))
+        }
+        Event::StatusCreated { status_id } | Event::StatusUpdated { status_id } => {
+            if !belongs(conn, me, stream, *status_id)? {
+                return Ok(None);
+            }
+            let Ok(status) = find_visible(conn, Some(me), *status_id) else {
+                return Ok(None);
+            };
+            let view = Box::new(views::hydrate_one(conn, Some(me), status)?);
+            Ok(Some(match event {
+                Event::StatusCreated { .. } => Delivery::Update(view),
+                _ => Delivery::StatusUpdate(view),
+            }))
+        }
+    }
+}
