@@ -186,3 +186,62 @@ def test_errors_reach_the_client_as_mastodon_errors(instance):
     with pytest.raises(MastodonAPIError) as err:
         api.status("not-a-number")
     assert "Record not found" in str(err.value)
+
+
+def test_streaming_user_and_hashtag(instance):
+    import threading
+    from mastodon import StreamListener
+
+    instance.create_user("alice")
+    instance.create_user("bob")
+    alice = Mastodon(access_token=instance.cli("admin", "issue-token", "alice", "--scopes", "read write follow").strip(),
+                     api_base_url=instance.url)
+    bob = Mastodon(access_token=instance.cli("admin", "issue-token", "bob", "--scopes", "read write follow").strip(),
+                   api_base_url=instance.url)
+    alice.account_follow(bob.account_verify_credentials().id)
+
+    class Collector(StreamListener):
+        def __init__(self):
+            self.updates, self.notifications, self.deletes = [], [], []
+            self.event = threading.Event()
+
+        def on_update(self, status):
+            self.updates.append(status)
+            self.event.set()
+
+        def on_notification(self, notification):
+            self.notifications.append(notification)
+            self.event.set()
+
+        def on_delete(self, status_id):
+            self.deletes.append(str(status_id))
+            self.event.set()
+
+    def wait_for(collector, predicate):
+        for _ in range(100):
+            if predicate():
+                return
+            collector.event.wait(0.1)
+            collector.event.clear()
+        raise AssertionError("no event arrived")
+
+    home, tags = Collector(), Collector()
+    handles = [alice.stream_user(home, run_async=True, reconnect_async=False),
+               alice.stream_hashtag("launch", tags, run_async=True, reconnect_async=False)]
+    try:
+        import time
+        time.sleep(0.5)
+        post = bob.status_post("Launch day #launch")
+        wait_for(home, lambda: any(s.id == post.id for s in home.updates))
+        wait_for(tags, lambda: any(s.id == post.id for s in tags.updates))
+        mine = alice.status_post("my own")
+        bob.status_favourite(mine.id)
+        wait_for(home, lambda: any(n.type == "favourite" for n in home.notifications))
+        bob.status_delete(post.id)
+        wait_for(home, lambda: str(post.id) in home.deletes)
+        hidden = bob.status_post("followers only #launch", visibility="private")
+        time.sleep(0.5)
+        assert all(s.id != hidden.id for s in tags.updates), "private posts stay out of hashtag streams"
+    finally:
+        for handle in handles:
+            handle.close()

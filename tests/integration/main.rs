@@ -17,4 +17,5 @@ mod http;
 mod lifecycle;
 mod migrations;
 mod oauth;
+mod snapshots;
 mod streaming;
