@@ -122,6 +122,11 @@ pub struct LimitSettings {
     pub max_image_pixels: u64,
     /// Longest media description (alt text), in characters.
     pub max_media_description_chars: usize,
+    /// API requests per token (or per address without one) per 5 minutes, per app node.
+    /// 0 turns the limit off.
+    pub api_requests_per_5_minutes: u32,
+    /// Password sign-in attempts per address and login name per 5 minutes. 0 turns it off.
+    pub sign_in_attempts_per_5_minutes: u32,
 }
 
 impl Default for LimitSettings {
@@ -132,6 +137,8 @@ impl Default for LimitSettings {
             max_image_bytes: 16 * 1024 * 1024,
             max_image_pixels: 33_177_600,
             max_media_description_chars: 1500,
+            api_requests_per_5_minutes: 1500,
+            sign_in_attempts_per_5_minutes: 10,
         }
     }
 }

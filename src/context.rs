@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::service::events::EventBus;
+use crate::service::rate_limit::RateLimits;
 
 #[derive(Clone)]
 pub struct AppContext {
@@ -12,6 +13,7 @@ pub struct AppContext {
     pub db: Db,
     /// Live events for streaming clients.
     pub events: EventBus,
+    pub rate_limits: Arc<RateLimits>,
 }
 
 impl AppContext {
@@ -22,6 +24,7 @@ impl AppContext {
         db.set_after_commit(events.after_commit_hook());
         events.start_listener(&settings.database.url);
         AppContext {
+            rate_limits: Arc::new(RateLimits::new(&settings.limits)),
             settings: Arc::new(settings),
             db,
             events,

@@ -72,6 +72,7 @@ pub struct Error {
     kind: ErrorKind,
     message: Cow<'static, str>,
     cause: Option<anyhow::Error>,
+    retry_after_secs: Option<u64>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -83,6 +84,7 @@ impl Error {
             kind,
             message: message.into(),
             cause: None,
+            retry_after_secs: None,
         }
     }
 
@@ -116,6 +118,7 @@ impl Error {
             kind: ErrorKind::Internal,
             message: ErrorKind::Internal.default_message().into(),
             cause: Some(cause.into()),
+            retry_after_secs: None,
         }
     }
 
@@ -125,7 +128,14 @@ impl Error {
             kind: ErrorKind::Unavailable,
             message: ErrorKind::Unavailable.default_message().into(),
             cause: Some(cause.into()),
+            retry_after_secs: None,
         }
+    }
+
+    /// Tell the client when to try again (`Retry-After`, for 429 and 503).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
     }
 
     /// Attach a cause (for the log) to an error.
@@ -207,6 +217,9 @@ impl ResponseError for Error {
             }
         }
         let mut resp = HttpResponse::build(self.status_code());
+        if let Some(secs) = self.retry_after_secs {
+            resp.insert_header(("Retry-After", secs.to_string()));
+        }
         if self.kind == ErrorKind::Unauthorized {
             // RFC 6750 §3, as Mastodon (Doorkeeper) sends it.
             resp.insert_header((

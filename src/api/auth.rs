@@ -97,9 +97,20 @@ async fn resolve(ctx: web::Data<AppContext>, token: String) -> Result<Auth> {
         .db
         .read(move |conn| oauth::authenticate_bearer(conn, &token))
         .await?;
-    owner
+    let auth = owner
         .map(Auth)
-        .ok_or_else(|| Error::new(ErrorKind::Unauthorized, "The access token is invalid"))
+        .ok_or_else(|| Error::new(ErrorKind::Unauthorized, "The access token is invalid"))?;
+    ctx.rate_limits
+        .check_api(format!("token:{}", auth.0.token.id))?;
+    Ok(auth)
+}
+
+/// The client's address (from `Forwarded`/`X-Forwarded-For` when behind a proxy).
+pub fn client_address(req: &HttpRequest) -> String {
+    req.connection_info()
+        .realip_remote_addr()
+        .unwrap_or("unknown")
+        .to_string()
 }
 
 fn context(req: &HttpRequest) -> Result<web::Data<AppContext>> {
@@ -131,9 +142,13 @@ impl FromRequest for MaybeAuth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer_token(req);
         let ctx = context(req);
+        let address = client_address(req);
         Box::pin(async move {
             match token {
-                None => Ok(MaybeAuth(None)),
+                None => {
+                    ctx?.rate_limits.check_api(format!("addr:{address}"))?;
+                    Ok(MaybeAuth(None))
+                }
                 Some(token) => Ok(MaybeAuth(Some(resolve(ctx?, token).await?))),
             }
         })

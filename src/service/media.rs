@@ -260,6 +260,20 @@ pub fn find_own(conn: &mut DbConnection, account_id: i64, id: i64) -> Result<Med
         .ok_or_else(Error::not_found)
 }
 
+/// One of the employee's uploads not yet attached to a status (what `GET`/`PUT
+/// /api/v1/media/:id` may read and change; attached media change through a status edit).
+pub fn find_unattached(
+    conn: &mut DbConnection,
+    account_id: i64,
+    id: i64,
+) -> Result<MediaAttachment> {
+    let media = find_own(conn, account_id, id)?;
+    if media.status_id.is_some() {
+        return Err(Error::not_found());
+    }
+    Ok(media)
+}
+
 /// `PUT /api/v1/media/:id`: change the description or focal point.
 pub fn update(
     conn: &mut DbConnection,
@@ -268,7 +282,7 @@ pub fn update(
     id: i64,
     details: MediaDetails,
 ) -> Result<MediaAttachment> {
-    let mut media = find_own(conn, account_id, id)?;
+    let mut media = find_unattached(conn, account_id, id)?;
     if let Some(d) = details.description {
         check_description(settings, &d)?;
         media.description = d;

@@ -16,16 +16,35 @@ pub enum Stream {
     Public,
     PublicLocal,
     PublicRemote,
-    Hashtag(String),
-    HashtagLocal(String),
+    Hashtag(Tag),
+    HashtagLocal(Tag),
 }
+
+/// A hashtag as the client wrote it (echoed back in `stream`), matched case-insensitively.
+#[derive(Debug, Clone)]
+pub struct Tag {
+    pub name: String,
+    pub as_sent: String,
+}
+
+impl PartialEq for Tag {
+    fn eq(&self, other: &Tag) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Tag {}
 
 impl Stream {
     /// From Mastodon's stream names (`user`, `public:local`, `hashtag` + `tag`, …).
     pub fn parse(name: &str, tag: Option<&str>) -> Result<Stream> {
         let tag = || {
-            tag.map(|t| t.trim().trim_start_matches('#').to_lowercase())
+            tag.map(|t| t.trim().trim_start_matches('#').to_string())
                 .filter(|t| !t.is_empty())
+                .map(|t| Tag {
+                    name: t.to_lowercase(),
+                    as_sent: t,
+                })
                 .ok_or_else(|| Error::bad_request("The hashtag stream needs a tag"))
         };
         Ok(match name {
@@ -50,8 +69,8 @@ impl Stream {
             Stream::Public => vec!["public".into()],
             Stream::PublicLocal => vec!["public:local".into()],
             Stream::PublicRemote => vec!["public:remote".into()],
-            Stream::Hashtag(t) => vec!["hashtag".into(), t.clone()],
-            Stream::HashtagLocal(t) => vec!["hashtag:local".into(), t.clone()],
+            Stream::Hashtag(t) => vec!["hashtag".into(), t.as_sent.clone()],
+            Stream::HashtagLocal(t) => vec!["hashtag:local".into(), t.as_sent.clone()],
         }
     }
 
@@ -84,8 +103,12 @@ fn belongs(conn: &mut DbConnection, me: i64, stream: &Stream, status_id: i64) ->
         Stream::PublicRemote => {
             timelines::public_contains(conn, Some(me), Origin::Remote, status_id)
         }
-        Stream::Hashtag(tag) => timelines::tag_contains(conn, Some(me), tag, false, status_id),
-        Stream::HashtagLocal(tag) => timelines::tag_contains(conn, Some(me), tag, true, status_id),
+        Stream::Hashtag(tag) => {
+            timelines::tag_contains(conn, Some(me), &tag.name, false, status_id)
+        }
+        Stream::HashtagLocal(tag) => {
+            timelines::tag_contains(conn, Some(me), &tag.name, true, status_id)
+        }
     }
 }
 

@@ -183,6 +183,18 @@ pub async fn sign_in(
         .get("user-agent")
         .and_then(|v| v.to_str().ok())
         .map(String::from);
+    if let Err(e) = ctx
+        .rate_limits
+        .check_sign_in(&crate::api::auth::client_address(&req), &form.username)
+    {
+        return sign_in_page(
+            &ctx,
+            e.kind().status(),
+            return_to,
+            form.username,
+            Some(e.message().to_string()),
+        );
+    }
     let (login, password) = (form.username.clone(), form.password);
     // Password hashing is slow: verify on a reader, then write the session.
     let verified = ctx

@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import { deflateSync } from "node:zlib";
 
 import { createRestAPIClient, createStreamingAPIClient } from "masto";
@@ -22,7 +22,7 @@ import { BACKENDS, apiRequest, rejectsWithStatus, startServer } from "./harness.
 const SCOPES = "read write follow";
 const EXIF_MARKER = "GS-SECRET-GPS-51.5007N-0.1246W";
 /** How long a stream gets to deliver an event before the test fails. */
-const EVENT_TIMEOUT_MS = 5000;
+const EVENT_TIMEOUT_MS = 3000;
 /**
  * Mastodon's streaming protocol does not acknowledge `subscribe`: once the socket is open and
  * the message sent, a client just waits a moment before counting on events.
@@ -231,7 +231,7 @@ for (const backend of BACKENDS) {
     let server;
     let streamingApiUrl;
     const users = {}; // name -> { client, token, account }
-    const streams = []; // streaming clients, closed in after()
+    const streams = []; // streaming clients, closed after each test
 
     /** A streaming client for `name`, as an app would make it from the instance's URL. */
     function streamingClient(name, { useInsecureAccessToken = false } = {}) {
@@ -268,8 +268,12 @@ for (const backend of BACKENDS) {
       streamingApiUrl = instance.configuration.urls.streaming;
     });
 
+    afterEach(() => {
+      for (const client of streams.splice(0)) client.close();
+    });
+
     after(async () => {
-      for (const client of streams) client.close();
+      for (const client of streams.splice(0)) client.close();
       await server?.stop();
     });
 
@@ -369,8 +373,13 @@ for (const backend of BACKENDS) {
       const seen = await bob.client.v1.statuses.$select(status.id).fetch();
       assert.deepEqual(seen.mediaAttachments.map((m) => m.id), [media.id]);
 
-      // Once posted, the attachment is no longer an upload to update (nor to attach again).
+      // Once posted, the attachment is no longer an upload: GET and PUT /api/v1/media/:id only
+      // know unattached media (changing a posted one goes through editing the status), and it
+      // cannot be attached to another status.
+      await rejectsWithStatus(alice.client.v1.media.$select(media.id).fetch(), 404);
       await rejectsWithStatus(alice.client.v1.media.$select(media.id).update({ description: "late" }), 404);
+      const unchanged = await bob.client.v1.statuses.$select(status.id).fetch();
+      assert.equal(unchanged.mediaAttachments[0].description, "Now described");
       await rejectsWithStatus(alice.client.v1.statuses.create({ status: "again", mediaIds: [media.id] }), 422);
     });
 

@@ -215,3 +215,88 @@ async fn bad_requests_get_clear_errors(db: TestDb) {
 }
 
 on_both_backends!(bad_requests_get_clear_errors);
+
+async fn rate_limits(db: TestDb) {
+    let f = Fixture::start_with(db, |s| {
+        s.limits.api_requests_per_5_minutes = 5;
+        s.limits.sign_in_attempts_per_5_minutes = 2;
+    })
+    .await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    for _ in 0..5 {
+        let (code, _) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+        assert_eq!(code, 200);
+    }
+    let resp = f
+        .client
+        .get(f.url("/api/v1/timelines/home"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&retry), "{retry}");
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"],
+        "Too many requests"
+    );
+    // Limits are per token: bob is unaffected.
+    let (code, _) = f.get(Some(&bob), "/api/v1/timelines/home").await;
+    assert_eq!(code, 200);
+
+    // Password guessing is slowed down per address and login name.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let page = browser
+            .get(f.url("/auth/sign_in"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = page
+            .split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let resp = browser
+            .post(f.url("/auth/sign_in"))
+            .form(&[
+                ("username", "alice"),
+                ("password", "guess"),
+                ("csrf_token", csrf.as_str()),
+                ("return_to", "/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+        if resp.status() == 429 {
+            assert!(
+                resp.text()
+                    .await
+                    .unwrap()
+                    .contains("Too many sign-in attempts")
+            );
+        }
+    }
+    assert_eq!(statuses, vec![401, 401, 429]);
+    f.stop().await;
+}
+
+on_both_backends!(rate_limits);

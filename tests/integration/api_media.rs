@@ -149,6 +149,9 @@ async fn upload_attach_and_serve(db: TestDb) {
         .await;
     assert_eq!(code, 200, "{status}");
     assert_eq!(status["media_attachments"][0]["id"], id.as_str());
+    // Once attached, media change only through an edit of the status.
+    let (code, _) = f.get(Some(&alice), &format!("/api/v1/media/{id}")).await;
+    assert_eq!(code, 404);
     assert_eq!(status["media_attachments"][0]["description"], "Lake view");
     let (code, _) = f
         .post(

@@ -218,7 +218,7 @@ async fn websocket(db: TestDb) {
     use futures_util::SinkExt;
     socket
         .send(awc::ws::Message::Text(
-            json!({"type": "subscribe", "stream": "hashtag", "tag": "rust"})
+            json!({"type": "subscribe", "stream": "hashtag", "tag": "Rust"})
                 .to_string()
                 .into(),
         ))
@@ -245,7 +245,8 @@ async fn websocket(db: TestDb) {
     got.sort_by_key(|s| s.to_string());
     assert_eq!(
         got,
-        vec![json!(["hashtag", "rust"]), json!(["public:local"])]
+        vec![json!(["hashtag", "Rust"]), json!(["public:local"])],
+        "the tag comes back as sent"
     );
 
     // Unknown streams get an error message; the connection stays open.

@@ -71,7 +71,7 @@ async fn get(
     let id = parse_id(&id)?;
     let found = ctx
         .db
-        .read(move |conn| media::find_own(conn, me, id))
+        .read(move |conn| media::find_unattached(conn, me, id))
         .await?;
     Ok(HttpResponse::Ok().json(media_entity(&found, &ctx.settings)))
 }
