@@ -90,6 +90,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let running = start(ctx.clone())?;
     let stop_signal = shutdown_signal()?;
+    spawn_jobs(&ctx);
     let public = ctx.settings.instance.base_url();
     // Printed, not logged: the one-time password must not end up in log files.
     println!(
@@ -145,4 +146,21 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = &'stati
             "Ctrl-C"
         })
     }
+}
+
+/// Periodic work of this node: announce polls that ended. Safe with several nodes: each poll
+/// is claimed by one of them.
+fn spawn_jobs(ctx: &AppContext) {
+    let db = ctx.db.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            every.tick().await;
+            match db.write(crate::service::polls::notify_ended).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(polls = n, "announced ended polls"),
+                Err(e) => tracing::warn!(error = %e, "cannot announce ended polls"),
+            }
+        }
+    });
 }

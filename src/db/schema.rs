@@ -322,6 +322,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    polls (id) {
+        id -> BigInt,
+        status_id -> BigInt,
+        account_id -> BigInt,
+        options -> Text,
+        multiple -> Bool,
+        hide_totals -> Bool,
+        expires_at -> Nullable<Timestamp>,
+        ended_notified_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    poll_votes (id) {
+        id -> BigInt,
+        poll_id -> BigInt,
+        account_id -> BigInt,
+        choice -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(polls -> statuses (status_id));
+diesel::joinable!(poll_votes -> polls (poll_id));
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -376,4 +403,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     web_sessions,
     idempotency_keys,
+    polls,
+    poll_votes,
 );

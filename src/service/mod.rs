@@ -10,6 +10,7 @@ pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod pagination;
+pub mod polls;
 pub mod rate_limit;
 pub mod search;
 pub mod sessions;

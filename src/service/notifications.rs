@@ -19,6 +19,7 @@ pub const KINDS: &[&str] = &[
     "follow_request",
     "favourite",
     "update",
+    "poll",
 ];
 
 /// Notify `recipient` (if local, not the actor, and not blocking or muting the actor).
@@ -74,6 +75,32 @@ pub fn notify(
         notification_id: row.id,
     });
     Ok(Some(row))
+}
+
+/// Notify an employee about their own thing (the end of their own poll), which `notify`
+/// would skip as self-inflicted.
+pub fn notify_self(
+    conn: &mut DbConnection,
+    account_id: i64,
+    kind: &'static str,
+    status_id: Option<i64>,
+) -> Result<()> {
+    let row = Notification {
+        id: ids::next_id(),
+        account_id,
+        from_account_id: account_id,
+        kind: kind.to_string(),
+        status_id,
+        created_at: Utc::now().naive_utc(),
+    };
+    diesel::insert_into(notifications::table)
+        .values(&row)
+        .execute(conn)?;
+    events::emit(Event::Notification {
+        account_id,
+        notification_id: row.id,
+    });
+    Ok(())
 }
 
 /// Remove notifications about an action that was undone (unfavourite, unfollow, delete).

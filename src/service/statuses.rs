@@ -16,6 +16,7 @@ use crate::db::{DbConnection, ids, is_unique_violation};
 use crate::error::{Error, Result};
 use crate::service::events::{self, Event};
 use crate::service::pagination::Page;
+use crate::service::polls::{self, PollInput};
 use crate::service::text::{self, MentionLink, MentionRef};
 use crate::service::users::LocalUser;
 use crate::service::visibility::{Viewer, Visibility, find_visible, not_muted_by, visible_to};
@@ -36,7 +37,7 @@ pub struct NewPost {
     pub visibility: Option<Visibility>,
     pub language: Option<String>,
     pub media_ids: Vec<String>,
-    pub has_poll: bool,
+    pub poll: Option<PollInput>,
     pub idempotency_key: Option<String>,
     pub application_id: Option<i64>,
 }
@@ -83,9 +84,9 @@ fn check_text(
     media: &[String],
     poll: bool,
 ) -> Result<()> {
-    if poll {
+    if poll && !media.is_empty() {
         return Err(Error::unprocessable(
-            "Validation failed: Polls are not supported yet",
+            "Validation failed: A post cannot have both media and a poll",
         ));
     }
     if text.trim().is_empty() && media.is_empty() {
@@ -255,8 +256,11 @@ pub fn create(
         &post.text,
         &post.spoiler_text,
         &post.media_ids,
-        post.has_poll,
+        post.poll.is_some(),
     )?;
+    if let Some(poll) = &post.poll {
+        poll.check()?;
+    }
     let language = check_language(post.language)?;
     let visibility = match post.visibility {
         Some(v) => v,
@@ -310,6 +314,9 @@ pub fn create(
         .get_result(conn)?;
 
     media::attach(conn, id, &attachments)?;
+    if let Some(poll) = &post.poll {
+        polls::create(conn, id, me, poll)?;
+    }
     let mentioned = add_mentions(conn, id, &resolved)?;
     set_tags(conn, id, &scan.tags)?;
     diesel::update(accounts::table.find(me))
@@ -391,8 +398,13 @@ pub fn edit(
         &edit.text,
         &edit.spoiler_text,
         &edit.media_ids,
-        edit.has_poll,
+        false,
     )?;
+    if edit.has_poll {
+        return Err(Error::unprocessable(
+            "Validation failed: A poll cannot be changed by editing; delete and redraft instead",
+        ));
+    }
     let attachments = media::check_attachable(conn, settings, me, &edit.media_ids, Some(id))?;
     let language = check_language(edit.language)?.or(status.language.clone());
     let now = Utc::now().naive_utc();

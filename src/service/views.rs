@@ -24,6 +24,7 @@ pub struct StatusView {
     pub mentions: Vec<Account>,
     pub tags: Vec<Tag>,
     pub media: Vec<MediaAttachment>,
+    pub poll: Option<crate::service::polls::PollView>,
     /// Name and website of the app it was posted with (shown for one's own posts).
     pub application: Option<(String, Option<String>)>,
     pub favourited: bool,
@@ -101,6 +102,7 @@ pub fn hydrate(
             media_by_status.entry(status_id).or_default().push(m);
         }
     }
+    let polls_by_status = crate::service::polls::load_views(conn, viewer, &status_ids)?;
     let app_ids: Vec<i64> = all.iter().filter_map(|s| s.application_id).collect();
     let apps: HashMap<i64, (String, Option<String>)> = if app_ids.is_empty() {
         HashMap::new()
@@ -162,6 +164,7 @@ pub fn hydrate(
             mentions: mentions_by_status.get(&s.id).cloned().unwrap_or_default(),
             tags: tags_by_status.get(&s.id).cloned().unwrap_or_default(),
             media: media_by_status.get(&s.id).cloned().unwrap_or_default(),
+            poll: polls_by_status.get(&s.id).cloned(),
             application: if own {
                 s.application_id.and_then(|id| apps.get(&id).cloned())
             } else {

@@ -120,10 +120,18 @@ async fn bad_requests_get_clear_errors(db: TestDb) {
         .post(
             &alice,
             "/api/v1/statuses",
-            json!({"status": "x", "poll": {"options": ["a", "b"], "expires_in": 300}}),
+            json!({"status": "x", "poll": {"options": ["a"], "expires_in": 300}}),
         )
         .await;
-    check(code, &body, 422, "Polls");
+    check(code, &body, 422, "2 to 4 options");
+    let (code, body) = f
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "x", "poll": {"options": ["a", "b"], "expires_in": 10}}),
+        )
+        .await;
+    check(code, &body, 422, "expires_in");
 
     // Malformed bodies.
     let resp = c

@@ -480,3 +480,132 @@ on_both_backends!(
     posting_editing_and_deleting,
     follow_requests_and_profiles
 );
+
+async fn polls(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+
+    // Forms send polls as poll[options][]=…, as Mastodon.py and Tusky do.
+    let resp = f
+        .client
+        .post(f.url("/api/v1/statuses"))
+        .bearer_auth(&alice.token)
+        .form(&[
+            ("status", "Lunch?"),
+            ("poll[options][]", "Pizza"),
+            ("poll[options][]", "Salad"),
+            ("poll[options][]", "Soup"),
+            ("poll[expires_in]", "3600"),
+            ("poll[hide_totals]", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let status: Value = resp.json().await.unwrap();
+    let poll = &status["poll"];
+    assert_eq!(poll["options"].as_array().unwrap().len(), 3);
+    assert_eq!(poll["options"][1]["title"], "Salad");
+    assert_eq!(poll["multiple"], false);
+    assert_eq!(poll["expired"], false);
+    let poll_id = poll["id"].as_str().unwrap().to_string();
+
+    let (code, voted) = f
+        .post(
+            &bob,
+            &format!("/api/v1/polls/{poll_id}/votes"),
+            json!({"choices": ["1"]}),
+        )
+        .await;
+    assert_eq!(code, 200, "{voted}");
+    assert_eq!(
+        (voted["voted"].as_bool(), voted["own_votes"].clone()),
+        (Some(true), json!([1]))
+    );
+    assert_eq!(voted["votes_count"], 1);
+    assert_eq!(
+        voted["options"][1]["votes_count"],
+        Value::Null,
+        "totals hidden until the end"
+    );
+    let (_, seen_by_author) = f
+        .get(Some(&alice), &format!("/api/v1/polls/{poll_id}"))
+        .await;
+    assert_eq!(
+        seen_by_author["options"][1]["votes_count"], 1,
+        "the author sees the totals"
+    );
+
+    for (who, body, needle) in [
+        (&bob, json!({"choices": [0]}), "already voted"),
+        (&alice, json!({"choices": [0]}), "your own poll"),
+        (&carol, json!({"choices": [7]}), "choices must name options"),
+        (&carol, json!({"choices": [0, 1]}), "only one choice"),
+    ] {
+        let (code, err) = f
+            .post(who, &format!("/api/v1/polls/{poll_id}/votes"), body)
+            .await;
+        assert_eq!(code, 422, "{err}");
+        assert!(err["error"].as_str().unwrap().contains(needle), "{err}");
+    }
+    let (code, _) = f.get(None, "/api/v1/polls/12345").await;
+    assert_eq!(code, 404);
+
+    // When it ends, voters and the author are told, and nobody can vote any more.
+    {
+        use diesel::prelude::*;
+        use groundswell::db::schema::polls;
+        let mut conn = f.db.connect();
+        diesel::update(polls::table)
+            .set(
+                polls::expires_at.eq(chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1)),
+            )
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let announced = f
+        .ctx
+        .db
+        .write(groundswell::service::polls::notify_ended)
+        .await
+        .unwrap();
+    assert_eq!(announced, 1);
+    assert_eq!(
+        f.ctx
+            .db
+            .write(groundswell::service::polls::notify_ended)
+            .await
+            .unwrap(),
+        0,
+        "only once"
+    );
+    let (_, bob_notes) = f
+        .get(Some(&bob), "/api/v1/notifications?types[]=poll")
+        .await;
+    assert_eq!(bob_notes[0]["status"]["id"], status["id"]);
+    let (_, alice_notes) = f
+        .get(Some(&alice), "/api/v1/notifications?types[]=poll")
+        .await;
+    assert_eq!(alice_notes.as_array().unwrap().len(), 1);
+    let (_, ended) = f
+        .get(Some(&carol), &format!("/api/v1/polls/{poll_id}"))
+        .await;
+    assert_eq!(ended["expired"], true);
+    assert_eq!(
+        ended["options"][1]["votes_count"], 1,
+        "totals shown once it ended"
+    );
+    let (code, _) = f
+        .post(
+            &carol,
+            &format!("/api/v1/polls/{poll_id}/votes"),
+            json!({"choices": [0]}),
+        )
+        .await;
+    assert_eq!(code, 422);
+    f.stop().await;
+}
+
+on_both_backends!(polls);

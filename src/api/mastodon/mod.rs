@@ -8,6 +8,7 @@ pub mod instance;
 pub mod media;
 pub mod notifications;
 pub mod pagination;
+pub mod polls;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
@@ -35,7 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(notifications::configure)
             .configure(search::configure)
             .configure(media::configure)
-            .configure(streaming::configure),
+            .configure(streaming::configure)
+            .configure(polls::configure),
     );
 }
 

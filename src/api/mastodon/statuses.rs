@@ -12,6 +12,7 @@ use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
+use crate::service::polls::PollInput;
 use crate::service::statuses::{self, Edit, NewPost};
 use crate::service::views;
 use crate::service::visibility::Visibility;
@@ -59,6 +60,30 @@ struct StatusParams {
     media_ids: Vec<String>,
     poll: Option<Value>,
     scheduled_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PollParams {
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    options: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::opt_u32")]
+    expires_in: Option<u32>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    multiple: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    hide_totals: Option<bool>,
+}
+
+/// `poll[options][]=…&poll[expires_in]=…` or `{"poll": {"options": […], …}}`.
+fn parse_poll(raw: Value) -> Result<PollInput> {
+    let p: PollParams = serde_json::from_value(raw)
+        .map_err(|e| Error::unprocessable(format!("Validation failed: poll: {e}")))?;
+    Ok(PollInput {
+        options: p.options,
+        expires_in: p.expires_in,
+        multiple: p.multiple.unwrap_or(false),
+        hide_totals: p.hide_totals.unwrap_or(false),
+    })
 }
 
 /// `visibility` (incl. Akkoma's `local`) combined with `local_only`.
@@ -113,7 +138,11 @@ async fn create(
         visibility: parse_visibility(p.visibility.as_deref(), p.local_only)?,
         language: p.language.or(user.user.default_language.clone()),
         media_ids: p.media_ids,
-        has_poll: p.poll.as_ref().is_some_and(|v| !v.is_null()),
+        poll: p
+            .poll
+            .filter(|v| !v.is_null())
+            .map(parse_poll)
+            .transpose()?,
         idempotency_key,
         application_id: auth.0.token.application_id,
     };
@@ -170,6 +199,7 @@ async fn delete(
                     mentions: Vec::new(),
                     tags: Vec::new(),
                     media: Vec::new(),
+                    poll: None,
                     application: None,
                     favourited: false,
                     reblogged: false,

@@ -19,3 +19,6 @@ pub use status::{NewStatus, Notification, Status, StatusEdit, Tag};
 pub mod media;
 
 pub use media::MediaAttachment;
+pub mod poll;
+
+pub use poll::Poll;

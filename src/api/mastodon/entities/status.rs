@@ -128,7 +128,7 @@ pub fn status_from_view(view: &StatusView, settings: &Settings) -> StatusEntity 
             .reblog
             .as_ref()
             .map(|r| Box::new(status_from_view(r, settings))),
-        poll: None,
+        poll: view.poll.as_ref().map(poll_entity),
         card: None,
         language: s.language.clone(),
         text: None,
@@ -140,6 +140,34 @@ pub fn status_from_view(view: &StatusView, settings: &Settings) -> StatusEntity 
         pinned: view.pinned,
         filtered: Vec::new(),
     }
+}
+
+/// <https://docs.joinmastodon.org/entities/Poll/>
+pub fn poll_entity(p: &crate::service::polls::PollView) -> Value {
+    let options: Vec<Value> = p
+        .poll
+        .option_titles()
+        .into_iter()
+        .zip(&p.option_votes)
+        .map(|(title, votes)| {
+            json!({
+                "title": title,
+                "votes_count": if p.totals_hidden { Value::Null } else { json!(votes) },
+            })
+        })
+        .collect();
+    json!({
+        "id": p.poll.id.to_string(),
+        "expires_at": p.poll.expires_at.map(iso_datetime),
+        "expired": p.expired,
+        "multiple": p.poll.multiple,
+        "votes_count": p.votes_count,
+        "voters_count": p.voters_count,
+        "options": options,
+        "emojis": [],
+        "voted": p.voted,
+        "own_votes": p.own_votes,
+    })
 }
 
 /// <https://docs.joinmastodon.org/entities/StatusEdit/>
