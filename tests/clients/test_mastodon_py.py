@@ -245,3 +245,34 @@ def test_streaming_user_and_hashtag(instance):
     finally:
         for handle in handles:
             handle.close()
+
+
+def test_posting_with_media(instance):
+    import io
+    import struct
+    import zlib
+
+    def png(width, height):
+        raw = b"".join(b"\x00" + b"".join(bytes([x % 256, y % 256, 128]) for x in range(width))
+                       for y in range(height))
+
+        def chunk(kind, data):
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+    instance.create_user("mia")
+    api = Mastodon(access_token=instance.cli("admin", "issue-token", "mia", "--scopes", "read write").strip(),
+                   api_base_url=instance.url)
+    media = api.media_post(io.BytesIO(png(800, 400)), mime_type="image/png", description="A chart", focus=(0.5, 0.5))
+    assert media.type == "image"
+    assert media.meta.original.width == 800
+    assert media.meta.small.width == 640
+    assert media.description == "A chart"
+    status = api.status_post("Quarterly numbers", media_ids=[media.id])
+    assert status.media_attachments[0].id == media.id
+    assert status.media_attachments[0].description == "A chart"
+    import requests
+    served = requests.get(status.media_attachments[0].url)
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert [s.id for s in api.account_statuses(api.me().id, only_media=True)] == [status.id]

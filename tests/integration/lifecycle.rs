@@ -296,3 +296,79 @@ fn an_unreachable_database_is_one_clear_error() {
     assert!(line.contains("no_such_db_here"), "{line}");
     assert!(line.contains("does not exist"), "{line}");
 }
+
+/// Ctrl-C lets a request that is still being received finish before the process exits.
+#[test]
+fn ctrl_c_lets_in_flight_requests_finish() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/gs.sqlite3", dir.path().display());
+    let env = [
+        ("GROUNDSWELL_DATABASE__URL", url.clone()),
+        ("GROUNDSWELL_HTTP__BIND", "127.0.0.1:0".to_string()),
+        ("GROUNDSWELL_LOG__LEVEL", "warn".to_string()),
+    ];
+    let cli = |args: &[&str]| {
+        let mut cmd = groundswell_cmd();
+        cmd.current_dir(dir.path()).args(args);
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        assert_ok(&cmd.output().unwrap())
+    };
+    cli(&["migrate"]);
+    cli(&[
+        "admin",
+        "create-user",
+        "ann",
+        "--email",
+        "ann@eng.corp.example",
+        "--no-password",
+    ]);
+    let token = cli(&["admin", "issue-token", "ann", "--scopes", "write"])
+        .trim()
+        .to_string();
+    let mut server = ServeProcess::spawn(dir.path(), &env);
+    let addr = server.wait_until_serving();
+
+    let png = {
+        let img = image::RgbImage::from_pixel(300, 200, image::Rgb([200, 100, 50]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
+    body.extend_from_slice(&png);
+    body.extend_from_slice(b"\r\n--XyZ--\r\n");
+    let host = addr.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        stream,
+        "POST /api/v2/media HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let half = body.len() / 2;
+    stream.write_all(&body[..half]).unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    server.signal("INT");
+    std::thread::sleep(Duration::from_millis(500));
+    stream.write_all(&body[half..]).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"type\":\"image\""), "{response}");
+    let (ok, output) = server.wait_exit();
+    assert!(ok, "{output:?}");
+    // And nothing was lost: the upload is in the database.
+    let mut conn =
+        SqliteConnection::establish(dir.path().join("gs.sqlite3").to_str().unwrap()).unwrap();
+    use groundswell::db::schema::media_attachments;
+    let n: i64 = media_attachments::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(n, 1);
+}
