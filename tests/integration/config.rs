@@ -198,3 +198,41 @@ fn serve_refuses_a_bad_config_before_starting() {
         "nothing is created when the config is refused"
     );
 }
+
+#[test]
+fn json_logs_for_log_collectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/gs.sqlite3", dir.path().display());
+    let env = [
+        ("GROUNDSWELL_DATABASE__URL", url.as_str()),
+        ("GROUNDSWELL_LOG__FORMAT", "json"),
+        ("GROUNDSWELL_LOG__LEVEL", "info"),
+    ];
+    assert_ok(&config_cmd(&["migrate"], &env, Some(dir.path())));
+    let out = config_cmd(
+        &[
+            "admin",
+            "create-user",
+            "alice",
+            "--email",
+            "alice@eng.corp.example",
+            "--no-password",
+        ],
+        &env,
+        Some(dir.path()),
+    );
+    assert_ok(&out);
+    let logs = stderr(&out);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let created = lines
+        .iter()
+        .find(|l| l["message"] == "local user created")
+        .unwrap_or_else(|| panic!("{logs}"));
+    assert_eq!(created["level"], "INFO");
+    assert_eq!(created["role"], "user");
+    assert!(created["account_id"].is_number());
+    assert!(!logs.contains("PRIVATE KEY"), "no secrets in logs");
+}
