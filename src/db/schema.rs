@@ -322,6 +322,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    markers (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        timeline -> Text,
+        last_read_id -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -351,6 +363,7 @@ diesel::joinable!(oauth_access_tokens -> oauth_applications (application_id));
 diesel::joinable!(oauth_access_tokens -> users (user_id));
 diesel::joinable!(outgoing_activities -> accounts (actor_account_id));
 diesel::joinable!(deliveries -> outgoing_activities (activity_id));
+diesel::joinable!(markers -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -376,4 +389,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     deliveries,
     web_sessions,
     idempotency_keys,
+    markers,
 );

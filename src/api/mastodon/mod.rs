@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod apps;
 pub mod entities;
 pub mod instance;
+pub mod markers;
 pub mod notifications;
 pub mod pagination;
 pub mod search;
@@ -31,7 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(statuses::configure)
             .configure(timelines::configure)
             .configure(notifications::configure)
-            .configure(search::configure),
+            .configure(search::configure)
+            .configure(markers::configure),
     );
 }
 

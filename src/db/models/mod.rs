@@ -16,3 +16,6 @@ pub mod status;
 
 pub use follow::Follow;
 pub use status::{NewStatus, Notification, Status, StatusEdit, Tag};
+pub mod marker;
+
+pub use marker::Marker;
