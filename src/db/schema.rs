@@ -334,6 +334,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    lists (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        title -> Text,
+        replies_policy -> Text,
+        exclusive -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    list_accounts (id) {
+        id -> BigInt,
+        list_id -> BigInt,
+        account_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -364,6 +385,9 @@ diesel::joinable!(oauth_access_tokens -> users (user_id));
 diesel::joinable!(outgoing_activities -> accounts (actor_account_id));
 diesel::joinable!(deliveries -> outgoing_activities (activity_id));
 diesel::joinable!(markers -> accounts (account_id));
+diesel::joinable!(lists -> accounts (account_id));
+diesel::joinable!(list_accounts -> lists (list_id));
+diesel::joinable!(list_accounts -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -390,4 +414,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     web_sessions,
     idempotency_keys,
     markers,
+    lists,
+    list_accounts,
 );

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod health;
 pub mod instance;
+pub mod lists;
 pub mod markers;
 pub mod notifications;
 pub mod oauth;

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod apps;
 pub mod entities;
 pub mod instance;
+pub mod lists;
 pub mod markers;
 pub mod notifications;
 pub mod pagination;
@@ -33,7 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(timelines::configure)
             .configure(notifications::configure)
             .configure(search::configure)
-            .configure(markers::configure),
+            .configure(markers::configure)
+            .configure(lists::configure),
     );
 }
 

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::pagination::PageParams;
-use super::render_statuses;
+use super::{parse_id, render_statuses};
 use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
@@ -15,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/timelines/home", web::get().to(home))
         .route("/v1/timelines/public", web::get().to(public))
         .route("/v1/timelines/tag/{hashtag}", web::get().to(tag))
+        .route("/v1/timelines/list/{list_id}", web::get().to(list))
         .route("/v1/bookmarks", web::get().to(bookmarks))
         .route("/v1/favourites", web::get().to(favourites));
 }
@@ -94,6 +95,24 @@ async fn tag(
         .read(move |conn| timelines::tag(conn, viewer, &name, origin, &page))
         .await?;
     render_statuses(&ctx, &req, viewer, by_id(rows)).await
+}
+
+/// <https://docs.joinmastodon.org/methods/timelines/#list>
+async fn list(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    auth: Auth,
+    list_id: web::Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let me = auth.user_with("read:lists")?.account.id;
+    let list_id = parse_id(&list_id)?;
+    let page = page.page();
+    let rows = ctx
+        .db
+        .read(move |conn| timelines::list(conn, me, list_id, &page))
+        .await?;
+    render_statuses(&ctx, &req, Some(me), by_id(rows)).await
 }
 
 /// <https://docs.joinmastodon.org/methods/bookmarks/>

@@ -19,3 +19,6 @@ pub use status::{NewStatus, Notification, Status, StatusEdit, Tag};
 pub mod marker;
 
 pub use marker::Marker;
+pub mod list;
+
+pub use list::List;

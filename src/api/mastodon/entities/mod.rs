@@ -4,6 +4,7 @@
 pub mod account;
 pub mod application;
 pub mod instance;
+pub mod list;
 pub mod marker;
 pub mod notification;
 pub mod relationship;
