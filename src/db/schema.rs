@@ -355,6 +355,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    filters (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        title -> Text,
+        context -> Text,
+        filter_action -> Text,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    filter_keywords (id) {
+        id -> BigInt,
+        filter_id -> BigInt,
+        keyword -> Text,
+        whole_word -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    filter_statuses (id) {
+        id -> BigInt,
+        filter_id -> BigInt,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -388,6 +421,10 @@ diesel::joinable!(markers -> accounts (account_id));
 diesel::joinable!(lists -> accounts (account_id));
 diesel::joinable!(list_accounts -> lists (list_id));
 diesel::joinable!(list_accounts -> accounts (account_id));
+diesel::joinable!(filters -> accounts (account_id));
+diesel::joinable!(filter_keywords -> filters (filter_id));
+diesel::joinable!(filter_statuses -> filters (filter_id));
+diesel::joinable!(filter_statuses -> statuses (status_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -416,4 +453,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     markers,
     lists,
     list_accounts,
+    filters,
+    filter_keywords,
+    filter_statuses,
 );

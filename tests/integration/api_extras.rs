@@ -534,7 +534,761 @@ async fn lists_group_followed_accounts_into_their_own_timeline(db: TestDb) {
     f.stop().await;
 }
 
+async fn filters_are_managed_per_employee(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+
+    // Create with a form, as apps send it: two keywords in one filter.
+    let (code, filter) = post_form(
+        &f,
+        &alice,
+        "/api/v2/filters",
+        &[
+            ("title", "No crypto"),
+            ("context[]", "home"),
+            ("context[]", "public"),
+            ("filter_action", "hide"),
+            ("keywords_attributes[][keyword]", "crypto"),
+            ("keywords_attributes[][whole_word]", "false"),
+            ("keywords_attributes[][keyword]", "NFT"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 200, "{filter}");
+    let filter_id = filter["id"].as_str().unwrap().to_string();
+    assert_eq!(filter["title"], "No crypto");
+    assert_eq!(filter["context"], json!(["home", "public"]));
+    assert_eq!(filter["filter_action"], "hide");
+    assert_eq!(filter["expires_at"], Value::Null);
+    assert_eq!(filter["statuses"], json!([]));
+    let keywords = filter["keywords"].as_array().unwrap();
+    assert_eq!(
+        keywords
+            .iter()
+            .map(|k| (
+                k["keyword"].as_str().unwrap(),
+                k["whole_word"].as_bool().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        vec![("crypto", false), ("NFT", true)],
+        "whole_word defaults to true"
+    );
+    let crypto_kw = keywords[0]["id"].as_str().unwrap().to_string();
+    let nft_kw = keywords[1]["id"].as_str().unwrap().to_string();
+
+    // JSON, with an expiry; warn is the default action.
+    let (code, warn) = f
+        .post(
+            &alice,
+            "/api/v2/filters",
+            json!({"title": "Launch", "context": ["thread"], "expires_in": 3600,
+                   "keywords_attributes": [{"keyword": "launch", "whole_word": true}]}),
+        )
+        .await;
+    assert_eq!(code, 200, "{warn}");
+    assert_eq!(warn["filter_action"], "warn");
+    assert!(
+        warn["expires_at"].as_str().unwrap().ends_with('Z'),
+        "{warn}"
+    );
+    let warn_id = warn["id"].as_str().unwrap().to_string();
+
+    // Invalid filters are refused with Mastodon's messages, and nothing is created.
+    let cases = [
+        (json!({"context": ["home"]}), 422, "Title can't be blank"),
+        (json!({"title": "x"}), 422, "Context can't be blank"),
+        (
+            json!({"title": "x", "context": []}),
+            422,
+            "Context can't be blank",
+        ),
+        (
+            json!({"title": "x", "context": ["everywhere"]}),
+            422,
+            "invalid context supplied",
+        ),
+        (
+            json!({"title": "x", "context": ["home"], "filter_action": "explode"}),
+            422,
+            "'explode' is not a valid filter_action",
+        ),
+        (
+            json!({"title": "x", "context": ["home"], "expires_in": "soon"}),
+            422,
+            "expires_in",
+        ),
+        (
+            json!({"title": "x", "context": ["home"], "expires_in": -5}),
+            422,
+            "Expires in",
+        ),
+        (
+            json!({"title": "x", "context": ["home"], "keywords_attributes": [{"keyword": " "}]}),
+            422,
+            "Keyword can't be blank",
+        ),
+        (
+            json!({"title": "x", "context": ["home"], "keywords_attributes": [{"id": crypto_kw, "keyword": "y"}]}),
+            404,
+            "Record not found",
+        ),
+    ];
+    for (body, want, msg) in cases {
+        let (code, err) = f.post(&alice, "/api/v2/filters", body.clone()).await;
+        assert_error(code, &err, want, msg);
+    }
+    let (_, all) = f.get(Some(&alice), "/api/v2/filters").await;
+    assert_eq!(ids(&all), vec![filter_id.clone(), warn_id.clone()]);
+    let (code, one) = f
+        .get(Some(&alice), &format!("/api/v2/filters/{filter_id}"))
+        .await;
+    assert_eq!((code, &one), (200, &filter));
+
+    // Update: keep some fields, change keywords by id, remove one.
+    let (code, updated) = put(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/{filter_id}"),
+        json!({"title": "No coins", "keywords_attributes": [
+            {"id": nft_kw, "_destroy": true},
+            {"id": crypto_kw, "keyword": "bitcoin"},
+            {"keyword": "token"},
+        ]}),
+    )
+    .await;
+    assert_eq!(code, 200, "{updated}");
+    assert_eq!(updated["title"], "No coins");
+    assert_eq!(updated["context"], json!(["home", "public"]), "unchanged");
+    assert_eq!(updated["filter_action"], "hide", "unchanged");
+    let words: Vec<&str> = updated["keywords"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["keyword"].as_str().unwrap())
+        .collect();
+    assert_eq!(words, vec!["bitcoin", "token"]);
+    assert_eq!(
+        updated["keywords"][0]["id"],
+        crypto_kw.as_str(),
+        "changed in place"
+    );
+    let (code, err) = put(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/{warn_id}"),
+        json!({"keywords_attributes": [{"id": crypto_kw, "_destroy": true}]}),
+    )
+    .await;
+    assert_error(code, &err, 404, "Record not found");
+    let (code, err) = put(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/{warn_id}"),
+        json!({"context": ["nowhere"]}),
+    )
+    .await;
+    assert_error(code, &err, 422, "invalid context supplied");
+    let (code, cleared) = put(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/{warn_id}"),
+        json!({"expires_in": ""}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        cleared["expires_at"],
+        Value::Null,
+        "an empty expires_in clears the expiry"
+    );
+
+    // Keywords as their own resource.
+    let (code, added) = post_form(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/{filter_id}/keywords"),
+        &[("keyword", "moon"), ("whole_word", "false")],
+    )
+    .await;
+    assert_eq!(code, 200, "{added}");
+    assert_eq!(
+        (added["keyword"].as_str(), added["whole_word"].as_bool()),
+        (Some("moon"), Some(false))
+    );
+    let moon = added["id"].as_str().unwrap().to_string();
+    let (code, err) = f
+        .post(
+            &alice,
+            &format!("/api/v2/filters/{filter_id}/keywords"),
+            json!({"keyword": ""}),
+        )
+        .await;
+    assert_error(code, &err, 422, "Keyword can't be blank");
+    let (_, list) = f
+        .get(
+            Some(&alice),
+            &format!("/api/v2/filters/{filter_id}/keywords"),
+        )
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    let (code, one) = f
+        .get(Some(&alice), &format!("/api/v2/filters/keywords/{moon}"))
+        .await;
+    assert_eq!((code, &one["keyword"]), (200, &json!("moon")));
+    let (code, changed) = put(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/keywords/{moon}"),
+        json!({"keyword": "lambo", "whole_word": true}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        (changed["keyword"].as_str(), changed["whole_word"].as_bool()),
+        (Some("lambo"), Some(true))
+    );
+    let (code, body) = delete(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/keywords/{moon}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((code, body), (200, json!({})));
+    let (code, _) = f
+        .get(Some(&alice), &format!("/api/v2/filters/keywords/{moon}"))
+        .await;
+    assert_eq!(code, 404);
+
+    // Another employee's filters, keywords and entries do not exist for them.
+    let (_, none) = f.get(Some(&bob), "/api/v2/filters").await;
+    assert_eq!(none, json!([]));
+    for path in [
+        format!("/api/v2/filters/{filter_id}"),
+        format!("/api/v2/filters/{filter_id}/keywords"),
+        format!("/api/v2/filters/{filter_id}/statuses"),
+        format!("/api/v2/filters/keywords/{crypto_kw}"),
+        format!("/api/v1/filters/{crypto_kw}"),
+    ] {
+        let (code, err) = f.get(Some(&bob), &path).await;
+        assert_error(code, &err, 404, "Record not found");
+    }
+    let (code, err) = put(
+        &f,
+        &bob,
+        &format!("/api/v2/filters/{filter_id}"),
+        json!({"title": "mine"}),
+    )
+    .await;
+    assert_error(code, &err, 404, "Record not found");
+    let (code, err) = put(
+        &f,
+        &bob,
+        &format!("/api/v2/filters/keywords/{crypto_kw}"),
+        json!({"keyword": "x"}),
+    )
+    .await;
+    assert_error(code, &err, 404, "Record not found");
+    let (code, err) = f
+        .post(
+            &bob,
+            &format!("/api/v2/filters/{filter_id}/keywords"),
+            json!({"keyword": "x"}),
+        )
+        .await;
+    assert_error(code, &err, 404, "Record not found");
+    let (code, err) = delete(&f, &bob, &format!("/api/v2/filters/{filter_id}"), json!({})).await;
+    assert_error(code, &err, 404, "Record not found");
+
+    // Scopes: read:filters and write:filters.
+    let reader = f.user_with_scopes("rita", "read").await;
+    let writer = f.user_with_scopes("walt", "write:filters").await;
+    let (code, err) = f
+        .post(
+            &reader,
+            "/api/v2/filters",
+            json!({"title": "x", "context": ["home"]}),
+        )
+        .await;
+    assert_error(code, &err, 403, "outside the authorized scopes");
+    let (code, err) = f
+        .post(
+            &reader,
+            "/api/v1/filters",
+            json!({"phrase": "x", "context": ["home"]}),
+        )
+        .await;
+    assert_error(code, &err, 403, "outside the authorized scopes");
+    let (code, err) = f.get(Some(&writer), "/api/v2/filters").await;
+    assert_error(code, &err, 403, "outside the authorized scopes");
+    let (code, err) = f.get(Some(&writer), "/api/v1/filters").await;
+    assert_error(code, &err, 403, "outside the authorized scopes");
+    let (code, _) = f
+        .post(
+            &writer,
+            "/api/v2/filters",
+            json!({"title": "x", "context": ["home"]}),
+        )
+        .await;
+    assert_eq!(code, 200);
+
+    // Delete.
+    let (code, body) = delete(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/{filter_id}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((code, body), (200, json!({})));
+    let (code, _) = f
+        .get(Some(&alice), &format!("/api/v2/filters/{filter_id}"))
+        .await;
+    assert_eq!(code, 404);
+    let (code, _) = f
+        .get(
+            Some(&alice),
+            &format!("/api/v2/filters/keywords/{crypto_kw}"),
+        )
+        .await;
+    assert_eq!(code, 404, "its keywords went with it");
+    f.stop().await;
+}
+
+/// The `filtered` entries of a status, as (title, action, keyword_matches, status_matches).
+fn filtered(status: &Value) -> Vec<(String, String, Value, Value)> {
+    status["filtered"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no filtered array: {status}"))
+        .iter()
+        .map(|r| {
+            assert!(
+                r["filter"].get("keywords").is_none(),
+                "a FilterResult's filter has no rules: {r}"
+            );
+            (
+                r["filter"]["title"].as_str().unwrap().to_string(),
+                r["filter"]["filter_action"].as_str().unwrap().to_string(),
+                r["keyword_matches"].clone(),
+                r["status_matches"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn find<'a>(list: &'a Value, id: &str) -> Option<&'a Value> {
+    list.as_array().unwrap().iter().find(|s| s["id"] == id)
+}
+
+async fn filters_warn_about_and_hide_statuses(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    follow(&f, &alice, &bob).await;
+    follow(&f, &alice, &carol).await;
+
+    let (_, hide) = f
+        .post(
+            &alice,
+            "/api/v2/filters",
+            json!({"title": "No crypto", "context": ["home", "public"], "filter_action": "hide",
+                   "keywords_attributes": [{"keyword": "crypto", "whole_word": false}]}),
+        )
+        .await;
+    let hide_id = hide["id"].as_str().unwrap().to_string();
+    let (_, warn) = f
+        .post(
+            &alice,
+            "/api/v2/filters",
+            json!({"title": "Spoilers", "context": ["home", "thread"],
+                   "keywords_attributes": [{"keyword": "launch", "whole_word": true}]}),
+        )
+        .await;
+    let warn_id = warn["id"].as_str().unwrap().to_string();
+
+    let crypto = f
+        .status(&bob, json!({"status": "Cryptocurrency tips inside"}))
+        .await;
+    let launch = f
+        .status(&bob, json!({"status": "The #Launch is today"}))
+        .await;
+    let launcher = f
+        .status(&bob, json!({"status": "My new launcher app"}))
+        .await;
+    let warned_cw = f
+        .status(
+            &bob,
+            json!({"status": "details", "spoiler_text": "launch plans"}),
+        )
+        .await;
+    let plain = f.status(&bob, json!({"status": "Nothing special"})).await;
+    let own = f
+        .status(&alice, json!({"status": "my crypto launch"}))
+        .await;
+    let boost = f
+        .post(
+            &carol,
+            &format!("/api/v1/statuses/{launch}/reblog"),
+            json!({}),
+        )
+        .await
+        .1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Home: hide-matches are gone, warn-matches carry a FilterResult.
+    let (_, home) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert!(find(&home, &crypto).is_none(), "hidden in home: {home}");
+    let spoilers = vec![(
+        "Spoilers".to_string(),
+        "warn".to_string(),
+        json!(["launch"]),
+        Value::Null,
+    )];
+    assert_eq!(filtered(find(&home, &launch).unwrap()), spoilers);
+    assert_eq!(
+        filtered(find(&home, &warned_cw).unwrap()),
+        spoilers,
+        "content warnings are matched too"
+    );
+    assert!(
+        filtered(find(&home, &launcher).unwrap()).is_empty(),
+        "whole word: launcher is not launch"
+    );
+    assert!(filtered(find(&home, &plain).unwrap()).is_empty());
+    assert!(
+        filtered(find(&home, &own).unwrap()).is_empty(),
+        "one's own posts are never filtered"
+    );
+    let boosted = find(&home, &boost).expect("the boost is shown");
+    assert_eq!(
+        filtered(boosted),
+        spoilers,
+        "a boost is filtered by what it boosts"
+    );
+    assert_eq!(filtered(&boosted["reblog"]), spoilers);
+
+    // Public timelines hide too; the account context is not in the hide filter, so there
+    // the status comes with its FilterResult and the app decides.
+    let (_, public) = f.get(Some(&alice), "/api/v1/timelines/public").await;
+    assert!(find(&public, &crypto).is_none());
+    assert!(find(&public, &plain).is_some());
+    let (_, profile) = f
+        .get(
+            Some(&alice),
+            &format!("/api/v1/accounts/{}/statuses", bob.id),
+        )
+        .await;
+    let shown = find(&profile, &crypto).expect("shown on the profile");
+    assert_eq!(
+        filtered(shown),
+        vec![(
+            "No crypto".to_string(),
+            "hide".to_string(),
+            json!(["crypto"]),
+            Value::Null
+        )]
+    );
+    let (code, single) = f
+        .get(Some(&alice), &format!("/api/v1/statuses/{crypto}"))
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(filtered(&single).len(), 1);
+    // Filters are the owner's alone.
+    let (_, bobs_home) = f.get(Some(&bob), "/api/v1/timelines/home").await;
+    assert!(find(&bobs_home, &crypto).is_some());
+    assert!(filtered(find(&bobs_home, &launch).unwrap()).is_empty());
+    let (_, anon) = f.get(None, "/api/v1/timelines/public").await;
+    assert!(filtered(find(&anon, &crypto).unwrap()).is_empty());
+
+    // Status entries.
+    let (code, entry) = post_form(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/{warn_id}/statuses"),
+        &[("status_id", &plain)],
+    )
+    .await;
+    assert_eq!(code, 200, "{entry}");
+    assert_eq!(entry["status_id"], plain.as_str());
+    let entry_id = entry["id"].as_str().unwrap().to_string();
+    let (code, err) = f
+        .post(
+            &alice,
+            &format!("/api/v2/filters/{warn_id}/statuses"),
+            json!({"status_id": plain}),
+        )
+        .await;
+    assert_error(code, &err, 422, "Status has already been taken");
+    let (code, err) = f
+        .post(
+            &alice,
+            &format!("/api/v2/filters/{warn_id}/statuses"),
+            json!({"status_id": "999"}),
+        )
+        .await;
+    assert_error(code, &err, 404, "Record not found");
+    let (code, err) = f
+        .post(
+            &alice,
+            &format!("/api/v2/filters/{warn_id}/statuses"),
+            json!({}),
+        )
+        .await;
+    assert_error(code, &err, 422, "Status can't be blank");
+    let private = f
+        .status(
+            &carol,
+            json!({"status": "@bob secret", "visibility": "direct"}),
+        )
+        .await;
+    let (code, err) = f
+        .post(
+            &alice,
+            &format!("/api/v2/filters/{warn_id}/statuses"),
+            json!({"status_id": private}),
+        )
+        .await;
+    assert_error(code, &err, 404, "Record not found");
+    let (_, home) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert_eq!(
+        filtered(find(&home, &plain).unwrap()),
+        vec![(
+            "Spoilers".to_string(),
+            "warn".to_string(),
+            Value::Null,
+            json!([plain])
+        )]
+    );
+    let (_, entries) = f
+        .get(Some(&alice), &format!("/api/v2/filters/{warn_id}/statuses"))
+        .await;
+    assert_eq!(ids(&entries), vec![entry_id.clone()]);
+    let (code, one) = f
+        .get(
+            Some(&alice),
+            &format!("/api/v2/filters/statuses/{entry_id}"),
+        )
+        .await;
+    assert_eq!((code, &one["status_id"]), (200, &json!(plain)));
+    let (code, err) = f
+        .get(Some(&bob), &format!("/api/v2/filters/statuses/{entry_id}"))
+        .await;
+    assert_error(code, &err, 404, "Record not found");
+    let (code, err) = delete(
+        &f,
+        &bob,
+        &format!("/api/v2/filters/statuses/{entry_id}"),
+        json!({}),
+    )
+    .await;
+    assert_error(code, &err, 404, "Record not found");
+    let (code, body) = delete(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/statuses/{entry_id}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((code, body), (200, json!({})));
+    let (_, home) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert!(filtered(find(&home, &plain).unwrap()).is_empty());
+
+    // Hiding a whole filter's matches from notifications needs that context.
+    f.status(&bob, json!({"status": "@alice crypto for you"}))
+        .await;
+    let (_, notes) = f.get(Some(&alice), "/api/v1/notifications").await;
+    assert_eq!(
+        notes.as_array().unwrap().len(),
+        1,
+        "the hide filter is for home and public only"
+    );
+    put(
+        &f,
+        &alice,
+        &format!("/api/v2/filters/{hide_id}"),
+        json!({"context": ["home", "public", "notifications"]}),
+    )
+    .await;
+    let (_, notes) = f.get(Some(&alice), "/api/v1/notifications").await;
+    assert!(notes.as_array().unwrap().is_empty(), "{notes}");
+
+    // An expired filter no longer applies; a deleted one neither.
+    {
+        use diesel::prelude::*;
+        use groundswell::db::schema::filters;
+        let mut conn = f.db.connect();
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
+        diesel::update(filters::table.filter(filters::id.eq(hide_id.parse::<i64>().unwrap())))
+            .set(filters::expires_at.eq(Some(past)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let (_, home) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert!(filtered(find(&home, &crypto).expect("shown again once expired")).is_empty());
+    let (_, all) = f.get(Some(&alice), "/api/v2/filters").await;
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        2,
+        "expired filters are still listed"
+    );
+    delete(&f, &alice, &format!("/api/v2/filters/{warn_id}"), json!({})).await;
+    let (_, home) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert!(filtered(find(&home, &launch).unwrap()).is_empty());
+    f.stop().await;
+}
+
+async fn v1_filters_are_the_keywords_of_v2_filters(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    follow(&f, &alice, &bob).await;
+
+    // Tusky creates v1 filters with a form.
+    let (code, v1) = post_form(
+        &f,
+        &alice,
+        "/api/v1/filters",
+        &[
+            ("phrase", "Rumour"),
+            ("context[]", "home"),
+            ("context[]", "public"),
+            ("irreversible", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 200, "{v1}");
+    let v1_id = v1["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        v1,
+        json!({"id": v1_id, "phrase": "Rumour", "context": ["home", "public"], "whole_word": false,
+               "expires_at": null, "irreversible": true})
+    );
+    // It is a v2 filter titled by the phrase with that one keyword.
+    let (_, v2) = f.get(Some(&alice), "/api/v2/filters").await;
+    assert_eq!(v2[0]["title"], "Rumour");
+    assert_eq!(v2[0]["filter_action"], "hide");
+    assert_eq!(v2[0]["keywords"][0]["id"], v1_id.as_str());
+    let filter_id = v2[0]["id"].as_str().unwrap().to_string();
+    // And it applies like one.
+    let rumour = f
+        .status(&bob, json!({"status": "a rumour about the reorg"}))
+        .await;
+    let (_, home) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert!(find(&home, &rumour).is_none(), "irreversible hides: {home}");
+
+    let (code, err) = f
+        .post(&alice, "/api/v1/filters", json!({"context": ["home"]}))
+        .await;
+    assert_error(code, &err, 422, "Phrase can't be blank");
+    let (code, err) = f
+        .post(&alice, "/api/v1/filters", json!({"phrase": "x"}))
+        .await;
+    assert_error(code, &err, 422, "Context can't be blank");
+
+    // A second keyword on the v2 filter shows as a second v1 filter.
+    let (_, second) = f
+        .post(
+            &alice,
+            &format!("/api/v2/filters/{filter_id}/keywords"),
+            json!({"keyword": "gossip"}),
+        )
+        .await;
+    let second_id = second["id"].as_str().unwrap().to_string();
+    let (_, listed) = f.get(Some(&alice), "/api/v1/filters").await;
+    assert_eq!(ids(&listed), vec![v1_id.clone(), second_id.clone()]);
+    assert_eq!(listed[1]["phrase"], "gossip");
+    assert_eq!(listed[1]["context"], json!(["home", "public"]));
+    let (code, one) = f
+        .get(Some(&alice), &format!("/api/v1/filters/{second_id}"))
+        .await;
+    assert_eq!((code, &one["phrase"]), (200, &json!("gossip")));
+
+    // The phrase may change; the shared context may not from a v1 app.
+    let (code, changed) = put(
+        &f,
+        &alice,
+        &format!("/api/v1/filters/{v1_id}"),
+        json!({"phrase": "hearsay", "whole_word": true}),
+    )
+    .await;
+    assert_eq!(code, 200, "{changed}");
+    assert_eq!(
+        (changed["phrase"].as_str(), changed["whole_word"].as_bool()),
+        (Some("hearsay"), Some(true))
+    );
+    let (code, err) = put(
+        &f,
+        &alice,
+        &format!("/api/v1/filters/{v1_id}"),
+        json!({"context": ["thread"]}),
+    )
+    .await;
+    assert_error(code, &err, 422, "apply to more than one filter keyword");
+    let (code, err) = put(
+        &f,
+        &alice,
+        &format!("/api/v1/filters/{v1_id}"),
+        json!({"phrase": ""}),
+    )
+    .await;
+    assert_error(code, &err, 422, "Phrase can't be blank");
+
+    // Deleting a v1 filter deletes only its keyword; then the context can change.
+    let (code, body) = delete(
+        &f,
+        &alice,
+        &format!("/api/v1/filters/{second_id}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((code, body), (200, json!({})));
+    let (code, changed) = put(
+        &f,
+        &alice,
+        &format!("/api/v1/filters/{v1_id}"),
+        json!({"phrase": "hearsay", "context": ["thread"], "irreversible": false, "expires_in": 600}),
+    )
+    .await;
+    assert_eq!(code, 200, "{changed}");
+    assert_eq!(changed["context"], json!(["thread"]));
+    assert_eq!(changed["irreversible"], false);
+    assert!(changed["expires_at"].is_string());
+    let (_, v2) = f
+        .get(Some(&alice), &format!("/api/v2/filters/{filter_id}"))
+        .await;
+    assert_eq!(
+        v2["title"], "hearsay",
+        "a one-keyword filter keeps the phrase as title"
+    );
+    assert_eq!(v2["filter_action"], "warn");
+    let (_, home) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert!(find(&home, &rumour).is_some(), "no longer hidden at home");
+
+    let (code, err) = f.get(Some(&bob), &format!("/api/v1/filters/{v1_id}")).await;
+    assert_error(code, &err, 404, "Record not found");
+    let (code, err) = put(
+        &f,
+        &bob,
+        &format!("/api/v1/filters/{v1_id}"),
+        json!({"phrase": "x"}),
+    )
+    .await;
+    assert_error(code, &err, 404, "Record not found");
+    let (code, err) = delete(&f, &bob, &format!("/api/v1/filters/{v1_id}"), json!({})).await;
+    assert_error(code, &err, 404, "Record not found");
+    let (_, bobs) = f.get(Some(&bob), "/api/v1/filters").await;
+    assert_eq!(bobs, json!([]));
+    f.stop().await;
+}
+
 on_both_backends!(
     markers_remember_positions_per_employee,
     lists_group_followed_accounts_into_their_own_timeline,
+    filters_are_managed_per_employee,
+    filters_warn_about_and_hide_statuses,
+    v1_filters_are_the_keywords_of_v2_filters,
 );

@@ -4,11 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::pagination::PageParams;
-use super::{parse_id, render_statuses};
+use super::{parse_id, render_statuses, render_timeline};
 use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
 use crate::error::Result;
+use crate::service::filters::FilterContext;
 use crate::service::timelines::{self, Origin};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -37,7 +38,7 @@ async fn home(
         .db
         .read(move |conn| timelines::home(conn, me, &page))
         .await?;
-    render_statuses(&ctx, &req, Some(me), by_id(rows)).await
+    render_timeline(&ctx, &req, Some(me), by_id(rows), Some(FilterContext::Home)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,7 +76,7 @@ async fn public(
         .db
         .read(move |conn| timelines::public(conn, viewer, origin, only_media, &page))
         .await?;
-    render_statuses(&ctx, &req, viewer, by_id(rows)).await
+    render_timeline(&ctx, &req, viewer, by_id(rows), Some(FilterContext::Public)).await
 }
 
 /// <https://docs.joinmastodon.org/methods/timelines/#tag>
@@ -94,7 +95,7 @@ async fn tag(
         .db
         .read(move |conn| timelines::tag(conn, viewer, &name, origin, &page))
         .await?;
-    render_statuses(&ctx, &req, viewer, by_id(rows)).await
+    render_timeline(&ctx, &req, viewer, by_id(rows), Some(FilterContext::Public)).await
 }
 
 /// <https://docs.joinmastodon.org/methods/timelines/#list>
@@ -112,7 +113,8 @@ async fn list(
         .db
         .read(move |conn| timelines::list(conn, me, list_id, &page))
         .await?;
-    render_statuses(&ctx, &req, Some(me), by_id(rows)).await
+    // Lists share the home context, as on Mastodon.
+    render_timeline(&ctx, &req, Some(me), by_id(rows), Some(FilterContext::Home)).await
 }
 
 /// <https://docs.joinmastodon.org/methods/bookmarks/>

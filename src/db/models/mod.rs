@@ -22,3 +22,6 @@ pub use marker::Marker;
 pub mod list;
 
 pub use list::List;
+pub mod filter;
+
+pub use filter::{Filter, FilterKeyword, FilterStatus};

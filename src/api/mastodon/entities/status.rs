@@ -3,6 +3,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::account::{AccountEntity, account_from_row};
+use super::filter::filter_result_entity;
 use super::iso_datetime;
 use crate::db::models::{Status, StatusEdit};
 use crate::service::views::StatusView;
@@ -129,7 +130,7 @@ pub fn status_from_view(view: &StatusView, base: &Url) -> StatusEntity {
         muted: view.muted,
         bookmarked: view.bookmarked,
         pinned: view.pinned,
-        filtered: Vec::new(),
+        filtered: view.filtered.iter().map(filter_result_entity).collect(),
     }
 }
 
