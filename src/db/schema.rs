@@ -388,6 +388,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tag_follows (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        tag_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -425,6 +434,8 @@ diesel::joinable!(filters -> accounts (account_id));
 diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(filter_statuses -> filters (filter_id));
 diesel::joinable!(filter_statuses -> statuses (status_id));
+diesel::joinable!(tag_follows -> accounts (account_id));
+diesel::joinable!(tag_follows -> tags (tag_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -456,4 +467,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     filters,
     filter_keywords,
     filter_statuses,
+    tag_follows,
 );

@@ -15,6 +15,7 @@ pub mod search;
 pub mod sessions;
 pub mod setup;
 pub mod statuses;
+pub mod tags;
 pub mod text;
 pub mod timelines;
 pub mod tokens;

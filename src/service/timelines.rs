@@ -1,5 +1,5 @@
-//! Timelines: home, public (local/remote), hashtag, an account's statuses, bookmarks and
-//! favourites. Every one applies `visibility::visible_to`, and hides muted authors where
+//! Timelines: home, lists, public (local/remote), hashtag, an account's statuses, bookmarks
+//! and favourites. Every one applies `visibility::visible_to`, and hides muted authors where
 //! Mastodon does. Ids sort by time, so pages are index range scans.
 
 use diesel::prelude::*;
@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::db::models::Status;
 use crate::db::schema::{
     bookmarks, favourites, follows, list_accounts, lists, media_attachments, mentions, status_pins,
-    status_tags, statuses, tags,
+    status_tags, statuses, tag_follows, tags,
 };
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::Result;
@@ -48,8 +48,9 @@ fn paginate(conn: &mut DbConnection, mut q: StatusQuery<'_>, page: &Page) -> Res
     Ok(q.order(statuses::id.desc()).limit(page.limit).load(conn)?)
 }
 
-/// The people `me` follows (and `me`), their boosts where shown, and direct messages to `me`;
-/// members of `me`'s exclusive lists are read in those lists instead.
+/// The people `me` follows (and `me`), their boosts where shown, direct messages to `me`, and
+/// public posts with hashtags `me` follows; members of `me`'s exclusive lists are read in
+/// those lists instead.
 pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>> {
     let followed = follows::table
         .filter(follows::account_id.eq(me))
@@ -62,12 +63,26 @@ pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>
     let mentioning_me = mentions::table
         .filter(mentions::account_id.eq(me))
         .select(mentions::status_id);
+    let with_followed_tags = status_tags::table
+        .filter(
+            status_tags::tag_id.eq_any(
+                tag_follows::table
+                    .filter(tag_follows::account_id.eq(me))
+                    .select(tag_follows::tag_id),
+            ),
+        )
+        .select(status_tags::status_id);
     let q = base_query(Some(me))
         .filter(
             statuses::account_id
                 .eq(me)
                 .or(statuses::account_id.eq_any(followed))
-                .or(statuses::id.eq_any(mentioning_me)),
+                .or(statuses::id.eq_any(mentioning_me))
+                // Followed hashtags bring in posts meant for everyone (not their boosts).
+                .or(statuses::visibility
+                    .eq_any(["public", "local"])
+                    .and(statuses::reblog_of_id.is_null())
+                    .and(statuses::id.eq_any(with_followed_tags))),
         )
         .filter(
             statuses::reblog_of_id

@@ -1285,10 +1285,162 @@ async fn v1_filters_are_the_keywords_of_v2_filters(db: TestDb) {
     f.stop().await;
 }
 
+async fn followed_hashtags_bring_public_posts_home(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let dave = f.user("dave").await; // alice does not follow dave
+    let eve = f.user("eve").await; // alice blocks eve
+    let mal = f.user("mal").await; // alice mutes mal
+
+    // A hashtag nobody used yet can be looked at; names that cannot be hashtags cannot.
+    let (code, tag) = f.get(None, "/api/v1/tags/Rust").await;
+    assert_eq!(code, 200, "{tag}");
+    assert_eq!(tag["name"], "Rust");
+    assert_eq!(tag["url"], format!("{}/tags/rust", f.base));
+    assert_eq!(tag["history"], json!([]));
+    assert!(tag.get("following").is_none(), "nobody signed in: {tag}");
+    let (_, tag) = f.get(Some(&alice), "/api/v1/tags/rust").await;
+    assert_eq!(tag["following"], false);
+    for bad in ["no-dash", "2024", "%20"] {
+        let (code, body) = f.get(Some(&alice), &format!("/api/v1/tags/{bad}")).await;
+        assert_error(code, &body, 404, "Record not found");
+        let (code, body) = f
+            .post(&alice, &format!("/api/v1/tags/{bad}/follow"), json!({}))
+            .await;
+        assert_error(code, &body, 404, "Record not found");
+    }
+
+    // Follow (twice is the same as once).
+    for _ in 0..2 {
+        let (code, tag) = f.post(&alice, "/api/v1/tags/Rust/follow", json!({})).await;
+        assert_eq!(code, 200, "{tag}");
+        assert_eq!(
+            (tag["name"].as_str(), tag["following"].as_bool()),
+            (Some("Rust"), Some(true))
+        );
+        assert!(!tag["id"].as_str().unwrap().is_empty());
+    }
+    let (_, tag) = f.get(Some(&alice), "/api/v1/tags/RUST").await;
+    assert_eq!(tag["following"], true, "names match case-insensitively");
+    f.post(&alice, "/api/v1/tags/golang/follow", json!({}))
+        .await;
+    let resp = f
+        .client
+        .get(f.url("/api/v1/followed_tags?limit=1"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    let next = link(&resp, "next").expect("a next link");
+    let page: Value = resp.json().await.unwrap();
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    assert_eq!(page[0]["name"], "golang", "most recently followed first");
+    assert_eq!(page[0]["following"], true);
+    let page: Value = f
+        .client
+        .get(&next)
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page[0]["name"], "Rust");
+
+    // Home gets public (and department-only) posts with the hashtag that alice may see.
+    f.post(
+        &alice,
+        &format!("/api/v1/accounts/{}/block", eve.id),
+        json!({}),
+    )
+    .await;
+    f.post(
+        &alice,
+        &format!("/api/v1/accounts/{}/mute", mal.id),
+        json!({}),
+    )
+    .await;
+    let public = f.status(&dave, json!({"status": "I love #rust"})).await;
+    let local = f
+        .status(
+            &dave,
+            json!({"status": "#Rust meetup on floor 3", "visibility": "local"}),
+        )
+        .await;
+    let unlisted = f
+        .status(
+            &dave,
+            json!({"status": "quiet #rust", "visibility": "unlisted"}),
+        )
+        .await;
+    let private = f
+        .status(
+            &dave,
+            json!({"status": "followers #rust", "visibility": "private"}),
+        )
+        .await;
+    let other_tag = f.status(&dave, json!({"status": "#python"})).await;
+    let blocked = f.status(&eve, json!({"status": "#rust from eve"})).await;
+    let muted = f.status(&mal, json!({"status": "#rust from mal"})).await;
+    let bob = f.user("bob").await;
+    let boost = f
+        .post(
+            &bob,
+            &format!("/api/v1/statuses/{public}/reblog"),
+            json!({}),
+        )
+        .await
+        .1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, home) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    let home = ids(&home);
+    assert_eq!(home, vec![local.clone(), public.clone()], "{home:?}");
+    for absent in [&unlisted, &private, &other_tag, &blocked, &muted, &boost] {
+        assert!(!home.contains(absent));
+    }
+    // Others' home timelines are not affected.
+    let (_, bobs_home) = f.get(Some(&bob), "/api/v1/timelines/home").await;
+    assert!(!ids(&bobs_home).contains(&public));
+
+    // Unfollow: the posts leave home again.
+    let (code, tag) = f
+        .post(&alice, "/api/v1/tags/rust/unfollow", json!({}))
+        .await;
+    assert_eq!((code, &tag["following"]), (200, &json!(false)));
+    let (_, home) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert!(ids(&home).is_empty(), "{home}");
+    let (code, tag) = f
+        .post(&alice, "/api/v1/tags/neverused/unfollow", json!({}))
+        .await;
+    assert_eq!((code, &tag["following"]), (200, &json!(false)));
+    let (_, followed) = f.get(Some(&alice), "/api/v1/followed_tags").await;
+    assert_eq!(followed.as_array().unwrap().len(), 1);
+
+    // Scopes: write:follows to follow, read:follows to list.
+    let reader = f.user_with_scopes("rita", "read").await;
+    let (code, body) = f.post(&reader, "/api/v1/tags/rust/follow", json!({})).await;
+    assert_error(code, &body, 403, "outside the authorized scopes");
+    let follower = f.user_with_scopes("fred", "follow").await;
+    let (code, _) = f
+        .post(&follower, "/api/v1/tags/rust/follow", json!({}))
+        .await;
+    assert_eq!(code, 200, "the legacy follow scope covers write:follows");
+    let writer = f.user_with_scopes("walt", "write").await;
+    let (code, body) = f.get(Some(&writer), "/api/v1/followed_tags").await;
+    assert_error(code, &body, 403, "outside the authorized scopes");
+    let (code, body) = f.get(None, "/api/v1/followed_tags").await;
+    assert_error(code, &body, 401, "access token is invalid");
+    f.stop().await;
+}
+
 on_both_backends!(
     markers_remember_positions_per_employee,
     lists_group_followed_accounts_into_their_own_timeline,
     filters_are_managed_per_employee,
     filters_warn_about_and_hide_statuses,
     v1_filters_are_the_keywords_of_v2_filters,
+    followed_hashtags_bring_public_posts_home,
 );

@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod pagination;
 pub mod search;
 pub mod statuses;
+pub mod tags;
 pub mod timelines;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -38,7 +39,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(search::configure)
             .configure(markers::configure)
             .configure(lists::configure)
-            .configure(filters::configure),
+            .configure(filters::configure)
+            .configure(tags::configure),
     );
 }
 

@@ -10,6 +10,7 @@ pub mod marker;
 pub mod notification;
 pub mod relationship;
 pub mod status;
+pub mod tag;
 
 use chrono::NaiveDateTime;
 
