@@ -1436,6 +1436,136 @@ async fn followed_hashtags_bring_public_posts_home(db: TestDb) {
     f.stop().await;
 }
 
+fn accts(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("expected a list, got {list}"))
+        .iter()
+        .map(|a| a["acct"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn the_directory_lists_discoverable_accounts(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    let _dave = f.user("dave").await;
+    let eve = f.user("eve").await;
+    // carol opts out, dave is suspended, rob works in another department.
+    let resp = f
+        .client
+        .patch(f.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&carol.token)
+        .json(&json!({"discoverable": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    f.ctx
+        .db
+        .write(|conn| groundswell::service::users::suspend(conn, "dave").map(|_| ()))
+        .await
+        .unwrap();
+    {
+        use diesel::prelude::*;
+        use groundswell::db::models::NewAccount;
+        use groundswell::db::schema::accounts;
+        let mut conn = f.db.connect();
+        let now = chrono::Utc::now().naive_utc();
+        let row = NewAccount {
+            id: groundswell::db::ids::next_id(),
+            username: "rob".into(),
+            domain: Some("sales.corp.example".into()),
+            display_name: "Rob".into(),
+            note: String::new(),
+            locked: false,
+            bot: false,
+            discoverable: true,
+            ap_id: "https://sales.corp.example/users/rob".into(),
+            url: None,
+            inbox_url: "https://sales.corp.example/users/rob/inbox".into(),
+            shared_inbox_url: None,
+            outbox_url: None,
+            followers_url: None,
+            following_url: None,
+            featured_url: None,
+            public_key_pem: "-----BEGIN PUBLIC KEY-----".into(),
+            private_key_pem: None,
+            created_at: now,
+            updated_at: now,
+        };
+        diesel::insert_into(accounts::table)
+            .values(&row)
+            .execute(&mut conn)
+            .unwrap();
+        diesel::update(accounts::table.find(row.id))
+            .set(accounts::last_status_at.eq(now + chrono::Duration::hours(1)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    f.status(&alice, json!({"status": "first"})).await;
+    f.status(&bob, json!({"status": "second"})).await;
+
+    // Public; most recently active first, accounts that never posted last (newest first).
+    let (code, active) = f.get(None, "/api/v1/directory").await;
+    assert_eq!(code, 200, "{active}");
+    assert_eq!(
+        accts(&active),
+        vec!["rob@sales.corp.example", "bob", "alice", "eve"]
+    );
+    assert_eq!(active[1]["id"], bob.id.as_str());
+    let (_, local) = f.get(None, "/api/v1/directory?local=true").await;
+    assert_eq!(accts(&local), vec!["bob", "alice", "eve"]);
+    let (_, newest) = f.get(None, "/api/v1/directory?order=new").await;
+    assert_eq!(
+        accts(&newest),
+        vec!["rob@sales.corp.example", "eve", "bob", "alice"]
+    );
+    let (_, page) = f
+        .get(None, "/api/v1/directory?order=new&local=1&offset=1&limit=2")
+        .await;
+    assert_eq!(accts(&page), vec!["bob", "alice"]);
+    let (_, unknown_order) = f.get(None, "/api/v1/directory?order=popular").await;
+    assert_eq!(
+        accts(&unknown_order),
+        accts(&active),
+        "like Mastodon, anything but new is active"
+    );
+
+    // Signed in: not the accounts one blocks or mutes, nor those who block one.
+    f.post(
+        &alice,
+        &format!("/api/v1/accounts/{}/block", eve.id),
+        json!({}),
+    )
+    .await;
+    f.post(
+        &alice,
+        &format!("/api/v1/accounts/{}/mute", bob.id),
+        json!({}),
+    )
+    .await;
+    let (_, mine) = f.get(Some(&alice), "/api/v1/directory?local=true").await;
+    assert_eq!(accts(&mine), vec!["alice"]);
+    let (_, eves) = f.get(Some(&eve), "/api/v1/directory?local=true").await;
+    assert_eq!(accts(&eves), vec!["bob", "eve"], "eve is blocked by alice");
+
+    // Bad parameters and tokens.
+    let (code, body) = f.get(None, "/api/v1/directory?limit=lots").await;
+    assert_error(code, &body, 422, "expected a positive number");
+    let (code, body) = f.get(None, "/api/v1/directory?offset=-1").await;
+    assert_error(code, &body, 422, "expected a positive number");
+    let resp = f
+        .client
+        .get(f.url("/api/v1/directory"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    f.stop().await;
+}
+
 on_both_backends!(
     markers_remember_positions_per_employee,
     lists_group_followed_accounts_into_their_own_timeline,
@@ -1443,4 +1573,5 @@ on_both_backends!(
     filters_warn_about_and_hide_statuses,
     v1_filters_are_the_keywords_of_v2_filters,
     followed_hashtags_bring_public_posts_home,
+    the_directory_lists_discoverable_accounts,
 );

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod directory;
 pub mod entities;
 pub mod filters;
 pub mod instance;
@@ -40,7 +41,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(markers::configure)
             .configure(lists::configure)
             .configure(filters::configure)
-            .configure(tags::configure),
+            .configure(tags::configure)
+            .configure(directory::configure),
     );
 }
 
