@@ -397,6 +397,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        status_ids -> Text,
+        rule_ids -> Nullable<Text>,
+        comment -> Text,
+        category -> Text,
+        forward -> Bool,
+        forwarded -> Bool,
+        assigned_account_id -> Nullable<BigInt>,
+        action_taken_by_account_id -> Nullable<BigInt>,
+        action_taken_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -468,4 +487,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     filter_keywords,
     filter_statuses,
     tag_follows,
+    reports,
 );

@@ -12,6 +12,7 @@ pub mod markers;
 pub mod notifications;
 pub mod oauth;
 pub mod pagination;
+pub mod reports;
 pub mod search;
 pub mod sessions;
 pub mod setup;

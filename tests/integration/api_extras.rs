@@ -1566,6 +1566,175 @@ async fn the_directory_lists_discoverable_accounts(db: TestDb) {
     f.stop().await;
 }
 
+async fn reports_reach_the_moderators(db: TestDb) {
+    let f = Fixture::start_with(db, |s| {
+        s.instance.rules = vec!["Be kind".into(), "No spam".into()];
+    })
+    .await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    let spam = f.status(&bob, json!({"status": "buy now"})).await;
+    let more = f.status(&bob, json!({"status": "buy more"})).await;
+    let hidden = f
+        .status(
+            &bob,
+            json!({"status": "followers only", "visibility": "private"}),
+        )
+        .await;
+    let carols = f.status(&carol, json!({"status": "hello"})).await;
+
+    // A form, as apps send it.
+    let (code, report) = post_form(
+        &f,
+        &alice,
+        "/api/v1/reports",
+        &[
+            ("account_id", &bob.id),
+            ("status_ids[]", &spam),
+            ("status_ids[]", &more),
+            ("comment", "Selling things all day"),
+            ("category", "spam"),
+            ("forward", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(code, 200, "{report}");
+    assert!(report["id"].is_string());
+    assert_eq!(report["action_taken"], false);
+    assert_eq!(report["action_taken_at"], Value::Null);
+    assert_eq!(report["category"], "spam");
+    assert_eq!(report["comment"], "Selling things all day");
+    assert_eq!(
+        report["forwarded"], false,
+        "bob is local: nothing to forward"
+    );
+    assert_eq!(report["status_ids"], json!([spam, more]));
+    assert_eq!(report["rule_ids"], Value::Null);
+    assert_eq!(report["target_account"]["id"], bob.id.as_str());
+    assert!(report["created_at"].as_str().unwrap().ends_with('Z'));
+
+    // Naming rules makes it a violation report.
+    let (code, violation) = f
+        .post(
+            &alice,
+            "/api/v1/reports",
+            json!({"account_id": bob.id, "rule_ids": [2, "1"], "category": "other"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{violation}");
+    assert_eq!(violation["category"], "violation");
+    assert_eq!(violation["rule_ids"], json!(["1", "2"]));
+    assert_eq!(violation["status_ids"], json!([]));
+
+    // The moderators' queue holds both.
+    {
+        use diesel::prelude::*;
+        use groundswell::db::schema::reports;
+        let mut conn = f.db.connect();
+        let rows: Vec<(i64, i64, String, String)> = reports::table
+            .order(reports::id.asc())
+            .select((
+                reports::account_id,
+                reports::target_account_id,
+                reports::category,
+                reports::comment,
+            ))
+            .load(&mut conn)
+            .unwrap();
+        let (alice_id, bob_id) = (
+            alice.id.parse::<i64>().unwrap(),
+            bob.id.parse::<i64>().unwrap(),
+        );
+        assert_eq!(
+            rows,
+            vec![
+                (
+                    alice_id,
+                    bob_id,
+                    "spam".into(),
+                    "Selling things all day".into()
+                ),
+                (alice_id, bob_id, "violation".into(), String::new()),
+            ]
+        );
+    }
+
+    // What cannot be reported.
+    let cases = [
+        (json!({"account_id": "999"}), 404, "Record not found"),
+        (json!({}), 404, "Record not found"),
+        (
+            json!({"account_id": bob.id, "status_ids": [carols]}),
+            404,
+            "Record not found",
+        ),
+        (
+            json!({"account_id": bob.id, "status_ids": [hidden]}),
+            404,
+            "Record not found",
+        ),
+        (
+            json!({"account_id": bob.id, "category": "rude"}),
+            422,
+            "'rude' is not a valid category",
+        ),
+        (
+            json!({"account_id": bob.id, "category": "violation"}),
+            422,
+            "Rule ids does not reference valid rules",
+        ),
+        (
+            json!({"account_id": bob.id, "rule_ids": ["3"]}),
+            422,
+            "Rule ids does not reference valid rules",
+        ),
+        (
+            json!({"account_id": bob.id, "comment": "x".repeat(1001)}),
+            422,
+            "Comment is too long",
+        ),
+        (
+            json!({"account_id": alice.id}),
+            422,
+            "cannot report yourself",
+        ),
+    ];
+    for (body, want, msg) in cases {
+        let (code, err) = f.post(&alice, "/api/v1/reports", body.clone()).await;
+        assert_error(code, &err, want, msg);
+    }
+    let (code, ok) = f
+        .post(
+            &alice,
+            "/api/v1/reports",
+            json!({"account_id": bob.id, "comment": "x".repeat(1000)}),
+        )
+        .await;
+    assert_eq!((code, &ok["category"]), (200, &json!("other")), "{ok}");
+
+    // Scopes: write:reports.
+    let reader = f.user_with_scopes("rita", "read").await;
+    let (code, err) = f
+        .post(&reader, "/api/v1/reports", json!({"account_id": bob.id}))
+        .await;
+    assert_error(code, &err, 403, "outside the authorized scopes");
+    let reporter = f.user_with_scopes("rex", "write:reports").await;
+    let (code, _) = f
+        .post(&reporter, "/api/v1/reports", json!({"account_id": bob.id}))
+        .await;
+    assert_eq!(code, 200);
+    let resp = f
+        .client
+        .post(f.url("/api/v1/reports"))
+        .json(&json!({"account_id": bob.id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    f.stop().await;
+}
+
 on_both_backends!(
     markers_remember_positions_per_employee,
     lists_group_followed_accounts_into_their_own_timeline,
@@ -1574,4 +1743,5 @@ on_both_backends!(
     v1_filters_are_the_keywords_of_v2_filters,
     followed_hashtags_bring_public_posts_home,
     the_directory_lists_discoverable_accounts,
+    reports_reach_the_moderators,
 );

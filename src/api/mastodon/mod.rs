@@ -11,6 +11,7 @@ pub mod lists;
 pub mod markers;
 pub mod notifications;
 pub mod pagination;
+pub mod reports;
 pub mod search;
 pub mod statuses;
 pub mod tags;
@@ -42,7 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(lists::configure)
             .configure(filters::configure)
             .configure(tags::configure)
-            .configure(directory::configure),
+            .configure(directory::configure)
+            .configure(reports::configure),
     );
 }
 

@@ -25,3 +25,6 @@ pub use list::List;
 pub mod filter;
 
 pub use filter::{Filter, FilterKeyword, FilterStatus};
+pub mod report;
+
+pub use report::Report;

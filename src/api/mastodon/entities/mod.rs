@@ -9,6 +9,7 @@ pub mod list;
 pub mod marker;
 pub mod notification;
 pub mod relationship;
+pub mod report;
 pub mod status;
 pub mod tag;
 
