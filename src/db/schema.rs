@@ -416,6 +416,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_conversations (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        conversation_id -> BigInt,
+        last_read_status_id -> Nullable<BigInt>,
+        removed_through_status_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -455,6 +467,7 @@ diesel::joinable!(filter_statuses -> filters (filter_id));
 diesel::joinable!(filter_statuses -> statuses (status_id));
 diesel::joinable!(tag_follows -> accounts (account_id));
 diesel::joinable!(tag_follows -> tags (tag_id));
+diesel::joinable!(account_conversations -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -488,4 +501,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     filter_statuses,
     tag_follows,
     reports,
+    account_conversations,
 );

@@ -3,6 +3,7 @@
 //! HTTP or wire formats.
 
 pub mod accounts;
+pub mod conversations;
 pub mod directory;
 pub mod filters;
 pub mod health;

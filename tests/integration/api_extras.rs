@@ -1735,6 +1735,222 @@ async fn reports_reach_the_moderators(db: TestDb) {
     f.stop().await;
 }
 
+/// (id, unread, accts of participants, last status id) of each conversation.
+fn conversations(list: &Value) -> Vec<(String, bool, Vec<String>, String)> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("expected a list, got {list}"))
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["unread"].as_bool().unwrap(),
+                accts(&c["accounts"]),
+                c["last_status"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn v(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+async fn direct_conversations_per_participant(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    let dave = f.user("dave").await;
+    let dm = |text: &str| json!({"status": text, "visibility": "direct"});
+
+    let lunch = f.status(&alice, dm("@bob @carol lunch?")).await;
+    let sure = f
+        .status(&bob, json!({"status": "@alice @carol sure", "visibility": "direct", "in_reply_to_id": lunch}))
+        .await;
+    let secret = f.status(&dave, dm("@bob a secret")).await;
+    f.status(
+        &alice,
+        json!({"status": "a public post, not a conversation"}),
+    )
+    .await;
+    let hi = f.status(&carol, dm("@alice hi")).await;
+
+    let (code, list) = f.get(Some(&alice), "/api/v1/conversations").await;
+    assert_eq!(code, 200, "{list}");
+    assert_eq!(
+        conversations(&list),
+        vec![
+            (hi.clone(), true, v(&["carol"]), hi.clone()),
+            (lunch.clone(), true, v(&["bob", "carol"]), sure.clone()),
+        ]
+    );
+    assert_eq!(list[0]["last_status"]["visibility"], "direct");
+    assert_eq!(list[0]["last_status"]["account"]["acct"], "carol");
+    let (_, bobs) = f.get(Some(&bob), "/api/v1/conversations").await;
+    assert_eq!(
+        conversations(&bobs),
+        vec![
+            (secret.clone(), true, v(&["dave"]), secret.clone()),
+            (lunch.clone(), false, v(&["alice", "carol"]), sure.clone()),
+        ],
+        "the newest message is bob's own: read"
+    );
+    let (_, daves) = f.get(Some(&dave), "/api/v1/conversations").await;
+    assert_eq!(
+        conversations(&daves),
+        vec![(secret.clone(), false, v(&["bob"]), secret.clone())]
+    );
+
+    // Link-header paging by the newest message.
+    let resp = f
+        .client
+        .get(f.url("/api/v1/conversations?limit=1"))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    let next = link(&resp, "next").expect("a next link");
+    assert!(next.contains(&format!("max_id={hi}")), "{next}");
+    let first: Value = resp.json().await.unwrap();
+    assert_eq!(first[0]["id"], hi.as_str());
+    let second: Value = f
+        .client
+        .get(&next)
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(conversations(&second).len(), 1);
+    assert_eq!(second[0]["id"], lunch.as_str());
+    let (_, newer) = f
+        .get(
+            Some(&alice),
+            &format!("/api/v1/conversations?min_id={sure}"),
+        )
+        .await;
+    assert_eq!(ids(&newer), vec![hi.clone()]);
+
+    // Read: until someone else writes again.
+    let (code, read) = f
+        .post(
+            &alice,
+            &format!("/api/v1/conversations/{lunch}/read"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200, "{read}");
+    assert_eq!(read["unread"], false);
+    assert_eq!(read["last_status"]["id"], sure.as_str());
+    let again = f
+        .status(
+            &carol,
+            json!({"status": "@alice @bob 12:30?", "visibility": "direct", "in_reply_to_id": sure}),
+        )
+        .await;
+    let (_, list) = f.get(Some(&alice), "/api/v1/conversations").await;
+    assert_eq!(
+        conversations(&list),
+        vec![
+            (lunch.clone(), true, v(&["bob", "carol"]), again.clone()),
+            (hi.clone(), true, v(&["carol"]), hi.clone()),
+        ]
+    );
+
+    // Remove: gone from alice's list only, back with the next message, gone again when
+    // that message is deleted.
+    let (code, body) = delete(
+        &f,
+        &alice,
+        &format!("/api/v1/conversations/{hi}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!((code, body), (200, json!({})));
+    let (_, list) = f.get(Some(&alice), "/api/v1/conversations").await;
+    assert_eq!(ids(&list), vec![lunch.clone()]);
+    let (_, carols) = f.get(Some(&carol), "/api/v1/conversations").await;
+    assert!(ids(&carols).contains(&hi));
+    let (code, _) = f
+        .post(
+            &alice,
+            &format!("/api/v1/conversations/{hi}/read"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        code, 404,
+        "removed conversations are not found until they come back"
+    );
+    let back = f
+        .status(
+            &carol,
+            json!({"status": "@alice still there?", "visibility": "direct", "in_reply_to_id": hi}),
+        )
+        .await;
+    let (_, list) = f.get(Some(&alice), "/api/v1/conversations").await;
+    assert_eq!(
+        conversations(&list)[0],
+        (hi.clone(), true, v(&["carol"]), back.clone())
+    );
+    delete(&f, &carol, &format!("/api/v1/statuses/{back}"), json!({})).await;
+    let (_, list) = f.get(Some(&alice), "/api/v1/conversations").await;
+    assert_eq!(ids(&list), vec![lunch.clone()]);
+
+    // Blocking hides the blocked account's messages, so their conversations too.
+    f.post(
+        &bob,
+        &format!("/api/v1/accounts/{}/block", dave.id),
+        json!({}),
+    )
+    .await;
+    let (_, bobs) = f.get(Some(&bob), "/api/v1/conversations").await;
+    assert_eq!(ids(&bobs), vec![lunch.clone()]);
+
+    // Others' conversations do not exist for them.
+    for path in [
+        format!("/api/v1/conversations/{secret}/read"),
+        "/api/v1/conversations/999/read".into(),
+        "/api/v1/conversations/abc/read".into(),
+    ] {
+        let (code, body) = f.post(&alice, &path, json!({})).await;
+        assert_error(code, &body, 404, "Record not found");
+    }
+    let (code, body) = delete(
+        &f,
+        &alice,
+        &format!("/api/v1/conversations/{secret}"),
+        json!({}),
+    )
+    .await;
+    assert_error(code, &body, 404, "Record not found");
+    let (_, daves) = f.get(Some(&dave), "/api/v1/conversations").await;
+    assert_eq!(
+        ids(&daves),
+        vec![secret.clone()],
+        "bob's block does not remove it for dave"
+    );
+
+    // Scopes: read:statuses to list, write:conversations to change.
+    let reader = f.user_with_scopes("rita", "read").await;
+    let (code, body) = f
+        .post(
+            &reader,
+            &format!("/api/v1/conversations/{lunch}/read"),
+            json!({}),
+        )
+        .await;
+    assert_error(code, &body, 403, "outside the authorized scopes");
+    let writer = f.user_with_scopes("walt", "write:conversations").await;
+    let (code, body) = f.get(Some(&writer), "/api/v1/conversations").await;
+    assert_error(code, &body, 403, "outside the authorized scopes");
+    let (code, body) = f.get(None, "/api/v1/conversations").await;
+    assert_error(code, &body, 401, "access token is invalid");
+    f.stop().await;
+}
+
 on_both_backends!(
     markers_remember_positions_per_employee,
     lists_group_followed_accounts_into_their_own_timeline,
@@ -1744,4 +1960,5 @@ on_both_backends!(
     followed_hashtags_bring_public_posts_home,
     the_directory_lists_discoverable_accounts,
     reports_reach_the_moderators,
+    direct_conversations_per_participant,
 );

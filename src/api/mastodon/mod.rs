@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod conversations;
 pub mod directory;
 pub mod entities;
 pub mod filters;
@@ -44,7 +45,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(filters::configure)
             .configure(tags::configure)
             .configure(directory::configure)
-            .configure(reports::configure),
+            .configure(reports::configure)
+            .configure(conversations::configure),
     );
 }
 

@@ -28,3 +28,6 @@ pub use filter::{Filter, FilterKeyword, FilterStatus};
 pub mod report;
 
 pub use report::Report;
+pub mod conversation;
+
+pub use conversation::AccountConversation;

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod application;
+pub mod conversation;
 pub mod filter;
 pub mod instance;
 pub mod list;

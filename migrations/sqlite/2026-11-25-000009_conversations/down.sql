@@ -1,0 +1,2 @@
+DROP INDEX statuses_direct_threads;
+DROP TABLE account_conversations;
