@@ -519,6 +519,26 @@ async fn lists_group_followed_accounts_into_their_own_timeline(db: TestDb) {
         .await;
     assert_eq!(code, 200);
 
+    // At most 50 lists each.
+    for i in 1..50 {
+        let (code, body) = f
+            .post(
+                &lister,
+                "/api/v1/lists",
+                json!({"title": format!("list {i}")}),
+            )
+            .await;
+        assert_eq!(code, 200, "{body}");
+    }
+    let (code, body) = f
+        .post(&lister, "/api/v1/lists", json!({"title": "one too many"}))
+        .await;
+    assert_error(code, &body, 422, "maximum of 50 lists");
+    let (code, _) = f
+        .post(&alice, "/api/v1/lists", json!({"title": "alice has room"}))
+        .await;
+    assert_eq!(code, 200);
+
     // Delete.
     let (code, body) = delete(&f, &alice, &format!("/api/v1/lists/{list_id}"), json!({})).await;
     assert_eq!((code, body), (200, json!({})));
