@@ -133,6 +133,21 @@ pub fn unfollow(conn: &mut DbConnection, me: i64, name: &TagName) -> Result<TagV
     Ok(view(tag, name, Some(false)))
 }
 
+/// Which of these hashtags `me` follows.
+pub fn followed_among(
+    conn: &mut DbConnection,
+    me: i64,
+    tag_ids: &[i64],
+) -> Result<std::collections::HashSet<i64>> {
+    Ok(tag_follows::table
+        .filter(tag_follows::account_id.eq(me))
+        .filter(tag_follows::tag_id.eq_any(tag_ids))
+        .select(tag_follows::tag_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// The hashtags `me` follows, most recently followed first, paged by the follow.
 pub fn followed(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<(i64, Tag)>> {
     let mut q = tag_follows::table

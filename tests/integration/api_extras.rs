@@ -1342,6 +1342,14 @@ async fn followed_hashtags_bring_public_posts_home(db: TestDb) {
     }
     let (_, tag) = f.get(Some(&alice), "/api/v1/tags/RUST").await;
     assert_eq!(tag["following"], true, "names match case-insensitively");
+    let (_, found) = f
+        .get(Some(&alice), "/api/v2/search?q=%23ru&type=hashtags")
+        .await;
+    assert_eq!(found["hashtags"][0]["following"], true, "{found}");
+    let (_, found) = f
+        .get(Some(&dave), "/api/v2/search?q=rust&type=hashtags")
+        .await;
+    assert_eq!(found["hashtags"][0]["following"], false, "{found}");
     f.post(&alice, "/api/v1/tags/golang/follow", json!({}))
         .await;
     let resp = f
