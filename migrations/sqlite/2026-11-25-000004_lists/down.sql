@@ -1,2 +1,0 @@
-DROP TABLE list_accounts;
-DROP TABLE lists;

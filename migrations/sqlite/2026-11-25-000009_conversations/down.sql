@@ -1,2 +1,0 @@
-DROP INDEX statuses_direct_threads;
-DROP TABLE account_conversations;
