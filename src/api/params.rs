@@ -1,7 +1,8 @@
 //! Request parameters the way Mastodon clients send them: a JSON body, a form body
 //! (`application/x-www-form-urlencoded`) with Rails-style keys (`media_ids[]=1&media_ids[]=2`,
-//! `poll[options][]=a`, `fields_attributes[0][name]=x`), and the query string. All of them
-//! become one JSON object, then the handler's typed struct. Unknown parameters are ignored.
+//! `poll[options][]=a`, `fields_attributes[0][name]=x`, `keywords_attributes[][keyword]=x`), and
+//! the query string. All of them become one JSON object, then the handler's typed struct.
+//! Unknown parameters are ignored.
 //! Use the `lenient` deserializers on typed fields: form values arrive as strings.
 
 use std::future::Future;
@@ -229,6 +230,29 @@ fn insert_path(target: &mut Map<String, Value>, path: &[String], value: Value) {
         }
         return;
     }
+    if rest[0].is_empty() {
+        // key[][field]=… → array of objects. As in Rails, a field goes into the last object
+        // unless that object already has it, which starts the next one.
+        let entry = target
+            .entry(first.clone())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if !entry.is_array() {
+            *entry = Value::Array(Vec::new());
+        }
+        if let Value::Array(items) = entry {
+            let starts_new = match items.last() {
+                Some(Value::Object(last)) => last.contains_key(&rest[1]),
+                _ => true,
+            };
+            if starts_new {
+                items.push(Value::Object(Map::new()));
+            }
+            if let Some(Value::Object(last)) = items.last_mut() {
+                insert_path(last, &rest[1..], value);
+            }
+        }
+        return;
+    }
     let entry = target
         .entry(first.clone())
         .or_insert_with(|| Value::Object(Map::new()));
@@ -334,6 +358,27 @@ mod tests {
                 "media_ids": ["1", "2"],
                 "poll": {"options": ["a", "b"], "expires_in": "60"},
                 "fields_attributes": {"0": {"name": "Team"}},
+            })
+        );
+    }
+
+    #[test]
+    fn rails_style_arrays_of_objects() {
+        let mut map = Map::new();
+        merge_form(
+            &mut map,
+            b"keywords_attributes[][keyword]=foo&keywords_attributes[][whole_word]=false\
+              &keywords_attributes[][keyword]=bar&keywords_attributes[][id]=7\
+              &keywords_attributes[][_destroy]=true&keywords_attributes[][id]=8",
+        );
+        assert_eq!(
+            Value::Object(map),
+            serde_json::json!({
+                "keywords_attributes": [
+                    {"keyword": "foo", "whole_word": "false"},
+                    {"keyword": "bar", "id": "7", "_destroy": "true"},
+                    {"id": "8"},
+                ],
             })
         );
     }

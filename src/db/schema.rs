@@ -349,6 +349,112 @@ diesel::table! {
 
 diesel::joinable!(polls -> statuses (status_id));
 diesel::joinable!(poll_votes -> polls (poll_id));
+diesel::table! {
+    markers (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        timeline -> Text,
+        last_read_id -> BigInt,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    lists (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        title -> Text,
+        replies_policy -> Text,
+        exclusive -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    list_accounts (id) {
+        id -> BigInt,
+        list_id -> BigInt,
+        account_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    filters (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        title -> Text,
+        context -> Text,
+        filter_action -> Text,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    filter_keywords (id) {
+        id -> BigInt,
+        filter_id -> BigInt,
+        keyword -> Text,
+        whole_word -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    filter_statuses (id) {
+        id -> BigInt,
+        filter_id -> BigInt,
+        status_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tag_follows (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        tag_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reports (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        status_ids -> Text,
+        rule_ids -> Nullable<Text>,
+        comment -> Text,
+        category -> Text,
+        forward -> Bool,
+        forwarded -> Bool,
+        assigned_account_id -> Nullable<BigInt>,
+        action_taken_by_account_id -> Nullable<BigInt>,
+        action_taken_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_conversations (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        conversation_id -> BigInt,
+        last_read_status_id -> Nullable<BigInt>,
+        removed_through_status_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -378,6 +484,17 @@ diesel::joinable!(oauth_access_tokens -> oauth_applications (application_id));
 diesel::joinable!(oauth_access_tokens -> users (user_id));
 diesel::joinable!(outgoing_activities -> accounts (actor_account_id));
 diesel::joinable!(deliveries -> outgoing_activities (activity_id));
+diesel::joinable!(markers -> accounts (account_id));
+diesel::joinable!(lists -> accounts (account_id));
+diesel::joinable!(list_accounts -> lists (list_id));
+diesel::joinable!(list_accounts -> accounts (account_id));
+diesel::joinable!(filters -> accounts (account_id));
+diesel::joinable!(filter_keywords -> filters (filter_id));
+diesel::joinable!(filter_statuses -> filters (filter_id));
+diesel::joinable!(filter_statuses -> statuses (status_id));
+diesel::joinable!(tag_follows -> accounts (account_id));
+diesel::joinable!(tag_follows -> tags (tag_id));
+diesel::joinable!(account_conversations -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -405,4 +522,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     polls,
     poll_votes,
+    markers,
+    lists,
+    list_accounts,
+    filters,
+    filter_keywords,
+    filter_statuses,
+    tag_follows,
+    reports,
+    account_conversations,
 );

@@ -166,6 +166,7 @@ fn remove_follow(conn: &mut DbConnection, follower: i64, target: i64) -> Result<
         .optional()?;
     if let Some(f) = existing {
         diesel::delete(follows::table.find(f.id)).execute(conn)?;
+        crate::service::lists::forget_member(conn, follower, target)?;
         if f.accepted {
             adjust_follow_counts(conn, follower, target, -1)?;
         }

@@ -3,20 +3,27 @@
 //! HTTP or wire formats.
 
 pub mod accounts;
+pub mod conversations;
+pub mod directory;
 pub mod events;
+pub mod filters;
 pub mod health;
 pub mod instance;
+pub mod lists;
+pub mod markers;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod pagination;
 pub mod polls;
 pub mod rate_limit;
+pub mod reports;
 pub mod search;
 pub mod sessions;
 pub mod setup;
 pub mod statuses;
 pub mod streaming;
+pub mod tags;
 pub mod text;
 pub mod timelines;
 pub mod tokens;

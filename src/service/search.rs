@@ -1,5 +1,7 @@
 //! Search across accounts, hashtags and the statuses an employee may see.
 
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 
 use crate::config::Settings;
@@ -8,6 +10,7 @@ use crate::db::schema::{statuses, tags};
 use crate::db::{DbConnection, lower};
 use crate::error::Result;
 use crate::service::accounts;
+use crate::service::tags::followed_among;
 use crate::service::views::{self, StatusView};
 use crate::service::visibility::visible_to;
 
@@ -27,6 +30,8 @@ pub struct Results {
     pub accounts: Vec<Account>,
     pub statuses: Vec<StatusView>,
     pub hashtags: Vec<Tag>,
+    /// Which of `hashtags` the searching employee follows.
+    pub followed_hashtags: HashSet<i64>,
 }
 
 fn like_pattern(text: &str, leading: bool) -> String {
@@ -73,6 +78,10 @@ pub fn search(
                 .offset(q.offset)
                 .select(Tag::as_select())
                 .load(conn)?;
+            if let Some(me) = me {
+                let ids: Vec<i64> = out.hashtags.iter().map(|t| t.id).collect();
+                out.followed_hashtags = followed_among(conn, me, &ids)?;
+            }
         }
     }
     if q.statuses && !text.is_empty() {

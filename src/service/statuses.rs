@@ -146,7 +146,7 @@ fn mention_links(resolved: &[(MentionRef, Account)]) -> HashMap<MentionRef, Ment
 }
 
 /// Find or create each hashtag (case-insensitively), returning their ids.
-fn upsert_tags(conn: &mut DbConnection, names: &[String]) -> Result<Vec<i64>> {
+pub(crate) fn upsert_tags(conn: &mut DbConnection, names: &[String]) -> Result<Vec<i64>> {
     let mut out = Vec::new();
     for display in names.iter().take(30) {
         let name = display.to_lowercase();

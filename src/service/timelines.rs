@@ -1,16 +1,17 @@
-//! Timelines: home, public (local/remote), hashtag, an account's statuses, bookmarks and
-//! favourites. Every one applies `visibility::visible_to`, and hides muted authors where
+//! Timelines: home, lists, public (local/remote), hashtag, an account's statuses, bookmarks
+//! and favourites. Every one applies `visibility::visible_to`, and hides muted authors where
 //! Mastodon does. Ids sort by time, so pages are index range scans.
 
 use diesel::prelude::*;
 
 use crate::db::models::Status;
 use crate::db::schema::{
-    bookmarks, favourites, follows, media_attachments, mentions, status_pins, status_tags,
-    statuses, tags,
+    bookmarks, favourites, follows, list_accounts, lists, media_attachments, mentions, status_pins,
+    status_tags, statuses, tag_follows, tags,
 };
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::Result;
+use crate::service::lists::{self as user_lists, RepliesPolicy};
 use crate::service::pagination::Page;
 use crate::service::visibility::{Viewer, not_muted_by, visible_to};
 
@@ -47,7 +48,9 @@ fn paginate(conn: &mut DbConnection, mut q: StatusQuery<'_>, page: &Page) -> Res
     Ok(q.order(statuses::id.desc()).limit(page.limit).load(conn)?)
 }
 
-/// The people `me` follows (and `me`), their boosts where shown, and direct messages to `me`.
+/// The people `me` follows (and `me`), their boosts where shown, direct messages to `me`, and
+/// public posts with hashtags `me` follows; members of `me`'s exclusive lists are read in
+/// those lists instead.
 pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>> {
     paginate(conn, home_query(me), page)
 }
@@ -111,12 +114,26 @@ fn home_query<'a>(me: i64) -> StatusQuery<'a> {
     let mentioning_me = mentions::table
         .filter(mentions::account_id.eq(me))
         .select(mentions::status_id);
+    let with_followed_tags = status_tags::table
+        .filter(
+            status_tags::tag_id.eq_any(
+                tag_follows::table
+                    .filter(tag_follows::account_id.eq(me))
+                    .select(tag_follows::tag_id),
+            ),
+        )
+        .select(status_tags::status_id);
     base_query(Some(me))
         .filter(
             statuses::account_id
                 .eq(me)
                 .or(statuses::account_id.eq_any(followed))
-                .or(statuses::id.eq_any(mentioning_me)),
+                .or(statuses::id.eq_any(mentioning_me))
+                // Followed hashtags bring in posts meant for everyone (not their boosts).
+                .or(statuses::visibility
+                    .eq_any(["public", "local"])
+                    .and(statuses::reblog_of_id.is_null())
+                    .and(statuses::id.eq_any(with_followed_tags))),
         )
         .filter(
             statuses::reblog_of_id
@@ -124,6 +141,64 @@ fn home_query<'a>(me: i64) -> StatusQuery<'a> {
                 .or(diesel::dsl::not(statuses::account_id.eq_any(boosts_hidden))),
         )
         .filter(not_muted_by(me).or(statuses::account_id.eq(me)))
+        .filter(diesel::dsl::not(
+            statuses::account_id.eq_any(
+                list_accounts::table
+                    .inner_join(lists::table)
+                    .filter(lists::account_id.eq(me))
+                    .filter(lists::exclusive.eq(true))
+                    .select(list_accounts::account_id),
+            ),
+        ))
+}
+
+/// The posts and boosts of one of `me`'s lists' members that `me` may see, without direct
+/// messages; replies to others only as the list's `replies_policy` allows. Another employee's
+/// list is not found.
+pub fn list(conn: &mut DbConnection, me: i64, list_id: i64, page: &Page) -> Result<Vec<Status>> {
+    let list = user_lists::find(conn, me, list_id)?;
+    let members = list_accounts::table
+        .filter(list_accounts::list_id.eq(list.id))
+        .select(list_accounts::account_id);
+    let boosts_hidden = follows::table
+        .filter(follows::account_id.eq(me))
+        .filter(follows::show_reblogs.eq(false))
+        .select(follows::target_account_id);
+    let mut q = base_query(Some(me))
+        .filter(statuses::account_id.eq_any(members))
+        .filter(statuses::visibility.ne("direct"))
+        .filter(
+            statuses::reblog_of_id
+                .is_null()
+                .or(diesel::dsl::not(statuses::account_id.eq_any(boosts_hidden))),
+        )
+        .filter(not_muted_by(me));
+    // Posts that are not replies, threads (replies to oneself) and replies to the owner always
+    // show; the policy decides about replies to others.
+    let always = statuses::in_reply_to_id
+        .is_null()
+        .or(statuses::in_reply_to_account_id.eq(statuses::account_id.nullable()))
+        .or(statuses::in_reply_to_account_id.eq(me));
+    let policy: RepliesPolicy = list.replies_policy.parse()?;
+    q = match policy {
+        RepliesPolicy::None => q.filter(always),
+        RepliesPolicy::List => q.filter(
+            always.or(statuses::in_reply_to_account_id.assume_not_null().eq_any(
+                list_accounts::table
+                    .filter(list_accounts::list_id.eq(list.id))
+                    .select(list_accounts::account_id),
+            )),
+        ),
+        RepliesPolicy::Followed => q.filter(
+            always.or(statuses::in_reply_to_account_id.assume_not_null().eq_any(
+                follows::table
+                    .filter(follows::account_id.eq(me))
+                    .filter(follows::accepted.eq(true))
+                    .select(follows::target_account_id),
+            )),
+        ),
+    };
+    paginate(conn, q, page)
 }
 
 /// Which public posts: everything, only this department's, or only other departments'.

@@ -12,6 +12,7 @@ use crate::db::schema::{
     status_pins, status_tags, statuses, tags,
 };
 use crate::error::Result;
+use crate::service::filters::{self, FilterMatch};
 use crate::service::visibility::{Viewer, visible_to};
 
 /// A status as a client shows it.
@@ -32,6 +33,8 @@ pub struct StatusView {
     pub bookmarked: bool,
     pub pinned: bool,
     pub muted: bool,
+    /// The viewer's filters that match it (for statuses by others).
+    pub filtered: Vec<FilterMatch>,
 }
 
 /// Everything shown with these statuses, for `viewer`. Boosts whose original the viewer may
@@ -175,6 +178,7 @@ pub fn hydrate(
             bookmarked: bookmarked.contains(&s.id),
             pinned: pinned.contains(&s.id),
             muted: muted.contains(&s.account_id),
+            filtered: Vec::new(),
             status: s.clone(),
         })
     };
@@ -189,7 +193,38 @@ pub fn hydrate(
         }
         out.push(view);
     }
+    if let Some(me) = viewer {
+        apply_filters(conn, me, &mut out)?;
+    }
     Ok(out)
+}
+
+/// Record which of `me`'s filters match each status by someone else. The filters are loaded
+/// once for the whole page, and only when there is such a status.
+fn apply_filters(conn: &mut DbConnection, me: i64, views: &mut [StatusView]) -> Result<()> {
+    // A boost is filtered by what it boosts.
+    fn proper(v: &StatusView) -> &Status {
+        v.reblog.as_ref().map_or(&v.status, |r| &r.status)
+    }
+    if views.iter().all(|v| proper(v).account_id == me) {
+        return Ok(());
+    }
+    let active = filters::active(conn, me)?;
+    if active.is_empty() {
+        return Ok(());
+    }
+    for view in views.iter_mut() {
+        let content = proper(view);
+        if content.account_id == me {
+            continue;
+        }
+        let matches = active.matches(&view.status, content);
+        if let Some(reblog) = view.reblog.as_mut() {
+            reblog.filtered = matches.clone();
+        }
+        view.filtered = matches;
+    }
+    Ok(())
 }
 
 pub fn hydrate_one(conn: &mut DbConnection, viewer: Viewer, status: Status) -> Result<StatusView> {

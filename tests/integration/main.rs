@@ -8,6 +8,7 @@
 mod common;
 
 mod api_errors;
+mod api_extras;
 mod api_media;
 mod api_statuses;
 mod api_visibility;

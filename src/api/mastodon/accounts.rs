@@ -7,12 +7,13 @@ use serde_json::Value;
 use super::entities::account::{account_from_row, credential_account_from_user};
 use super::entities::relationship::relationship_entity;
 use super::pagination::PageParams;
-use super::{parse_id, render_accounts, render_statuses};
+use super::{parse_id, render_accounts, render_timeline};
 use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{Params, ParamsWithFiles, lenient};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::service::accounts::{self, FieldInput, ProfileUpdate};
+use crate::service::filters::FilterContext;
 use crate::service::media;
 use crate::service::timelines::{self, AccountStatusesFilter};
 
@@ -318,11 +319,12 @@ async fn statuses(
             timelines::account(conn, viewer, id, &filter, &page)
         })
         .await?;
-    render_statuses(
+    render_timeline(
         &ctx,
         &req,
         viewer,
         rows.into_iter().map(|s| (s.id, s)).collect(),
+        Some(FilterContext::Account),
     )
     .await
 }

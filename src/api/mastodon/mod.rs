@@ -3,15 +3,22 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod conversations;
+pub mod directory;
 pub mod entities;
+pub mod filters;
 pub mod instance;
+pub mod lists;
+pub mod markers;
 pub mod media;
 pub mod notifications;
 pub mod pagination;
 pub mod polls;
+pub mod reports;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod tags;
 pub mod timelines;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -19,6 +26,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::context::AppContext;
 use crate::db::models::{Account, Status};
 use crate::error::{Error, Result};
+use crate::service::filters::FilterContext;
 use crate::service::views;
 use crate::service::visibility::Viewer;
 use entities::account::account_from_row;
@@ -35,6 +43,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(timelines::configure)
             .configure(notifications::configure)
             .configure(search::configure)
+            .configure(markers::configure)
+            .configure(lists::configure)
+            .configure(filters::configure)
+            .configure(tags::configure)
+            .configure(directory::configure)
+            .configure(reports::configure)
+            .configure(conversations::configure)
             .configure(media::configure)
             .configure(streaming::configure)
             .configure(polls::configure),
@@ -67,11 +82,30 @@ pub async fn render_statuses(
     viewer: Viewer,
     rows: Vec<(i64, Status)>,
 ) -> Result<HttpResponse> {
+    render_timeline(ctx, req, viewer, rows, None).await
+}
+
+/// [`render_statuses`] for a timeline shown in `context`: statuses the viewer's `hide`
+/// filters for that context match are left out (the `Link` header still pages by every row
+/// loaded, so the next page starts after them).
+pub async fn render_timeline(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    viewer: Viewer,
+    rows: Vec<(i64, Status)>,
+    context: Option<FilterContext>,
+) -> Result<HttpResponse> {
     let page_ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
     let statuses: Vec<Status> = rows.into_iter().map(|(_, s)| s).collect();
     let views = ctx
         .db
-        .read(move |conn| views::hydrate(conn, viewer, statuses))
+        .read(move |conn| {
+            let views = views::hydrate(conn, viewer, statuses)?;
+            Ok(match context {
+                Some(context) => crate::service::filters::drop_hidden(views, context),
+                None => views,
+            })
+        })
         .await?;
     let body: Vec<_> = views
         .iter()

@@ -10,6 +10,7 @@ use crate::api::auth::Auth;
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
 use crate::error::Result;
+use crate::service::filters;
 use crate::service::notifications::{self, NotificationFilter};
 use crate::service::views;
 
@@ -51,7 +52,8 @@ async fn list(
         .read(move |conn| {
             let rows = notifications::list(conn, me, &filter, &page)?;
             let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
-            Ok((ids, views::hydrate_notifications(conn, me, rows)?))
+            let views = views::hydrate_notifications(conn, me, rows)?;
+            Ok((ids, filters::drop_hidden_notifications(views)))
         })
         .await?;
     let body: Vec<_> = views

@@ -73,7 +73,7 @@ async fn search_v2(
             "name": t.name,
             "url": format!("{base_str}/tags/{}", t.name),
             "history": [],
-            "following": false,
+            "following": results.followed_hashtags.contains(&t.id),
         })).collect::<Vec<_>>(),
     })))
 }

@@ -206,6 +206,7 @@ async fn delete(
                     bookmarked: false,
                     pinned: false,
                     muted: false,
+                    filtered: Vec::new(),
                 }),
             }
         })

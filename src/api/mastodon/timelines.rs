@@ -4,17 +4,19 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::pagination::PageParams;
-use super::render_statuses;
+use super::{parse_id, render_statuses, render_timeline};
 use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
 use crate::error::Result;
+use crate::service::filters::FilterContext;
 use crate::service::timelines::{self, Origin};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/timelines/home", web::get().to(home))
         .route("/v1/timelines/public", web::get().to(public))
         .route("/v1/timelines/tag/{hashtag}", web::get().to(tag))
+        .route("/v1/timelines/list/{list_id}", web::get().to(list))
         .route("/v1/bookmarks", web::get().to(bookmarks))
         .route("/v1/favourites", web::get().to(favourites));
 }
@@ -36,7 +38,7 @@ async fn home(
         .db
         .read(move |conn| timelines::home(conn, me, &page))
         .await?;
-    render_statuses(&ctx, &req, Some(me), by_id(rows)).await
+    render_timeline(&ctx, &req, Some(me), by_id(rows), Some(FilterContext::Home)).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,7 +76,7 @@ async fn public(
         .db
         .read(move |conn| timelines::public(conn, viewer, origin, only_media, &page))
         .await?;
-    render_statuses(&ctx, &req, viewer, by_id(rows)).await
+    render_timeline(&ctx, &req, viewer, by_id(rows), Some(FilterContext::Public)).await
 }
 
 /// <https://docs.joinmastodon.org/methods/timelines/#tag>
@@ -93,7 +95,26 @@ async fn tag(
         .db
         .read(move |conn| timelines::tag(conn, viewer, &name, origin, &page))
         .await?;
-    render_statuses(&ctx, &req, viewer, by_id(rows)).await
+    render_timeline(&ctx, &req, viewer, by_id(rows), Some(FilterContext::Public)).await
+}
+
+/// <https://docs.joinmastodon.org/methods/timelines/#list>
+async fn list(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    auth: Auth,
+    list_id: web::Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let me = auth.user_with("read:lists")?.account.id;
+    let list_id = parse_id(&list_id)?;
+    let page = page.page();
+    let rows = ctx
+        .db
+        .read(move |conn| timelines::list(conn, me, list_id, &page))
+        .await?;
+    // Lists share the home context, as on Mastodon.
+    render_timeline(&ctx, &req, Some(me), by_id(rows), Some(FilterContext::Home)).await
 }
 
 /// <https://docs.joinmastodon.org/methods/bookmarks/>

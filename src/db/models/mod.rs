@@ -16,6 +16,21 @@ pub mod status;
 
 pub use follow::Follow;
 pub use status::{NewStatus, Notification, Status, StatusEdit, Tag};
+pub mod marker;
+
+pub use marker::Marker;
+pub mod list;
+
+pub use list::List;
+pub mod filter;
+
+pub use filter::{Filter, FilterKeyword, FilterStatus};
+pub mod report;
+
+pub use report::Report;
+pub mod conversation;
+
+pub use conversation::AccountConversation;
 pub mod media;
 
 pub use media::MediaAttachment;

@@ -3,11 +3,17 @@
 
 pub mod account;
 pub mod application;
+pub mod conversation;
+pub mod filter;
 pub mod instance;
+pub mod list;
+pub mod marker;
 pub mod media;
 pub mod notification;
 pub mod relationship;
+pub mod report;
 pub mod status;
+pub mod tag;
 
 use chrono::NaiveDateTime;
 

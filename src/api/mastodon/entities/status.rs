@@ -2,6 +2,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::account::{AccountEntity, account_from_row};
+use super::filter::filter_result_entity;
 use super::iso_datetime;
 use super::media::media_entity;
 use crate::config::Settings;
@@ -138,7 +139,7 @@ pub fn status_from_view(view: &StatusView, settings: &Settings) -> StatusEntity 
         muted: flags.muted,
         bookmarked: flags.bookmarked,
         pinned: view.pinned,
-        filtered: Vec::new(),
+        filtered: view.filtered.iter().map(filter_result_entity).collect(),
     }
 }
 

@@ -1,0 +1,11 @@
+DROP INDEX statuses_direct_threads;
+DROP TABLE account_conversations;
+DROP TABLE reports;
+DROP INDEX accounts_directory;
+DROP TABLE tag_follows;
+DROP TABLE filter_statuses;
+DROP TABLE filter_keywords;
+DROP TABLE filters;
+DROP TABLE list_accounts;
+DROP TABLE lists;
+DROP TABLE markers;
