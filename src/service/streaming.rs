@@ -4,6 +4,7 @@
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
 use crate::service::events::Event;
+use crate::service::filters::{self, FilterContext};
 use crate::service::timelines::{self, Origin};
 use crate::service::views::{self, NotificationView, StatusView};
 use crate::service::visibility::find_visible;
@@ -18,6 +19,8 @@ pub enum Stream {
     PublicRemote,
     Hashtag(Tag),
     HashtagLocal(Tag),
+    /// One of the subscriber's lists, by id.
+    List(i64),
 }
 
 /// A hashtag as the client wrote it (echoed back in `stream`), matched case-insensitively.
@@ -38,6 +41,11 @@ impl Eq for Tag {}
 impl Stream {
     /// From Mastodon's stream names (`user`, `public:local`, `hashtag` + `tag`, …).
     pub fn parse(name: &str, tag: Option<&str>) -> Result<Stream> {
+        Self::parse_with_list(name, tag, None)
+    }
+
+    /// Like [`Stream::parse`], with the `list` parameter of the `list` stream.
+    pub fn parse_with_list(name: &str, tag: Option<&str>, list: Option<&str>) -> Result<Stream> {
         let tag = || {
             tag.map(|t| t.trim().trim_start_matches('#').to_string())
                 .filter(|t| !t.is_empty())
@@ -55,6 +63,10 @@ impl Stream {
             "public:remote" => Stream::PublicRemote,
             "hashtag" => Stream::Hashtag(tag()?),
             "hashtag:local" => Stream::HashtagLocal(tag()?),
+            "list" => Stream::List(
+                list.and_then(|l| l.trim().parse().ok())
+                    .ok_or_else(|| Error::bad_request("The list stream needs a list id"))?,
+            ),
             other => {
                 return Err(Error::bad_request(format!("Unknown stream type `{other}`")));
             }
@@ -71,6 +83,7 @@ impl Stream {
             Stream::PublicRemote => vec!["public:remote".into()],
             Stream::Hashtag(t) => vec!["hashtag".into(), t.as_sent.clone()],
             Stream::HashtagLocal(t) => vec!["hashtag:local".into(), t.as_sent.clone()],
+            Stream::List(id) => vec!["list".into(), id.to_string()],
         }
     }
 
@@ -109,6 +122,16 @@ fn belongs(conn: &mut DbConnection, me: i64, stream: &Stream, status_id: i64) ->
         Stream::HashtagLocal(tag) => {
             timelines::tag_contains(conn, Some(me), &tag.name, true, status_id)
         }
+        Stream::List(id) => timelines::list_contains(conn, me, *id, status_id),
+    }
+}
+
+/// The filter context a stream feeds.
+fn context_of(stream: &Stream) -> FilterContext {
+    match stream {
+        Stream::User | Stream::List(_) => FilterContext::Home,
+        Stream::UserNotification => FilterContext::Notifications,
+        _ => FilterContext::Public,
     }
 }
 
@@ -149,6 +172,10 @@ pub fn route(
                 return Ok(None);
             };
             let view = Box::new(views::hydrate_one(conn, Some(me), status)?);
+            // `hide` filters apply to streams as to the timelines they feed.
+            if filters::hidden_in(&view.filtered, context_of(stream)) {
+                return Ok(None);
+            }
             Ok(Some(match event {
                 Event::StatusCreated { .. } => Delivery::Update(view),
                 _ => Delivery::StatusUpdate(view),

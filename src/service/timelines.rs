@@ -156,6 +156,25 @@ fn home_query<'a>(me: i64) -> StatusQuery<'a> {
 /// messages; replies to others only as the list's `replies_policy` allows. Another employee's
 /// list is not found.
 pub fn list(conn: &mut DbConnection, me: i64, list_id: i64, page: &Page) -> Result<Vec<Status>> {
+    let q = list_query(conn, me, list_id)?;
+    paginate(conn, q, page)
+}
+
+/// Whether a status belongs in one of `me`'s lists (for live streams).
+pub fn list_contains(
+    conn: &mut DbConnection,
+    me: i64,
+    list_id: i64,
+    status_id: i64,
+) -> Result<bool> {
+    let q = list_query(conn, me, list_id)?;
+    Ok(q.filter(statuses::id.eq(status_id))
+        .first(conn)
+        .optional()?
+        .is_some())
+}
+
+fn list_query<'a>(conn: &mut DbConnection, me: i64, list_id: i64) -> Result<StatusQuery<'a>> {
     let list = user_lists::find(conn, me, list_id)?;
     let members = list_accounts::table
         .filter(list_accounts::list_id.eq(list.id))
@@ -198,7 +217,7 @@ pub fn list(conn: &mut DbConnection, me: i64, list_id: i64, page: &Page) -> Resu
             )),
         ),
     };
-    paginate(conn, q, page)
+    Ok(q)
 }
 
 /// Which public posts: everything, only this department's, or only other departments'.

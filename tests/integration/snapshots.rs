@@ -139,6 +139,44 @@ async fn entities(db: TestDb) {
     snap("rules", &rules);
     let (_, err) = f.get(None, "/api/v1/statuses/0").await;
     snap("error", &err);
+
+    // The extras: lists, markers, filters, tags, reports, conversations.
+    let (_, list) = f
+        .post(
+            &alice,
+            "/api/v1/lists",
+            json!({"title": "Platform", "replies_policy": "list"}),
+        )
+        .await;
+    snap("list", &list);
+    let (_, markers) = f
+        .post(
+            &alice,
+            "/api/v1/markers",
+            json!({"home": {"last_read_id": id}}),
+        )
+        .await;
+    snap("markers", &markers);
+    let (_, filter) = f
+        .post(&alice, "/api/v2/filters", json!({"title": "Spoilers", "context": ["home", "public"], "filter_action": "warn", "keywords_attributes": [{"keyword": "finale", "whole_word": true}]}))
+        .await;
+    snap("filter_v2", &filter);
+    let (_, filters_v1) = f.get(Some(&alice), "/api/v1/filters").await;
+    snap("filter_v1", &filters_v1[0]);
+    let (_, tag) = f
+        .post(&alice, "/api/v1/tags/launch/follow", json!({}))
+        .await;
+    snap("tag", &tag);
+    let (_, report) = f.post(&alice, "/api/v1/reports", json!({"account_id": bob.id, "status_ids": [id], "comment": "Off topic", "category": "other"})).await;
+    snap("report", &report);
+    f.post(
+        &bob,
+        "/api/v1/statuses",
+        json!({"status": "@alice just between us", "visibility": "direct"}),
+    )
+    .await;
+    let (_, conversations) = f.get(Some(&alice), "/api/v1/conversations").await;
+    snap("conversation", &conversations[0]);
     f.stop().await;
 }
 

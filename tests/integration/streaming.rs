@@ -280,7 +280,81 @@ async fn websocket(db: TestDb) {
     f.stop().await;
 }
 
-on_both_backends!(server_sent_events, websocket);
+async fn list_streams_and_hide_filters(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    for who in [&bob, &carol] {
+        f.post(
+            &alice,
+            &format!("/api/v1/accounts/{}/follow", who.id),
+            json!({}),
+        )
+        .await;
+    }
+    let (code, list) = f
+        .post(&alice, "/api/v1/lists", json!({"title": "Platform team"}))
+        .await;
+    assert_eq!(code, 200, "{list}");
+    let list_id = list["id"].as_str().unwrap().to_string();
+    let (code, body) = f
+        .post(
+            &alice,
+            &format!("/api/v1/lists/{list_id}/accounts"),
+            json!({"account_ids": [bob.id]}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let (code, filter) = f
+        .post(&alice, "/api/v2/filters", json!({"title": "No spoilers", "context": ["home"], "filter_action": "hide", "keywords_attributes": [{"keyword": "spoiler"}]}))
+        .await;
+    assert_eq!(code, 200, "{filter}");
+
+    let mut list_stream = SseReader::open(
+        &f,
+        &f.base,
+        &alice,
+        &format!("/api/v1/streaming/list?list={list_id}"),
+    )
+    .await;
+    let mut home = SseReader::open(&f, &f.base, &alice, "/api/v1/streaming/user").await;
+
+    f.status(&carol, json!({"status": "carol is not on the list"}))
+        .await;
+    f.status(&bob, json!({"status": "a spoiler for the finale"}))
+        .await;
+    let on_list = f
+        .status(&bob, json!({"status": "bob is on the list"}))
+        .await;
+    let (name, data) = list_stream.next_event().await;
+    assert_eq!(name, "update");
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap()["id"],
+        on_list.as_str(),
+        "only list members, and hidden keywords never arrive"
+    );
+    let (_, first) = home.next_event().await;
+    assert!(first.contains("carol is not on the list"), "{first}");
+    let (_, second) = home.next_event().await;
+    assert!(
+        second.contains("bob is on the list"),
+        "the hidden post was skipped: {second}"
+    );
+
+    // Someone else's list cannot be streamed.
+    let resp = f
+        .client
+        .get(f.url(&format!("/api/v1/streaming/list?list={list_id}")))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    f.stop().await;
+}
+
+on_both_backends!(server_sent_events, websocket, list_streams_and_hide_filters);
 
 /// Two app nodes on one PostgreSQL database: a post on one reaches a stream on the other
 /// (LISTEN/NOTIFY), and suspending the employee closes their stream.

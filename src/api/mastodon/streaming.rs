@@ -68,6 +68,17 @@ async fn route(ctx: &AppContext, me: i64, stream: &Stream, event: &Event) -> Opt
     }
 }
 
+/// A list stream is only for the list's owner.
+async fn check_access(ctx: &AppContext, me: i64, stream: &Stream) -> Result<()> {
+    if let Stream::List(id) = stream {
+        let id = *id;
+        ctx.db
+            .read(move |conn| crate::service::lists::find(conn, me, id).map(|_| ()))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Whether the token still works (revoked, expired, suspended → the stream ends).
 async fn token_alive(ctx: &AppContext, token: &str) -> bool {
     let token = token.to_string();
@@ -82,6 +93,7 @@ async fn token_alive(ctx: &AppContext, token: &str) -> bool {
 #[derive(Debug, Deserialize)]
 struct StreamQuery {
     tag: Option<String>,
+    list: Option<String>,
     stream: Option<String>,
 }
 
@@ -95,8 +107,9 @@ async fn server_sent_events(
     query: web::Query<StreamQuery>,
 ) -> Result<HttpResponse> {
     let name = kind.into_inner().replace('/', ":");
-    let stream = Stream::parse(&name, query.tag.as_deref())?;
+    let stream = Stream::parse_with_list(&name, query.tag.as_deref(), query.list.as_deref())?;
     let me = auth.user_with(stream.scope())?.account.id;
+    check_access(&ctx, me, &stream).await?;
     let token = bearer_token(&req).unwrap_or_default();
     let mut events = ctx.events.subscribe();
     let (tx, rx) = mpsc::channel::<Bytes>(64);
@@ -158,6 +171,8 @@ struct ClientMessage {
     kind: String,
     stream: Option<String>,
     tag: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::params::lenient::opt_string")]
+    list: Option<String>,
 }
 
 /// `GET /api/v1/streaming` upgraded to a WebSocket. The token comes in the `access_token`
@@ -188,7 +203,9 @@ async fn websocket(
     let me = auth.user_with("read:statuses")?.account.id;
     let mut streams: Vec<Stream> = Vec::new();
     if let Some(name) = query.stream.as_deref() {
-        streams.push(Stream::parse(name, query.tag.as_deref())?);
+        let stream = Stream::parse_with_list(name, query.tag.as_deref(), query.list.as_deref())?;
+        check_access(&ctx, me, &stream).await?;
+        streams.push(stream);
     }
     let (mut response, mut session, mut messages) =
         actix_ws::handle(&req, body).map_err(|e| Error::bad_request(e.to_string()))?;
@@ -216,11 +233,13 @@ async fn websocket(
                                 let _ = session.text(json!({"error": "Invalid message"}).to_string()).await;
                                 continue;
                             };
-                            let parsed = msg.stream.as_deref().map(|s| Stream::parse(s, msg.tag.as_deref()));
+                            let parsed = msg.stream.as_deref().map(|s| Stream::parse_with_list(s, msg.tag.as_deref(), msg.list.as_deref()));
                             match (msg.kind.as_str(), parsed) {
                                 ("subscribe", Some(Ok(stream))) => {
                                     if auth.require(stream.scope()).is_err() {
                                         let _ = session.text(json!({"error": "This action is outside the authorized scopes", "status": 403}).to_string()).await;
+                                    } else if check_access(&ctx, me, &stream).await.is_err() {
+                                        let _ = session.text(json!({"error": "Record not found", "status": 404}).to_string()).await;
                                     } else if !streams.contains(&stream) {
                                         streams.push(stream);
                                     }
