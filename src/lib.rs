@@ -4,6 +4,7 @@
 //! See ARCHITECTURE in the README.
 
 pub mod api;
+pub mod apub;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, ctx: &AppContext) {
     .configure(mastodon::configure)
     .configure(oauth::configure)
     .configure(crate::web::configure)
+    .configure(crate::apub::configure)
     .default_service(web::to(not_found));
 }
 

@@ -1,5 +1,6 @@
 //! What the instance says about itself: counts and its contact.
 
+use chrono::{Duration, Utc};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
@@ -12,6 +13,9 @@ pub struct InstanceStats {
     pub status_count: i64,
     /// Other departments' instances we know accounts of.
     pub domain_count: i64,
+    /// Employees who posted in the last 30 / 180 days.
+    pub active_month: i64,
+    pub active_halfyear: i64,
 }
 
 pub fn stats(conn: &mut DbConnection) -> Result<InstanceStats> {
@@ -32,10 +36,20 @@ pub fn stats(conn: &mut DbConnection) -> Result<InstanceStats> {
         .distinct()
         .count()
         .get_result(conn)?;
+    let active_since = |conn: &mut DbConnection, days: i64| -> Result<i64> {
+        Ok(users::table
+            .inner_join(accounts::table)
+            .filter(accounts::suspended_at.is_null())
+            .filter(accounts::last_status_at.ge(Utc::now().naive_utc() - Duration::days(days)))
+            .count()
+            .get_result(conn)?)
+    };
     Ok(InstanceStats {
         user_count,
         status_count,
         domain_count,
+        active_month: active_since(conn, 30)?,
+        active_halfyear: active_since(conn, 180)?,
     })
 }
 

@@ -14,6 +14,7 @@ mod api_statuses;
 mod api_visibility;
 mod cli_admin;
 mod config;
+mod discovery;
 mod http;
 mod lifecycle;
 mod migrations;

@@ -90,7 +90,7 @@ pub fn instance_v2(
         "version": version_string(),
         "source_url": SOURCE_URL,
         "description": settings.instance.description,
-        "usage": { "users": { "active_month": stats.user_count } },
+        "usage": { "users": { "active_month": stats.active_month } },
         "thumbnail": { "url": format!("{}static/header.png", base) },
         "icon": [],
         "languages": ["en"],
