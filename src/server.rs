@@ -148,9 +148,29 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = &'stati
     }
 }
 
-/// Periodic work of this node: announce polls that ended. Safe with several nodes: each poll
-/// is claimed by one of them.
+/// Periodic work of this node: announce polls that ended, remove uploads never attached.
+/// Safe with several nodes: each poll is claimed by one of them, deletes are idempotent.
 fn spawn_jobs(ctx: &AppContext) {
+    let (db, settings) = (ctx.db.clone(), ctx.settings.clone());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match db.write(crate::service::media::remove_orphans).await {
+                Ok(folders) if folders.is_empty() => {}
+                Ok(folders) => {
+                    let settings = settings.clone();
+                    let n = folders.len();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        crate::service::media::delete_folders(&settings, &folders)
+                    })
+                    .await;
+                    tracing::info!(uploads = n, "removed uploads never attached to a post");
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot remove unattached uploads"),
+            }
+        }
+    });
     let db = ctx.db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(30));

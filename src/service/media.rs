@@ -394,6 +394,42 @@ pub fn too_large(settings: &Settings) -> Error {
     )
 }
 
+/// Uploads never attached to a status are removed after this long.
+pub const ORPHAN_HOURS: i64 = 24;
+
+/// Forget uploads that were never attached (older than [`ORPHAN_HOURS`]); returns the folders
+/// whose files the caller deletes once this transaction has committed.
+pub fn remove_orphans(conn: &mut DbConnection) -> Result<Vec<String>> {
+    let cutoff = Utc::now().naive_utc() - chrono::Duration::hours(ORPHAN_HOURS);
+    let orphans: Vec<(i64, Option<String>)> = media_attachments::table
+        .filter(media_attachments::status_id.is_null())
+        .filter(media_attachments::created_at.lt(cutoff))
+        .select((media_attachments::id, media_attachments::file_path))
+        .limit(500)
+        .load(conn)?;
+    let ids: Vec<i64> = orphans.iter().map(|(id, _)| *id).collect();
+    diesel::delete(media_attachments::table.filter(media_attachments::id.eq_any(&ids)))
+        .execute(conn)?;
+    Ok(orphans
+        .into_iter()
+        .filter_map(|(_, path)| path)
+        .filter_map(|p| p.rsplit_once('/').map(|(folder, _)| folder.to_string()))
+        .filter(|folder| folder.starts_with("media/"))
+        .collect())
+}
+
+/// Delete the files of removed uploads.
+pub fn delete_folders(settings: &Settings, folders: &[String]) {
+    for folder in folders {
+        let dir = settings.storage.data_dir.join(folder);
+        if let Err(e) = std::fs::remove_dir_all(&dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, folder, "cannot delete media files");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

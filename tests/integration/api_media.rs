@@ -249,4 +249,62 @@ async fn upload_limits_and_profile_pictures(db: TestDb) {
     f.stop().await;
 }
 
-on_both_backends!(upload_attach_and_serve, upload_limits_and_profile_pictures);
+/// Uploads never attached to a post are removed after a day, files included.
+async fn unattached_uploads_are_removed(db: TestDb) {
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_path_buf();
+    let f = Fixture::start_with(db, move |s| s.storage.data_dir = data_dir).await;
+    let alice = f.user("alice").await;
+    let (_, kept) = upload(&f, &alice, photo(40, 30), None).await;
+    let (_, orphan) = upload(&f, &alice, photo(40, 30), None).await;
+    let (_, fresh) = upload(&f, &alice, photo(40, 30), None).await;
+    f.status(
+        &alice,
+        json!({"status": "with a picture", "media_ids": [kept["id"]]}),
+    )
+    .await;
+    {
+        use diesel::prelude::*;
+        use groundswell::db::schema::media_attachments as m;
+        let ids: Vec<i64> = [&kept, &orphan]
+            .iter()
+            .map(|v| v["id"].as_str().unwrap().parse().unwrap())
+            .collect();
+        let mut conn = f.db.connect();
+        diesel::update(m::table.filter(m::id.eq_any(ids)))
+            .set(m::created_at.eq(chrono::Utc::now().naive_utc() - chrono::Duration::hours(25)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let folders = f
+        .ctx
+        .db
+        .write(groundswell::service::media::remove_orphans)
+        .await
+        .unwrap();
+    assert_eq!(folders.len(), 1);
+    groundswell::service::media::delete_folders(&f.ctx.settings, &folders);
+    for (media, alive) in [(&kept, true), (&orphan, false), (&fresh, true)] {
+        let resp = f
+            .client
+            .get(media["url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status() == 200, alive, "{media}");
+    }
+    let (code, _) = f
+        .get(
+            Some(&alice),
+            &format!("/api/v1/media/{}", orphan["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(code, 404);
+    f.stop().await;
+}
+
+on_both_backends!(
+    upload_attach_and_serve,
+    upload_limits_and_profile_pictures,
+    unattached_uploads_are_removed
+);
