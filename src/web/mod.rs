@@ -2,6 +2,7 @@
 //! page, the home page, and static files.
 
 pub mod pages;
+pub mod profiles;
 pub mod session;
 
 use actix_web::{HttpResponse, web};
@@ -16,7 +17,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/auth/sign_out", web::post().to(pages::sign_out))
         .route("/static/avatar.png", web::get().to(avatar))
         .route("/static/header.png", web::get().to(header))
-        .route("/media/{folder}/{file}", web::get().to(media_file));
+        .route("/media/{folder}/{file}", web::get().to(media_file))
+        .route("/@{username}", web::get().to(profiles::profile))
+        .route("/@{username}/{id}", web::get().to(profiles::status));
 }
 
 /// Uploaded media, from `storage.data_dir`. Paths are unguessable and files never change.

@@ -21,3 +21,4 @@ mod migrations;
 mod oauth;
 mod snapshots;
 mod streaming;
+mod web_pages;

@@ -1,0 +1,218 @@
+//! Public pages of accounts and posts: where the `url` of every account and status leads.
+//! What a page shows follows the same visibility rule as the API, for the signed-in employee
+//! (browser session) or for anonymous visitors.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::pages::{message_page, render};
+use super::session;
+use crate::context::AppContext;
+use crate::error::{Error, ErrorKind, Result};
+use crate::service::pagination::Page;
+use crate::service::timelines::{self, AccountStatusesFilter};
+use crate::service::views::{self, StatusView};
+use crate::service::{accounts, visibility};
+
+pub struct PostItem {
+    pub content: String,
+    pub spoiler: String,
+    pub url: String,
+    pub created_at: String,
+    pub local_only: bool,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub struct ProfilePage<'a> {
+    pub instance_name: &'a str,
+    pub display_name: String,
+    pub acct: String,
+    pub avatar: String,
+    pub note: String,
+    pub statuses_count: i64,
+    pub following_count: i64,
+    pub followers_count: i64,
+    pub posts: Vec<PostItem>,
+}
+
+#[derive(Template)]
+#[template(path = "status.html")]
+pub struct StatusPage<'a> {
+    pub instance_name: &'a str,
+    pub display_name: String,
+    pub acct: String,
+    pub profile_url: String,
+    pub summary: String,
+    pub spoiler: String,
+    pub content: String,
+    /// (full URL, preview URL, description)
+    pub images: Vec<(String, String, String)>,
+    pub created_at: String,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub local_only: bool,
+}
+
+/// Post HTML is made by our renderer, but it is cleaned again before it reaches a page.
+fn clean(html: &str) -> String {
+    ammonia::Builder::default()
+        .add_generic_attributes(["class"])
+        .clean(html)
+        .to_string()
+}
+
+fn when(view: &StatusView) -> String {
+    view.status
+        .created_at
+        .and_utc()
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string()
+}
+
+async fn viewer(ctx: &AppContext, req: &HttpRequest) -> Result<Option<i64>> {
+    Ok(session::current(ctx, req).await?.map(|(_, u)| u.account.id))
+}
+
+fn not_found_page(ctx: &AppContext) -> Result<HttpResponse> {
+    message_page(
+        ctx,
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is nothing here, or it is not shown to you.",
+    )
+}
+
+/// `GET /@{username}`
+pub async fn profile(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let username = path.into_inner();
+    let viewer = viewer(&ctx, &req).await?;
+    let settings = ctx.settings.clone();
+    let found = ctx
+        .db
+        .read(move |conn| {
+            let account = accounts::lookup(conn, &settings, &username)?;
+            if !account.is_local() {
+                return Err(Error::not_found());
+            }
+            let filter = AccountStatusesFilter {
+                exclude_replies: true,
+                exclude_reblogs: true,
+                ..Default::default()
+            };
+            let rows = timelines::account(conn, viewer, account.id, &filter, &Page::first(20))?;
+            Ok((account, views::hydrate(conn, viewer, rows)?))
+        })
+        .await;
+    let (account, posts) = match found {
+        Ok(found) => found,
+        Err(e) if e.kind() == ErrorKind::NotFound => return not_found_page(&ctx),
+        Err(e) => return Err(e),
+    };
+    let base = ctx.settings.instance.base_url();
+    let base = base.as_str().trim_end_matches('/');
+    render(
+        StatusCode::OK,
+        &ProfilePage {
+            instance_name: &ctx.settings.instance.name,
+            display_name: account.display_name.clone(),
+            acct: format!("{}@{}", account.username, ctx.settings.instance.domain),
+            avatar: account
+                .avatar_url
+                .clone()
+                .unwrap_or_else(|| format!("{base}/static/avatar.png")),
+            note: clean(&account.note),
+            statuses_count: account.statuses_count,
+            following_count: account.following_count,
+            followers_count: account.followers_count,
+            posts: posts
+                .iter()
+                .map(|v| PostItem {
+                    content: clean(&v.status.content),
+                    spoiler: v.status.spoiler_text.clone(),
+                    url: v
+                        .status
+                        .url
+                        .clone()
+                        .unwrap_or_else(|| v.status.ap_id.clone()),
+                    created_at: when(v),
+                    local_only: v.status.visibility == "local",
+                })
+                .collect(),
+        },
+    )
+}
+
+/// `GET /@{username}/{id}`
+pub async fn status(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (username, id) = path.into_inner();
+    let Ok(id) = id.parse::<i64>() else {
+        return not_found_page(&ctx);
+    };
+    let viewer = viewer(&ctx, &req).await?;
+    let found = ctx
+        .db
+        .read(move |conn| {
+            let status = visibility::find_visible(conn, viewer, id)?;
+            let view = views::hydrate_one(conn, viewer, status)?;
+            if view.account.username != username.to_lowercase()
+                || !view.account.is_local()
+                || view.reblog.is_some()
+            {
+                return Err(Error::not_found());
+            }
+            Ok(view)
+        })
+        .await;
+    let view = match found {
+        Ok(view) => view,
+        Err(e) if e.kind() == ErrorKind::NotFound => return not_found_page(&ctx),
+        Err(e) => return Err(e),
+    };
+    let text = view.status.source_text.clone().unwrap_or_default();
+    let summary: String = text.chars().take(60).collect();
+    render(
+        StatusCode::OK,
+        &StatusPage {
+            instance_name: &ctx.settings.instance.name,
+            display_name: view.account.display_name.clone(),
+            acct: format!("{}@{}", view.account.username, ctx.settings.instance.domain),
+            profile_url: view
+                .account
+                .url
+                .clone()
+                .unwrap_or_else(|| view.account.ap_id.clone()),
+            summary,
+            spoiler: view.status.spoiler_text.clone(),
+            content: clean(&view.status.content),
+            images: view
+                .media
+                .iter()
+                .filter_map(|m| {
+                    let full =
+                        crate::service::media::public_url(&ctx.settings, m.file_path.as_deref()?);
+                    let small = crate::service::media::public_url(
+                        &ctx.settings,
+                        m.thumbnail_path.as_deref()?,
+                    );
+                    Some((full, small, m.description.clone()))
+                })
+                .collect(),
+            created_at: when(&view),
+            replies_count: view.status.replies_count,
+            reblogs_count: view.status.reblogs_count,
+            favourites_count: view.status.favourites_count,
+            local_only: view.status.visibility == "local",
+        },
+    )
+}
