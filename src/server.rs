@@ -105,7 +105,10 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         println!("First start: created the administrator account.");
         println!("  username: {}", admin.username);
         println!("  password: {}", admin.password);
-        println!("This password is shown only once: keep it, you sign in with it.");
+        println!(
+            "This password is shown only once. Sign in at {}/auth/sign_in or from any Mastodon app.",
+            public.as_str().trim_end_matches('/')
+        );
         println!();
     }
     tracing::info!(addr = %running.addr, url = %public, "listening");
