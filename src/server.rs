@@ -122,6 +122,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         handle.stop(true).await;
     });
     running.stopped().await?;
+    // End the PostgreSQL listener before the process exits (libpq must not be mid-call).
+    let events = ctx.events.clone();
+    tokio::task::spawn_blocking(move || events.stop_listener()).await?;
     tracing::info!("stopped");
     println!("Groundswell stopped.");
     Ok(())

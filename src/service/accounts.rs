@@ -216,20 +216,7 @@ pub fn follow_requests(
     me: i64,
     page: &Page,
 ) -> Result<Vec<(i64, Account)>> {
-    let mut q = follows::table
-        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
-        .filter(follows::target_account_id.eq(me))
-        .filter(follows::accepted.eq(false))
-        .filter(accounts::suspended_at.is_null())
-        .select((follows::id, Account::as_select()))
-        .into_boxed();
-    if let Some(max) = page.max_id {
-        q = q.filter(follows::id.lt(max));
-    }
-    if let Some(since) = page.since_id.or(page.min_id) {
-        q = q.filter(follows::id.gt(since));
-    }
-    Ok(q.order(follows::id.desc()).limit(page.limit).load(conn)?)
+    follow_page(conn, Side::Followers, me, false, page)
 }
 
 /// Who follows `account_id` (accepted), newest first.
@@ -239,20 +226,7 @@ pub fn followers(
     page: &Page,
 ) -> Result<Vec<(i64, Account)>> {
     find(conn, account_id)?;
-    let mut q = follows::table
-        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
-        .filter(follows::target_account_id.eq(account_id))
-        .filter(follows::accepted.eq(true))
-        .filter(accounts::suspended_at.is_null())
-        .select((follows::id, Account::as_select()))
-        .into_boxed();
-    if let Some(max) = page.max_id {
-        q = q.filter(follows::id.lt(max));
-    }
-    if let Some(since) = page.since_id.or(page.min_id) {
-        q = q.filter(follows::id.gt(since));
-    }
-    Ok(q.order(follows::id.desc()).limit(page.limit).load(conn)?)
+    follow_page(conn, Side::Followers, account_id, true, page)
 }
 
 /// Whom `account_id` follows (accepted), newest first.
@@ -262,20 +236,59 @@ pub fn following(
     page: &Page,
 ) -> Result<Vec<(i64, Account)>> {
     find(conn, account_id)?;
+    follow_page(conn, Side::Following, account_id, true, page)
+}
+
+/// Which end of a follow a list shows.
+#[derive(Clone, Copy)]
+enum Side {
+    /// The accounts following `account_id`.
+    Followers,
+    /// The accounts `account_id` follows.
+    Following,
+}
+
+/// A page of follows of `account_id`, newest first, with the account at the other end
+/// (suspended accounts left out), paged by the follow's id. Two queries.
+fn follow_page(
+    conn: &mut DbConnection,
+    side: Side,
+    account_id: i64,
+    accepted: bool,
+    page: &Page,
+) -> Result<Vec<(i64, Account)>> {
     let mut q = follows::table
-        .inner_join(accounts::table.on(accounts::id.eq(follows::target_account_id)))
-        .filter(follows::account_id.eq(account_id))
-        .filter(follows::accepted.eq(true))
-        .filter(accounts::suspended_at.is_null())
-        .select((follows::id, Account::as_select()))
+        .filter(follows::accepted.eq(accepted))
+        .select((follows::id, follows::account_id, follows::target_account_id))
         .into_boxed();
+    q = match side {
+        Side::Followers => q.filter(follows::target_account_id.eq(account_id)),
+        Side::Following => q.filter(follows::account_id.eq(account_id)),
+    };
     if let Some(max) = page.max_id {
         q = q.filter(follows::id.lt(max));
     }
     if let Some(since) = page.since_id.or(page.min_id) {
         q = q.filter(follows::id.gt(since));
     }
-    Ok(q.order(follows::id.desc()).limit(page.limit).load(conn)?)
+    let edges: Vec<(i64, i64, i64)> = q.order(follows::id.desc()).limit(page.limit).load(conn)?;
+    let other = |&(_, follower, target): &(i64, i64, i64)| match side {
+        Side::Followers => follower,
+        Side::Following => target,
+    };
+    let ids: Vec<i64> = edges.iter().map(other).collect();
+    let mut found: std::collections::HashMap<i64, Account> = accounts::table
+        .filter(accounts::id.eq_any(&ids))
+        .filter(accounts::suspended_at.is_null())
+        .select(Account::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    Ok(edges
+        .iter()
+        .filter_map(|edge| found.remove(&other(edge)).map(|a| (edge.0, a)))
+        .collect())
 }
 
 /// Block: they can no longer see or interact with `me`; follows both ways end.

@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -67,6 +68,14 @@ fn take_pending() -> Vec<Event> {
 #[derive(Clone)]
 pub struct EventBus {
     sender: Arc<broadcast::Sender<Event>>,
+    /// The PostgreSQL listener thread and its stop flag, so shutdown can end it cleanly:
+    /// exiting while it is inside libpq crashes the process.
+    listener: Arc<std::sync::Mutex<Option<Listener>>>,
+}
+
+struct Listener {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl Default for EventBus {
@@ -80,6 +89,7 @@ impl EventBus {
         let (sender, _) = broadcast::channel(4096);
         EventBus {
             sender: Arc::new(sender),
+            listener: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 
@@ -132,21 +142,46 @@ impl EventBus {
         let DatabaseUrl::Postgres(_) = url else {
             return;
         };
-        // The listener stops when the last handle on the bus is gone (the app shut down).
+        // The listener stops when asked (`stop_listener`) or when the last handle on the bus
+        // is gone.
         let bus = Arc::downgrade(&self.sender);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
         let manager = ConnectionManager::new(url.clone());
         let spawned = std::thread::Builder::new()
             .name("groundswell-listen".into())
             .spawn(move || {
-                while bus.strong_count() > 0 {
-                    if let Err(e) = listen(&manager, &bus) {
+                let running = || bus.strong_count() > 0 && !stopping.load(Ordering::Relaxed);
+                while running() {
+                    if let Err(e) = listen(&manager, &bus, &stopping) {
                         tracing::warn!(error = %e, "event listener lost its connection; reconnecting");
                     }
-                    std::thread::sleep(Duration::from_secs(1));
+                    for _ in 0..20 {
+                        if !running() {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
                 }
             });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot start the event listener; live streams see only this node");
+        match spawned {
+            Ok(thread) => {
+                if let Ok(mut slot) = self.listener.lock() {
+                    *slot = Some(Listener { stop, thread });
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the event listener; live streams see only this node");
+            }
+        }
+    }
+
+    /// Stop the PostgreSQL listener and wait for it (before the process exits).
+    pub fn stop_listener(&self) {
+        let listener = self.listener.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(listener) = listener {
+            listener.stop.store(true, Ordering::Relaxed);
+            let _ = listener.thread.join();
         }
     }
 }
@@ -154,6 +189,7 @@ impl EventBus {
 fn listen(
     manager: &ConnectionManager,
     bus: &std::sync::Weak<broadcast::Sender<Event>>,
+    stop: &std::sync::atomic::AtomicBool,
 ) -> anyhow::Result<()> {
     let DbConnection::Postgresql(mut pg) = manager.establish()? else {
         anyhow::bail!("not a PostgreSQL connection");
@@ -173,7 +209,7 @@ fn listen(
                 Err(e) => tracing::warn!(error = %e, "ignoring an unreadable event"),
             }
         }
-        if bus.strong_count() == 0 {
+        if bus.strong_count() == 0 || stop.load(Ordering::Relaxed) {
             return Ok(());
         }
         // PQconsumeInput is a cheap non-blocking read; poll a few times a second.

@@ -17,6 +17,7 @@ use crate::on_both_backends;
 /// A `groundswell serve` process whose stdout we read line by line.
 struct ServeProcess {
     child: Child,
+    log: std::path::PathBuf,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
@@ -24,9 +25,11 @@ struct ServeProcess {
 impl ServeProcess {
     fn spawn(cwd: &Path, env: &[(&str, String)]) -> ServeProcess {
         let mut cmd = groundswell_cmd();
+        // Keep the server's log next to its data, to show it when an assertion fails.
+        let log = std::fs::File::create(cwd.join("server.log")).expect("log file");
         cmd.current_dir(cwd)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(Stdio::from(log));
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -42,6 +45,7 @@ impl ServeProcess {
         });
         ServeProcess {
             child,
+            log: cwd.join("server.log"),
             lines: rx,
             seen: Vec::new(),
         }
@@ -97,6 +101,12 @@ impl ServeProcess {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 let mut rest = std::mem::take(&mut self.seen);
                 rest.extend(self.lines.try_iter());
+                if !status.success() {
+                    eprintln!(
+                        "server exited with {status}; its log:\n{}",
+                        std::fs::read_to_string(&self.log).unwrap_or_default()
+                    );
+                }
                 return (status.success(), rest);
             }
             assert!(Instant::now() < deadline, "server did not stop within 30 s");
