@@ -28,7 +28,51 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub storage: StorageSettings,
     pub limits: LimitSettings,
+    pub federation: FederationSettings,
     pub log: LogSettings,
+}
+
+/// ActivityPub between the company's departments.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationSettings {
+    /// Whether this department federates at all. Off: no inbox, no actor documents, nothing
+    /// sent (WebFinger and NodeInfo stay up for discovery).
+    pub enabled: bool,
+    /// The other departments this one federates with (`sales.corp.example`, or
+    /// `localhost:8002` when testing). Nothing is sent to, fetched from or accepted from any
+    /// other domain. Empty: federate with nobody. In the environment, comma-separated.
+    #[serde(deserialize_with = "string_list")]
+    pub allowed_domains: Vec<String>,
+    /// Allow plain-HTTP URLs and explicit ports (local testing, `groundswell demo`).
+    /// Never in production: signatures then travel unencrypted.
+    pub allow_http: bool,
+    /// Departments delivered to at the same time (each department's queue is sent in order).
+    pub delivery_concurrency: usize,
+    /// Longest wait between two delivery attempts to a department that is down, in seconds
+    /// (the wait doubles after each failure, from one second up to this).
+    pub max_retry_interval_secs: u64,
+    /// How long an activity keeps being retried before it is given up, in hours.
+    pub give_up_after_hours: u64,
+    /// Timeout of one request to another department, in seconds.
+    pub request_timeout_secs: u64,
+    /// Accounts of other departments are fetched again when older than this, in hours.
+    pub refresh_accounts_after_hours: u64,
+}
+
+impl Default for FederationSettings {
+    fn default() -> Self {
+        FederationSettings {
+            enabled: true,
+            allowed_domains: Vec::new(),
+            allow_http: false,
+            delivery_concurrency: 8,
+            max_retry_interval_secs: 3600,
+            give_up_after_hours: 72,
+            request_timeout_secs: 10,
+            refresh_accounts_after_hours: 24,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -453,6 +497,38 @@ impl Settings {
             return Err(ConfigError(
                 "config key `database.pool_size`: must be at least 1".into(),
             ));
+        }
+        if self.federation.delivery_concurrency == 0 {
+            return Err(ConfigError(
+                "config key `federation.delivery_concurrency`: must be at least 1".into(),
+            ));
+        }
+        for domain in &self.federation.allowed_domains {
+            let valid = Url::parse(&format!("http://{domain}/"))
+                .ok()
+                .filter(|u| u.path() == "/" && u.host_str().is_some())
+                .map(|u| {
+                    let host = u.host_str().unwrap_or_default();
+                    match u.port() {
+                        Some(port) => format!("{host}:{port}"),
+                        None => host.to_string(),
+                    }
+                });
+            match valid {
+                Some(normal) if normal == *domain => {}
+                _ => {
+                    return Err(ConfigError(format!(
+                        "config key `federation.allowed_domains`: `{domain}` is not a domain \
+                         (write it lowercase, as `sales.corp.example` or `localhost:8002`)"
+                    )));
+                }
+            }
+            if domain.contains(':') && !self.federation.allow_http {
+                return Err(ConfigError(format!(
+                    "config key `federation.allowed_domains`: `{domain}` has a port, which \
+                     needs `federation.allow_http = true` (local testing only)"
+                )));
+            }
         }
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.log.level) {
             return Err(ConfigError(format!(

@@ -2,9 +2,13 @@
 
 use std::sync::Arc;
 
+use activitypub_federation::config::FederationConfig;
+
 use crate::config::Settings;
 use crate::db::Db;
+use crate::db::models::Account;
 use crate::service::events::EventBus;
+use crate::service::policy::FederationPolicy;
 use crate::service::rate_limit::RateLimits;
 
 #[derive(Clone)]
@@ -14,6 +18,12 @@ pub struct AppContext {
     /// Live events for streaming clients.
     pub events: EventBus,
     pub rate_limits: Arc<RateLimits>,
+    /// Which departments we federate with; asked by every federation path.
+    pub policy: Arc<FederationPolicy>,
+    /// The instance actor (signs our fetches), loaded or created on first use.
+    pub instance_actor: Arc<tokio::sync::OnceCell<Account>>,
+    /// The federation library's configuration, set by `apub::init` when the server starts.
+    pub federation: Arc<std::sync::OnceLock<FederationConfig<AppContext>>>,
 }
 
 impl AppContext {
@@ -25,6 +35,9 @@ impl AppContext {
         events.start_listener(&settings.database.url);
         AppContext {
             rate_limits: Arc::new(RateLimits::new(&settings.limits)),
+            policy: Arc::new(FederationPolicy::new(&settings)),
+            instance_actor: Default::default(),
+            federation: Default::default(),
             settings: Arc::new(settings),
             db,
             events,

@@ -196,6 +196,39 @@ impl From<tokio::task::JoinError> for Error {
     }
 }
 
+impl From<activitypub_federation::error::Error> for Error {
+    fn from(e: activitypub_federation::error::Error) -> Self {
+        use activitypub_federation::error::Error as Fed;
+        match e {
+            Fed::NotFound => Error::not_found(),
+            Fed::ActivitySignatureInvalid => {
+                Error::unauthorized("The HTTP signature is invalid").with_cause(e)
+            }
+            Fed::ActivityBodyDigestInvalid => {
+                Error::unauthorized("The body digest is missing or wrong").with_cause(e)
+            }
+            Fed::UrlVerificationError(why) => Error::forbidden(why),
+            Fed::ObjectDeleted(_) => Error::new(ErrorKind::NotFound, "The object was deleted"),
+            Fed::ParseReceivedActivity { .. } => {
+                let message = e.to_string();
+                Error::bad_request(message).with_cause(e)
+            }
+            Fed::RequestLimit => Error::unprocessable("Too many fetches for one request"),
+            Fed::Other(message) => Error::bad_request(message),
+            other => {
+                let message = format!("Another department could not be reached: {other}");
+                Error::new(ErrorKind::Unprocessable, message).with_cause(other)
+            }
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::internal(e)
+    }
+}
+
 /// The Mastodon error body.
 #[derive(serde::Serialize)]
 struct ErrorBody<'a> {

@@ -45,13 +45,20 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
             tracing::info!(version, "migration applied");
         }
     }
-    Ok(AppContext::new(settings, db))
+    let ctx = AppContext::new(settings, db);
+    if ctx.policy.enabled() {
+        crate::apub::init(&ctx)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start federation: {e}"))?;
+    }
+    Ok(ctx)
 }
 
 /// Bind the listener and start serving in the background.
 pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
     let settings = ctx.settings.clone();
     let data = web::Data::new(ctx.clone());
+    let ctx_for_worker = ctx.clone();
     let factory_ctx = ctx;
     let mut server = HttpServer::new(move || {
         App::new()
@@ -79,6 +86,7 @@ pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
+    crate::apub::delivery::spawn(ctx_for_worker);
     Ok(RunningServer { addr, handle, task })
 }
 

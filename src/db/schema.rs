@@ -274,10 +274,13 @@ diesel::table! {
 diesel::table! {
     outgoing_activities (id) {
         id -> BigInt,
-        ap_id -> Text,
-        actor_account_id -> BigInt,
-        kind -> Text,
-        payload -> Text,
+        actor_account_id -> Nullable<BigInt>,
+        intent -> Text,
+        ap_id -> Nullable<Text>,
+        kind -> Nullable<Text>,
+        payload -> Nullable<Text>,
+        recipients -> Integer,
+        prepared_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
     }
 }
@@ -289,12 +292,31 @@ diesel::table! {
         inbox_url -> Text,
         domain -> Text,
         attempts -> Integer,
-        next_attempt_at -> Timestamp,
-        locked_until -> Nullable<Timestamp>,
-        locked_by -> Nullable<Text>,
         delivered_at -> Nullable<Timestamp>,
         failed_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    federation_domains (domain) {
+        domain -> Text,
+        failures -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    instance_keys (name) {
+        name -> Text,
+        public_key_pem -> Text,
+        private_key_pem -> Text,
         created_at -> Timestamp,
     }
 }
@@ -518,6 +540,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     received_activities,
     outgoing_activities,
     deliveries,
+    federation_domains,
+    instance_keys,
     web_sessions,
     idempotency_keys,
     polls,

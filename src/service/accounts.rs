@@ -12,6 +12,7 @@ use crate::db::schema::{accounts, blocks, follows, mutes, users};
 use crate::db::{DbConnection, ids, lower};
 use crate::error::{Error, Result};
 use crate::service::notifications;
+use crate::service::outbox::{self, Outgoing};
 use crate::service::pagination::Page;
 use crate::service::text;
 use crate::service::users::LocalUser;
@@ -128,20 +129,25 @@ pub fn follow(
     // Accounts of other departments answer with Accept over federation; local ones at once
     // unless locked.
     let accepted = target.is_local() && !target.locked;
+    let follow_id = ids::next_id();
     let row = Follow {
-        id: ids::next_id(),
+        id: follow_id,
         account_id: me_id,
         target_account_id: target.id,
         accepted,
         show_reblogs: reblogs.unwrap_or(true),
         notify: notify.unwrap_or(false),
-        ap_id: None,
+        // The id of the Follow activity that other departments answer with Accept or Reject.
+        ap_id: (!target.is_local()).then(|| format!("{}/follows/{follow_id}", me.account.ap_id)),
         created_at: now,
         updated_at: now,
     };
     diesel::insert_into(follows::table)
         .values(&row)
         .execute(conn)?;
+    if !target.is_local() {
+        outbox::enqueue(conn, me_id, Outgoing::Follow { follow_id })?;
+    }
     if accepted {
         adjust_follow_counts(conn, me_id, target.id, 1)?;
         notifications::notify(conn, target.id, me_id, "follow", None)?;
@@ -166,6 +172,18 @@ fn remove_follow(conn: &mut DbConnection, follower: i64, target: i64) -> Result<
         .optional()?;
     if let Some(f) = existing {
         diesel::delete(follows::table.find(f.id)).execute(conn)?;
+        if let Some(follow_ap_id) = &f.ap_id
+            && find(conn, follower)?.is_local()
+        {
+            outbox::enqueue(
+                conn,
+                follower,
+                Outgoing::UndoFollow {
+                    follow_ap_id: follow_ap_id.clone(),
+                    target_account_id: target,
+                },
+            )?;
+        }
         crate::service::lists::forget_member(conn, follower, target)?;
         if f.accepted {
             adjust_follow_counts(conn, follower, target, -1)?;
@@ -196,6 +214,22 @@ pub fn answer_follow_request(
         .optional()?
         .ok_or_else(Error::not_found)?;
     notifications::retract(conn, me, from, "follow_request", None)?;
+    if let Some(follow_ap_id) = &request.ap_id
+        && !find(conn, from)?.is_local()
+    {
+        let answer = if accept {
+            Outgoing::Accept {
+                follow_ap_id: follow_ap_id.clone(),
+                follower_account_id: from,
+            }
+        } else {
+            Outgoing::Reject {
+                follow_ap_id: follow_ap_id.clone(),
+                follower_account_id: from,
+            }
+        };
+        outbox::enqueue(conn, me, answer)?;
+    }
     if accept {
         diesel::update(follows::table.find(request.id))
             .set((
@@ -304,9 +338,10 @@ pub fn block(conn: &mut DbConnection, me: i64, target_id: i64) -> Result<()> {
     ))
     .get_result(conn)?;
     if !exists {
+        let block_id = ids::next_id();
         diesel::insert_into(blocks::table)
             .values((
-                blocks::id.eq(ids::next_id()),
+                blocks::id.eq(block_id),
                 blocks::account_id.eq(me),
                 blocks::target_account_id.eq(target.id),
                 blocks::created_at.eq(Utc::now().naive_utc()),
@@ -314,18 +349,41 @@ pub fn block(conn: &mut DbConnection, me: i64, target_id: i64) -> Result<()> {
             .execute(conn)?;
         remove_follow(conn, me, target.id)?;
         remove_follow(conn, target.id, me)?;
+        if !target.is_local() {
+            outbox::enqueue(
+                conn,
+                me,
+                Outgoing::Block {
+                    block_id,
+                    target_account_id: target.id,
+                },
+            )?;
+        }
     }
     Ok(())
 }
 
 pub fn unblock(conn: &mut DbConnection, me: i64, target_id: i64) -> Result<()> {
-    find(conn, target_id)?;
-    diesel::delete(
-        blocks::table
-            .filter(blocks::account_id.eq(me))
-            .filter(blocks::target_account_id.eq(target_id)),
-    )
-    .execute(conn)?;
+    let target = find(conn, target_id)?;
+    let block_id: Option<i64> = blocks::table
+        .filter(blocks::account_id.eq(me))
+        .filter(blocks::target_account_id.eq(target_id))
+        .select(blocks::id)
+        .first(conn)
+        .optional()?;
+    if let Some(block_id) = block_id {
+        diesel::delete(blocks::table.find(block_id)).execute(conn)?;
+        if !target.is_local() {
+            outbox::enqueue(
+                conn,
+                me,
+                Outgoing::UndoBlock {
+                    block_id,
+                    target_account_id: target_id,
+                },
+            )?;
+        }
+    }
     Ok(())
 }
 
@@ -564,6 +622,7 @@ pub fn update_profile(
         ))
         .returning(users::all_columns)
         .get_result(conn)?;
+    outbox::enqueue(conn, account.id, Outgoing::UpdateProfile)?;
     Ok(LocalUser { user, account })
 }
 

@@ -41,6 +41,8 @@ pub enum Event {
     AccessRevoked {
         account_id: i64,
     },
+    /// Something was written to the federation outbox: wake the delivery workers.
+    OutboxReady,
     /// This node is shutting down: close every stream so the shutdown is quick (clients
     /// reconnect to another node). Never sent to other nodes.
     Shutdown,

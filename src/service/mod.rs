@@ -3,18 +3,22 @@
 //! HTTP or wire formats.
 
 pub mod accounts;
+pub mod collections;
 pub mod conversations;
 pub mod directory;
 pub mod events;
 pub mod filters;
 pub mod health;
+pub mod inbound;
 pub mod instance;
 pub mod lists;
 pub mod markers;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod outbox;
 pub mod pagination;
+pub mod policy;
 pub mod polls;
 pub mod rate_limit;
 pub mod reports;

@@ -23,6 +23,8 @@ pub struct Query {
     pub offset: i64,
     pub following: bool,
     pub account_id: Option<i64>,
+    /// A post fetched from another department for this search (its URL was the query).
+    pub resolved_status: Option<i64>,
 }
 
 #[derive(Default)]
@@ -83,6 +85,13 @@ pub fn search(
                 out.followed_hashtags = followed_among(conn, me, &ids)?;
             }
         }
+    }
+    if q.statuses
+        && let Some(id) = q.resolved_status
+        && let Ok(status) = crate::service::visibility::find_visible(conn, me, id)
+    {
+        out.statuses = views::hydrate(conn, me, vec![status])?;
+        return Ok(out);
     }
     if q.statuses && !text.is_empty() {
         let mut query = statuses::table

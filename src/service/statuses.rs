@@ -15,6 +15,7 @@ use crate::db::schema::{
 use crate::db::{DbConnection, ids, is_unique_violation};
 use crate::error::{Error, Result};
 use crate::service::events::{self, Event};
+use crate::service::outbox::{self, Outgoing};
 use crate::service::pagination::Page;
 use crate::service::polls::{self, PollInput};
 use crate::service::text::{self, MentionLink, MentionRef};
@@ -182,7 +183,7 @@ pub(crate) fn upsert_tags(conn: &mut DbConnection, names: &[String]) -> Result<V
     Ok(out)
 }
 
-fn set_tags(conn: &mut DbConnection, status_id: i64, names: &[String]) -> Result<()> {
+pub(crate) fn set_tags(conn: &mut DbConnection, status_id: i64, names: &[String]) -> Result<()> {
     diesel::delete(status_tags::table.filter(status_tags::status_id.eq(status_id)))
         .execute(conn)?;
     for tag_id in upsert_tags(conn, names)? {
@@ -362,6 +363,9 @@ pub fn create(
             ))
             .execute(conn)?;
     }
+    if visibility != Visibility::Local {
+        outbox::enqueue(conn, me, Outgoing::CreateStatus { status_id: id })?;
+    }
     events::emit(Event::StatusCreated { status_id: id });
     tracing::info!(status_id = id, %visibility, "status created");
     Ok(status)
@@ -471,6 +475,9 @@ pub fn edit(
     for booster in boosters {
         notifications::notify(conn, booster, me, "update", Some(id))?;
     }
+    if updated.visibility != Visibility::Local.as_str() {
+        outbox::enqueue(conn, me, Outgoing::UpdateStatus { status_id: id })?;
+    }
     events::emit(Event::StatusUpdated { status_id: id });
     Ok(updated)
 }
@@ -533,6 +540,9 @@ pub fn delete(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     )
     .execute(conn)?;
     diesel::delete(status_pins::table.filter(status_pins::status_id.eq(id))).execute(conn)?;
+    if status.visibility != Visibility::Local.as_str() {
+        outbox::enqueue(conn, me, Outgoing::DeleteStatus { status_id: id })?;
+    }
     events::emit(Event::StatusDeleted { status_id: id });
     tracing::info!(status_id = id, "status deleted");
     Ok(status)
@@ -556,9 +566,10 @@ pub fn favourite(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     ))
     .get_result(conn)?;
     if !exists {
+        let favourite_id = ids::next_id();
         diesel::insert_into(favourites::table)
             .values((
-                favourites::id.eq(ids::next_id()),
+                favourites::id.eq(favourite_id),
                 favourites::account_id.eq(me),
                 favourites::status_id.eq(status.id),
                 favourites::created_at.eq(Utc::now().naive_utc()),
@@ -568,6 +579,16 @@ pub fn favourite(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
             .set(statuses::favourites_count.eq(statuses::favourites_count + 1))
             .execute(conn)?;
         notifications::notify(conn, status.account_id, me, "favourite", Some(status.id))?;
+        if !status.local {
+            outbox::enqueue(
+                conn,
+                me,
+                Outgoing::Like {
+                    favourite_id,
+                    status_id: status.id,
+                },
+            )?;
+        }
     }
     Ok(statuses::table
         .find(status.id)
@@ -577,12 +598,26 @@ pub fn favourite(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
 
 pub fn unfavourite(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     let status = target(conn, me, id)?;
-    let removed = diesel::delete(
-        favourites::table
-            .filter(favourites::account_id.eq(me))
-            .filter(favourites::status_id.eq(status.id)),
-    )
-    .execute(conn)?;
+    let favourite_id: Option<i64> = favourites::table
+        .filter(favourites::account_id.eq(me))
+        .filter(favourites::status_id.eq(status.id))
+        .select(favourites::id)
+        .first(conn)
+        .optional()?;
+    let removed = match favourite_id {
+        Some(fid) => diesel::delete(favourites::table.find(fid)).execute(conn)?,
+        None => 0,
+    };
+    if let (Some(favourite_id), false) = (favourite_id, status.local) {
+        outbox::enqueue(
+            conn,
+            me,
+            Outgoing::UndoLike {
+                favourite_id,
+                status_id: status.id,
+            },
+        )?;
+    }
     if removed > 0 {
         diesel::update(statuses::table.find(status.id))
             .set(statuses::favourites_count.eq(statuses::favourites_count - 1))
@@ -673,6 +708,9 @@ pub fn reblog(
         ))
         .execute(conn)?;
     notifications::notify(conn, original.account_id, me, "reblog", Some(original.id))?;
+    if visibility != Visibility::Local {
+        outbox::enqueue(conn, me, Outgoing::Announce { boost_id: id })?;
+    }
     events::emit(Event::StatusCreated { status_id: id });
     Ok(boost)
 }
@@ -681,16 +719,20 @@ pub fn reblog(
 pub fn unreblog(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     let original = target(conn, me, id)?;
     let now = Utc::now().naive_utc();
-    let boosts: Vec<i64> = statuses::table
+    let boosts: Vec<(i64, String)> = statuses::table
         .filter(statuses::reblog_of_id.eq(original.id))
         .filter(statuses::account_id.eq(me))
         .filter(statuses::deleted_at.is_null())
-        .select(statuses::id)
+        .select((statuses::id, statuses::visibility))
         .load(conn)?;
-    let removed = diesel::update(statuses::table.filter(statuses::id.eq_any(&boosts)))
-        .set(statuses::deleted_at.eq(now))
-        .execute(conn)?;
-    for boost_id in boosts {
+    let removed =
+        diesel::update(statuses::table.filter(statuses::id.eq_any(boosts.iter().map(|b| b.0))))
+            .set(statuses::deleted_at.eq(now))
+            .execute(conn)?;
+    for (boost_id, visibility) in boosts {
+        if visibility != Visibility::Local.as_str() {
+            outbox::enqueue(conn, me, Outgoing::UndoAnnounce { boost_id })?;
+        }
         events::emit(Event::StatusDeleted {
             status_id: boost_id,
         });

@@ -312,3 +312,74 @@ mod tests {
         );
     }
 }
+
+/// Clean HTML from another server (post content, profile notes and fields) down to what
+/// Mastodon keeps: paragraphs, line breaks, links, mentions and hashtags, simple formatting.
+/// Scripts, styles, images, forms and event handlers are removed; links open safely.
+pub fn sanitize_remote(html: &str) -> String {
+    use std::collections::HashSet;
+    let tags: HashSet<&str> = [
+        "p",
+        "br",
+        "a",
+        "span",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "u",
+        "del",
+        "s",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+    ]
+    .into_iter()
+    .collect();
+    let classes: HashSet<&str> = [
+        "mention",
+        "hashtag",
+        "h-card",
+        "u-url",
+        "invisible",
+        "ellipsis",
+        "quote-inline",
+    ]
+    .into_iter()
+    .collect();
+    ammonia::Builder::default()
+        .tags(tags)
+        .allowed_classes(
+            [("a", classes.clone()), ("span", classes)]
+                .into_iter()
+                .collect(),
+        )
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .set_tag_attribute_value("a", "target", "_blank")
+        .clean(html)
+        .to_string()
+}
+
+#[cfg(test)]
+mod sanitize_tests {
+    use super::sanitize_remote;
+
+    #[test]
+    fn remote_html_keeps_links_and_loses_scripts() {
+        let out = sanitize_remote(
+            r#"<p>Hi <a href="https://x/@a" class="u-url mention evil" onclick="steal()">@a</a><script>alert(1)</script><img src=x onerror=y></p><style>p{}</style><a href="javascript:alert(1)">j</a>"#,
+        );
+        assert!(out.contains(r#"class="u-url mention""#), "{out}");
+        assert!(out.contains("https://x/@a"), "{out}");
+        assert!(!out.contains("script") && !out.contains("onclick") && !out.contains("img"));
+        assert!(!out.contains("javascript"), "{out}");
+        assert!(
+            out.contains(r#"rel="nofollow noopener noreferrer""#),
+            "{out}"
+        );
+    }
+}

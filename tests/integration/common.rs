@@ -65,6 +65,14 @@ impl TestDb {
         }
     }
 
+    /// Another fresh database of the same kind (for a second instance).
+    pub fn another(&self) -> TestDb {
+        match self {
+            TestDb::Sqlite { .. } => TestDb::sqlite(),
+            TestDb::Postgres { .. } => TestDb::postgres(),
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self, TestDb::Postgres { .. })
     }
@@ -112,6 +120,14 @@ macro_rules! on_both_backends {
             }
         }
     )* };
+}
+
+/// A loopback port that is free now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
 }
 
 /// Start an instance in this process.
@@ -236,15 +252,20 @@ impl Fixture {
 
     pub async fn start_with(db: TestDb, configure: impl FnOnce(&mut Settings)) -> Fixture {
         // Reserve a port first so the instance's domain (used in every URL) is right.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        Self::start_on(db, free_port(), configure).await
+    }
+
+    /// Start on a given loopback port (the domain defaults to `127.0.0.1:port`).
+    pub async fn start_on(db: TestDb, port: u16, configure: impl FnOnce(&mut Settings)) -> Fixture {
         let mut settings = db.settings();
         settings.http.bind = format!("127.0.0.1:{port}").parse().expect("addr");
         settings.instance.domain =
             groundswell::config::Domain::parse(&format!("127.0.0.1:{port}")).expect("domain");
         configure(&mut settings);
+        Self::start_settings(db, port, settings).await
+    }
+
+    async fn start_settings(db: TestDb, port: u16, settings: Settings) -> Fixture {
         let (server, ctx) = start_server(settings).await;
         Fixture {
             base: format!("http://127.0.0.1:{port}"),
@@ -338,5 +359,26 @@ impl Fixture {
     pub async fn stop(self) {
         self.ctx.events.shutdown();
         self.server.handle.stop(true).await;
+    }
+
+    /// Stop the instance and start it again on the same port and database.
+    pub async fn restart(self) -> Fixture {
+        let (db, port, settings) = self.stop_keeping_db().await;
+        Self::start_settings(db, port, settings).await
+    }
+
+    /// Stop the instance, keeping its database (and port) for a later start.
+    pub async fn stop_keeping_db(self) -> (TestDb, u16, Settings) {
+        let settings = (*self.ctx.settings).clone();
+        let port = self.server.addr.port();
+        self.ctx.events.shutdown();
+        self.server.handle.stop(true).await;
+        let events = self.ctx.events.clone();
+        let _ = tokio::task::spawn_blocking(move || events.stop_listener()).await;
+        (self.db, port, settings)
+    }
+
+    pub async fn start_again(db: TestDb, port: u16, settings: Settings) -> Fixture {
+        Self::start_settings(db, port, settings).await
     }
 }

@@ -15,6 +15,7 @@ mod api_visibility;
 mod cli_admin;
 mod config;
 mod discovery;
+mod federation;
 mod http;
 mod lifecycle;
 mod migrations;

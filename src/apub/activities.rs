@@ -1,0 +1,349 @@
+//! Activities other departments send to our inbox. The federation library has already checked
+//! the body digest, the HTTP signature (with the key of the activity's actor) and that the
+//! activity id is on the actor's domain; here each kind is checked for ownership (an actor
+//! only changes its own things) and applied through the service layer, once per activity id.
+
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::traits::{Activity, Object};
+use chrono::Utc;
+use diesel::prelude::*;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use url::Url;
+
+use crate::apub::FedData;
+use crate::apub::objects::{ApubActor, ApubNote, visibility_of};
+use crate::apub::protocol::{self, IdOrObject, Note, Person};
+use crate::context::AppContext;
+use crate::db::DbConnection;
+use crate::db::schema::{blocks, favourites, follows, received_activities};
+use crate::error::{Error, Result};
+use crate::service::inbound;
+
+fn actor_url<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Url, D::Error> {
+    Ok(IdOrObject::deserialize(d)?.id)
+}
+
+/// Any activity. Kinds we do not handle (Add, Move, Flag, EmojiReact…) are accepted and
+/// ignored, so the sender does not retry them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IncomingActivity {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(deserialize_with = "actor_url")]
+    pub actor: Url,
+    #[serde(default)]
+    pub object: Option<IdOrObject>,
+    #[serde(default, deserialize_with = "protocol::one_or_many")]
+    pub to: Vec<String>,
+    #[serde(default, deserialize_with = "protocol::one_or_many")]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub published: Option<chrono::DateTime<Utc>>,
+}
+
+fn already_received(conn: &mut DbConnection, id: &str) -> Result<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        received_activities::table.filter(received_activities::ap_id.eq(id)),
+    ))
+    .get_result(conn)?)
+}
+
+fn mark_received(conn: &mut DbConnection, id: &str) -> Result<()> {
+    if !already_received(conn, id)? {
+        diesel::insert_into(received_activities::table)
+            .values((
+                received_activities::ap_id.eq(id),
+                received_activities::received_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+impl IncomingActivity {
+    fn object(&self) -> Result<&IdOrObject> {
+        self.object
+            .as_ref()
+            .ok_or_else(|| Error::bad_request(format!("{} without an object", self.kind)))
+    }
+
+    /// Apply `f` and remember the activity, in one transaction: a redelivery finds it done.
+    async fn apply<F>(&self, data: &FedData, f: F) -> Result<()>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<()> + Send + 'static,
+    {
+        let id = self.id.to_string();
+        data.db
+            .write(move |conn| {
+                if already_received(conn, &id)? {
+                    return Ok(());
+                }
+                f(conn)?;
+                mark_received(conn, &id)
+            })
+            .await
+    }
+
+    async fn local_account_id(&self, data: &FedData, ap_id: &Url) -> Result<i64> {
+        let ap_id = ap_id.to_string();
+        let account = data
+            .db
+            .read(move |conn| inbound::find_account_by_ap_id(conn, &ap_id))
+            .await?
+            .filter(|a| a.is_local())
+            .ok_or_else(Error::not_found)?;
+        Ok(account.id)
+    }
+
+    async fn note(&self, data: &FedData, actor: &ApubActor) -> Result<()> {
+        let object = self.object()?;
+        let json = object
+            .object
+            .clone()
+            .ok_or_else(|| Error::bad_request("The post must be embedded"))?;
+        let note: Note = serde_json::from_value(json)
+            .map_err(|e| Error::bad_request(format!("The post could not be parsed: {e}")))?;
+        if note.attributed_to.id != *actor.id() {
+            return Err(Error::forbidden("A post can only be sent by its author"));
+        }
+        ApubNote::verify(&note, &self.id, data).await?;
+        ApubNote::from_json(note, data).await?;
+        let id = self.id.to_string();
+        data.db.write(move |conn| mark_received(conn, &id)).await
+    }
+
+    async fn handle(self, data: &FedData) -> Result<()> {
+        let actor: ApubActor = ObjectId::<ApubActor>::from(self.actor.clone())
+            .dereference(data)
+            .await?;
+        let actor_id = actor.account.id;
+        tracing::info!(kind = %self.kind, actor = %self.actor, "activity received");
+        match self.kind.as_str() {
+            "Create" => self.note(data, &actor).await,
+            "Update" => match self.object()?.kind() {
+                Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
+                    let json = self.object()?.object.clone().unwrap_or(Value::Null);
+                    let person: Person = serde_json::from_value(json).map_err(|e| {
+                        Error::bad_request(format!("The actor could not be parsed: {e}"))
+                    })?;
+                    if person.id != self.actor {
+                        return Err(Error::forbidden("An actor can only update itself"));
+                    }
+                    ApubActor::verify(&person, &self.actor, data).await?;
+                    ApubActor::from_json(person, data).await?;
+                    Ok(())
+                }
+                Some(_) => self.note(data, &actor).await,
+                None => Ok(()),
+            },
+            "Delete" => {
+                let target = self.object()?.id.to_string();
+                let is_actor = self.object()?.id == self.actor;
+                self.apply(data, move |conn| {
+                    if is_actor {
+                        inbound::delete_account(conn, actor_id)
+                    } else {
+                        inbound::delete_status(conn, actor_id, &target)
+                    }
+                })
+                .await
+            }
+            "Follow" => {
+                let target = self.local_account_id(data, &self.object()?.id).await?;
+                let follow_id = self.id.to_string();
+                self.apply(data, move |conn| {
+                    inbound::follow(conn, actor_id, target, &follow_id)
+                })
+                .await
+            }
+            "Accept" | "Reject" => {
+                let object = self.object()?;
+                let follow_ap_id = object.id.to_string();
+                let follower = match object.url_field("actor") {
+                    Some(url) => self.local_account_id(data, &url).await.ok(),
+                    None => None,
+                };
+                let accept = self.kind == "Accept";
+                self.apply(data, move |conn| {
+                    if accept {
+                        inbound::follow_accepted(conn, actor_id, Some(&follow_ap_id), follower)
+                    } else {
+                        inbound::follow_rejected(conn, actor_id, Some(&follow_ap_id), follower)
+                    }
+                })
+                .await
+            }
+            "Undo" => self.undo(data, actor_id).await,
+            "Like" => {
+                let object = self.object()?.id.to_string();
+                let like_id = self.id.to_string();
+                self.apply(data, move |conn| {
+                    match inbound::find_status_by_ap_id(conn, &object)? {
+                        Some(status) if status.local => {
+                            inbound::like(conn, actor_id, status.id, &like_id)
+                        }
+                        // Likes of posts that are not ours concern only their author.
+                        _ => Ok(()),
+                    }
+                })
+                .await
+            }
+            "Announce" => {
+                let object = self.object()?.id.clone();
+                let original: ApubNote =
+                    ObjectId::<ApubNote>::from(object).dereference(data).await?;
+                let visibility =
+                    visibility_of(&self.to, &self.cc, actor.account.followers_url.as_deref());
+                let announce_id = self.id.to_string();
+                let published = self
+                    .published
+                    .map(|p| p.naive_utc())
+                    .unwrap_or_else(|| Utc::now().naive_utc());
+                let original_id = original.status.id;
+                self.apply(data, move |conn| {
+                    inbound::announce(
+                        conn,
+                        actor_id,
+                        original_id,
+                        &announce_id,
+                        visibility,
+                        published,
+                    )
+                })
+                .await
+            }
+            "Block" => {
+                let target = self.local_account_id(data, &self.object()?.id).await?;
+                let block_id = self.id.to_string();
+                self.apply(data, move |conn| {
+                    inbound::block(conn, actor_id, target, &block_id)
+                })
+                .await
+            }
+            other => {
+                tracing::debug!(kind = other, "ignoring an activity kind we do not handle");
+                Ok(())
+            }
+        }
+    }
+
+    async fn undo(&self, data: &FedData, actor_id: i64) -> Result<()> {
+        let object = self.object()?.clone();
+        let inner_target = object.url_field("object").map(|u| u.to_string());
+        let kind = object.kind().map(String::from);
+        let object_id = object.id.to_string();
+        self.apply(data, move |conn| {
+            let kind = match kind {
+                Some(k) => k,
+                // Only the id was sent: find what it named.
+                None => kind_of(conn, &object_id, actor_id)?,
+            };
+            match kind.as_str() {
+                "Follow" => {
+                    let target = match &inner_target {
+                        Some(t) => inbound::find_account_by_ap_id(conn, t)?.map(|a| a.id),
+                        None => follows::table
+                            .filter(follows::ap_id.eq(&object_id))
+                            .filter(follows::account_id.eq(actor_id))
+                            .select(follows::target_account_id)
+                            .first(conn)
+                            .optional()?,
+                    };
+                    match target {
+                        Some(target) => inbound::undo_follow(conn, actor_id, target),
+                        None => Ok(()),
+                    }
+                }
+                "Like" => {
+                    let status = match &inner_target {
+                        Some(t) => inbound::find_status_by_ap_id(conn, t)?.map(|s| s.id),
+                        None => favourites::table
+                            .filter(favourites::ap_id.eq(&object_id))
+                            .select(favourites::status_id)
+                            .first(conn)
+                            .optional()?,
+                    };
+                    match status {
+                        Some(status) => inbound::undo_like(conn, actor_id, status),
+                        None => Ok(()),
+                    }
+                }
+                "Announce" => inbound::undo_announce(conn, actor_id, &object_id),
+                "Block" => {
+                    let target = match &inner_target {
+                        Some(t) => inbound::find_account_by_ap_id(conn, t)?.map(|a| a.id),
+                        None => blocks::table
+                            .filter(blocks::ap_id.eq(&object_id))
+                            .select(blocks::target_account_id)
+                            .first(conn)
+                            .optional()?,
+                    };
+                    match target {
+                        Some(target) => inbound::undo_block(conn, actor_id, target),
+                        None => Ok(()),
+                    }
+                }
+                _ => Ok(()),
+            }
+        })
+        .await
+    }
+}
+
+/// What an id-only Undo refers to.
+fn kind_of(conn: &mut DbConnection, ap_id: &str, actor_id: i64) -> Result<String> {
+    let is = |found: bool, kind: &str| found.then(|| kind.to_string());
+    let follow: bool = diesel::select(diesel::dsl::exists(
+        follows::table
+            .filter(follows::ap_id.eq(ap_id))
+            .filter(follows::account_id.eq(actor_id)),
+    ))
+    .get_result(conn)?;
+    let like: bool = diesel::select(diesel::dsl::exists(
+        favourites::table.filter(favourites::ap_id.eq(ap_id)),
+    ))
+    .get_result(conn)?;
+    let block: bool = diesel::select(diesel::dsl::exists(
+        blocks::table.filter(blocks::ap_id.eq(ap_id)),
+    ))
+    .get_result(conn)?;
+    Ok(is(follow, "Follow")
+        .or_else(|| is(like, "Like"))
+        .or_else(|| is(block, "Block"))
+        .unwrap_or_else(|| "Announce".to_string()))
+}
+
+#[async_trait::async_trait]
+impl Activity for IncomingActivity {
+    type DataType = AppContext;
+    type Error = Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn actor(&self) -> &Url {
+        &self.actor
+    }
+
+    async fn verify(&self, data: &FedData) -> Result<()> {
+        data.policy.check_url(&self.actor)?;
+        Ok(())
+    }
+
+    async fn receive(self, data: &FedData) -> Result<()> {
+        let id = self.id.to_string();
+        if data
+            .db
+            .read(move |conn| already_received(conn, &id))
+            .await?
+        {
+            tracing::debug!(activity = %self.id, "activity already received");
+            return Ok(());
+        }
+        self.handle(data).await
+    }
+}

@@ -1,0 +1,395 @@
+//! ActivityPub endpoints. Actor, post and collection documents need a signed GET from an
+//! allowed department (browsers asking for HTML are sent to the web pages instead); only the
+//! instance actor, which carries nothing but a public key, is served unsigned so that other
+//! departments can verify our signed fetches. Department-only posts are never served.
+
+use activitypub_federation::FEDERATION_CONTENT_TYPE;
+use activitypub_federation::actix_web::inbox::receive_activity;
+use activitypub_federation::traits::Object;
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::apub::activities::IncomingActivity;
+use crate::apub::objects::{ApubActor, ApubNote, instance_person};
+use crate::apub::protocol::{self, IdOrObject, OrderedCollection};
+use crate::apub::{FedData, data, instance_actor, render, signatures};
+use crate::context::AppContext;
+use crate::db::models::Account;
+use crate::error::{Error, Result};
+use crate::service::policy::authority;
+use crate::service::visibility::{Visibility, find_visible};
+use crate::service::{accounts, collections};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/actor", web::get().to(instance))
+        .route("/inbox", web::post().to(inbox))
+        .route("/users/{username}", web::get().to(actor))
+        .route("/users/{username}/inbox", web::post().to(inbox))
+        .route("/users/{username}/outbox", web::get().to(outbox))
+        .route("/users/{username}/followers", web::get().to(followers))
+        .route("/users/{username}/following", web::get().to(following))
+        .route(
+            "/users/{username}/collections/featured",
+            web::get().to(featured),
+        )
+        .route("/users/{username}/statuses/{id}", web::get().to(note));
+}
+
+/// Whether the client asked for ActivityPub rather than HTML.
+fn wants_activity_json(req: &HttpRequest) -> bool {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    accept.contains("application/activity+json")
+        || (accept.contains("application/ld+json") && accept.contains("activitystreams"))
+}
+
+fn activity_json(body: &impl serde::Serialize) -> Result<HttpResponse> {
+    let mut value = serde_json::to_value(body)?;
+    if let Value::Object(map) = &mut value {
+        map.insert("@context".into(), protocol::context());
+    }
+    Ok(HttpResponse::Ok()
+        .content_type(FEDERATION_CONTENT_TYPE)
+        .insert_header((header::VARY, "Accept, Signature"))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(value))
+}
+
+fn redirect(to: String) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, to))
+        .insert_header((header::VARY, "Accept"))
+        .finish()
+}
+
+/// The local, active account behind `/users/{username}`.
+async fn local_account(ctx: &AppContext, username: String) -> Result<Account> {
+    let settings = ctx.settings.clone();
+    let account = ctx
+        .db
+        .read(move |conn| accounts::lookup(conn, &settings, &username))
+        .await?;
+    if !account.is_local() || account.is_suspended() {
+        return Err(Error::not_found());
+    }
+    Ok(account)
+}
+
+/// `GET /actor`: the instance actor (unsigned on purpose).
+async fn instance(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+    data(&ctx)?;
+    let account = instance_actor(&ctx).await?;
+    activity_json(&instance_person(&ctx, &account)?)
+}
+
+/// `GET /users/{username}`: the Person (signed fetch), or the profile page for browsers.
+async fn actor(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let username = path.into_inner();
+    if !wants_activity_json(&req) {
+        return Ok(redirect(format!("/@{username}")));
+    }
+    let data = data(&ctx)?;
+    signatures::verify_get(&req, &data).await?;
+    let account = local_account(&ctx, username).await?;
+    activity_json(&render::person(&ctx.settings, &account)?)
+}
+
+/// `GET /users/{username}/statuses/{id}`: a post, to signers who may see it.
+async fn note(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (username, id) = path.into_inner();
+    if !wants_activity_json(&req) {
+        return Ok(redirect(format!("/@{username}/{id}")));
+    }
+    let data = data(&ctx)?;
+    let signer = signatures::verify_get(&req, &data).await?;
+    let id: i64 = id.parse().map_err(|_| Error::not_found())?;
+    let account = local_account(&ctx, username).await?;
+    let viewer = signer.account.id;
+    let status = ctx
+        .db
+        .read(move |conn| {
+            let status = find_visible(conn, Some(viewer), id)?;
+            Ok(status)
+        })
+        .await;
+    let status = match status {
+        Ok(s) => s,
+        // Deleted posts answer 410 Gone with a Tombstone, as Mastodon does.
+        Err(e) if e.kind() == crate::error::ErrorKind::NotFound => {
+            return gone_or_not_found(&ctx, id, account.id).await;
+        }
+        Err(e) => return Err(e),
+    };
+    if status.account_id != account.id
+        || status.visibility == Visibility::Local.as_str()
+        || status.reblog_of_id.is_some()
+    {
+        return Err(Error::not_found());
+    }
+    let json = ApubNote::new(status)?.into_json(&data).await?;
+    activity_json(&json)
+}
+
+async fn gone_or_not_found(ctx: &AppContext, id: i64, author: i64) -> Result<HttpResponse> {
+    let status = ctx
+        .db
+        .read(move |conn| {
+            use crate::db::schema::statuses;
+            use diesel::prelude::*;
+            Ok(statuses::table
+                .find(id)
+                .filter(statuses::account_id.eq(author))
+                .filter(statuses::deleted_at.is_not_null())
+                .filter(statuses::visibility.ne("local"))
+                .select(statuses::ap_id)
+                .first::<String>(conn)
+                .optional()?)
+        })
+        .await?;
+    match status {
+        Some(ap_id) => {
+            let mut body = json!({"id": ap_id, "type": "Tombstone"});
+            body["@context"] = protocol::context();
+            Ok(HttpResponse::Gone()
+                .content_type(FEDERATION_CONTENT_TYPE)
+                .json(body))
+        }
+        None => Err(Error::not_found()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    page: Option<String>,
+    max_id: Option<i64>,
+}
+
+impl PageQuery {
+    fn number(&self) -> Option<i64> {
+        match self.page.as_deref() {
+            None => None,
+            Some("true") => Some(1),
+            Some(n) => n.parse().ok().filter(|n: &i64| *n >= 1),
+        }
+    }
+}
+
+async fn follow_collection(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    username: String,
+    query: PageQuery,
+    followers: bool,
+) -> Result<HttpResponse> {
+    let data = data(&ctx)?;
+    signatures::verify_get(&req, &data).await?;
+    let account = local_account(&ctx, username).await?;
+    let page = query.number();
+    let account_id = account.id;
+    let (total, ids) = ctx
+        .db
+        .read(move |conn| collections::follow_ids(conn, account_id, followers, page.unwrap_or(1)))
+        .await?;
+    let id = if followers {
+        render::followers_url(&account)
+    } else {
+        format!("{}/following", account.ap_id)
+    };
+    activity_json(&page_or_collection(
+        id,
+        total,
+        page,
+        ids.into_iter().map(Value::String).collect(),
+        None,
+    ))
+}
+
+fn page_or_collection(
+    id: String,
+    total: i64,
+    page: Option<i64>,
+    items: Vec<Value>,
+    next: Option<String>,
+) -> OrderedCollection {
+    match page {
+        None => OrderedCollection {
+            kind: "OrderedCollection".into(),
+            first: Some(format!("{id}?page=1")),
+            id,
+            total_items: total,
+            next: None,
+            part_of: None,
+            ordered_items: None,
+        },
+        Some(n) => {
+            let more = next.or_else(|| {
+                (items.len() as i64 == collections::PAGE_SIZE)
+                    .then(|| format!("{id}?page={}", n + 1))
+            });
+            OrderedCollection {
+                kind: "OrderedCollectionPage".into(),
+                id: format!("{id}?page={n}"),
+                total_items: total,
+                first: None,
+                next: more,
+                part_of: Some(id),
+                ordered_items: Some(items),
+            }
+        }
+    }
+}
+
+/// `GET /users/{username}/followers`
+async fn followers(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse> {
+    follow_collection(req, ctx, path.into_inner(), query.into_inner(), true).await
+}
+
+/// `GET /users/{username}/following`
+async fn following(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse> {
+    follow_collection(req, ctx, path.into_inner(), query.into_inner(), false).await
+}
+
+/// `GET /users/{username}/outbox`: public and unlisted posts as Create activities.
+async fn outbox(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    path: web::Path<String>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse> {
+    let data = data(&ctx)?;
+    signatures::verify_get(&req, &data).await?;
+    let account = local_account(&ctx, path.into_inner()).await?;
+    let page = query.number();
+    let (account_id, max_id) = (account.id, query.max_id);
+    let settings = ctx.settings.clone();
+    let (total, items) = ctx
+        .db
+        .read(move |conn| {
+            let (total, posts) = collections::public_posts(conn, account_id, max_id)?;
+            if page.is_none() {
+                return Ok((total, Vec::new()));
+            }
+            let mut items = Vec::new();
+            for post in &posts {
+                let note = render::note(conn, &settings, post)?;
+                items.push(json!({
+                    "id": format!("{}/activity", post.ap_id),
+                    "type": "Create",
+                    "actor": note.attributed_to.id,
+                    "published": note.published,
+                    "to": note.to, "cc": note.cc, "object": note,
+                }));
+            }
+            let next = posts.last().map(|p| p.id);
+            Ok((
+                total,
+                items
+                    .into_iter()
+                    .zip(std::iter::repeat(next))
+                    .collect::<Vec<_>>(),
+            ))
+        })
+        .await?;
+    let id = format!("{}/outbox", account.ap_id);
+    let next = items
+        .last()
+        .and_then(|(_, last)| *last)
+        .filter(|_| items.len() as i64 == collections::PAGE_SIZE)
+        .map(|last| format!("{id}?page=true&max_id={last}"));
+    let items = items.into_iter().map(|(v, _)| v).collect();
+    activity_json(&page_or_collection(id, total, page, items, next))
+}
+
+/// `GET /users/{username}/collections/featured`: pinned posts.
+async fn featured(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let data = data(&ctx)?;
+    signatures::verify_get(&req, &data).await?;
+    let account = local_account(&ctx, path.into_inner()).await?;
+    let account_id = account.id;
+    let settings = ctx.settings.clone();
+    let notes = ctx
+        .db
+        .read(move |conn| {
+            let mut notes = Vec::new();
+            for post in collections::featured(conn, account_id)? {
+                notes.push(serde_json::to_value(render::note(conn, &settings, &post)?)?);
+            }
+            Ok(notes)
+        })
+        .await?;
+    activity_json(&OrderedCollection {
+        kind: "OrderedCollection".into(),
+        id: format!("{}/collections/featured", account.ap_id),
+        total_items: notes.len() as i64,
+        first: None,
+        next: None,
+        part_of: None,
+        ordered_items: Some(notes),
+    })
+}
+
+/// `POST /inbox` (shared) and `POST /users/{username}/inbox`.
+async fn inbox(req: HttpRequest, body: Bytes, ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+    let data = data(&ctx)?;
+    let result = receive(&req, body, &data).await;
+    if let Err(e) = &result {
+        tracing::warn!(error = %e, "activity refused");
+    }
+    result
+}
+
+async fn receive(req: &HttpRequest, body: Bytes, data: &FedData) -> Result<HttpResponse> {
+    // Who claims to send this, checked against the policy before anything is fetched.
+    #[derive(Deserialize)]
+    struct Peek {
+        actor: IdOrObject,
+    }
+    let peek: Peek = serde_json::from_slice(&body)
+        .map_err(|e| Error::bad_request(format!("The activity could not be parsed: {e}")))?;
+    let actor: Url = peek.actor.id;
+    data.policy.check_url(&actor)?;
+    let signature = req
+        .headers()
+        .get("signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Error::unauthorized("Activities must carry an HTTP signature"))?;
+    let key_owner = signatures::key_owner(signature)?;
+    if authority(&key_owner) != authority(&actor) {
+        return Err(Error::unauthorized(
+            "The signing key does not belong to the activity's actor",
+        ));
+    }
+    signatures::check_date(req)?;
+    receive_activity::<IncomingActivity, ApubActor, AppContext>(req.clone(), body, data).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
