@@ -46,10 +46,12 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
         }
     }
     let ctx = AppContext::new(settings, db);
-    if ctx.policy.enabled() {
-        crate::apub::init(&ctx)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot start federation: {e}"))?;
+    if ctx.policy.enabled()
+        && let Err(e) = crate::apub::init(&ctx).await
+    {
+        // Typically: migrations not applied yet (`database.auto_migrate = false`). The
+        // delivery worker retries; until then federation endpoints answer 503.
+        tracing::warn!(error = %e, "federation is not ready yet; retrying in the background");
     }
     Ok(ctx)
 }
@@ -86,7 +88,7 @@ pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
-    crate::apub::delivery::spawn(ctx_for_worker);
+    crate::apub::delivery::spawn(ctx_for_worker, crate::apub::delivery::node_name(addr));
     Ok(RunningServer { addr, handle, task })
 }
 
@@ -140,7 +142,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 /// Resolves with the signal's name on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed
 /// when this is called, not when it is first polled.
-fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = &'static str>> {
+pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = &'static str>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

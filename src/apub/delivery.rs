@@ -44,14 +44,32 @@ const LEASE_SECS: i64 = 60;
 const KEEP_DAYS: i64 = 14;
 
 /// Start the worker of this node. It stops when the event bus announces shutdown.
-pub fn spawn(ctx: AppContext) {
-    tokio::spawn(async move {
-        let node = format!("{}-{}", std::process::id(), ids::next_id() & 0xffff_ffff);
-        run(ctx, node).await;
-    });
+///
+/// `node` names this app node stably across restarts (host name and listen address: two
+/// processes cannot share both), so a node that crashed takes its leases back at once
+/// instead of waiting for them to expire.
+pub fn spawn(ctx: AppContext, node: String) {
+    tokio::spawn(run(ctx, node));
+}
+
+/// This node's name: host name and listen address.
+pub fn node_name(addr: std::net::SocketAddr) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{host}/{addr}")
 }
 
 async fn run(ctx: AppContext, node: String) {
+    while ctx.policy.enabled() && ctx.federation.get().is_none() {
+        tokio::time::sleep(StdDuration::from_secs(5)).await;
+        if let Err(e) = crate::apub::init(&ctx).await {
+            tracing::debug!(error = %e, "federation is still not ready");
+        }
+    }
     let Ok(data) = crate::apub::data(&ctx) else {
         // Federation off: intents are still recorded; mark them done so they do not pile up.
         loop {
@@ -262,7 +280,8 @@ fn claim_domains(
         .filter(
             federation_domains::lease_until
                 .is_null()
-                .or(federation_domains::lease_until.lt(now)),
+                .or(federation_domains::lease_until.lt(now))
+                .or(federation_domains::lease_owner.eq(node)),
         )
         .filter(diesel::dsl::exists(
             deliveries::table
@@ -284,7 +303,8 @@ fn claim_domains(
             federation_domains::table.find(&domain).filter(
                 federation_domains::lease_until
                     .is_null()
-                    .or(federation_domains::lease_until.lt(now)),
+                    .or(federation_domains::lease_until.lt(now))
+                    .or(federation_domains::lease_owner.eq(node)),
             ),
         )
         .set((

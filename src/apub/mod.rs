@@ -89,7 +89,11 @@ pub fn data(ctx: &AppContext) -> Result<FedData> {
     ctx.federation
         .get()
         .map(|c| c.to_request_data())
-        .ok_or_else(Error::not_found)
+        .ok_or_else(|| {
+            Error::unavailable(anyhow::anyhow!(
+                "federation is not ready (are the migrations applied?)"
+            ))
+        })
 }
 
 /// The instance actor: signs our fetches of other departments' objects. It is not an account

@@ -46,6 +46,35 @@ pub async fn url(ctx: &AppContext, url: &Url) -> Result<Resolved> {
     Ok(Resolved::Account(Box::new(actor.account)))
 }
 
+/// Before posting: fetch the accounts of other departments that `text` mentions and we do not
+/// know yet, so the post links and notifies them. Failures leave the mention as plain text.
+pub async fn mentioned_accounts(ctx: &AppContext, text: &str) {
+    if !ctx.policy.enabled() {
+        return;
+    }
+    let own = ctx.settings.instance.domain.as_str().to_ascii_lowercase();
+    let wanted: Vec<(String, String)> = crate::service::text::scan(text)
+        .mentions
+        .into_iter()
+        .filter_map(|m| Some((m.username, m.domain?.to_ascii_lowercase())))
+        .filter(|(_, d)| *d != own && ctx.policy.allows_domain(d))
+        .take(10)
+        .collect();
+    for (username, domain) in wanted {
+        let acct = format!("{username}@{domain}");
+        let settings = ctx.settings.clone();
+        let lookup = acct.clone();
+        let known = ctx
+            .db
+            .read(move |conn| crate::service::accounts::lookup(conn, &settings, &lookup))
+            .await
+            .is_ok();
+        if !known && let Err(e) = account(ctx, &acct).await {
+            tracing::debug!(acct, error = %e, "cannot resolve a mentioned account");
+        }
+    }
+}
+
 pub enum Resolved {
     Account(Box<Account>),
     Status(Box<Status>),

@@ -58,6 +58,11 @@ pub enum AdminCommand {
         #[arg(long)]
         description: Option<String>,
     },
+    /// Show the federation delivery queue: what waits, per department, and the last errors.
+    FederationStatus {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -201,6 +206,46 @@ pub fn run(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
                 })
                 .map_err(cli_error)?;
             println!("{token}");
+        }
+        AdminCommand::FederationStatus { format } => {
+            let stats = db
+                .write_blocking(crate::service::outbox::stats)
+                .map_err(cli_error)?;
+            match format {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&stats)?),
+                OutputFormat::Table => {
+                    println!(
+                        "allowed departments: {}",
+                        if settings.federation.allowed_domains.is_empty() {
+                            "(none)".to_string()
+                        } else {
+                            settings.federation.allowed_domains.join(", ")
+                        }
+                    );
+                    println!(
+                        "queue: {} waiting (oldest {} s), {} to prepare, {} delivered, {} given up",
+                        stats.pending,
+                        stats.oldest_pending_secs,
+                        stats.unprepared,
+                        stats.delivered,
+                        stats.failed
+                    );
+                    println!(
+                        "{:<32} {:>8} {:>9} {:<20} LAST ERROR",
+                        "DEPARTMENT", "WAITING", "FAILURES", "NEXT ATTEMPT"
+                    );
+                    for d in &stats.domains {
+                        println!(
+                            "{:<32} {:>8} {:>9} {:<20} {}",
+                            d.domain,
+                            d.pending,
+                            d.failures,
+                            d.next_attempt_at.format("%Y-%m-%d %H:%M:%S"),
+                            d.last_error.as_deref().unwrap_or("-")
+                        );
+                    }
+                }
+            }
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The `groundswell` command line: `serve` (the default), `migrate`, `config` and `admin …`.
 
 mod admin;
+mod demo;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -37,6 +38,20 @@ enum Command {
     /// Print the effective configuration (defaults, file and environment merged; secrets
     /// redacted) and exit. Fails, naming the key, if the configuration is invalid.
     Config,
+    /// Start a company on this machine: three departments (eng, sales, hr) on loopback
+    /// ports, each with its own SQLite database, federating with each other and seeded with
+    /// employees and posts. Prints each department's URL and the sign-in details.
+    Demo {
+        /// Port of the first department; the others use the next ones.
+        #[arg(long, default_value_t = 8001)]
+        base_port: u16,
+        /// Where the three databases and uploads live.
+        #[arg(long, default_value = "demo-data")]
+        data_dir: PathBuf,
+        /// Delete earlier demo data and start over.
+        #[arg(long)]
+        fresh: bool,
+    },
     /// Manage employees' accounts (for IT automation).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
@@ -81,6 +96,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(command) => admin::run(command, &settings),
+        Command::Demo {
+            base_port,
+            data_dir,
+            fresh,
+        } => {
+            let system = actix_web::rt::System::new();
+            system.block_on(demo::run(settings, base_port, data_dir, fresh))
+        }
     }
 }
 

@@ -222,7 +222,7 @@ impl Db {
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
             crate::service::events::discard_pending();
-            let result = conn.transaction(|conn| f(conn));
+            let result = write_transaction(&mut conn, f);
             match (&result, after_commit) {
                 (Ok(_), Some(hook)) => hook(&mut conn),
                 _ => crate::service::events::discard_pending(),
@@ -244,13 +244,45 @@ impl Db {
     {
         let mut conn = self.write.get()?;
         crate::service::events::discard_pending();
-        let result = conn.transaction(|conn| f(conn));
+        let result = write_transaction(&mut conn, f);
         match (&result, &self.after_commit) {
             (Ok(_), Some(hook)) => hook(&mut conn),
             _ => crate::service::events::discard_pending(),
         }
         result
     }
+}
+
+/// Run `f` in a write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, taking the
+/// write lock up front: a deferred transaction that reads and then writes fails at once with
+/// "database is locked" when another process (the admin CLI, a second server) wrote in
+/// between, whatever the busy timeout.
+fn write_transaction<T, F>(conn: &mut DbConnection, f: F) -> Result<T>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if !matches!(conn, DbConnection::Sqlite(_)) {
+        return conn.transaction(|conn| f(conn));
+    }
+    if let DbConnection::Sqlite(sqlite) = &mut *conn {
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    }
+    let result = f(conn);
+    if let DbConnection::Sqlite(sqlite) = &mut *conn {
+        match &result {
+            Ok(_) => {
+                if let Err(e) = AnsiTransactionManager::commit_transaction(sqlite) {
+                    let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                    return Err(e.into());
+                }
+            }
+            Err(_) => {
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+            }
+        }
+    }
+    result
 }
 
 /// The driver's message on one line (libpq adds hints on further lines).

@@ -140,7 +140,12 @@ pub async fn start_server(settings: Settings) -> (RunningServer, AppContext) {
 
 pub fn http() -> reqwest::Client {
     groundswell::install_crypto_provider();
-    reqwest::Client::builder().build().expect("HTTP client")
+    reqwest::Client::builder()
+        // Shorter than the server's keep-alive (5 s), so a connection the server is closing
+        // is never reused (that race shows up as IncompleteMessage on a loaded machine).
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .expect("HTTP client")
 }
 
 /// The `groundswell` binary, with no GROUNDSWELL_* variables inherited from the caller.

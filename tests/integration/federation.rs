@@ -294,6 +294,33 @@ async fn employees_of_two_departments_work_together(db: TestDb) {
         .unwrap();
     assert_eq!(secret_deliveries, 0);
 
+    // Bob mentions someone in Eng that Sales has never seen: she is looked up and notified.
+    let erin = eng.user("erin").await;
+    sales
+        .status(
+            &bob,
+            json!({"status": format!("@erin@{} welcome aboard", domain(eng))}),
+        )
+        .await;
+    let welcome = eventually("the mention of a new account", || {
+        notification(eng, &erin, "mention")
+    })
+    .await;
+    assert!(
+        welcome["status"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("welcome aboard")
+    );
+    assert_eq!(welcome["status"]["visibility"], "public");
+    let (code, found) = sales
+        .get(
+            Some(&bob),
+            &format!("/api/v1/accounts/lookup?acct=erin@{}", domain(eng)),
+        )
+        .await;
+    assert_eq!(code, 200, "{found}");
+
     // Bob unfollows: Alice loses the follower.
     let (code, _) = sales
         .post(
@@ -564,3 +591,279 @@ on_both_backends!(
     only_allowed_departments_and_signed_requests_get_in,
     a_department_that_was_down_gets_everything_once,
 );
+
+/// Eng runs as a real process and is killed (SIGKILL) in the middle of delivering a burst of
+/// posts; after a restart every post reaches Sales exactly once.
+async fn a_crash_in_the_middle_of_delivery_loses_nothing(db: TestDb) {
+    use crate::common::{assert_ok, groundswell_cmd};
+    const POSTS: usize = 60;
+    let (eng_port, sales_port) = (free_port(), free_port());
+    let eng_db = db.another();
+    let eng_dir = tempfile::tempdir().unwrap();
+    let eng_env: Vec<(String, String)> = vec![
+        ("GROUNDSWELL_DATABASE__URL".into(), eng_db.url()),
+        (
+            "GROUNDSWELL_INSTANCE__DOMAIN".into(),
+            format!("localhost:{eng_port}"),
+        ),
+        (
+            "GROUNDSWELL_HTTP__BIND".into(),
+            format!("127.0.0.1:{eng_port}"),
+        ),
+        (
+            "GROUNDSWELL_STORAGE__DATA_DIR".into(),
+            eng_dir.path().display().to_string(),
+        ),
+        (
+            "GROUNDSWELL_FEDERATION__ALLOWED_DOMAINS".into(),
+            format!("localhost:{sales_port}"),
+        ),
+        ("GROUNDSWELL_FEDERATION__ALLOW_HTTP".into(), "true".into()),
+        (
+            "GROUNDSWELL_FEDERATION__MAX_RETRY_INTERVAL_SECS".into(),
+            "1".into(),
+        ),
+        ("GROUNDSWELL_LOG__LEVEL".into(), "warn".into()),
+    ];
+    let start_eng = || {
+        let log = std::fs::File::create(eng_dir.path().join("server.log")).unwrap();
+        let mut cmd = groundswell_cmd();
+        cmd.envs(eng_env.iter().cloned())
+            .stdout(std::process::Stdio::null())
+            .stderr(log);
+        cmd.spawn().expect("start eng")
+    };
+    let eng_url = format!("http://127.0.0.1:{eng_port}");
+    let http = crate::common::http();
+    let wait_up = |http: reqwest::Client, url: String| async move {
+        eventually("eng to answer", || async {
+            let r = http.get(format!("{url}/readyz")).send().await.ok()?;
+            r.status().is_success().then_some(())
+        })
+        .await
+    };
+
+    let mut eng = start_eng();
+    wait_up(http.clone(), eng_url.clone()).await;
+    let with_db = |args: &[&str]| {
+        let mut cmd = groundswell_cmd();
+        cmd.args(args).envs(eng_env.iter().cloned());
+        cmd.output().unwrap()
+    };
+    // The CLI runs against Eng's database with Eng's settings.
+    assert_ok(&with_db(&[
+        "admin",
+        "create-user",
+        "alice",
+        "--email",
+        "alice@eng.corp.example",
+    ]));
+    let token = assert_ok(&with_db(&[
+        "admin",
+        "issue-token",
+        "alice",
+        "--scopes",
+        "read write",
+    ]))
+    .trim()
+    .to_string();
+
+    let sales = Fixture::start_on(db, sales_port, |s| {
+        s.instance.domain =
+            groundswell::config::Domain::parse(&format!("localhost:{sales_port}")).unwrap();
+        s.federation.allowed_domains = vec![format!("localhost:{eng_port}")];
+        s.federation.allow_http = true;
+        s.federation.max_retry_interval_secs = 1;
+    })
+    .await;
+    let bob = sales.user("bob").await;
+    let alice_on_sales = resolve(&sales, &bob, &format!("alice@localhost:{eng_port}")).await;
+    sales
+        .post(
+            &bob,
+            &format!("/api/v1/accounts/{alice_on_sales}/follow"),
+            json!({}),
+        )
+        .await;
+    eventually("the accepted follow", || async {
+        let (_, rels) = sales
+            .get(
+                Some(&bob),
+                &format!("/api/v1/accounts/relationships?id[]={alice_on_sales}"),
+            )
+            .await;
+        (rels[0]["following"] == true).then_some(())
+    })
+    .await;
+
+    let arrived = |sales: &Fixture| {
+        let alice = alice_on_sales.clone();
+        let db = sales.ctx.db.clone();
+        async move {
+            db.read(move |conn| {
+                use diesel::prelude::*;
+                use groundswell::db::schema::statuses;
+                Ok(statuses::table
+                    .filter(statuses::account_id.eq(alice.parse::<i64>().unwrap()))
+                    .filter(statuses::content.like("%Burst post%"))
+                    .count()
+                    .get_result::<i64>(conn)?)
+            })
+            .await
+            .unwrap() as usize
+        }
+    };
+    for n in 0..POSTS {
+        let resp = http
+            .post(format!("{eng_url}/api/v1/statuses"))
+            .bearer_auth(&token)
+            .json(&json!({"status": format!("Burst post {n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    // Kill Eng as soon as the first posts have arrived, with the rest still queued.
+    let before_crash = eventually("the first deliveries", || async {
+        let n = arrived(&sales).await;
+        (n >= 3).then_some(n)
+    })
+    .await;
+    eng.kill().unwrap();
+    eng.wait().unwrap();
+    assert!(
+        before_crash < POSTS,
+        "all {POSTS} posts were delivered before the crash; the test needs a bigger burst"
+    );
+
+    let mut eng = start_eng();
+    wait_up(http.clone(), eng_url.clone()).await;
+    for attempt in 0.. {
+        if arrived(&sales).await >= POSTS {
+            break;
+        }
+        if attempt == 300 {
+            let status = with_db(&["admin", "federation-status"]);
+            panic!(
+                "only {} of {POSTS} posts arrived after the restart\n{}\n{}",
+                arrived(&sales).await,
+                String::from_utf8_lossy(&status.stdout),
+                std::fs::read_to_string(eng_dir.path().join("server.log")).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Exactly once: each post is there once (a redelivery is recognised by its activity id).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(arrived(&sales).await, POSTS);
+    let status = assert_ok(&with_db(&[
+        "admin",
+        "federation-status",
+        "--format",
+        "json",
+    ]));
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["pending"], 0, "{status}");
+    assert_eq!(status["failed"], 0, "{status}");
+    let _ = eng.kill();
+    let _ = eng.wait();
+}
+
+on_both_backends!(a_crash_in_the_middle_of_delivery_loses_nothing);
+
+/// `groundswell demo`: three departments that already follow each other and have posted;
+/// department-only posts stay home.
+#[test]
+fn the_demo_starts_a_company_that_already_federates() {
+    use crate::common::{assert_ok, groundswell_cmd};
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let base_port = free_port();
+    // The next two ports are very likely free too; the demo says so clearly if not.
+    let mut demo = groundswell_cmd()
+        .args(["demo", "--base-port", &base_port.to_string(), "--data-dir"])
+        .arg(dir.path())
+        .env("GROUNDSWELL_LOG__LEVEL", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = demo.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut printed = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push(line.clone());
+        if line.contains("Press Ctrl-C") {
+            break;
+        }
+    }
+    let text = printed.join("\n");
+    assert!(
+        text.contains(&format!("http://localhost:{base_port}")),
+        "{text}"
+    );
+    assert!(text.contains("password:"), "{text}");
+    let password = text
+        .lines()
+        .find_map(|l| l.split("password: ").nth(1))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(password.len() >= 12);
+
+    let sales_db = format!(
+        "sqlite://{}/sales/groundswell.sqlite3",
+        dir.path().display()
+    );
+    let token = assert_ok(
+        &groundswell_cmd()
+            .args(["admin", "issue-token", "carol", "--scopes", "read"])
+            .env("GROUNDSWELL_DATABASE__URL", &sales_db)
+            .output()
+            .unwrap(),
+    )
+    .trim()
+    .to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let home: Vec<Value> = rt.block_on(async {
+        crate::common::http()
+            .get(format!(
+                "http://127.0.0.1:{}/api/v1/timelines/home",
+                base_port + 1
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let texts: Vec<String> = home
+        .iter()
+        .map(|s| s["content"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("Welcome to Groundswell")),
+        "Alice's public post from Eng is in Carol's home timeline: {texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("Benefits enrollment")),
+        "Erin's post from HR is not there: {texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("Engineering only")),
+        "a department-only post left Engineering: {texts:?}"
+    );
+
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &demo.id().to_string()])
+        .status();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(demo.wait().unwrap().success());
+    assert!(rest.iter().any(|l| l.contains("demo stopped")), "{rest:?}");
+}

@@ -351,6 +351,19 @@ fn ctrl_c_lets_in_flight_requests_finish() {
     body.extend_from_slice(&png);
     body.extend_from_slice(b"\r\n--XyZ--\r\n");
     let host = addr.trim_start_matches("http://");
+    // Make sure every worker is up and polling (on a loaded machine they start late, and a
+    // connection a worker has not picked up yet is not "in flight").
+    for _ in 0..4 {
+        let mut warm = std::net::TcpStream::connect(host).unwrap();
+        write!(
+            warm,
+            "GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        warm.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
     let mut stream = std::net::TcpStream::connect(host).unwrap();
     write!(
         stream,

@@ -146,6 +146,9 @@ async fn create(
         idempotency_key,
         application_id: auth.0.token.application_id,
     };
+    if post.visibility != Some(Visibility::Local) {
+        crate::apub::resolve::mentioned_accounts(&ctx, &post.text).await;
+    }
     let settings = ctx.settings.clone();
     let me = user.account.id;
     let view = ctx
