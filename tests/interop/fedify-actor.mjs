@@ -14,6 +14,8 @@
 //   GET  /_control/followers the ids of fedi's followers
 //   POST /_control/follow    {"actor": URL}: fetch that actor (signed) and send it a Follow;
 //                            answers {"follow": id of the Follow}
+//   POST /_control/post      {"content": HTML}: publish a public Note, sent to fedi's followers;
+//                            answers {"create": id of the Create, "note": id of the Note}
 //   POST /_control/lookup    {"uri": URL}: look an object up as Fedify apps do (fetches signed
 //                            as fedi); answers {"found": false, "error"?} or
 //                            {"found": true, "type", "id", "json"}
@@ -25,6 +27,7 @@ import { createServer } from "node:http";
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 
+import { Temporal } from "@js-temporal/polyfill";
 import { configure, getStreamSink } from "@logtape/logtape";
 import { createFederation, generateCryptoKeyPair, MemoryKvStore, signRequest } from "@fedify/fedify";
 import {
@@ -34,7 +37,9 @@ import {
   Endpoints,
   Follow,
   isActor,
+  Note,
   Person,
+  PUBLIC_COLLECTION,
   Undo,
 } from "@fedify/vocab";
 
@@ -203,6 +208,29 @@ async function control(request) {
     });
     await send(ctx, actor, follow);
     return json({ follow: follow.id.href });
+  }
+  if (request.method === "POST" && path === "/_control/post") {
+    const { content } = await request.json();
+    const id = crypto.randomUUID();
+    const note = new Note({
+      id: new URL(`/notes/${id}`, ORIGIN),
+      attribution: ctx.getActorUri(ME),
+      to: PUBLIC_COLLECTION,
+      cc: ctx.getFollowersUri(ME),
+      content,
+      mediaType: "text/html",
+      published: Temporal.Now.instant(),
+    });
+    const create = new Create({
+      id: new URL(`/notes/${id}#create`, ORIGIN),
+      actor: ctx.getActorUri(ME),
+      to: PUBLIC_COLLECTION,
+      cc: ctx.getFollowersUri(ME),
+      object: note,
+    });
+    await ctx.sendActivity({ identifier: ME }, "followers", create);
+    state.sent.push({ type: "Create", id: create.id.href, to: "followers" });
+    return json({ create: create.id.href, note: note.id.href });
   }
   if (request.method === "POST" && path === "/_control/lookup") {
     const { uri } = await request.json();

@@ -167,6 +167,18 @@ step(FOLLOWED_BACK, [FOLLOWED], async () => {
   assert.equal(me.following_count, 1, "alice's following_count");
 });
 
+const FEDIFY_POSTED = "Fedify's public post reaches alice's home timeline";
+step(FEDIFY_POSTED, [FOLLOWED_BACK], async () => {
+  const text = `Hello, Groundswell! A post from Fedify (${run})`;
+  const { note } = await fedify.control("POST", "post", { content: `<p>${text}</p>` });
+  const status = await waitFor("the Fedify post in alice's home timeline", async () =>
+    (await gs.api(alice, "GET", "/api/v1/timelines/home?limit=40")).find((s) => s.uri === note),
+  );
+  assert.equal(status.account.acct, `fedi@${fedify.domain}`, "the post's author");
+  assert.equal(status.visibility, "public");
+  assert.ok(status.content.includes(text), `the post's content ${JSON.stringify(status.content)}`);
+});
+
 const LOCAL = "a department-only post never reaches Fedify";
 step(LOCAL, [POSTED], async () => {
   const secret = `Department only, do not federate (${run})`;
