@@ -14,6 +14,8 @@
 //   GET  /_control/followers the ids of fedi's followers
 //   POST /_control/follow    {"actor": URL}: fetch that actor (signed) and send it a Follow;
 //                            answers {"follow": id of the Follow}
+//   POST /_control/unfollow  {"actor": URL}: send that actor an Undo of fedi's Follow;
+//                            answers {"undo": id of the Undo}
 //   POST /_control/post      {"content": HTML}: publish a public Note, sent to fedi's followers;
 //                            answers {"create": id of the Create, "note": id of the Note}
 //   POST /_control/lookup    {"uri": URL}: look an object up as Fedify apps do (fetches signed
@@ -71,6 +73,7 @@ const state = {
   sent: [], // activities fedi sent: {type, id, to}
 };
 const followers = new Map(); // follower actor id -> its inbox (for the collection)
+const following = new Map(); // followed actor id -> {actor, follow} (to undo the Follow)
 
 // RSA for HTTP signatures, Ed25519 for object integrity proofs, as Fedify recommends. The RSA
 // key is 2048 bits (as Mastodon's) rather than generateCryptoKeyPair's 4096, which takes
@@ -207,7 +210,21 @@ async function control(request) {
       object: actor.id,
     });
     await send(ctx, actor, follow);
+    following.set(actor.id.href, { actor, follow });
     return json({ follow: follow.id.href });
+  }
+  if (request.method === "POST" && path === "/_control/unfollow") {
+    const { actor: uri } = await request.json();
+    const followed = following.get(uri);
+    if (followed == null) return json({ error: `fedi does not follow ${uri}` }, 409);
+    const undo = new Undo({
+      id: new URL(`#undos/${crypto.randomUUID()}`, ctx.getActorUri(ME)),
+      actor: ctx.getActorUri(ME),
+      object: followed.follow,
+    });
+    await send(ctx, followed.actor, undo);
+    following.delete(uri);
+    return json({ undo: undo.id.href });
   }
   if (request.method === "POST" && path === "/_control/post") {
     const { content } = await request.json();

@@ -205,6 +205,15 @@ step(LOCAL, [POSTED], async () => {
   assert.equal(localGet.status, 404, `Fedify's signed GET of the department-only post: ${localGet.body}`);
 });
 
+step("Fedify unfollows alice; Groundswell drops the follower", [FOLLOWED], async () => {
+  await fedify.control("POST", "unfollow", { actor: aliceUrl });
+  const me = await waitFor("alice's followers_count to drop to 0", async () => {
+    const me = await gs.api(alice, "GET", "/api/v1/accounts/verify_credentials");
+    return me.followers_count === 0 ? me : null;
+  });
+  assert.deepEqual(await gs.api(alice, "GET", `/api/v1/accounts/${me.id}/followers`), [], "alice's followers");
+});
+
 step("Fedify verified every delivery and handled it without error", [FOLLOWED], async () => {
   const { unverified, errors } = await fedify.state();
   assert.deepEqual(unverified, [], "deliveries whose signature Fedify could not verify");
