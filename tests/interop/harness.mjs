@@ -3,7 +3,8 @@
 // port of 127.0.0.1 and known to the other as localhost:PORT (the federation library needs a
 // host name, not an address). Each child's output goes to a log file that failure messages
 // quote. stop() ends a child with SIGTERM (SIGKILL after a while); children still running when
-// the test process exits are killed by an exit hook.
+// the test process exits (or is interrupted) are killed, and its temp dirs removed, by an exit
+// hook.
 
 import { spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
@@ -23,14 +24,17 @@ export const WAIT_MS = 20_000;
 
 export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
-/** Children not yet stopped; killed if the test process exits first. */
+/** Children not yet stopped, killed if the test process exits first; temp dirs to remove. */
 const live = new Set();
-process.on("exit", () => {
+const dirs = new Set();
+function cleanupSync() {
   for (const child of live) child.killSync();
-});
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}
+process.on("exit", cleanupSync);
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.once(signal, () => {
-    for (const child of live) child.killSync();
+    cleanupSync();
     process.kill(process.pid, signal);
   });
 }
@@ -141,10 +145,17 @@ class Child {
   }
 }
 
-/** A temp dir for one run's databases and logs; removed by the returned function. */
+/** A temp dir for one run's databases and logs; removed by `remove()`, or at exit. */
 export function tempDir() {
   const dir = mkdtempSync(join(tmpdir(), "gs-interop-"));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  dirs.add(dir);
+  return {
+    dir,
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      dirs.delete(dir);
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
