@@ -1,8 +1,9 @@
 // A minimal ActivityPub server built with Fedify, an independent implementation, for the
 // interop test. It has one actor, `fedi`, and does what a small Fedify app does: serves its
 // actor (with an RSA key for HTTP signatures and an Ed25519 key for object proofs),
-// WebFinger and a followers collection; accepts every Follow; verifies the signature of
-// everything its inboxes (personal and shared) receive; signs its own fetches as `fedi`.
+// WebFinger, a followers collection and the notes it publishes; accepts every Follow;
+// verifies the signature of everything its inboxes (personal and shared) receive; signs its
+// own fetches as `fedi`.
 //
 //   node fedify-actor.mjs --port PORT
 //
@@ -74,6 +75,7 @@ const state = {
 };
 const followers = new Map(); // follower actor id -> its inbox (for the collection)
 const following = new Map(); // followed actor id -> {actor, follow} (to undo the Follow)
+const notes = new Map(); // id -> Note fedi published (served at its id)
 
 // RSA for HTTP signatures, Ed25519 for object integrity proofs, as Fedify recommends. The RSA
 // key is 2048 bits (as Mastodon's) rather than generateCryptoKeyPair's 4096, which takes
@@ -138,6 +140,8 @@ async function send(ctx, recipient, activity) {
   await ctx.sendActivity({ identifier: ME }, recipient, activity);
   state.sent.push({ type: activity.constructor.name, id: activity.id?.href, to: recipient.id?.href });
 }
+
+federation.setObjectDispatcher(Note, "/notes/{id}", (_ctx, { id }) => notes.get(id) ?? null);
 
 federation
   .setInboxListeners("/users/{identifier}/inbox", "/inbox")
@@ -230,7 +234,7 @@ async function control(request) {
     const { content } = await request.json();
     const id = crypto.randomUUID();
     const note = new Note({
-      id: new URL(`/notes/${id}`, ORIGIN),
+      id: ctx.getObjectUri(Note, { id }),
       attribution: ctx.getActorUri(ME),
       to: PUBLIC_COLLECTION,
       cc: ctx.getFollowersUri(ME),
@@ -238,8 +242,9 @@ async function control(request) {
       mediaType: "text/html",
       published: Temporal.Now.instant(),
     });
+    notes.set(id, note);
     const create = new Create({
-      id: new URL(`/notes/${id}#create`, ORIGIN),
+      id: new URL("#create", note.id),
       actor: ctx.getActorUri(ME),
       to: PUBLIC_COLLECTION,
       cc: ctx.getFollowersUri(ME),
@@ -293,7 +298,7 @@ async function toRequest(req) {
   for await (const chunk of req) chunks.push(chunk);
   const body = chunks.length ? Buffer.concat(chunks) : undefined;
   const url = new URL(req.url, `http://${req.headers.host ?? `localhost:${port}`}`);
-  return new Request(url, { method: req.method, headers, body: req.method === "GET" ? undefined : body });
+  return new Request(url, { method: req.method, headers, body: ["GET", "HEAD"].includes(req.method) ? undefined : body });
 }
 
 const server = createServer(async (req, res) => {
