@@ -9,6 +9,8 @@
 #    real binary.
 #    Their virtualenv lives in a cache folder outside the checkout, keyed by the requirements
 #    file's hash ($GROUNDSWELL_TOOLS_CACHE, default ~/.cache/groundswell-tools).
+# 3. Interop: the binary federating with a small Fedify app, an independent ActivityPub
+#    implementation from npm (tests/interop; node_modules cached the same way).
 #
 # Needs: the Rust toolchain and a PostgreSQL server on 127.0.0.1:5432 that user `postgres`
 # can reach without a password (tests create and drop their own databases). If that server is
@@ -45,3 +47,6 @@ export GROUNDSWELL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/groundswell"
 
 echo "== client libraries (masto.js)"
 tests/clients-js/run.sh
+
+echo "== interop (Fedify)"
+tests/interop/run.sh
