@@ -115,7 +115,11 @@ pub fn upsert_account(conn: &mut DbConnection, remote: RemoteAccount) -> Result<
         .returning(accounts::all_columns)
         .get_result(conn)?;
     diesel::update(accounts::table.find(account.id))
-        .set(accounts::fields.eq(&remote.fields))
+        .set((
+            accounts::fields.eq(&remote.fields),
+            accounts::avatar_url.eq(&remote.avatar_url),
+            accounts::header_url.eq(&remote.header_url),
+        ))
         .execute(conn)?;
     diesel::update(accounts::table.find(account.id))
         .set(accounts::fetched_at.eq(Some(now)))
