@@ -306,7 +306,7 @@ pub fn visibility_of(to: &[String], cc: &[String], followers: Option<&str>) -> V
 }
 
 /// A Note of another department as the values the service layer stores.
-async fn remote_status(json: &Note, author: &Account, data: &FedData) -> Result<RemoteStatus> {
+pub async fn remote_status(json: &Note, author: &Account, data: &FedData) -> Result<RemoteStatus> {
     let visibility = visibility_of(&json.to, &json.cc, author.followers_url.as_deref());
     // Mentioned and addressed accounts we know: ours, and those of other departments we
     // have seen. Unknown ones are not fetched here (a post can name many).
