@@ -336,10 +336,13 @@ impl Activity for IncomingActivity {
 
     async fn receive(self, data: &FedData) -> Result<()> {
         let id = self.id.to_string();
-        if data
-            .db
-            .read(move |conn| already_received(conn, &id))
-            .await?
+        // GoToSocial gives every Update of a post the same id (`…/activity#Update`): Updates
+        // are applied again rather than skipped as redeliveries (applying one twice is a no-op).
+        if self.kind != "Update"
+            && data
+                .db
+                .read(move |conn| already_received(conn, &id))
+                .await?
         {
             tracing::debug!(activity = %self.id, "activity already received");
             return Ok(());

@@ -306,7 +306,7 @@ pub fn visibility_of(to: &[String], cc: &[String], followers: Option<&str>) -> V
 }
 
 /// A Note of another department as the values the service layer stores.
-async fn remote_status(json: &Note, author: &Account, data: &FedData) -> Result<RemoteStatus> {
+pub async fn remote_status(json: &Note, author: &Account, data: &FedData) -> Result<RemoteStatus> {
     let visibility = visibility_of(&json.to, &json.cc, author.followers_url.as_deref());
     // Mentioned and addressed accounts we know: ours, and those of other departments we
     // have seen. Unknown ones are not fetched here (a post can name many).
@@ -379,9 +379,10 @@ async fn remote_status(json: &Note, author: &Account, data: &FedData) -> Result<
                     .and_then(|m| m.as_str())
                     .unwrap_or("application/octet-stream")
                     .to_string(),
-                description: a
-                    .get("name")
-                    .and_then(|m| m.as_str())
+                // Mastodon and Pleroma put the alt text in `name`, GoToSocial in `summary`.
+                description: ["name", "summary"]
+                    .iter()
+                    .find_map(|k| a.get(*k)?.as_str().filter(|d| !d.trim().is_empty()))
                     .unwrap_or_default()
                     .chars()
                     .take(1500)
@@ -389,6 +390,7 @@ async fn remote_status(json: &Note, author: &Account, data: &FedData) -> Result<
                 blurhash: a.get("blurhash").and_then(|m| m.as_str()).map(String::from),
                 width: a.get("width").and_then(|m| m.as_i64()).map(|w| w as i32),
                 height: a.get("height").and_then(|m| m.as_i64()).map(|h| h as i32),
+                focus: focal_point(a.get("focalPoint")),
             })
         })
         .take(8)
@@ -416,6 +418,17 @@ async fn remote_status(json: &Note, author: &Account, data: &FedData) -> Result<
             .unwrap_or_else(|| Utc::now().naive_utc()),
         updated: json.updated.map(|u| u.naive_utc()),
     })
+}
+
+/// Mastodon's `focalPoint` (`[x, y]`, each from -1.0 to 1.0); the centre when absent or odd.
+fn focal_point(v: Option<&serde_json::Value>) -> (f64, f64) {
+    let xy: Option<Vec<f64>> = v
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|n| n.as_f64()).collect());
+    match xy.as_deref() {
+        Some([x, y]) if x.is_finite() && y.is_finite() => (x.clamp(-1.0, 1.0), y.clamp(-1.0, 1.0)),
+        _ => (0.0, 0.0),
+    }
 }
 
 /// Plain text of a summary that may hold HTML.

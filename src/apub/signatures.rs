@@ -34,13 +34,20 @@ fn param<'a>(signature: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-/// The actor a `keyId` belongs to (`…/users/bob#main-key` → `…/users/bob`).
+/// The actor a `keyId` belongs to (`…/users/bob#main-key` → `…/users/bob`). GoToSocial's keys
+/// are a path of their own (`…/users/bob/main-key`, serving only a stub of the actor), so that
+/// suffix is dropped too.
 pub fn key_owner(signature: &str) -> Result<Url> {
     let key_id = param(signature, "keyId")
         .ok_or_else(|| Error::unauthorized("The signature has no keyId"))?;
     let mut url = Url::parse(key_id)
         .map_err(|_| Error::unauthorized("The signature's keyId is not a URL"))?;
     url.set_fragment(None);
+    if let Some(owner) = url.path().strip_suffix("/main-key").map(String::from)
+        && !owner.is_empty()
+    {
+        url.set_path(&owner);
+    }
     Ok(url)
 }
 
@@ -158,5 +165,14 @@ mod tests {
             "https://sales.example/users/bob"
         );
         assert_eq!(param(sig, "headers"), Some("(request-target) host date"));
+    }
+
+    #[test]
+    fn key_owner_drops_gotosocials_main_key_path() {
+        let sig = r#"keyId="https://gts.example/users/turtle/main-key",algorithm="hs2019",headers="(request-target) host date",signature="abc=""#;
+        assert_eq!(
+            key_owner(sig).unwrap().as_str(),
+            "https://gts.example/users/turtle"
+        );
     }
 }

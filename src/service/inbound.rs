@@ -115,7 +115,11 @@ pub fn upsert_account(conn: &mut DbConnection, remote: RemoteAccount) -> Result<
         .returning(accounts::all_columns)
         .get_result(conn)?;
     diesel::update(accounts::table.find(account.id))
-        .set(accounts::fields.eq(&remote.fields))
+        .set((
+            accounts::fields.eq(&remote.fields),
+            accounts::avatar_url.eq(&remote.avatar_url),
+            accounts::header_url.eq(&remote.header_url),
+        ))
         .execute(conn)?;
     diesel::update(accounts::table.find(account.id))
         .set(accounts::fetched_at.eq(Some(now)))
@@ -172,6 +176,8 @@ pub struct RemoteMedia {
     pub blurhash: Option<String>,
     pub width: Option<i32>,
     pub height: Option<i32>,
+    /// Focal point `(x, y)`, each from -1.0 to 1.0 (Mastodon's `focalPoint`).
+    pub focus: (f64, f64),
 }
 
 fn add_media(conn: &mut DbConnection, status: &Status, media: &[RemoteMedia]) -> Result<()> {
@@ -199,8 +205,8 @@ fn add_media(conn: &mut DbConnection, status: &Status, media: &[RemoteMedia]) ->
                 height: m.height,
                 description: m.description.clone(),
                 blurhash: m.blurhash.clone(),
-                focus_x: 0.0,
-                focus_y: 0.0,
+                focus_x: m.focus.0,
+                focus_y: m.focus.1,
                 created_at: now,
                 updated_at: now,
             })
