@@ -216,9 +216,10 @@ async fn main() {
     let alice = employee(&eng, "alice").await;
     for (i, dep) in deps.iter().enumerate().skip(1) {
         let reader = employee(&dep.ctx, &format!("reader{i}")).await;
-        let target = groundswell::apub::resolve::account(&dep.ctx, &format!("alice@{}", domains[0]))
-            .await
-            .unwrap();
+        let target =
+            groundswell::apub::resolve::account(&dep.ctx, &format!("alice@{}", domains[0]))
+                .await
+                .unwrap();
         dep.ctx
             .db
             .write(move |conn| {
@@ -336,7 +337,10 @@ async fn main() {
     }
     let elapsed = t.elapsed();
     let stored = count_matching(&deps[1].ctx, "Ingest ".into()).await;
-    assert_eq!(stored as usize, INGEST_ACTIVITIES, "every activity was stored");
+    assert_eq!(
+        stored as usize, INGEST_ACTIVITIES,
+        "every activity was stored"
+    );
     println!(
         "{:<44} {:>8.0} activities/s   ({INGEST_ACTIVITIES} signed, {CONCURRENCY} senders)",
         "inbox ingest (verify + store Create)",

@@ -326,7 +326,12 @@ fn apply_edit(conn: &mut DbConnection, existing: Status, remote: RemoteStatus) -
     let changed = existing.content != remote.content
         || existing.spoiler_text != remote.spoiler_text
         || existing.sensitive != remote.sensitive;
-    if !changed {
+    // An edit older than the one we show (a late redelivery) must not bring old text back.
+    let stale = matches!(
+        (remote.updated, existing.edited_at),
+        (Some(theirs), Some(ours)) if theirs <= ours
+    );
+    if !changed || stale {
         return Ok(existing);
     }
     let now = Utc::now().naive_utc();

@@ -868,6 +868,17 @@ fn the_demo_starts_a_company_that_already_federates() {
     assert!(rest.iter().any(|l| l.contains("demo stopped")), "{rest:?}");
 }
 
+/// Favourites and boosts of a post, as its author sees them.
+async fn counts(f: &Fixture, author: &TestUser, post_id: &str) -> Option<(i64, i64)> {
+    let (_, s) = f
+        .get(Some(author), &format!("/api/v1/statuses/{post_id}"))
+        .await;
+    Some((
+        s["favourites_count"].as_i64()?,
+        s["reblogs_count"].as_i64()?,
+    ))
+}
+
 /// Taking back a like and a boost, and blocking, reach the other department.
 async fn undoing_and_blocking_reach_the_other_department(db: TestDb) {
     let deps = departments(db, 2, |_, _| true).await;
@@ -876,76 +887,118 @@ async fn undoing_and_blocking_reach_the_other_department(db: TestDb) {
     let bob = sales.user("bob").await;
     let alice_on_sales = resolve(sales, &bob, &format!("alice@{}", domain(eng))).await;
     sales
-        .post(&bob, &format!("/api/v1/accounts/{alice_on_sales}/follow"), json!({}))
+        .post(
+            &bob,
+            &format!("/api/v1/accounts/{alice_on_sales}/follow"),
+            json!({}),
+        )
         .await;
+    eventually("the accepted follow", || async {
+        let (_, rels) = sales
+            .get(
+                Some(&bob),
+                &format!("/api/v1/accounts/relationships?id[]={alice_on_sales}"),
+            )
+            .await;
+        (rels[0]["following"] == true).then_some(())
+    })
+    .await;
     let post_id = eng.status(&alice, json!({"status": "Take it back"})).await;
-    let remote = eventually("the post on Sales", || home_has(sales, &bob, "Take it back")).await;
+    let remote = eventually("the post on Sales", || {
+        home_has(sales, &bob, "Take it back")
+    })
+    .await;
     let remote_id = remote["id"].as_str().unwrap().to_string();
     for action in ["favourite", "reblog"] {
         let (code, _) = sales
-            .post(&bob, &format!("/api/v1/statuses/{remote_id}/{action}"), json!({}))
+            .post(
+                &bob,
+                &format!("/api/v1/statuses/{remote_id}/{action}"),
+                json!({}),
+            )
             .await;
         assert_eq!(code, 200);
     }
-    let counts = |eng: &Fixture, alice: &TestUser, post_id: String| {
-        let (eng, alice) = (eng, alice.clone());
-        async move {
-            let (_, s) = eng.get(Some(&alice), &format!("/api/v1/statuses/{post_id}")).await;
-            (s["favourites_count"].as_i64()?, s["reblogs_count"].as_i64()?).into()
-        }
-    };
     eventually("the like and the boost on Eng", || async {
-        let c: Option<(i64, i64)> = counts(eng, &alice, post_id.clone()).await;
+        let c = counts(eng, &alice, &post_id).await;
         (c == Some((1, 1))).then_some(())
     })
     .await;
     for action in ["unfavourite", "unreblog"] {
         let (code, _) = sales
-            .post(&bob, &format!("/api/v1/statuses/{remote_id}/{action}"), json!({}))
+            .post(
+                &bob,
+                &format!("/api/v1/statuses/{remote_id}/{action}"),
+                json!({}),
+            )
             .await;
         assert_eq!(code, 200);
     }
     eventually("the undone like and boost on Eng", || async {
-        let c: Option<(i64, i64)> = counts(eng, &alice, post_id.clone()).await;
+        let c = counts(eng, &alice, &post_id).await;
         (c == Some((0, 0))).then_some(())
     })
     .await;
     let (_, notes) = eng.get(Some(&alice), "/api/v1/notifications").await;
     assert!(
-        !notes.as_array().unwrap().iter().any(|n| n["type"] == "favourite" || n["type"] == "reblog"),
+        !notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["type"] == "favourite" || n["type"] == "reblog"),
         "undone interactions are no longer notified: {notes}"
     );
 
     // Alice blocks Bob: his follow ends on both sides.
     let bob_on_eng = eng
-        .get(Some(&alice), &format!("/api/v1/accounts/lookup?acct=bob@{}", domain(sales)))
+        .get(
+            Some(&alice),
+            &format!("/api/v1/accounts/lookup?acct=bob@{}", domain(sales)),
+        )
         .await
         .1["id"]
         .as_str()
         .unwrap()
         .to_string();
     let (code, _) = eng
-        .post(&alice, &format!("/api/v1/accounts/{bob_on_eng}/block"), json!({}))
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{bob_on_eng}/block"),
+            json!({}),
+        )
         .await;
     assert_eq!(code, 200);
     eventually("the block on Sales", || async {
         let (_, rels) = sales
-            .get(Some(&bob), &format!("/api/v1/accounts/relationships?id[]={alice_on_sales}"))
+            .get(
+                Some(&bob),
+                &format!("/api/v1/accounts/relationships?id[]={alice_on_sales}"),
+            )
             .await;
         (rels[0]["following"] == false && rels[0]["blocked_by"] == true).then_some(())
     })
     .await;
-    let (_, me) = eng.get(Some(&alice), "/api/v1/accounts/verify_credentials").await;
+    let (_, me) = eng
+        .get(Some(&alice), "/api/v1/accounts/verify_credentials")
+        .await;
     assert_eq!(me["followers_count"], 0);
     // Her next post does not reach him.
-    eng.status(&alice, json!({"status": "After the block"})).await;
+    eng.status(&alice, json!({"status": "After the block"}))
+        .await;
     let (code, _) = eng
-        .post(&alice, &format!("/api/v1/accounts/{bob_on_eng}/unblock"), json!({}))
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{bob_on_eng}/unblock"),
+            json!({}),
+        )
         .await;
     assert_eq!(code, 200);
     eventually("the unblock on Sales", || async {
         let (_, rels) = sales
-            .get(Some(&bob), &format!("/api/v1/accounts/relationships?id[]={alice_on_sales}"))
+            .get(
+                Some(&bob),
+                &format!("/api/v1/accounts/relationships?id[]={alice_on_sales}"),
+            )
             .await;
         (rels[0]["blocked_by"] == false).then_some(())
     })
@@ -968,11 +1021,18 @@ async fn two_app_nodes_on_one_database_deliver_each_activity_once() {
     let bob = sales.user("bob").await;
     let alice_on_sales = resolve(sales, &bob, &format!("alice@{}", domain(eng))).await;
     sales
-        .post(&bob, &format!("/api/v1/accounts/{alice_on_sales}/follow"), json!({}))
+        .post(
+            &bob,
+            &format!("/api/v1/accounts/{alice_on_sales}/follow"),
+            json!({}),
+        )
         .await;
     eventually("the accepted follow", || async {
         let (_, rels) = sales
-            .get(Some(&bob), &format!("/api/v1/accounts/relationships?id[]={alice_on_sales}"))
+            .get(
+                Some(&bob),
+                &format!("/api/v1/accounts/relationships?id[]={alice_on_sales}"),
+            )
             .await;
         (rels[0]["following"] == true).then_some(())
     })
@@ -1010,7 +1070,10 @@ async fn two_app_nodes_on_one_database_deliver_each_activity_once() {
             .await
             .unwrap() as usize
     };
-    eventually("every post on Sales", || async { (count().await == POSTS).then_some(()) }).await;
+    eventually("every post on Sales", || async {
+        (count().await == POSTS).then_some(())
+    })
+    .await;
     let attempts: Vec<i32> = eng
         .ctx
         .db
@@ -1022,7 +1085,10 @@ async fn two_app_nodes_on_one_database_deliver_each_activity_once() {
         .await
         .unwrap();
     assert!(attempts.len() >= POSTS);
-    assert!(attempts.iter().all(|&a| a == 1), "a delivery was attempted twice: {attempts:?}");
+    assert!(
+        attempts.iter().all(|&a| a == 1),
+        "a delivery was attempted twice: {attempts:?}"
+    );
     node2_ctx.events.shutdown();
     node2.handle.stop(true).await;
 }
