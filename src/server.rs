@@ -19,12 +19,16 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The federation delivery worker; it stops on the shutdown event.
+    worker: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
-    /// Wait until the server has stopped (after Ctrl-C, SIGTERM or [`ServerHandle::stop`]).
+    /// Wait until the server has stopped (after Ctrl-C, SIGTERM or [`ServerHandle::stop`])
+    /// and its delivery worker with it (send the shutdown event first).
     pub async fn stopped(self) -> anyhow::Result<()> {
         self.task.await??;
+        let _ = self.worker.await;
         Ok(())
     }
 }
@@ -88,8 +92,14 @@ pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
-    crate::apub::delivery::spawn(ctx_for_worker, crate::apub::delivery::node_name(addr));
-    Ok(RunningServer { addr, handle, task })
+    let worker =
+        crate::apub::delivery::spawn(ctx_for_worker, crate::apub::delivery::node_name(addr));
+    Ok(RunningServer {
+        addr,
+        handle,
+        task,
+        worker,
+    })
 }
 
 /// `groundswell serve`: prepare, make sure someone can sign in, serve until stopped.

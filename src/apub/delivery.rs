@@ -13,6 +13,8 @@
 //! one activity twice — which the receiver ignores, since inboxes are idempotent by activity id.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration as StdDuration;
 
 use activitypub_federation::activity_sending::SendActivityTask;
@@ -48,8 +50,8 @@ const KEEP_DAYS: i64 = 14;
 /// `node` names this app node stably across restarts (host name and listen address: two
 /// processes cannot share both), so a node that crashed takes its leases back at once
 /// instead of waiting for them to expire.
-pub fn spawn(ctx: AppContext, node: String) {
-    tokio::spawn(run(ctx, node));
+pub fn spawn(ctx: AppContext, node: String) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(ctx, node))
 }
 
 /// This node's name: host name and listen address.
@@ -63,9 +65,35 @@ pub fn node_name(addr: std::net::SocketAddr) -> String {
     format!("{host}/{addr}")
 }
 
+/// Wait up to `period` for the node to shut down; true if it does.
+async fn shutting_down(
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+    period: StdDuration,
+) -> bool {
+    let deadline = tokio::time::sleep(period);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(Event::Shutdown) | Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    return true;
+                }
+                _ => {}
+            },
+            _ = &mut deadline => return false,
+        }
+    }
+}
+
+/// The worker loop. Every database call is awaited before the loop looks at shutdown, and
+/// on shutdown the departments being delivered to finish their current request: the process
+/// must not exit while a blocking thread is inside the database driver.
 async fn run(ctx: AppContext, node: String) {
+    let mut events = ctx.events.subscribe();
     while ctx.policy.enabled() && ctx.federation.get().is_none() {
-        tokio::time::sleep(StdDuration::from_secs(5)).await;
+        if shutting_down(&mut events, StdDuration::from_secs(5)).await {
+            return;
+        }
         if let Err(e) = crate::apub::init(&ctx).await {
             tracing::debug!(error = %e, "federation is still not ready");
         }
@@ -76,10 +104,12 @@ async fn run(ctx: AppContext, node: String) {
             if let Err(e) = ctx.db.write(discard_unprepared).await {
                 tracing::warn!(error = %e, "cannot clear the outbox");
             }
-            tokio::time::sleep(StdDuration::from_secs(60)).await;
+            if shutting_down(&mut events, StdDuration::from_secs(60)).await {
+                return;
+            }
         }
     };
-    let mut events = ctx.events.subscribe();
+    let stopping = Arc::new(AtomicBool::new(false));
     let mut working: JoinSet<String> = JoinSet::new();
     let mut busy: HashSet<String> = HashSet::new();
     let mut last_cleanup = Utc::now().naive_utc() - Duration::days(1);
@@ -105,8 +135,9 @@ async fn run(ctx: AppContext, node: String) {
                     for domain in claimed {
                         busy.insert(domain.clone());
                         let (data, node) = (data.reset_request_count(), node.clone());
+                        let stopping = stopping.clone();
                         working.spawn(async move {
-                            deliver_domain(&data, &node, &domain).await;
+                            deliver_domain(&data, &node, &domain, &stopping).await;
                             domain
                         });
                     }
@@ -123,9 +154,13 @@ async fn run(ctx: AppContext, node: String) {
         }
         tokio::select! {
             event = events.recv() => {
-                if matches!(event, Ok(Event::Shutdown)) {
-                    tracing::info!("delivery worker stopping");
-                    working.abort_all();
+                if matches!(
+                    event,
+                    Ok(Event::Shutdown) | Err(tokio::sync::broadcast::error::RecvError::Closed)
+                ) {
+                    tracing::info!(departments = working.len(), "delivery worker stopping");
+                    stopping.store(true, Ordering::SeqCst);
+                    while working.join_next().await.is_some() {}
                     return;
                 }
             }
@@ -359,7 +394,7 @@ type Due = (i64, String, i64, Option<String>, Option<i64>, NaiveDateTime);
 
 /// Send a department's pending deliveries in order until done or one fails.
 #[tracing::instrument(skip(data, node))]
-async fn deliver_domain(data: &FedData, node: &str, domain: &str) {
+async fn deliver_domain(data: &FedData, node: &str, domain: &str, stopping: &AtomicBool) {
     let mut actors: HashMap<i64, ApubActor> = HashMap::new();
     let outcome: Result<()> = async {
         loop {
@@ -389,6 +424,9 @@ async fn deliver_domain(data: &FedData, node: &str, domain: &str) {
                 return Ok(());
             }
             for (delivery_id, inbox, _activity, payload, actor_id, created_at) in due {
+                if stopping.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
                 let sent = send_one(data, &mut actors, &inbox, payload, actor_id).await;
                 let now = Utc::now().naive_utc();
                 match sent {
