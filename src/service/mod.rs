@@ -21,6 +21,7 @@ pub mod reports;
 pub mod search;
 pub mod sessions;
 pub mod setup;
+pub mod sso;
 pub mod statuses;
 pub mod streaming;
 pub mod tags;

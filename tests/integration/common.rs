@@ -212,6 +212,14 @@ pub fn write_file(dir: &Path, name: &str, contents: &str) -> PathBuf {
     path
 }
 
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
 /// A running instance with an HTTP client and named employees (alice@eng, bob@eng, …).
 pub struct Fixture {
     pub db: TestDb,
@@ -236,10 +244,11 @@ impl Fixture {
 
     pub async fn start_with(db: TestDb, configure: impl FnOnce(&mut Settings)) -> Fixture {
         // Reserve a port first so the instance's domain (used in every URL) is right.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        Self::start_on(db, free_port(), configure).await
+    }
+
+    /// Start on a port chosen beforehand (when another server must know the URL first).
+    pub async fn start_on(db: TestDb, port: u16, configure: impl FnOnce(&mut Settings)) -> Fixture {
         let mut settings = db.settings();
         settings.http.bind = format!("127.0.0.1:{port}").parse().expect("addr");
         settings.instance.domain =

@@ -19,6 +19,8 @@ mod http;
 mod lifecycle;
 mod migrations;
 mod oauth;
+mod oidc_provider;
 mod snapshots;
+mod sso;
 mod streaming;
 mod web_pages;
