@@ -18,6 +18,7 @@ pub mod pagination;
 pub mod polls;
 pub mod rate_limit;
 pub mod reports;
+pub mod scim;
 pub mod search;
 pub mod sessions;
 pub mod setup;

@@ -269,6 +269,14 @@ fn find_scim_unlinked(conn: &mut DbConnection, value: &str) -> Result<Option<Loc
         .map(|(user, account)| LocalUser { user, account }))
 }
 
+fn find_external_id(conn: &mut DbConnection, value: &str) -> Result<Option<i64>> {
+    Ok(users::table
+        .filter(users::scim_external_id.eq(value))
+        .select(users::id)
+        .first(conn)
+        .optional()?)
+}
+
 fn email_taken_by_other(conn: &mut DbConnection, email: &str, user_id: i64) -> Result<bool> {
     Ok(diesel::select(diesel::dsl::exists(
         users::table
@@ -304,7 +312,10 @@ fn apply_profile(
         }
         _ => found.user.email.clone(),
     };
-    let role = role_for(oidc, &profile.groups)
+    // Roles follow the claims' groups and the SCIM groups the employee is in.
+    let mut all_groups = profile.groups.clone();
+    all_groups.extend(crate::service::scim::effective_groups(conn, &found.user)?);
+    let role = role_for(oidc, &all_groups)
         .map(|r| r.as_str().to_string())
         .unwrap_or_else(|| found.user.role.clone());
     let groups = serde_json::to_string(&profile.groups).map_err(Error::internal)?;
@@ -408,7 +419,17 @@ pub async fn sign_in(
             }
             let mut prepared = prepared;
             prepared.username = unique_username(conn, &wished)?;
-            let created = create_local_user(conn, &instance, prepared)?;
+            let mut created = create_local_user(conn, &instance, prepared)?;
+            // Remember the linking claim as the SCIM externalId, so that provisioning the
+            // same person later adopts this account instead of creating another.
+            if let Some(value) = profile.link_value.as_deref()
+                && find_external_id(conn, value)?.is_none()
+            {
+                created.user = diesel::update(users::table.find(created.user.id))
+                    .set(users::scim_external_id.eq(value))
+                    .returning(users::all_columns)
+                    .get_result(conn)?;
+            }
             apply_profile(conn, &oidc, created, &profile)
         })
         .await?;

@@ -20,6 +20,7 @@ mod lifecycle;
 mod migrations;
 mod oauth;
 mod oidc_provider;
+mod scim;
 mod snapshots;
 mod sso;
 mod streaming;
