@@ -23,6 +23,16 @@ fn ensure_installed() {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
     let result = INSTALLED.get_or_init(|| {
         let dir = provider_dir();
+        if let Ok(cache) = std::env::var("GROUNDSWELL_TEST_OIDC_PROVIDER")
+            && !Path::new(&cache)
+                .join("node_modules/oidc-provider/package.json")
+                .is_file()
+        {
+            return Err(format!(
+                "GROUNDSWELL_TEST_OIDC_PROVIDER={cache} holds no node_modules/oidc-provider \
+                 (run tests/oidc-provider/install.sh)"
+            ));
+        }
         if dir
             .join("node_modules/oidc-provider/package.json")
             .is_file()
