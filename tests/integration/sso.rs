@@ -283,7 +283,7 @@ async fn app_token(f: &Fixture, browser: &reqwest::Client, username: &str) -> St
     );
     let idp = follow(browser, &authorize, |_| false).await;
     assert!(
-        idp.url.as_str().starts_with(&f.url("/")) == false,
+        !idp.url.as_str().starts_with(&f.url("/")),
         "at the provider: {}",
         idp.url
     );
