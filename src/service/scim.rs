@@ -574,15 +574,19 @@ pub fn delete_group(conn: &mut DbConnection, oidc: &OidcSettings, id: i64) -> Re
 /// SCIM groups they belong to.
 pub fn effective_groups(conn: &mut DbConnection, user: &User) -> Result<Vec<String>> {
     let mut groups = user.group_names();
-    let scim: Vec<String> = scim_group_members::table
-        .inner_join(scim_groups::table)
-        .filter(scim_group_members::user_id.eq(user.id))
-        .select(scim_groups::display_name)
-        .load(conn)?;
-    groups.extend(scim);
+    groups.extend(group_names(conn, user.id)?);
     groups.sort();
     groups.dedup();
     Ok(groups)
+}
+
+/// The SCIM groups an employee (users table id) belongs to.
+pub fn group_names(conn: &mut DbConnection, user_id: i64) -> Result<Vec<String>> {
+    Ok(scim_group_members::table
+        .inner_join(scim_groups::table)
+        .filter(scim_group_members::user_id.eq(user_id))
+        .select(scim_groups::display_name)
+        .load(conn)?)
 }
 
 /// Set the role the groups give (when the provider manages roles).

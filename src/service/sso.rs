@@ -314,7 +314,7 @@ fn apply_profile(
     };
     // Roles follow the claims' groups and the SCIM groups the employee is in.
     let mut all_groups = profile.groups.clone();
-    all_groups.extend(crate::service::scim::effective_groups(conn, &found.user)?);
+    all_groups.extend(crate::service::scim::group_names(conn, found.user.id)?);
     let role = role_for(oidc, &all_groups)
         .map(|r| r.as_str().to_string())
         .unwrap_or_else(|| found.user.role.clone());

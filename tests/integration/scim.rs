@@ -2,6 +2,7 @@
 //! replace, patch (`active: false` suspends and revokes, `true` restores), delete, groups that
 //! give roles, and linking a provisioned user to the first OIDC sign-in.
 
+use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -193,9 +194,20 @@ async fn provisioning_lifecycle(db: TestDb) {
     assert_eq!(code, 400);
     assert_eq!(bad["scimType"], "invalidFilter");
 
-    // Deactivate as Entra does ("Replace", "False"): suspended, tokens revoked.
+    // Deactivate as Entra does ("Replace", "False"): suspended, tokens revoked, streams
+    // closed.
     let token = token_for(&f, "alice").await;
     assert_eq!(credentials_status(&f, &token).await, 200);
+    let stream = f
+        .client
+        .get(f.url("/api/v1/streaming/user"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut stream = Box::pin(stream.bytes_stream());
+    assert!(stream.next().await.is_some(), "the stream greets");
     let (code, off) = scim
         .call(
             Method::PATCH,
@@ -208,6 +220,14 @@ async fn provisioning_lifecycle(db: TestDb) {
     assert_eq!(code, 200, "{off}");
     assert_eq!(off["active"], false);
     assert_eq!(credentials_status(&f, &token).await, 401, "token revoked");
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the deactivated employee's stream was closed"
+    );
     // Reactivate: the account works again (old tokens stay revoked).
     let (_, on) = scim
         .call(

@@ -663,3 +663,53 @@ async fn an_unreachable_provider_is_reported_on_the_sign_in_page() {
     );
     f.stop().await;
 }
+
+/// The SSO keys from the environment: lists comma-separated, secrets redacted, a bad issuer
+/// refused at start with the key named.
+#[test]
+fn sso_settings_from_the_environment() {
+    let out = groundswell_cmd()
+        .arg("config")
+        .env(
+            "GROUNDSWELL_AUTH__OIDC__ISSUER",
+            "https://login.corp.example/tenant/v2.0",
+        )
+        .env("GROUNDSWELL_AUTH__OIDC__CLIENT_ID", "groundswell-eng")
+        .env("GROUNDSWELL_AUTH__OIDC__CLIENT_SECRET", "oidc-s3cret")
+        .env(
+            "GROUNDSWELL_AUTH__OIDC__ADMIN_GROUPS",
+            "it-admins,eng-leads",
+        )
+        .env("GROUNDSWELL_AUTH__SCIM__TOKEN", "scim-s3cret")
+        .output()
+        .unwrap();
+    let text = assert_ok(&out);
+    assert!(!text.contains("s3cret"), "secrets are redacted: {text}");
+    let cfg: toml::Value = toml::from_str(&text).unwrap();
+    let oidc = &cfg["auth"]["oidc"];
+    assert_eq!(
+        oidc["admin_groups"],
+        toml::Value::Array(vec!["it-admins".into(), "eng-leads".into()])
+    );
+    assert_eq!(oidc["client_secret"].as_str(), Some("REDACTED"));
+    assert_eq!(cfg["auth"]["scim"]["token"].as_str(), Some("REDACTED"));
+
+    let out = groundswell_cmd()
+        .arg("config")
+        .env("GROUNDSWELL_AUTH__OIDC__ISSUER", "login.corp.example")
+        .env("GROUNDSWELL_AUTH__OIDC__CLIENT_ID", "x")
+        .env("GROUNDSWELL_AUTH__OIDC__CLIENT_SECRET", "y")
+        .output()
+        .unwrap();
+    let line = assert_cli_error(&out);
+    assert!(line.contains("auth.oidc.issuer"), "{line}");
+    let out = groundswell_cmd()
+        .arg("config")
+        .env(
+            "GROUNDSWELL_AUTH__OIDC__ISSUER",
+            "https://login.corp.example",
+        )
+        .output()
+        .unwrap();
+    assert!(assert_cli_error(&out).contains("auth.oidc.client_id"));
+}
