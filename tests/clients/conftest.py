@@ -67,7 +67,7 @@ class Instance:
             try:
                 if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             if self.proc.poll() is not None:
                 break
