@@ -124,7 +124,12 @@ pub async fn start_server(settings: Settings) -> (RunningServer, AppContext) {
 
 pub fn http() -> reqwest::Client {
     groundswell::install_crypto_provider();
-    reqwest::Client::builder().build().expect("HTTP client")
+    reqwest::Client::builder()
+        // Below the server's keep-alive (5 s): on a loaded machine a pooled connection could
+        // otherwise be reused just as the server closes it (`IncompleteMessage`).
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .expect("HTTP client")
 }
 
 /// The `groundswell` binary, with no GROUNDSWELL_* variables inherited from the caller.
