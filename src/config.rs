@@ -80,12 +80,114 @@ impl Default for FederationSettings {
 pub struct AuthSettings {
     /// How long a browser session lasts after signing in, in hours.
     pub session_lifetime_hours: u32,
+    /// Corporate single sign-on with an OpenID Connect provider (off while `issuer` is empty).
+    pub oidc: OidcSettings,
+    /// SCIM 2.0 provisioning by the identity provider (off while `token` is empty).
+    pub scim: ScimSettings,
 }
 
 impl Default for AuthSettings {
     fn default() -> Self {
         AuthSettings {
             session_lifetime_hours: 24 * 14,
+            oidc: OidcSettings::default(),
+            scim: ScimSettings::default(),
+        }
+    }
+}
+
+/// The company's OpenID Connect provider. Every key has a value so that the section is always
+/// present (and documented); an empty `issuer` means SSO is not configured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcSettings {
+    /// The provider's issuer URL; discovery reads `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// Secret: redacted by `groundswell config`, never logged.
+    pub client_secret: String,
+    /// Scopes asked for; in the environment a comma-separated list.
+    #[serde(deserialize_with = "string_list")]
+    pub scopes: Vec<String>,
+    /// Text of the sign-in button.
+    pub button_label: String,
+    /// Claim holding the username (its part before `@` if it is an address); falls back to the
+    /// e-mail's local part.
+    pub username_claim: String,
+    pub display_name_claim: String,
+    pub email_claim: String,
+    pub department_claim: String,
+    pub groups_claim: String,
+    /// Only members of one of these groups may sign in; empty: everyone the provider admits.
+    #[serde(deserialize_with = "string_list")]
+    pub allowed_groups: Vec<String>,
+    /// Members are admins. When both role lists are empty, roles are not managed by the IdP.
+    #[serde(deserialize_with = "string_list")]
+    pub admin_groups: Vec<String>,
+    /// Members are moderators (unless they are admins).
+    #[serde(deserialize_with = "string_list")]
+    pub moderator_groups: Vec<String>,
+    /// Turn local passwords off. Unset: on when an issuer is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso_only: Option<bool>,
+}
+
+impl Default for OidcSettings {
+    fn default() -> Self {
+        OidcSettings {
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            scopes: ["openid", "profile", "email", "groups"]
+                .map(String::from)
+                .to_vec(),
+            button_label: "Sign in with your company account".into(),
+            username_claim: "preferred_username".into(),
+            display_name_claim: "name".into(),
+            email_claim: "email".into(),
+            department_claim: "department".into(),
+            groups_claim: "groups".into(),
+            allowed_groups: Vec::new(),
+            admin_groups: Vec::new(),
+            moderator_groups: Vec::new(),
+            sso_only: None,
+        }
+    }
+}
+
+impl OidcSettings {
+    /// Whether single sign-on is configured.
+    pub fn enabled(&self) -> bool {
+        !self.issuer.trim().is_empty()
+    }
+
+    /// Whether local passwords are turned off.
+    pub fn sso_only(&self) -> bool {
+        self.enabled() && self.sso_only.unwrap_or(true)
+    }
+
+    /// Whether the provider's groups decide roles.
+    pub fn manages_roles(&self) -> bool {
+        !self.admin_groups.is_empty() || !self.moderator_groups.is_empty()
+    }
+}
+
+/// SCIM 2.0 provisioning (`/scim/v2/…`), authenticated with a bearer token IT configures.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScimSettings {
+    /// The bearer token the provisioning client sends; empty turns SCIM off. Secret.
+    pub token: String,
+    /// Which OIDC claim must equal a SCIM user's `externalId` to link the two at the first
+    /// sign-in.
+    pub external_id_claim: String,
+}
+
+impl Default for ScimSettings {
+    fn default() -> Self {
+        ScimSettings {
+            token: String::new(),
+            external_id_claim: "sub".into(),
         }
     }
 }
@@ -530,6 +632,7 @@ impl Settings {
                 )));
             }
         }
+        self.validate_oidc()?;
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.log.level) {
             return Err(ConfigError(format!(
                 "config key `log.level`: `{}` is not a valid filter: {e}",
@@ -539,9 +642,55 @@ impl Settings {
         Ok(())
     }
 
+    fn validate_oidc(&self) -> Result<(), ConfigError> {
+        let oidc = &self.auth.oidc;
+        if !oidc.enabled() {
+            return Ok(());
+        }
+        let key_error =
+            |key: &str, what: String| ConfigError(format!("config key `auth.oidc.{key}`: {what}"));
+        match Url::parse(oidc.issuer.trim()) {
+            Ok(url) if matches!(url.scheme(), "https" | "http") && url.host().is_some() => {}
+            _ => {
+                return Err(key_error(
+                    "issuer",
+                    format!(
+                        "`{}` is not an issuer URL: give the provider's https URL, e.g. \
+                         `https://login.microsoftonline.com/<tenant>/v2.0`",
+                        oidc.issuer
+                    ),
+                ));
+            }
+        }
+        if oidc.client_id.trim().is_empty() {
+            return Err(key_error(
+                "client_id",
+                "must be set when `auth.oidc.issuer` is".into(),
+            ));
+        }
+        if oidc.client_secret.is_empty() {
+            return Err(key_error(
+                "client_secret",
+                "must be set when `auth.oidc.issuer` is".into(),
+            ));
+        }
+        if !oidc.scopes.iter().any(|s| s == "openid") {
+            return Err(key_error("scopes", "must include `openid`".into()));
+        }
+        Ok(())
+    }
+
     /// The effective settings as TOML, with secrets redacted.
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
+        for secret in [
+            &mut shown.auth.oidc.client_secret,
+            &mut shown.auth.scim.token,
+        ] {
+            if !secret.is_empty() {
+                *secret = "REDACTED".into();
+            }
+        }
         if let DatabaseUrl::Postgres(_) = shown.database.url {
             shown.database.url = DatabaseUrl::Postgres(self.database.url.redacted());
         }

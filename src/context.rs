@@ -24,6 +24,8 @@ pub struct AppContext {
     pub instance_actor: Arc<tokio::sync::OnceCell<Account>>,
     /// The federation library's configuration, set by `apub::init` when the server starts.
     pub federation: Arc<std::sync::OnceLock<FederationConfig<AppContext>>>,
+    /// The company's OpenID provider, when `auth.oidc` is configured.
+    pub sso: Option<Arc<crate::auth::oidc::OidcClient>>,
 }
 
 impl AppContext {
@@ -33,7 +35,19 @@ impl AppContext {
         let events = EventBus::new();
         db.set_after_commit(events.after_commit_hook());
         events.start_listener(&settings.database.url);
+        let sso = settings.auth.oidc.enabled().then(|| {
+            crate::auth::oidc::OidcClient::new(&settings.auth.oidc, &settings.instance.base_url())
+        });
+        let sso = match sso {
+            Some(Ok(client)) => Some(Arc::new(client)),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "cannot set up the OpenID Connect client; SSO is off");
+                None
+            }
+            None => None,
+        };
         AppContext {
+            sso,
             rate_limits: Arc::new(RateLimits::new(&settings.limits)),
             policy: Arc::new(FederationPolicy::new(&settings)),
             instance_actor: Default::default(),

@@ -105,9 +105,20 @@ pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
 /// `groundswell serve`: prepare, make sure someone can sign in, serve until stopped.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let ctx = prepare(settings).await?;
-    let admin = service::setup::ensure_initial_admin(&ctx.db, &ctx.settings)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // With SSO only, admins come from the provider's admin groups: no password admin.
+    let admin = if ctx.settings.auth.oidc.sso_only() {
+        None
+    } else {
+        service::setup::ensure_initial_admin(&ctx.db, &ctx.settings)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+    };
+    if let Some(sso) = ctx.sso.as_ref() {
+        // Serve anyway (API tokens keep working), but say clearly what is wrong.
+        if let Err(problem) = sso.check().await {
+            eprintln!("warning: {problem} Sign-in will retry when someone signs in.");
+        }
+    }
     let running = start(ctx.clone())?;
     let stop_signal = shutdown_signal()?;
     spawn_jobs(&ctx);

@@ -6,7 +6,8 @@
 #
 # 1. Rust unit and integration tests (`cargo test`), every database test on SQLite and PostgreSQL.
 # 2. Client-library suites: real Mastodon clients (Python Mastodon.py, npm masto) against the
-#    real binary.
+#    real binary, Mastodon.py also signing in through corporate SSO.
+# The SSO tests run a real OpenID Provider (tests/oidc-provider, npm oidc-provider) on Node.js.
 #    Their virtualenv lives in a cache folder outside the checkout, keyed by the requirements
 #    file's hash ($GROUNDSWELL_TOOLS_CACHE, default ~/.cache/groundswell-tools).
 # 3. Interop: the binary federating with a small Fedify app, an independent ActivityPub
@@ -25,6 +26,11 @@ if [ -z "${GROUNDSWELL_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/nu
     for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
   fi
 fi
+
+# The test OpenID Provider (npm oidc-provider) for the SSO tests: node_modules cached outside
+# the checkout like the client suites'; the Rust and Python SSO tests start it.
+GROUNDSWELL_TEST_OIDC_PROVIDER="$(tests/oidc-provider/install.sh)"
+export GROUNDSWELL_TEST_OIDC_PROVIDER
 
 cargo test --locked -- "$@"
 

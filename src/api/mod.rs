@@ -6,6 +6,7 @@ pub mod health;
 pub mod mastodon;
 pub mod oauth;
 pub mod params;
+pub mod scim;
 
 use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, ctx: &AppContext) {
     .configure(health::configure)
     .configure(mastodon::configure)
     .configure(oauth::configure)
+    .configure(scim::configure)
     .configure(crate::web::configure)
     .configure(crate::apub::configure)
     .default_service(web::to(not_found));

@@ -141,12 +141,17 @@ async fn authorize_form(
             back.lang = None;
             let query = serde_urlencoded_query(&back);
             let return_to = format!("/oauth/authorize?{query}");
-            let target = format!(
-                "/auth/sign_in?{}",
-                url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("return_to", &return_to)
-                    .finish()
-            );
+            let mut next = url::form_urlencoded::Serializer::new(String::new());
+            next.append_pair("return_to", &return_to);
+            // With SSO only, straight to the company's identity provider and back.
+            let target = if ctx.sso.is_some() && ctx.settings.auth.oidc.sso_only() {
+                if force_login {
+                    next.append_pair("force_login", "1");
+                }
+                format!("/auth/oidc/login?{}", next.finish())
+            } else {
+                format!("/auth/sign_in?{}", next.finish())
+            };
             return Ok(HttpResponse::Found()
                 .insert_header((LOCATION, target))
                 .finish());

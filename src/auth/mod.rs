@@ -1,5 +1,6 @@
-//! Authentication: OAuth scopes, bearer tokens and local passwords.
+//! Authentication: OAuth scopes, bearer tokens, local passwords and the OpenID Connect client.
 
+pub mod oidc;
 pub mod password;
 pub mod scopes;
 pub mod secrets;

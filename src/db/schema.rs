@@ -53,6 +53,9 @@ diesel::table! {
         last_sign_in_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        groups -> Text,
+        scim_external_id -> Nullable<Text>,
+        scim_user_name -> Nullable<Text>,
     }
 }
 
@@ -477,6 +480,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oidc_logins (state_hash) {
+        state_hash -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        return_to -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_seen_tokens (key) {
+        key -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_groups (id) {
+        id -> BigInt,
+        display_name -> Text,
+        external_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_group_members (group_id, user_id) {
+        group_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::joinable!(scim_group_members -> scim_groups (group_id));
+diesel::joinable!(scim_group_members -> users (user_id));
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -543,6 +583,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     federation_domains,
     instance_keys,
     web_sessions,
+    oidc_logins,
+    oidc_seen_tokens,
+    scim_groups,
+    scim_group_members,
     idempotency_keys,
     polls,
     poll_votes,

@@ -63,6 +63,18 @@ pub fn create_session(
     lifetime_hours: i64,
     user_agent: Option<String>,
 ) -> Result<String> {
+    create_session_with_sid(conn, user, lifetime_hours, user_agent, None)
+}
+
+/// Start a session signed in through the identity provider, remembering the provider's
+/// session id (`sid`) so that a back-channel logout can end it.
+pub fn create_session_with_sid(
+    conn: &mut DbConnection,
+    user: &LocalUser,
+    lifetime_hours: i64,
+    user_agent: Option<String>,
+    oidc_sid: Option<String>,
+) -> Result<String> {
     let token = secrets::new_token();
     let now = Utc::now().naive_utc();
     let row = WebSession {
@@ -70,7 +82,7 @@ pub fn create_session(
         token_hash: secrets::hash_token(&token),
         user_id: user.user.id,
         csrf_token: secrets::new_token(),
-        oidc_sid: None,
+        oidc_sid,
         user_agent: user_agent.map(|ua| ua.chars().take(300).collect()),
         created_at: now,
         last_seen_at: now,

@@ -364,7 +364,8 @@ pub fn unsuspend(conn: &mut DbConnection, username: &str) -> Result<LocalUser> {
     Ok(found)
 }
 
-fn revoke_all_tokens(conn: &mut DbConnection, user_id: i64) -> Result<usize> {
+/// Revoke every API token of an employee; returns how many were live.
+pub fn revoke_all_tokens(conn: &mut DbConnection, user_id: i64) -> Result<usize> {
     Ok(diesel::update(
         oauth_access_tokens::table
             .filter(oauth_access_tokens::user_id.eq(user_id))

@@ -1,9 +1,10 @@
-//! Server-rendered pages (templates in `frontend/templates`): sign-in, the OAuth authorize
-//! page, the home page, and static files.
+//! Server-rendered pages (templates in `frontend/templates`): sign-in (password or the
+//! company's identity provider), the OAuth authorize page, the home page, and static files.
 
 pub mod pages;
 pub mod profiles;
 pub mod session;
+pub mod sso;
 
 use actix_web::{HttpResponse, web};
 
@@ -19,7 +20,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/header.png", web::get().to(header))
         .route("/media/{folder}/{file}", web::get().to(media_file))
         .route("/@{username}", web::get().to(profiles::profile))
-        .route("/@{username}/{id}", web::get().to(profiles::status));
+        .route("/@{username}/{id}", web::get().to(profiles::status))
+        .configure(sso::configure);
 }
 
 /// Uploaded media, from `storage.data_dir`. Paths are unguessable and files never change.

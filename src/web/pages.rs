@@ -19,6 +19,10 @@ pub struct SignInPage<'a> {
     pub return_to: String,
     pub username: String,
     pub error: Option<String>,
+    /// The company sign-in button's label and link, when SSO is configured.
+    pub sso: Option<(String, String)>,
+    /// Whether the password form is shown (not when `auth.oidc.sso_only`).
+    pub passwords: bool,
 }
 
 #[derive(Template)]
@@ -97,7 +101,7 @@ pub fn message_page(
 }
 
 /// Only local paths may be returned to after signing in (no open redirect).
-fn safe_return_to(raw: Option<&str>) -> String {
+pub(crate) fn safe_return_to(raw: Option<&str>) -> String {
     match raw {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
             path.to_string()
@@ -120,6 +124,15 @@ fn sign_in_page(
 ) -> Result<HttpResponse> {
     // Double-submit CSRF token: the same random value in a cookie and in the form.
     let csrf_token = secrets::new_token();
+    let sso = ctx.sso.as_ref().map(|_| {
+        let link = format!(
+            "/auth/oidc/login?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("return_to", &return_to)
+                .finish()
+        );
+        (ctx.settings.auth.oidc.button_label.clone(), link)
+    });
     let mut resp = render(
         status,
         &SignInPage {
@@ -128,6 +141,8 @@ fn sign_in_page(
             return_to,
             username,
             error,
+            sso,
+            passwords: !ctx.settings.auth.oidc.sso_only(),
         },
     )?;
     resp.add_cookie(&session::cookie(ctx, CSRF_COOKIE, csrf_token, 1))
@@ -165,6 +180,15 @@ pub async fn sign_in(
 ) -> Result<HttpResponse> {
     let form = form.into_inner();
     let return_to = safe_return_to(form.return_to.as_deref());
+    if ctx.settings.auth.oidc.sso_only() {
+        return sign_in_page(
+            &ctx,
+            actix_web::http::StatusCode::FORBIDDEN,
+            return_to,
+            String::new(),
+            Some("Password sign-in is turned off here: sign in with your company account.".into()),
+        );
+    }
     let csrf_ok = req
         .cookie(CSRF_COOKIE)
         .is_some_and(|c| !c.value().is_empty() && c.value() == form.csrf_token);
@@ -244,7 +268,8 @@ pub async fn sign_out(
     req: HttpRequest,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse> {
-    if let Some((session, _)) = session::current(&ctx, &req).await? {
+    let mut provider_logout = None;
+    if let Some((session, user)) = session::current(&ctx, &req).await? {
         if session.csrf_token != form.csrf_token {
             return message_page(
                 &ctx,
@@ -259,9 +284,18 @@ pub async fn sign_out(
                 .write(move |conn| sessions::end_session(conn, &token))
                 .await?;
         }
+        // Signed in through the identity provider: sign out there too (RP-initiated logout),
+        // which comes back to the start page.
+        if let Some(client) = ctx.sso.as_ref()
+            && user.user.oidc_issuer.as_deref() == Some(client.issuer())
+        {
+            let back = ctx.settings.instance.base_url();
+            provider_logout = client.end_session_url(back.as_str()).await;
+        }
     }
+    let target = provider_logout.map_or_else(|| "/".to_string(), |url| url.to_string());
     let mut resp = HttpResponse::SeeOther()
-        .insert_header((LOCATION, "/"))
+        .insert_header((LOCATION, target))
         .finish();
     resp.add_removal_cookie(&session::removal(&ctx, SESSION_COOKIE))
         .map_err(Error::internal)?;

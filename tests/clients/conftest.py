@@ -36,7 +36,7 @@ def psql(sql):
 class Instance:
     """A running `groundswell serve` on a free 127.0.0.1 port."""
 
-    def __init__(self, backend):
+    def __init__(self, backend, port=None, extra_env=None):
         self.dir = tempfile.mkdtemp(prefix="gs-client-test-")
         self.pg_name = None
         if backend == "postgres":
@@ -46,7 +46,7 @@ class Instance:
             self.db_url = urllib.parse.urlunsplit(parts._replace(path="/" + self.pg_name))
         else:
             self.db_url = f"sqlite://{self.dir}/groundswell.sqlite3"
-        port = free_port()
+        port = port or free_port()
         self.domain = f"127.0.0.1:{port}"
         self.url = f"http://{self.domain}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("GROUNDSWELL_")}
@@ -58,6 +58,7 @@ class Instance:
             "GROUNDSWELL_INSTANCE__RULES": "Be kind,No customer data",
             "GROUNDSWELL_LOG__LEVEL": "warn",
         })
+        self.env.update(extra_env or {})
         self.log = open(os.path.join(self.dir, "server.log"), "w")
         self.proc = subprocess.Popen([BIN, "serve"], env=self.env, cwd=self.dir,
                                      stdout=self.log, stderr=subprocess.STDOUT)
@@ -66,7 +67,7 @@ class Instance:
             try:
                 if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             if self.proc.poll() is not None:
                 break

@@ -48,19 +48,32 @@ fn example_config_documents_every_key_with_its_default() {
     // Every key the server knows appears in the example, and nothing else.
     let text = std::fs::read_to_string(example).unwrap();
     let written: toml::Value = toml::from_str(&text).unwrap();
-    let keys = |v: &toml::Value| -> Vec<String> {
-        let mut out = Vec::new();
-        for (section, table) in v.as_table().unwrap() {
-            for key in table.as_table().unwrap().keys() {
-                out.push(format!("{section}.{key}"));
+    // Nested sections (`[auth.oidc]`) count key by key.
+    fn collect(prefix: &str, v: &toml::Value, out: &mut Vec<String>) {
+        for (key, value) in v.as_table().unwrap() {
+            let name = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            if value.is_table() {
+                collect(&name, value, out);
+            } else {
+                out.push(name);
             }
         }
+    }
+    let keys = |v: &toml::Value| -> Vec<String> {
+        let mut out = Vec::new();
+        collect("", v, &mut out);
         out.sort();
         out
     };
     assert_eq!(keys(&written), keys(&defaults));
+    assert!(keys(&defaults).contains(&"auth.oidc.admin_groups".to_string()));
     // Optional keys are documented as comments.
     assert!(text.contains("# https = true"));
+    assert!(text.contains("# sso_only = true"));
 }
 
 #[test]

@@ -22,6 +22,17 @@ pub struct User {
     pub last_sign_in_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// JSON array of the identity provider's group names (last sign-in or SCIM).
+    pub groups: String,
+    pub scim_external_id: Option<String>,
+    pub scim_user_name: Option<String>,
+}
+
+impl User {
+    /// The identity provider's groups of this employee.
+    pub fn group_names(&self) -> Vec<String> {
+        serde_json::from_str(&self.groups).unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Insertable)]

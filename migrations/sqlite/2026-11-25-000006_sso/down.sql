@@ -1,0 +1,10 @@
+DROP TABLE scim_group_members;
+DROP TABLE scim_groups;
+DROP TABLE oidc_seen_tokens;
+DROP TABLE oidc_logins;
+DROP INDEX web_sessions_oidc_sid;
+DROP INDEX users_scim_user_name;
+DROP INDEX users_scim_external_id;
+ALTER TABLE users DROP COLUMN scim_user_name;
+ALTER TABLE users DROP COLUMN scim_external_id;
+ALTER TABLE users DROP COLUMN groups;
