@@ -1074,20 +1074,29 @@ async fn two_app_nodes_on_one_database_deliver_each_activity_once() {
         (count().await == POSTS).then_some(())
     })
     .await;
-    let attempts: Vec<i32> = eng
-        .ctx
-        .db
-        .read(|conn| {
-            use diesel::prelude::*;
-            use groundswell::db::schema::deliveries;
-            Ok(deliveries::table.select(deliveries::attempts).load(conn)?)
-        })
-        .await
-        .unwrap();
-    assert!(attempts.len() >= POSTS);
+    // The sender records each delivery just after the answer: wait for the queue to drain.
+    let attempts: Vec<i32> = eventually("every delivery recorded", || async {
+        let rows: Vec<(i32, bool)> = eng
+            .ctx
+            .db
+            .read(|conn| {
+                use diesel::prelude::*;
+                use groundswell::db::schema::deliveries;
+                Ok(deliveries::table
+                    .select((deliveries::attempts, deliveries::delivered_at.is_not_null()))
+                    .load(conn)?)
+            })
+            .await
+            .unwrap();
+        rows.iter()
+            .all(|(_, done)| *done)
+            .then(|| rows.iter().map(|(a, _)| *a).collect())
+    })
+    .await;
+    assert!(attempts.len() > POSTS, "{attempts:?}");
     assert!(
         attempts.iter().all(|&a| a == 1),
-        "a delivery was attempted twice: {attempts:?}"
+        "a delivery was attempted more than once: {attempts:?}"
     );
     node2_ctx.events.shutdown();
     node2.handle.stop(true).await;
