@@ -29,12 +29,11 @@ pub struct AppContext {
 }
 
 impl AppContext {
-    /// Wire the database's commits to the event bus (and, on PostgreSQL, listen to the
-    /// events of every app node).
+    /// Wire the database's commits to the event bus. (A running server also listens to the
+    /// events of every app node: see `server::start`.)
     pub fn new(settings: Settings, mut db: Db) -> Self {
         let events = EventBus::new();
         db.set_after_commit(events.after_commit_hook());
-        events.start_listener(&settings.database.url);
         let sso = settings.auth.oidc.enabled().then(|| {
             crate::auth::oidc::OidcClient::new(&settings.auth.oidc, &settings.instance.base_url())
         });

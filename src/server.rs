@@ -13,23 +13,40 @@ use crate::config::Settings;
 use crate::context::AppContext;
 use crate::db::{self, Db};
 use crate::service;
+use crate::service::events::EventBus;
 
 /// A server that is listening; await [`RunningServer::stopped`] to wait until it stops.
+///
+/// Everything of the server that holds a database connection on a thread of its own (the
+/// delivery worker, the PostgreSQL event listener) ends in [`RunningServer::stopped`]: a
+/// process must not exit while one of them is inside libpq (that crashes it).
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     /// The federation delivery worker; it stops on the shutdown event.
     worker: tokio::task::JoinHandle<()>,
+    events: EventBus,
 }
 
 impl RunningServer {
-    /// Wait until the server has stopped (after Ctrl-C, SIGTERM or [`ServerHandle::stop`])
-    /// and its delivery worker with it (send the shutdown event first).
+    /// Wait until the server has stopped (after Ctrl-C, SIGTERM or [`ServerHandle::stop`]),
+    /// then its delivery worker (send the shutdown event first) and its event listener.
     pub async fn stopped(self) -> anyhow::Result<()> {
-        self.task.await??;
+        let served = self.task.await;
         let _ = self.worker.await;
+        let events = self.events;
+        tokio::task::spawn_blocking(move || events.stop_listener()).await?;
+        served??;
         Ok(())
+    }
+
+    /// Stop now: close the streams, stop accepting, let in-flight requests finish when
+    /// `graceful` (up to `http.shutdown_timeout_secs`), and wait for everything to end.
+    pub async fn stop(self, graceful: bool) -> anyhow::Result<()> {
+        self.events.shutdown();
+        self.handle.stop(graceful).await;
+        self.stopped().await
     }
 }
 
@@ -60,9 +77,24 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
     Ok(ctx)
 }
 
-/// Bind the listener and start serving in the background.
+/// Bind `http.bind` and start serving in the background.
 pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
+    start_listening(ctx, None)
+}
+
+/// Start serving in the background on a socket that is already bound (so a caller can learn
+/// its port before it chooses the instance's domain, with no window for another process to
+/// take the port).
+pub fn start_on(ctx: AppContext, listener: std::net::TcpListener) -> anyhow::Result<RunningServer> {
+    start_listening(ctx, Some(listener))
+}
+
+fn start_listening(
+    ctx: AppContext,
+    listener: Option<std::net::TcpListener>,
+) -> anyhow::Result<RunningServer> {
     let settings = ctx.settings.clone();
+    let events = ctx.events.clone();
     let data = web::Data::new(ctx.clone());
     let ctx_for_worker = ctx.clone();
     let factory_ctx = ctx;
@@ -81,9 +113,17 @@ pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
     if settings.http.workers > 0 {
         server = server.workers(settings.http.workers);
     }
-    let server = server
-        .bind(settings.http.bind)
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.bind))?;
+    let server = match listener {
+        Some(listener) => {
+            let addr = listener.local_addr()?;
+            server
+                .listen(listener)
+                .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?
+        }
+        None => server
+            .bind(settings.http.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.bind))?,
+    };
     let addr = server
         .addrs()
         .first()
@@ -92,6 +132,8 @@ pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
     let server = server.run();
     let handle = server.handle();
     let task = tokio::spawn(server);
+    // Live streams hear the events of every app node (PostgreSQL); stopped in `stopped`.
+    events.start_listener(&settings.database.url);
     let worker =
         crate::apub::delivery::spawn(ctx_for_worker, crate::apub::delivery::node_name(addr));
     Ok(RunningServer {
@@ -99,6 +141,7 @@ pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
         handle,
         task,
         worker,
+        events,
     })
 }
 
@@ -153,9 +196,6 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         handle.stop(true).await;
     });
     running.stopped().await?;
-    // End the PostgreSQL listener before the process exits (libpq must not be mid-call).
-    let events = ctx.events.clone();
-    tokio::task::spawn_blocking(move || events.stop_listener()).await?;
     tracing::info!("stopped");
     println!("Groundswell stopped.");
     Ok(())

@@ -110,17 +110,18 @@ pub async fn run(
     }
     std::fs::create_dir_all(&data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data_dir.display()))?;
-    let ports: Vec<u16> = (0..DEPARTMENTS.len() as u16)
-        .map(|i| base_port.checked_add(i))
-        .collect::<Option<_>>()
-        .ok_or_else(|| anyhow::anyhow!("--base-port {base_port} is too high"))?;
+    let listeners = bind_ports(base_port)?;
+    let ports = listeners
+        .iter()
+        .map(|l| Ok(l.local_addr()?.port()))
+        .collect::<std::io::Result<Vec<u16>>>()?;
     let domains: Vec<String> = ports.iter().map(|p| format!("localhost:{p}")).collect();
 
     let mut running: Vec<(RunningServer, AppContext)> = Vec::new();
-    for (i, dept) in DEPARTMENTS.iter().enumerate() {
+    for ((i, dept), listener) in DEPARTMENTS.iter().enumerate().zip(listeners) {
         let settings = department_settings(&base, &data_dir, dept, ports[i], &domains, i)?;
         let ctx = server::prepare(settings).await?;
-        let server = server::start(ctx.clone())?;
+        let server = server::start_on(ctx.clone(), listener)?;
         running.push((server, ctx));
     }
     let password_file = data_dir.join("passwords.txt");
@@ -162,15 +163,30 @@ pub async fn run(
     let stop = server::shutdown_signal()?;
     let signal = stop.await;
     tracing::info!(signal, "stopping the demo");
-    for (server, ctx) in running {
-        ctx.events.shutdown();
-        server.handle.stop(true).await;
-        let _ = server.stopped().await;
-        let events = ctx.events.clone();
-        tokio::task::spawn_blocking(move || events.stop_listener()).await?;
+    for (server, _ctx) in running {
+        server.stop(true).await?;
     }
     println!("Groundswell demo stopped.");
     Ok(())
+}
+
+/// One loopback socket per department: `base_port`, the next and the one after, or with
+/// `--base-port 0` any free ports (the domains follow the ports; data kept under one port
+/// is addressed by it, so keep to fixed ports for a demo you mean to restart).
+fn bind_ports(base_port: u16) -> anyhow::Result<Vec<std::net::TcpListener>> {
+    (0..DEPARTMENTS.len() as u16)
+        .map(|i| {
+            let port = if base_port == 0 {
+                0
+            } else {
+                base_port
+                    .checked_add(i)
+                    .ok_or_else(|| anyhow::anyhow!("--base-port {base_port} is too high"))?
+            };
+            std::net::TcpListener::bind(("127.0.0.1", port))
+                .map_err(|e| anyhow::anyhow!("cannot listen on 127.0.0.1:{port}: {e}"))
+        })
+        .collect()
 }
 
 fn department_settings(

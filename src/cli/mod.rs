@@ -42,7 +42,8 @@ enum Command {
     /// ports, each with its own SQLite database, federating with each other and seeded with
     /// employees and posts. Prints each department's URL and the sign-in details.
     Demo {
-        /// Port of the first department; the others use the next ones.
+        /// Port of the first department; the others use the next ones. 0: any free ports
+        /// (printed at start).
         #[arg(long, default_value_t = 8001)]
         base_port: u16,
         /// Where the three databases and uploads live.

@@ -157,6 +157,11 @@ impl Db {
             Pool::builder()
                 .max_size(size)
                 .min_idle(Some(0))
+                // No reaper: it would close idle connections on r2d2's own detached threads,
+                // and a process exiting while one of them is inside libpq crashes. Broken
+                // connections are found at check-out instead.
+                .idle_timeout(None)
+                .max_lifetime(None)
                 .connection_timeout(timeout)
                 .test_on_check_out(true)
                 .build(manager.clone())

@@ -144,6 +144,13 @@ impl EventBus {
         let DatabaseUrl::Postgres(_) = url else {
             return;
         };
+        let Ok(mut slot) = self.listener.lock() else {
+            return;
+        };
+        if slot.is_some() {
+            // One listener per bus is enough, and a second would be detached.
+            return;
+        }
         // The listener stops when asked (`stop_listener`) or when the last handle on the bus
         // is gone.
         let bus = Arc::downgrade(&self.sender);
@@ -167,11 +174,7 @@ impl EventBus {
                 }
             });
         match spawned {
-            Ok(thread) => {
-                if let Ok(mut slot) = self.listener.lock() {
-                    *slot = Some(Listener { stop, thread });
-                }
-            }
+            Ok(thread) => *slot = Some(Listener { stop, thread }),
             Err(e) => {
                 tracing::error!(error = %e, "cannot start the event listener; live streams see only this node");
             }
