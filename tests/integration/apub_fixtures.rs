@@ -1022,9 +1022,10 @@ fn mastodon_signed_headers(
 async fn a_signed_mastodon_reply_reaches_the_inbox(db: TestDb) {
     use actix_web::{App, HttpResponse, HttpServer, web};
 
-    let (fake_port, port) = (crate::common::free_port(), crate::common::free_port());
+    let (fake_reserved, reserved) = (crate::common::reserve_port(), crate::common::reserve_port());
+    let (fake_port, port) = (fake_reserved.number(), reserved.number());
     let fake = format!("http://localhost:{fake_port}");
-    let f = Fixture::start_on(db, port, move |s| {
+    let f = Fixture::start_on(db, reserved, move |s| {
         s.instance.domain =
             groundswell::config::Domain::parse(&format!("localhost:{port}")).unwrap();
         s.federation.allowed_domains = vec![format!("localhost:{fake_port}")];
@@ -1068,7 +1069,7 @@ async fn a_signed_mastodon_reply_reaches_the_inbox(db: TestDb) {
             )
         })
         .workers(1)
-        .bind(("127.0.0.1", fake_port))
+        .listen(fake_reserved.into_listener())
         .unwrap()
         .run()
     };

@@ -11,6 +11,7 @@ use diesel::{Connection, PgConnection};
 use groundswell::config::{DatabaseUrl, Settings};
 use groundswell::context::AppContext;
 use groundswell::server::{self, RunningServer};
+use groundswell::service::events::EventBus;
 use tempfile::TempDir;
 
 /// The PostgreSQL server the tests create their databases on (trust auth, user `postgres`).
@@ -112,29 +113,95 @@ macro_rules! on_both_backends {
         mod $name {
             #[actix_web::test]
             async fn sqlite() {
-                super::$name($crate::common::TestDb::sqlite()).await
+                $crate::common::scenario(super::$name($crate::common::TestDb::sqlite())).await
             }
             #[actix_web::test]
             async fn postgres() {
-                super::$name($crate::common::TestDb::postgres()).await
+                $crate::common::scenario(super::$name($crate::common::TestDb::postgres())).await
             }
         }
     )* };
 }
 
-/// A loopback port that is free now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
+thread_local! {
+    /// The servers this test started (a test runs on one thread), stopped when it ends.
+    static STARTED: std::cell::RefCell<Vec<(actix_web::dev::ServerHandle, EventBus)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Start an instance in this process.
+/// Run a test's body, then stop every server it started, passed or failed: no thread of a
+/// finished test may still be inside libpq when the test binary exits (that crashes it).
+pub async fn scenario(body: impl std::future::Future<Output = ()>) {
+    use futures_util::FutureExt;
+    let outcome = std::panic::AssertUnwindSafe(body).catch_unwind().await;
+    stop_started_servers().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Stop the servers this test started and wait for their threads (listener, worker).
+pub async fn stop_started_servers() {
+    let started = STARTED.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    for (handle, events) in started {
+        events.shutdown();
+        handle.stop(false).await;
+        let _ = tokio::task::spawn_blocking(move || events.stop_listener()).await;
+    }
+}
+
+/// A loopback port where nothing listens now (for a peer that is down). To start a server,
+/// use [`reserve_port`]: a port released and bound again could be taken in between.
+pub fn free_port() -> u16 {
+    reserve_port().number()
+}
+
+/// A loopback port bound now and handed to the server that is started on it, so the
+/// instance's domain can name its port before it starts.
+pub struct Port(std::net::TcpListener);
+
+impl Port {
+    pub fn number(&self) -> u16 {
+        self.0.local_addr().expect("bound port").port()
+    }
+
+    /// The bound socket, for a server that is not Groundswell (a fake peer).
+    pub fn into_listener(self) -> std::net::TcpListener {
+        self.0
+    }
+
+    /// The same port again, for a restart (the old server has stopped and released it).
+    pub fn again(number: u16) -> Port {
+        Port(std::net::TcpListener::bind(("127.0.0.1", number)).expect("bind the port again"))
+    }
+}
+
+pub fn reserve_port() -> Port {
+    Port(std::net::TcpListener::bind("127.0.0.1:0").expect("free port"))
+}
+
+/// Start an instance in this process, on `settings.http.bind`.
 pub async fn start_server(settings: Settings) -> (RunningServer, AppContext) {
+    start_server_on(settings, None).await
+}
+
+/// Start an instance in this process, on a reserved port (or `settings.http.bind`); it is
+/// stopped when the test ends.
+pub async fn start_server_on(
+    settings: Settings,
+    port: Option<Port>,
+) -> (RunningServer, AppContext) {
     groundswell::install_crypto_provider();
     let ctx = server::prepare(settings).await.expect("prepare server");
-    let running = server::start(ctx.clone()).expect("start server");
+    let running = match port {
+        Some(Port(listener)) => server::start_on(ctx.clone(), listener),
+        None => server::start(ctx.clone()),
+    }
+    .expect("start server");
+    STARTED.with(|s| {
+        s.borrow_mut()
+            .push((running.handle.clone(), ctx.events.clone()))
+    });
     (running, ctx)
 }
 
@@ -257,23 +324,29 @@ impl Fixture {
 
     pub async fn start_with(db: TestDb, configure: impl FnOnce(&mut Settings)) -> Fixture {
         // Reserve a port first so the instance's domain (used in every URL) is right.
-        Self::start_on(db, free_port(), configure).await
+        Self::start_on(db, reserve_port(), configure).await
     }
 
-    /// Start on a given loopback port (the domain defaults to `127.0.0.1:port`).
-    pub async fn start_on(db: TestDb, port: u16, configure: impl FnOnce(&mut Settings)) -> Fixture {
+    /// Start on a reserved loopback port (the domain defaults to `127.0.0.1:port`).
+    pub async fn start_on(
+        db: TestDb,
+        port: Port,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Fixture {
+        let number = port.number();
         let mut settings = db.settings();
-        settings.http.bind = format!("127.0.0.1:{port}").parse().expect("addr");
+        settings.http.bind = format!("127.0.0.1:{number}").parse().expect("addr");
         settings.instance.domain =
-            groundswell::config::Domain::parse(&format!("127.0.0.1:{port}")).expect("domain");
+            groundswell::config::Domain::parse(&format!("127.0.0.1:{number}")).expect("domain");
         configure(&mut settings);
         Self::start_settings(db, port, settings).await
     }
 
-    async fn start_settings(db: TestDb, port: u16, settings: Settings) -> Fixture {
-        let (server, ctx) = start_server(settings).await;
+    async fn start_settings(db: TestDb, port: Port, settings: Settings) -> Fixture {
+        let number = port.number();
+        let (server, ctx) = start_server_on(settings, Some(port)).await;
         Fixture {
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("http://127.0.0.1:{number}"),
             db,
             server,
             ctx,
@@ -362,28 +435,24 @@ impl Fixture {
     }
 
     pub async fn stop(self) {
-        self.ctx.events.shutdown();
-        self.server.handle.stop(true).await;
+        self.server.stop(true).await.expect("server stops");
     }
 
     /// Stop the instance and start it again on the same port and database.
     pub async fn restart(self) -> Fixture {
         let (db, port, settings) = self.stop_keeping_db().await;
-        Self::start_settings(db, port, settings).await
+        Self::start_again(db, port, settings).await
     }
 
     /// Stop the instance, keeping its database (and port) for a later start.
     pub async fn stop_keeping_db(self) -> (TestDb, u16, Settings) {
         let settings = (*self.ctx.settings).clone();
         let port = self.server.addr.port();
-        self.ctx.events.shutdown();
-        self.server.handle.stop(true).await;
-        let events = self.ctx.events.clone();
-        let _ = tokio::task::spawn_blocking(move || events.stop_listener()).await;
+        self.server.stop(true).await.expect("server stops");
         (self.db, port, settings)
     }
 
     pub async fn start_again(db: TestDb, port: u16, settings: Settings) -> Fixture {
-        Self::start_settings(db, port, settings).await
+        Self::start_settings(db, Port::again(port), settings).await
     }
 }

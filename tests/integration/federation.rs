@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{Fixture, TestDb, TestUser, free_port};
+use crate::common::{Fixture, Port, TestDb, TestUser, free_port, reserve_port};
 use crate::on_both_backends;
 
 /// Start one department per port. `allowed(i, j)`: whether department `i` federates with `j`.
@@ -15,21 +15,22 @@ async fn departments(
     count: usize,
     allowed: impl Fn(usize, usize) -> bool,
 ) -> Vec<Fixture> {
-    let ports: Vec<u16> = (0..count).map(|_| free_port()).collect();
+    let reserved: Vec<Port> = (0..count).map(|_| reserve_port()).collect();
+    let ports: Vec<u16> = reserved.iter().map(Port::number).collect();
     let mut dbs = vec![db];
     while dbs.len() < count {
         let next = dbs[0].another();
         dbs.push(next);
     }
     let mut out = Vec::new();
-    for (i, db) in dbs.into_iter().enumerate() {
+    for ((i, db), reserved) in dbs.into_iter().enumerate().zip(reserved) {
         let port = ports[i];
         let peers: Vec<String> = (0..count)
             .filter(|&j| j != i && allowed(i, j))
             .map(|j| format!("localhost:{}", ports[j]))
             .collect();
         out.push(
-            Fixture::start_on(db, port, move |s| {
+            Fixture::start_on(db, reserved, move |s| {
                 s.instance.domain =
                     groundswell::config::Domain::parse(&format!("localhost:{port}")).unwrap();
                 s.federation.allowed_domains = peers;
@@ -597,7 +598,9 @@ on_both_backends!(
 async fn a_crash_in_the_middle_of_delivery_loses_nothing(db: TestDb) {
     use crate::common::{assert_ok, groundswell_cmd};
     const POSTS: usize = 60;
-    let (eng_port, sales_port) = (free_port(), free_port());
+    // Eng is a process of its own (it is killed): it binds the port itself.
+    let (eng_port, sales_reserved) = (free_port(), reserve_port());
+    let sales_port = sales_reserved.number();
     let eng_db = db.another();
     let eng_dir = tempfile::tempdir().unwrap();
     let eng_env: Vec<(String, String)> = vec![
@@ -668,7 +671,7 @@ async fn a_crash_in_the_middle_of_delivery_loses_nothing(db: TestDb) {
     .trim()
     .to_string();
 
-    let sales = Fixture::start_on(db, sales_port, |s| {
+    let sales = Fixture::start_on(db, sales_reserved, |s| {
         s.instance.domain =
             groundswell::config::Domain::parse(&format!("localhost:{sales_port}")).unwrap();
         s.federation.allowed_domains = vec![format!("localhost:{eng_port}")];
@@ -778,10 +781,9 @@ fn the_demo_starts_a_company_that_already_federates() {
     use crate::common::{assert_ok, groundswell_cmd};
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
-    let base_port = free_port();
-    // The next two ports are very likely free too; the demo says so clearly if not.
+    // Port 0: the demo binds any three free ports and prints them.
     let mut demo = groundswell_cmd()
-        .args(["demo", "--base-port", &base_port.to_string(), "--data-dir"])
+        .args(["demo", "--base-port", "0", "--data-dir"])
         .arg(dir.path())
         .env("GROUNDSWELL_LOG__LEVEL", "warn")
         .stdout(std::process::Stdio::piped())
@@ -799,10 +801,17 @@ fn the_demo_starts_a_company_that_already_federates() {
         }
     }
     let text = printed.join("\n");
-    assert!(
-        text.contains(&format!("http://localhost:{base_port}")),
-        "{text}"
-    );
+    // Engineering, Sales, People & HR, in that order.
+    let ports: Vec<u16> = text
+        .split("http://localhost:")
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect();
+    assert!(ports.len() >= 3, "{text}");
+    assert!(ports[..3].iter().all(|&p| p != 0), "{text}");
     assert!(text.contains("password:"), "{text}");
     let password = text
         .lines()
@@ -833,7 +842,7 @@ fn the_demo_starts_a_company_that_already_federates() {
         crate::common::http()
             .get(format!(
                 "http://127.0.0.1:{}/api/v1/timelines/home",
-                base_port + 1
+                ports[1]
             ))
             .bearer_auth(&token)
             .send()
@@ -1010,12 +1019,15 @@ async fn undoing_and_blocking_reach_the_other_department(db: TestDb) {
 /// reaches Sales once, and no delivery is attempted twice.
 #[actix_web::test]
 async fn two_app_nodes_on_one_database_deliver_each_activity_once() {
+    crate::common::scenario(two_app_nodes_on_one_database_deliver_each_activity_once_body()).await
+}
+
+async fn two_app_nodes_on_one_database_deliver_each_activity_once_body() {
     let deps = departments(TestDb::postgres(), 2, |_, _| true).await;
     let (eng, sales) = (&deps[0], &deps[1]);
     // A second node of Eng: same database and settings, its own listen port.
     let mut settings = (*eng.ctx.settings).clone();
-    let port2 = free_port();
-    settings.http.bind = format!("127.0.0.1:{port2}").parse().unwrap();
+    settings.http.bind = "127.0.0.1:0".parse().unwrap();
     let (node2, node2_ctx) = crate::common::start_server(settings).await;
     let alice = eng.user("alice").await;
     let bob = sales.user("bob").await;
@@ -1043,7 +1055,7 @@ async fn two_app_nodes_on_one_database_deliver_each_activity_once() {
         let base = if n % 2 == 0 {
             eng.base.clone()
         } else {
-            format!("http://127.0.0.1:{port2}")
+            format!("http://{}", node2.addr)
         };
         let resp = eng
             .client

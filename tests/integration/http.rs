@@ -44,6 +44,10 @@ on_both_backends!(health_endpoints_and_unknown_routes);
 /// When PostgreSQL loses the database, /readyz says 503 with a safe message; /healthz stays up.
 #[actix_web::test]
 async fn readiness_fails_cleanly_when_the_database_goes_away() {
+    crate::common::scenario(readiness_fails_cleanly_when_the_database_goes_away_body()).await
+}
+
+async fn readiness_fails_cleanly_when_the_database_goes_away_body() {
     let db = TestDb::postgres();
     let (server, _ctx) = start_server(db.settings()).await;
     let client = http();

@@ -156,14 +156,18 @@ fn get(url: &str) -> PlainResponse {
     PlainResponse { status, body }
 }
 
-/// `cargo run --release` in a fresh checkout: SQLite under ./data, port 8080, an admin with a
-/// one-time password that works, never printed again, different on another fresh machine.
+/// `cargo run --release` in a fresh checkout: SQLite under ./data, the default domain, an
+/// admin with a one-time password that works, never printed again, different on another
+/// fresh machine. Only the listen port is chosen by the kernel, so the test never depends on
+/// 8080 being free (the default `http.bind` itself is checked in `config`).
 #[test]
 fn first_start_with_no_config_creates_an_admin_once() {
     let dir = tempfile::tempdir().unwrap();
-    let mut server = ServeProcess::spawn(dir.path(), &[]);
+    let any_port = [("GROUNDSWELL_HTTP__BIND", "127.0.0.1:0".to_string())];
+    let mut server = ServeProcess::spawn(dir.path(), &any_port);
     let addr = server.wait_until_serving();
-    assert_eq!(addr, "http://127.0.0.1:8080");
+    assert!(addr.starts_with("http://127.0.0.1:"), "{addr}");
+    assert_ne!(addr, "http://127.0.0.1:0");
     let password = admin_password(&mut server);
     assert!(server.seen.iter().any(|l| l.contains("username: admin")));
     assert!(
@@ -172,7 +176,7 @@ fn first_start_with_no_config_creates_an_admin_once() {
             .iter()
             .any(|l| l.contains("serving http://localhost:8080"))
     );
-    let health = get("http://127.0.0.1:8080/healthz");
+    let health = get(&format!("{addr}/healthz"));
     assert_eq!(health.status, 200, "{}", health.body);
     server.signal("INT");
     let (ok, output) = server.wait_exit();
@@ -200,7 +204,7 @@ fn first_start_with_no_config_creates_an_admin_once() {
     drop(conn);
 
     // Second start on the same data: no new admin, no password printed.
-    let mut again = ServeProcess::spawn(dir.path(), &[]);
+    let mut again = ServeProcess::spawn(dir.path(), &any_port);
     again.wait_until_serving();
     again.signal("TERM");
     let (ok, output) = again.wait_exit();
@@ -212,7 +216,7 @@ fn first_start_with_no_config_creates_an_admin_once() {
 
     // Another fresh machine gets another password.
     let other = tempfile::tempdir().unwrap();
-    let mut third = ServeProcess::spawn(other.path(), &[]);
+    let mut third = ServeProcess::spawn(other.path(), &any_port);
     third.wait_until_serving();
     let other_password = admin_password(&mut third);
     assert_ne!(password, other_password);

@@ -88,10 +88,11 @@ async fn credentials_status(f: &Fixture, token: &str) -> u16 {
 }
 
 async fn provisioning_lifecycle(db: TestDb) {
-    let port = free_port();
+    let reserved = reserve_port();
+    let port = reserved.number();
     let op = TestProvider::start(&format!("http://127.0.0.1:{port}"));
     let issuer = op.issuer.clone();
-    let f = Fixture::start_on(db, port, move |s| {
+    let f = Fixture::start_on(db, reserved, move |s| {
         s.auth.scim.token = TOKEN.into();
         s.auth.oidc.issuer = issuer;
         s.auth.oidc.client_id = CLIENT_ID.into();

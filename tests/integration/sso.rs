@@ -15,10 +15,11 @@ use crate::on_both_backends;
 /// An instance using a fresh test provider: staff may sign in, it-admins are admins, mods
 /// moderators.
 async fn start(db: TestDb) -> (Fixture, TestProvider) {
-    let port = free_port();
+    let reserved = reserve_port();
+    let port = reserved.number();
     let provider = TestProvider::start(&format!("http://127.0.0.1:{port}"));
     let issuer = provider.issuer.clone();
-    let f = Fixture::start_on(db, port, move |s| {
+    let f = Fixture::start_on(db, reserved, move |s| {
         s.auth.oidc.issuer = issuer;
         s.auth.oidc.client_id = CLIENT_ID.into();
         s.auth.oidc.client_secret = CLIENT_SECRET.into();
@@ -637,6 +638,10 @@ on_both_backends!(
 /// A provider that does not answer: the sign-in page says so clearly, nothing panics.
 #[actix_web::test]
 async fn an_unreachable_provider_is_reported_on_the_sign_in_page() {
+    crate::common::scenario(an_unreachable_provider_is_reported_on_the_sign_in_page_body()).await
+}
+
+async fn an_unreachable_provider_is_reported_on_the_sign_in_page_body() {
     let dead = free_port();
     let f = Fixture::start_with(TestDb::sqlite(), move |s| {
         s.auth.oidc.issuer = format!("http://127.0.0.1:{dead}");

@@ -360,6 +360,10 @@ on_both_backends!(server_sent_events, websocket, list_streams_and_hide_filters);
 /// (LISTEN/NOTIFY), and suspending the employee closes their stream.
 #[actix_web::test]
 async fn streams_work_across_app_nodes() {
+    crate::common::scenario(streams_work_across_app_nodes_body()).await
+}
+
+async fn streams_work_across_app_nodes_body() {
     let f = Fixture::start(TestDb::postgres()).await;
     let alice = f.user("alice").await;
     let bob = f.user("bob").await;
