@@ -47,7 +47,9 @@ if [ ! -x "$venv/bin/pytest" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
 fi
-cargo build --locked --bin groundswell
+# The binary `cargo test` built for the integration tests: the same features (dev-dependencies
+# unify features of shared crates), so nothing is compiled twice. A separate `cargo build`
+# would rebuild actix and friends with other features.
 export GROUNDSWELL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/groundswell"
 (cd tests/clients && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
 
