@@ -269,25 +269,15 @@ async fn seed(running: &[(RunningServer, AppContext)], password: &str) -> anyhow
             })
             .await?;
     }
-    // Wait for the follows to be accepted, so the posts below reach the followers.
-    for _ in 0..100 {
-        let mut pending = 0;
-        for (_, ctx) in running {
-            pending += ctx
-                .db
-                .read(|conn| {
-                    Ok(follows::table
-                        .filter(follows::accepted.eq(false))
-                        .count()
-                        .get_result::<i64>(conn)?)
-                })
-                .await?;
-        }
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // The follows must be accepted before the posts below, or they would not reach the
+    // followers.
+    wait_for(running, "the follows to be accepted", |conn| {
+        Ok(follows::table
+            .filter(follows::accepted.eq(false))
+            .count()
+            .get_result::<i64>(conn)?)
+    })
+    .await?;
     for (dept, username, text, visibility) in POSTS {
         let ctx = &running[dept].1;
         let text = text.replace(
@@ -311,5 +301,33 @@ async fn seed(running: &[(RunningServer, AppContext)], password: &str) -> anyhow
             })
             .await?;
     }
-    Ok(())
+    // Ready means ready: every post has reached the other departments.
+    wait_for(running, "the posts to reach every department", |conn| {
+        let queue = crate::service::outbox::stats(conn)?;
+        Ok(queue.unprepared + queue.pending)
+    })
+    .await
+}
+
+/// Wait until `outstanding` counts nothing left in any department (a minute at most: on a
+/// loaded machine federation takes a while, but it never takes that long).
+async fn wait_for(
+    running: &[(RunningServer, AppContext)],
+    what: &str,
+    outstanding: fn(&mut crate::db::DbConnection) -> crate::error::Result<i64>,
+) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut left = 0;
+        for (_, ctx) in running {
+            left += ctx.db.read(outstanding).await?;
+        }
+        if left == 0 {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            anyhow::bail!("the demo could not start: timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
