@@ -50,11 +50,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for ParamsWithFiles<T> {
                 ctx.settings.limits.max_image_bytes,
             );
             let mut merged = Map::new();
-            merge_form(&mut merged, query.as_bytes());
+            merge_form(&mut merged, query.as_bytes())?;
             let (fields, files) =
                 read_multipart(multipart, text_limit, file_limit, &ctx.settings).await?;
             for (name, value) in fields {
-                insert_path(&mut merged, &split_key(&name), Value::String(value));
+                insert_path(&mut merged, &split_key(&name)?, Value::String(value));
             }
             serde_json::from_value(Value::Object(merged))
                 .map(|t| ParamsWithFiles(t, files))
@@ -158,7 +158,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
                         _ => Error::bad_request(format!("Cannot read the request body: {e}")),
                     })?;
             let mut merged = Map::new();
-            merge_form(&mut merged, query.as_bytes());
+            merge_form(&mut merged, query.as_bytes())?;
             if !body.is_empty() {
                 if content_type.starts_with("application/json") {
                     match serde_json::from_slice::<Value>(&body) {
@@ -171,7 +171,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
                         }
                     }
                 } else {
-                    merge_form(&mut merged, &body);
+                    merge_form(&mut merged, &body)?;
                 }
             }
             serde_json::from_value(Value::Object(merged))
@@ -181,16 +181,32 @@ impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
     }
 }
 
-/// Parse a form/query string with Rails-style keys into `target`.
-pub fn merge_form(target: &mut Map<String, Value>, raw: &[u8]) {
+/// How deeply a form key may nest (`a[b][c]` is 3 levels). Rack's `param_depth_limit` is 32;
+/// Mastodon's deepest keys (`keywords_attributes[][keyword]`) have 3. A bound is what keeps a
+/// crafted key of thousands of brackets from building a value so deep that dropping or
+/// deserializing it overflows the stack.
+pub const MAX_KEY_DEPTH: usize = 32;
+
+/// Parse a form/query string with Rails-style keys into `target`. A key nested deeper than
+/// [`MAX_KEY_DEPTH`] is refused with 400.
+pub fn merge_form(target: &mut Map<String, Value>, raw: &[u8]) -> Result<()> {
     for (key, value) in url::form_urlencoded::parse(raw) {
-        let path = split_key(&key);
+        let path = split_key(&key)?;
         insert_path(target, &path, Value::String(value.into_owned()));
     }
+    Ok(())
+}
+
+fn too_deep(key: &str) -> Error {
+    let shown: String = key.chars().take(40).collect();
+    let more = if shown.len() < key.len() { "…" } else { "" };
+    Error::bad_request(format!(
+        "The parameter `{shown}{more}` is nested too deeply (at most {MAX_KEY_DEPTH} levels)"
+    ))
 }
 
 /// `a[b][]` → `["a", "b", ""]`.
-fn split_key(key: &str) -> Vec<String> {
+fn split_key(key: &str) -> Result<Vec<String>> {
     let mut parts = Vec::new();
     match key.find('[') {
         None => parts.push(key.to_string()),
@@ -200,6 +216,9 @@ fn split_key(key: &str) -> Vec<String> {
             while let Some(stripped) = rest.strip_prefix('[') {
                 match stripped.find(']') {
                     Some(end) => {
+                        if parts.len() == MAX_KEY_DEPTH {
+                            return Err(too_deep(key));
+                        }
                         parts.push(stripped[..end].to_string());
                         rest = &stripped[end + 1..];
                     }
@@ -208,38 +227,45 @@ fn split_key(key: &str) -> Vec<String> {
             }
         }
     }
-    parts
+    Ok(parts)
 }
 
+/// Put `value` at `path` in `target`, creating objects and arrays on the way. A loop, not
+/// recursion: the depth is bounded by [`split_key`], but nothing here relies on it.
 fn insert_path(target: &mut Map<String, Value>, path: &[String], value: Value) {
-    let Some((first, rest)) = path.split_first() else {
-        return;
-    };
-    if rest.is_empty() {
-        target.insert(first.clone(), value);
-        return;
-    }
-    if rest.len() == 1 && rest[0].is_empty() {
-        // key[] → array
-        let entry = target
-            .entry(first.clone())
-            .or_insert_with(|| Value::Array(Vec::new()));
-        match entry {
-            Value::Array(items) => items.push(value),
-            other => *other = Value::Array(vec![value]),
+    let mut map = target;
+    let mut path = path;
+    loop {
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
+        if rest.is_empty() {
+            map.insert(first.clone(), value);
+            return;
         }
-        return;
-    }
-    if rest[0].is_empty() {
-        // key[][field]=… → array of objects. As in Rails, a field goes into the last object
-        // unless that object already has it, which starts the next one.
-        let entry = target
-            .entry(first.clone())
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if !entry.is_array() {
-            *entry = Value::Array(Vec::new());
+        if rest.len() == 1 && rest[0].is_empty() {
+            // key[] → array
+            let entry = map
+                .entry(first.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            match entry {
+                Value::Array(items) => items.push(value),
+                other => *other = Value::Array(vec![value]),
+            }
+            return;
         }
-        if let Value::Array(items) = entry {
+        if rest[0].is_empty() {
+            // key[][field]=… → array of objects. As in Rails, a field goes into the last
+            // object unless that object already has it, which starts the next one.
+            let entry = map
+                .entry(first.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if !entry.is_array() {
+                *entry = Value::Array(Vec::new());
+            }
+            let Value::Array(items) = entry else {
+                return;
+            };
             let starts_new = match items.last() {
                 Some(Value::Object(last)) => last.contains_key(&rest[1]),
                 _ => true,
@@ -247,20 +273,24 @@ fn insert_path(target: &mut Map<String, Value>, path: &[String], value: Value) {
             if starts_new {
                 items.push(Value::Object(Map::new()));
             }
-            if let Some(Value::Object(last)) = items.last_mut() {
-                insert_path(last, &rest[1..], value);
-            }
+            let Some(Value::Object(last)) = items.last_mut() else {
+                return;
+            };
+            map = last;
+            path = &rest[1..];
+            continue;
         }
-        return;
-    }
-    let entry = target
-        .entry(first.clone())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !entry.is_object() {
-        *entry = Value::Object(Map::new());
-    }
-    if let Value::Object(map) = entry {
-        insert_path(map, rest, value);
+        let entry = map
+            .entry(first.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        let Value::Object(next) = entry else {
+            return;
+        };
+        map = next;
+        path = rest;
     }
 }
 
@@ -350,7 +380,8 @@ mod tests {
         merge_form(
             &mut map,
             b"status=hi&media_ids[]=1&media_ids[]=2&poll[options][]=a&poll[options][]=b&poll[expires_in]=60&fields_attributes[0][name]=Team",
-        );
+        )
+        .unwrap();
         assert_eq!(
             Value::Object(map),
             serde_json::json!({
@@ -370,7 +401,8 @@ mod tests {
             b"keywords_attributes[][keyword]=foo&keywords_attributes[][whole_word]=false\
               &keywords_attributes[][keyword]=bar&keywords_attributes[][id]=7\
               &keywords_attributes[][_destroy]=true&keywords_attributes[][id]=8",
-        );
+        )
+        .unwrap();
         assert_eq!(
             Value::Object(map),
             serde_json::json!({
@@ -381,5 +413,36 @@ mod tests {
                 ],
             })
         );
+    }
+
+    #[test]
+    fn keys_nested_too_deeply_are_refused_not_recursed_into() {
+        let at_limit = format!("a{}", "[x]".repeat(MAX_KEY_DEPTH - 1));
+        let mut map = Map::new();
+        merge_form(&mut map, format!("{at_limit}=1").as_bytes()).unwrap();
+        let mut depth = 0;
+        let mut cur = &Value::Object(map);
+        while let Some(next) = cur.as_object().and_then(|m| m.values().next()) {
+            depth += 1;
+            cur = next;
+        }
+        assert_eq!(depth, MAX_KEY_DEPTH);
+
+        // 4,000 levels (the attack) and one level too many: 400, and no deep value built.
+        for key in [
+            format!("a{}", "[x]".repeat(4000)),
+            format!("a{}", "[x]".repeat(MAX_KEY_DEPTH)),
+            format!("a{}", "[]".repeat(4000)),
+        ] {
+            let mut map = Map::new();
+            let err = merge_form(&mut map, format!("{key}=1").as_bytes()).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::BadRequest);
+            assert!(
+                err.message().contains("nested too deeply"),
+                "{}",
+                err.message()
+            );
+            assert!(err.message().len() < 200, "the key is not echoed whole");
+        }
     }
 }
