@@ -334,3 +334,152 @@ async fn large_multipart_bodies_are_refused_in_bounded_memory(db: TestDb) {
 }
 
 on_both_backends!(large_multipart_bodies_are_refused_in_bounded_memory);
+
+// ---------------------------------------------------------------------------------------------
+// 3. Forwarding headers count only from trusted proxies; one budget per account and address
+// ---------------------------------------------------------------------------------------------
+
+/// A password sign-in through the web form; returns the status (303 signed in, 401 wrong,
+/// 429 refused).
+async fn sign_in(f: &Fixture, login: &str, password: &str, forwarded_for: Option<&str>) -> u16 {
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = browser
+        .get(f.url("/auth/sign_in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut req = browser.post(f.url("/auth/sign_in")).form(&[
+        ("username", login),
+        ("password", password),
+        ("csrf_token", csrf.as_str()),
+        ("return_to", "/"),
+    ]);
+    if let Some(addr) = forwarded_for {
+        req = req
+            .header("x-forwarded-for", addr)
+            .header("forwarded", format!("for={addr}"));
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+async fn create_alice(f: &Fixture) {
+    assert_ok(&run_cli_with_stdin(
+        &f.db,
+        &[
+            "admin",
+            "create-user",
+            "alice",
+            "--email",
+            "alice@eng.corp.example",
+            "--password-stdin",
+        ],
+        Some("correct horse battery\n"),
+    ));
+}
+
+async fn spoofed_forwarding_headers_do_not_reset_limits(db: TestDb) {
+    let f = Fixture::start_with(db, |s| {
+        s.limits.sign_in_attempts_per_5_minutes = 4;
+        s.limits.api_requests_per_5_minutes = 3;
+    })
+    .await;
+    create_alice(&f).await;
+
+    // Wrong passwords under both spellings of one account share one budget.
+    for login in ["alice", "alice@eng.corp.example", "Alice", "@alice"] {
+        assert_eq!(sign_in(&f, login, "guess", None).await, 401, "{login}");
+    }
+    assert_eq!(sign_in(&f, "alice", "guess", None).await, 429);
+    // Now even the right password waits, and a forwarding header of the client's choosing
+    // changes nothing: the peer is no trusted proxy.
+    assert_eq!(
+        sign_in(&f, "alice@eng.corp.example", "correct horse battery", None).await,
+        429
+    );
+    assert_eq!(
+        sign_in(&f, "alice", "correct horse battery", Some("203.0.113.7")).await,
+        429
+    );
+
+    // Anonymous API requests are counted per peer, whatever the headers say.
+    let mut statuses = Vec::new();
+    for i in 0..5 {
+        let resp = f
+            .client
+            .get(f.url("/api/v1/timelines/public"))
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .header("forwarded", format!("for=198.51.100.{i}"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 429, 429]);
+    f.stop().await;
+}
+
+on_both_backends!(spoofed_forwarding_headers_do_not_reset_limits);
+
+async fn a_trusted_proxy_names_the_client(db: TestDb) {
+    let f = Fixture::start_with(db, |s| {
+        s.limits.sign_in_attempts_per_5_minutes = 3;
+        s.limits.api_requests_per_5_minutes = 2;
+        s.http.trusted_proxies = vec![groundswell::config::IpRange::parse("127.0.0.1").unwrap()];
+    })
+    .await;
+    create_alice(&f).await;
+
+    // Behind the proxy, each client has its own budget.
+    for _ in 0..3 {
+        assert_eq!(
+            sign_in(&f, "alice", "guess", Some("203.0.113.7")).await,
+            401
+        );
+    }
+    assert_eq!(
+        sign_in(&f, "alice", "guess", Some("203.0.113.7")).await,
+        429
+    );
+    assert_eq!(
+        sign_in(&f, "alice", "correct horse battery", Some("203.0.113.8")).await,
+        303,
+        "another client behind the proxy signs in"
+    );
+    // A success does not use up the budget.
+    for _ in 0..4 {
+        assert_eq!(
+            sign_in(&f, "alice", "correct horse battery", Some("203.0.113.9")).await,
+            303
+        );
+    }
+
+    let get = |addr: &'static str| {
+        f.client
+            .get(f.url("/api/v1/timelines/public"))
+            .header("x-forwarded-for", addr)
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for addr in ["203.0.113.7", "203.0.113.7", "203.0.113.7", "203.0.113.8"] {
+        statuses.push(get(addr).await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, vec![200, 200, 429, 200]);
+    f.stop().await;
+}
+
+on_both_backends!(a_trusted_proxy_names_the_client);
