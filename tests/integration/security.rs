@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::*;
@@ -483,3 +483,202 @@ async fn a_trusted_proxy_names_the_client(db: TestDb) {
 }
 
 on_both_backends!(a_trusted_proxy_names_the_client);
+
+// ---------------------------------------------------------------------------------------------
+// Two departments, and requests signed by hand as one of sales's employees
+// ---------------------------------------------------------------------------------------------
+
+/// eng and sales on `localhost` ports, federating with each other.
+async fn two_departments(db: TestDb) -> (Fixture, Fixture) {
+    let (eng_port, sales_port) = (free_port(), free_port());
+    let other = db.another();
+    let start = |db: TestDb, port: u16, peer: u16| {
+        Fixture::start_on(db, port, move |s| {
+            s.instance.domain =
+                groundswell::config::Domain::parse(&format!("localhost:{port}")).unwrap();
+            s.federation.allowed_domains = vec![format!("localhost:{peer}")];
+            s.federation.allow_http = true;
+            s.federation.max_retry_interval_secs = 1;
+        })
+    };
+    let eng = start(db, eng_port, sales_port).await;
+    let sales = start(other, sales_port, eng_port).await;
+    (eng, sales)
+}
+
+/// A local employee's ActivityPub id and private key, read from its department's database.
+fn actor_keys(f: &Fixture, username: &str) -> (String, String) {
+    use diesel::prelude::*;
+    use groundswell::db::schema::accounts;
+    let mut conn = f.db.connect();
+    let (ap_id, key): (String, Option<String>) = accounts::table
+        .filter(accounts::username.eq(username))
+        .filter(accounts::domain.is_null())
+        .select((accounts::ap_id, accounts::private_key_pem))
+        .first(&mut conn)
+        .unwrap();
+    (ap_id, key.unwrap())
+}
+
+/// Sign a request as `ap_id` over exactly `covered` (Cavage draft, rsa-sha256), returning the
+/// headers to send. `host` is the Host the signature names (and that is sent).
+fn sign(
+    method: &str,
+    url: &url::Url,
+    covered: &[&str],
+    body: Option<&[u8]>,
+    (ap_id, key_pem): &(String, String),
+    host: &str,
+) -> Vec<(&'static str, String)> {
+    use base64::Engine;
+    use rsa::pkcs8::DecodePrivateKey;
+    use sha2::Digest;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let digest = body.map(|b| format!("SHA-256={}", b64(&sha2::Sha256::digest(b))));
+    let lines: Vec<String> = covered
+        .iter()
+        .map(|h| match *h {
+            "(request-target)" => {
+                format!("(request-target): {} {}", method.to_lowercase(), url.path())
+            }
+            "host" => format!("host: {host}"),
+            "date" => format!("date: {date}"),
+            "digest" => format!("digest: {}", digest.clone().unwrap()),
+            other => panic!("cannot sign {other}"),
+        })
+        .collect();
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(key_pem).unwrap();
+    let hashed = sha2::Sha256::digest(lines.join("\n").as_bytes());
+    let signature = b64(&key
+        .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed)
+        .unwrap());
+    let mut headers = vec![
+        ("host", host.to_string()),
+        ("date", date),
+        (
+            "signature",
+            format!(
+                r#"keyId="{ap_id}#main-key",algorithm="rsa-sha256",headers="{}",signature="{signature}""#,
+                covered.join(" ")
+            ),
+        ),
+        ("accept", "application/activity+json".to_string()),
+    ];
+    if let Some(digest) = digest {
+        headers.push(("digest", digest));
+        headers.push(("content-type", "application/activity+json".to_string()));
+    }
+    headers
+}
+
+/// Send a hand-signed request to `f` at `path` (its `localhost` URL, so Host is its domain).
+async fn send_signed(
+    f: &Fixture,
+    method: &str,
+    path: &str,
+    headers: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+) -> u16 {
+    let url = format!("http://{}{path}", f.ctx.settings.instance.domain);
+    let mut req = match method {
+        "GET" => f.client.get(&url),
+        _ => f.client.post(&url),
+    };
+    for (name, value) in headers {
+        req = req.header(name, value);
+    }
+    if let Some(body) = body {
+        req = req.body(body);
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+fn local_url(f: &Fixture, path: &str) -> url::Url {
+    url::Url::parse(&format!("http://{}{path}", f.ctx.settings.instance.domain)).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. A signature must cover the request: (request-target), host, and a POST's digest
+// ---------------------------------------------------------------------------------------------
+
+async fn signatures_must_cover_the_request_they_sign(db: TestDb) {
+    let (eng, sales) = two_departments(db).await;
+    let alice = eng.user("alice").await;
+    sales.user("bob").await;
+    let bob = actor_keys(&sales, "bob");
+    let host = eng.ctx.settings.instance.domain.to_string();
+    let post = eng
+        .status(
+            &alice,
+            json!({"status": "public news", "visibility": "public"}),
+        )
+        .await;
+    let note = format!("/users/alice/statuses/{post}");
+    let get = |covered: &'static [&'static str], path: String, signed_for: String| {
+        let url = local_url(&eng, &path);
+        let headers = sign("GET", &url, covered, None, &bob, &signed_for);
+        let eng = &eng;
+        async move { send_signed(eng, "GET", &path, headers, None).await }
+    };
+    let full: &[&str] = &["(request-target)", "host", "date"];
+
+    // The finding: a signature over the date alone opened any path.
+    assert_eq!(get(&["date"], note.clone(), host.clone()).await, 401);
+    assert_eq!(
+        get(&["host", "date"], note.clone(), host.clone()).await,
+        401
+    );
+    assert_eq!(
+        get(&["(request-target)", "date"], note.clone(), host.clone()).await,
+        401
+    );
+    // Signed for another host (and sent with it): refused.
+    assert_eq!(get(full, note.clone(), "evil.example".into()).await, 401);
+    // Covering the request: served. A signature for one path does not open another.
+    assert_eq!(get(full, note.clone(), host.clone()).await, 200);
+    let url = local_url(&eng, &note);
+    let captured = sign("GET", &url, full, None, &bob, &host);
+    assert_eq!(
+        send_signed(&eng, "GET", "/users/alice/followers", captured, None).await,
+        401
+    );
+
+    // Inbox POSTs must also sign the body's digest.
+    let like = |n: u32| {
+        serde_json::to_vec(&json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/likes/{n}", bob.0),
+            "type": "Like",
+            "actor": bob.0,
+            "object": format!("http://{host}{note}"),
+        }))
+        .unwrap()
+    };
+    let inbox = local_url(&eng, "/inbox");
+    let body = like(1);
+    let headers = sign("POST", &inbox, full, Some(&body), &bob, &host);
+    assert_eq!(
+        send_signed(&eng, "POST", "/inbox", headers, Some(body)).await,
+        401
+    );
+    let (_, status) = eng
+        .get(Some(&alice), &format!("/api/v1/statuses/{post}"))
+        .await;
+    assert_eq!(status["favourites_count"], 0);
+    let body = like(2);
+    let covered = ["(request-target)", "host", "date", "digest"];
+    let headers = sign("POST", &inbox, &covered, Some(&body), &bob, &host);
+    assert_eq!(
+        send_signed(&eng, "POST", "/inbox", headers, Some(body)).await,
+        202
+    );
+    let (_, status) = eng
+        .get(Some(&alice), &format!("/api/v1/statuses/{post}"))
+        .await;
+    assert_eq!(status["favourites_count"], 1);
+    sales.stop().await;
+    eng.stop().await;
+}
+
+on_both_backends!(signatures_must_cover_the_request_they_sign);
