@@ -682,3 +682,158 @@ async fn signatures_must_cover_the_request_they_sign(db: TestDb) {
 }
 
 on_both_backends!(signatures_must_cover_the_request_they_sign);
+
+// ---------------------------------------------------------------------------------------------
+// 5. Interactions from another department follow the read rule of local ones
+// ---------------------------------------------------------------------------------------------
+
+/// Post an activity to eng's inbox, signed as `actor` over everything required.
+async fn deliver(eng: &Fixture, actor: &(String, String), activity: Value) -> u16 {
+    let host = eng.ctx.settings.instance.domain.to_string();
+    let body = serde_json::to_vec(&activity).unwrap();
+    let inbox = local_url(eng, "/inbox");
+    let covered = ["(request-target)", "host", "date", "digest"];
+    let headers = sign("POST", &inbox, &covered, Some(&body), actor, &host);
+    send_signed(eng, "POST", "/inbox", headers, Some(body)).await
+}
+
+async fn remote_interactions_need_the_post_to_be_visible_to_their_sender(db: TestDb) {
+    let (eng, sales) = two_departments(db).await;
+    let alice = eng.user("alice").await;
+    let carol = eng.user("carol").await;
+    sales.user("bob").await;
+    let bob = actor_keys(&sales, "bob");
+    let host = eng.ctx.settings.instance.domain.to_string();
+    // A direct message between alice and carol, and a department-only post.
+    let dm = eng
+        .status(
+            &alice,
+            json!({"status": "@carol just us", "visibility": "direct"}),
+        )
+        .await;
+    let local = eng
+        .status(
+            &alice,
+            json!({"status": "inside only", "visibility": "local"}),
+        )
+        .await;
+    let public = eng
+        .status(
+            &alice,
+            json!({"status": "for everyone", "visibility": "public"}),
+        )
+        .await;
+    let ap = |id: &str| format!("http://{host}/users/alice/statuses/{id}");
+
+    for (n, target) in [&dm, &local].into_iter().enumerate() {
+        // A Like from an allowed actor who cannot see the post: not counted.
+        let status = deliver(
+            &eng,
+            &bob,
+            json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{}/likes/{n}", bob.0),
+                "type": "Like",
+                "actor": bob.0,
+                "object": ap(target),
+            }),
+        )
+        .await;
+        assert_ne!(status, 401, "signed correctly");
+        // Nor a boost, nor a reply.
+        deliver(
+            &eng,
+            &bob,
+            json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{}/boosts/{n}", bob.0),
+                "type": "Announce",
+                "actor": bob.0,
+                "object": ap(target),
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            }),
+        )
+        .await;
+        let reply_id = format!("{}/statuses/reply-{n}", bob.0);
+        deliver(
+            &eng,
+            &bob,
+            json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{reply_id}/activity"),
+                "type": "Create",
+                "actor": bob.0,
+                "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                "object": {
+                    "id": reply_id,
+                    "type": "Note",
+                    "attributedTo": bob.0,
+                    "content": "<p>I was not asked</p>",
+                    "inReplyTo": ap(target),
+                    "published": "2026-01-01T00:00:00Z",
+                    "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                },
+            }),
+        )
+        .await;
+
+        let (code, status) = eng
+            .get(Some(&alice), &format!("/api/v1/statuses/{target}"))
+            .await;
+        assert_eq!(code, 200);
+        assert_eq!(status["favourites_count"], 0, "{status}");
+        assert_eq!(status["reblogs_count"], 0, "{status}");
+        assert_eq!(status["replies_count"], 0, "{status}");
+        let (_, likers) = eng
+            .get(
+                Some(&alice),
+                &format!("/api/v1/statuses/{target}/favourited_by"),
+            )
+            .await;
+        assert_eq!(likers, json!([]));
+        let (_, context) = eng
+            .get(Some(&alice), &format!("/api/v1/statuses/{target}/context"))
+            .await;
+        assert_eq!(context["descendants"], json!([]), "{context}");
+    }
+    let (_, notes) = eng.get(Some(&alice), "/api/v1/notifications").await;
+    assert!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["type"] != "favourite" && n["type"] != "reblog"),
+        "{notes}"
+    );
+    let (_, notes) = eng.get(Some(&carol), "/api/v1/notifications").await;
+    assert!(
+        notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["type"] != "favourite")
+    );
+
+    // The same Like of a post bob may see counts, as a local favourite would.
+    let status = deliver(
+        &eng,
+        &bob,
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/likes/public", bob.0),
+            "type": "Like",
+            "actor": bob.0,
+            "object": ap(&public),
+        }),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let (_, status) = eng
+        .get(Some(&alice), &format!("/api/v1/statuses/{public}"))
+        .await;
+    assert_eq!(status["favourites_count"], 1);
+    sales.stop().await;
+    eng.stop().await;
+}
+
+on_both_backends!(remote_interactions_need_the_post_to_be_visible_to_their_sender);
