@@ -837,3 +837,120 @@ async fn remote_interactions_need_the_post_to_be_visible_to_their_sender(db: Tes
 }
 
 on_both_backends!(remote_interactions_need_the_post_to_be_visible_to_their_sender);
+
+// ---------------------------------------------------------------------------------------------
+// 6. A reply in a department-only thread stays in the department
+// ---------------------------------------------------------------------------------------------
+
+async fn replies_to_department_only_posts_stay_in_the_department(db: TestDb) {
+    let (eng, sales) = two_departments(db).await;
+    let alice = eng.user("alice").await;
+    let carol = eng.user("carol").await;
+    let bob = sales.user("bob").await;
+    // Bob (sales) follows carol, so a public post of hers would reach sales.
+    let (code, found) = sales
+        .get(
+            Some(&bob),
+            &format!(
+                "/api/v2/search?q=%40carol%40{}&resolve=true&type=accounts",
+                eng.ctx.settings.instance.domain
+            ),
+        )
+        .await;
+    assert_eq!(code, 200, "{found}");
+    let carol_on_sales = found["accounts"][0]["id"].as_str().unwrap().to_string();
+    let (code, _) = sales
+        .post(
+            &bob,
+            &format!("/api/v1/accounts/{carol_on_sales}/follow"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+
+    let root = eng
+        .status(
+            &alice,
+            json!({"status": "inside only", "visibility": "local"}),
+        )
+        .await;
+    // Replies asking for public, unlisted or followers-only become department-only; so does
+    // a reply to such a reply.
+    let mut replies = Vec::new();
+    for visibility in ["public", "unlisted", "private"] {
+        let (code, reply) = eng
+            .post(
+                &carol,
+                "/api/v1/statuses",
+                json!({"status": "a reply", "in_reply_to_id": root, "visibility": visibility}),
+            )
+            .await;
+        assert_eq!(code, 200, "{reply}");
+        assert_eq!(reply["local_only"], true, "{visibility}: {reply}");
+        replies.push(reply["id"].as_str().unwrap().to_string());
+    }
+    let (_, deeper) = eng
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "deeper", "in_reply_to_id": replies[0], "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(deeper["local_only"], true, "{deeper}");
+    // A direct reply stays direct among employees here, and cannot go to another department.
+    let (code, direct) = eng
+        .post(
+            &carol,
+            "/api/v1/statuses",
+            json!({"status": "@alice between us", "in_reply_to_id": root, "visibility": "direct"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{direct}");
+    assert_eq!(direct["visibility"], "direct");
+    let bob_acct = format!("@bob@{}", sales.ctx.settings.instance.domain);
+    // Carol's app knows bob through a search first.
+    eng.get(
+        Some(&carol),
+        &format!(
+            "/api/v2/search?q={}&resolve=true&type=accounts",
+            bob_acct.replace('@', "%40")
+        ),
+    )
+    .await;
+    let (code, refused) = eng
+        .post(
+            &carol,
+            "/api/v1/statuses",
+            json!({"status": format!("{bob_acct} look"), "in_reply_to_id": root, "visibility": "direct"}),
+        )
+        .await;
+    assert_eq!(code, 422, "{refused}");
+
+    // Nothing of the thread reached sales; a public post of carol's does.
+    let (_, marker) = eng
+        .post(
+            &carol,
+            "/api/v1/statuses",
+            json!({"status": "public marker", "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(marker["local_only"], false);
+    let mut home = json!([]);
+    for _ in 0..100 {
+        home = sales.get(Some(&bob), "/api/v1/timelines/home").await.1;
+        if home.to_string().contains("public marker") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(home.to_string().contains("public marker"), "{home}");
+    assert!(!home.to_string().contains("a reply"), "{home}");
+    assert!(
+        !home.to_string().contains(&root),
+        "the root's id leaked: {home}"
+    );
+    sales.stop().await;
+    eng.stop().await;
+}
+
+on_both_backends!(replies_to_department_only_posts_stay_in_the_department);
