@@ -104,6 +104,9 @@ impl MultipartLimits {
     }
 }
 
+/// What [`from_multipart`] yields: the parameters and the uploaded files.
+type MultipartFuture<T> = Pin<Box<dyn Future<Output = Result<(T, Vec<Upload>)>>>>;
+
 /// Read a multipart body: the query string and text fields become `T`, the files in `files`
 /// are streamed to temporary files. Every limit is checked while reading, so a body over one
 /// is refused without being buffered.
@@ -111,7 +114,7 @@ fn from_multipart<T: DeserializeOwned + 'static>(
     req: &HttpRequest,
     payload: &mut Payload,
     files: &'static [&'static str],
-) -> Pin<Box<dyn Future<Output = Result<(T, Vec<Upload>)>>>> {
+) -> MultipartFuture<T> {
     use futures_util::StreamExt;
     let ctx = req
         .app_data::<web::Data<crate::context::AppContext>>()
