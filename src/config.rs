@@ -6,7 +6,7 @@
 //! `config/example.toml` documents every key with its default.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -271,7 +271,8 @@ pub struct LimitSettings {
     /// API requests per token (or per address without one) per 5 minutes, per app node.
     /// 0 turns the limit off.
     pub api_requests_per_5_minutes: u32,
-    /// Password sign-in attempts per address and login name per 5 minutes. 0 turns it off.
+    /// Failed password sign-ins per client address and account per 5 minutes (username and
+    /// e-mail of one account share the budget; right passwords do not count). 0 turns it off.
     pub sign_in_attempts_per_5_minutes: u32,
 }
 
@@ -345,10 +346,16 @@ pub struct HttpSettings {
     pub bind: SocketAddr,
     /// Worker threads serving HTTP; 0 means one per CPU core.
     pub workers: usize,
-    /// Largest accepted request body (JSON, forms), in bytes. Media uploads have their own limit.
+    /// Largest accepted request body (JSON, forms, the text of a multipart body), in bytes.
+    /// A multipart body may add `limits.max_image_bytes` per file its endpoint takes.
     pub max_body_bytes: usize,
     /// On Ctrl-C / SIGTERM, how long in-flight requests get to finish, in seconds.
     pub shutdown_timeout_secs: u64,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` / `Forwarded`
+    /// headers name the client. From anyone else these headers are ignored: the client is the
+    /// connection's peer. Empty: trust nobody. In the environment, comma-separated.
+    #[serde(deserialize_with = "ip_range_list")]
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 impl Default for HttpSettings {
@@ -358,8 +365,89 @@ impl Default for HttpSettings {
             workers: 0,
             max_body_bytes: 1024 * 1024,
             shutdown_timeout_secs: 30,
+            trusted_proxies: Vec::new(),
         }
     }
+}
+
+/// An IP address or a CIDR range (`10.0.0.5`, `172.28.0.0/16`, `::1`, `fd00::/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(input: &str) -> Result<IpRange, String> {
+        let input = input.trim();
+        let (addr, prefix) = match input.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (input, None),
+        };
+        let bad = || {
+            format!(
+                "`{input}` is not an IP address or CIDR range (e.g. `10.0.0.5`, `172.28.0.0/16`)"
+            )
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| bad())?;
+        let addr = addr.to_canonical();
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(bad)?,
+            None => max,
+        };
+        Ok(IpRange {
+            network: mask(addr, prefix),
+            prefix,
+        })
+    }
+
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        let addr = addr.to_canonical();
+        addr.is_ipv4() == self.network.is_ipv4() && mask(addr, self.prefix) == self.network
+    }
+}
+
+fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(v4) => {
+            let bits = u32::from(v4);
+            let kept = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V4((bits & kept).into())
+        }
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6);
+            let kept = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V6((bits & kept).into())
+        }
+    }
+}
+
+impl TryFrom<String> for IpRange {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, String> {
+        IpRange::parse(&value)
+    }
+}
+
+impl From<IpRange> for String {
+    fn from(r: IpRange) -> String {
+        let max = if r.network.is_ipv4() { 32 } else { 128 };
+        if r.prefix == max {
+            r.network.to_string()
+        } else {
+            format!("{}/{}", r.network, r.prefix)
+        }
+    }
+}
+
+/// [`string_list`] of [`IpRange`]s.
+fn ip_range_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<IpRange>, D::Error> {
+    string_list(d)?
+        .iter()
+        .map(|s| IpRange::parse(s).map_err(serde::de::Error::custom))
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -778,6 +866,34 @@ mod tests {
         ));
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("data/x.db").is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let one = IpRange::parse("10.0.0.5").unwrap();
+        assert!(one.contains("10.0.0.5".parse().unwrap()));
+        assert!(!one.contains("10.0.0.6".parse().unwrap()));
+        assert!(one.contains("::ffff:10.0.0.5".parse().unwrap()));
+        let range = IpRange::parse("172.28.0.0/16").unwrap();
+        assert!(range.contains("172.28.200.1".parse().unwrap()));
+        assert!(!range.contains("172.29.0.1".parse().unwrap()));
+        assert_eq!(
+            String::from(IpRange::parse("172.28.3.4/16").unwrap()),
+            "172.28.0.0/16"
+        );
+        assert!(
+            IpRange::parse("fd00::/8")
+                .unwrap()
+                .contains("fd12::1".parse().unwrap())
+        );
+        assert!(
+            IpRange::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        for bad in ["proxy", "10.0.0.0/33", "10.0.0/8", ""] {
+            assert!(IpRange::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod api;
 pub mod apub;
 pub mod auth;
 pub mod cli;
+pub mod client_address;
 pub mod config;
 pub mod context;
 pub mod db;

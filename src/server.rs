@@ -225,7 +225,8 @@ pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = &'s
     }
 }
 
-/// Periodic work of this node: announce polls that ended, remove uploads never attached.
+/// Periodic work of this node: announce polls that ended, remove uploads never attached and
+/// temporary upload files a crash left behind.
 /// Safe with several nodes: each poll is claimed by one of them, deletes are idempotent.
 fn spawn_jobs(ctx: &AppContext) {
     let (db, settings) = (ctx.db.clone(), ctx.settings.clone());
@@ -245,6 +246,18 @@ fn spawn_jobs(ctx: &AppContext) {
                     tracing::info!(uploads = n, "removed uploads never attached to a post");
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot remove unattached uploads"),
+            }
+            let settings = settings.clone();
+            let stale = tokio::task::spawn_blocking(move || {
+                crate::service::media::remove_stale_uploads(&settings)
+            })
+            .await
+            .unwrap_or(0);
+            if stale > 0 {
+                tracing::info!(
+                    files = stale,
+                    "removed temporary upload files left by a crash"
+                );
             }
         }
     });

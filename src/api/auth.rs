@@ -105,14 +105,6 @@ async fn resolve(ctx: web::Data<AppContext>, token: String) -> Result<Auth> {
     Ok(auth)
 }
 
-/// The client's address (from `Forwarded`/`X-Forwarded-For` when behind a proxy).
-pub fn client_address(req: &HttpRequest) -> String {
-    req.connection_info()
-        .realip_remote_addr()
-        .unwrap_or("unknown")
-        .to_string()
-}
-
 fn context(req: &HttpRequest) -> Result<web::Data<AppContext>> {
     req.app_data::<web::Data<AppContext>>()
         .cloned()
@@ -142,10 +134,13 @@ impl FromRequest for MaybeAuth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer_token(req);
         let ctx = context(req);
-        let address = client_address(req);
+        let address = ctx.as_ref().ok().map(|ctx| {
+            crate::client_address::client_address(req, &ctx.settings.http.trusted_proxies)
+        });
         Box::pin(async move {
             match token {
                 None => {
+                    let address = address.unwrap_or_default();
                     ctx?.rate_limits.check_api(format!("addr:{address}"))?;
                     Ok(MaybeAuth(None))
                 }

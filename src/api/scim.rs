@@ -427,59 +427,83 @@ fn patch_ops(body: &Value) -> ScimResult<Vec<PatchOp>> {
         .collect()
 }
 
+/// How many levels a PATCH path may name: the enterprise extension, an attribute and one
+/// sub-attribute (RFC 7644 §3.10: `[URI ":"] attrName ["." subAttr]`). Anything deeper is
+/// refused rather than walked, so a crafted path cannot nest without bound.
+const MAX_PATH_LEVELS: usize = 3;
+
 /// Set (or, with `None`, remove) the attribute at a SCIM path in a resource: `attr`,
 /// `attr.sub`, `urn:…:attr`, `attr[filter].sub` (the first matching, or primary, element).
-fn set_path(doc: &mut Map<String, Value>, path: &str, value: Option<Value>) {
-    // Extension attributes: "urn:…:User:department".
-    if let Some(rest) = path.strip_prefix(&format!("{ENTERPRISE_SCHEMA}:")) {
-        let ext = doc
-            .entry(ENTERPRISE_SCHEMA.to_string())
-            .or_insert_with(|| json!({}));
-        if let Value::Object(ext) = ext {
-            set_path(ext, rest, value);
+fn set_path(doc: &mut Map<String, Value>, path: &str, value: Option<Value>) -> ScimResult<()> {
+    let extension = format!("{ENTERPRISE_SCHEMA}:");
+    let (mut doc, mut rest) = (doc, path);
+    for _ in 0..MAX_PATH_LEVELS {
+        // Extension attributes: "urn:…:User:department".
+        if let Some(inner_path) = rest.strip_prefix(&extension) {
+            let ext = doc
+                .entry(ENTERPRISE_SCHEMA.to_string())
+                .or_insert_with(|| json!({}));
+            if !ext.is_object() {
+                *ext = json!({});
+            }
+            let Value::Object(ext) = ext else {
+                return Ok(());
+            };
+            (doc, rest) = (ext, inner_path);
+            continue;
         }
-        return;
-    }
-    if let Some((head, rest)) = path.split_once('[') {
-        // emails[type eq "work"].value → the first (primary) element's sub-attribute.
-        let sub = rest.split_once("].").map(|(_, s)| s.to_string());
-        let list = doc.entry(head.to_string()).or_insert_with(|| json!([]));
-        if !list.is_array() {
-            *list = json!([]);
-        }
-        if let Value::Array(items) = list {
-            match (sub, value) {
-                (Some(sub), Some(v)) => {
-                    if items.is_empty() {
-                        items.push(json!({ "primary": true }));
+        if let Some((head, filter)) = rest.split_once('[') {
+            // emails[type eq "work"].value → the first (primary) element's sub-attribute.
+            let sub = filter.split_once("].").map(|(_, s)| s.to_string());
+            let list = doc.entry(head.to_string()).or_insert_with(|| json!([]));
+            if !list.is_array() {
+                *list = json!([]);
+            }
+            if let Value::Array(items) = list {
+                match (sub, value) {
+                    (Some(sub), Some(v)) => {
+                        if items.is_empty() {
+                            items.push(json!({ "primary": true }));
+                        }
+                        if let Some(Value::Object(first)) = items.first_mut() {
+                            first.insert(sub, v);
+                        }
                     }
-                    if let Some(Value::Object(first)) = items.first_mut() {
-                        first.insert(sub, v);
-                    }
+                    (_, None) => items.clear(),
+                    (None, Some(v)) => *list = v,
                 }
-                (_, None) => items.clear(),
-                (None, Some(v)) => *list = v,
+            }
+            return Ok(());
+        }
+        if let Some((head, sub)) = rest.split_once('.') {
+            let key = existing_key(doc, head);
+            let inner = doc.entry(key).or_insert_with(|| json!({}));
+            if !inner.is_object() {
+                *inner = json!({});
+            }
+            let Value::Object(inner) = inner else {
+                return Ok(());
+            };
+            (doc, rest) = (inner, sub);
+            continue;
+        }
+        let key = existing_key(doc, rest);
+        match value {
+            Some(v) => {
+                doc.insert(key, v);
+            }
+            None => {
+                doc.remove(&key);
             }
         }
-        return;
+        return Ok(());
     }
-    if let Some((head, sub)) = path.split_once('.') {
-        let key = existing_key(doc, head);
-        let inner = doc.entry(key).or_insert_with(|| json!({}));
-        if let Value::Object(inner) = inner {
-            set_path(inner, sub, value);
-        }
-        return;
-    }
-    let key = existing_key(doc, path);
-    match value {
-        Some(v) => {
-            doc.insert(key, v);
-        }
-        None => {
-            doc.remove(&key);
-        }
-    }
+    let shown: String = path.chars().take(80).collect();
+    Err(ScimError::new(
+        StatusCode::BAD_REQUEST,
+        Some("invalidPath"),
+        format!("the path `{shown}` names more than an attribute and one sub-attribute"),
+    ))
 }
 
 fn existing_key(doc: &Map<String, Value>, name: &str) -> String {
@@ -495,8 +519,8 @@ fn apply_user_patch(resource: &mut Value, ops: &[PatchOp]) -> ScimResult<()> {
     };
     for op in ops {
         match (&op.path, op.op.as_str()) {
-            (Some(path), "remove") => set_path(doc, path, None),
-            (Some(path), _) => set_path(doc, path, Some(op.value.clone())),
+            (Some(path), "remove") => set_path(doc, path, None)?,
+            (Some(path), _) => set_path(doc, path, Some(op.value.clone()))?,
             (None, "remove") => {
                 return Err(ScimError::new(
                     StatusCode::BAD_REQUEST,
@@ -511,7 +535,7 @@ fn apply_user_patch(resource: &mut Value, ops: &[PatchOp]) -> ScimResult<()> {
                     ));
                 };
                 for (k, v) in values {
-                    set_path(doc, k, Some(v.clone()));
+                    set_path(doc, k, Some(v.clone()))?;
                 }
             }
         }
@@ -956,5 +980,25 @@ mod tests {
         assert_eq!(data.email.as_deref(), Some("b@x"));
         assert_eq!(data.display_name.as_deref(), Some("B"));
         assert_eq!(data.department.as_deref(), Some("Eng"));
+    }
+
+    #[test]
+    fn deep_patch_paths_are_refused_not_recursed_into() {
+        let mut doc = json!({"userName": "a"});
+        for path in [
+            "a.".repeat(100_000),
+            format!("{ENTERPRISE_SCHEMA}:").repeat(20_000),
+        ] {
+            let ops = vec![PatchOp {
+                op: "replace".into(),
+                path: Some(path),
+                value: json!("x"),
+            }];
+            let Err(err) = apply_user_patch(&mut doc, &ops) else {
+                panic!("a deep path was applied");
+            };
+            assert_eq!(err.status, StatusCode::BAD_REQUEST);
+            assert_eq!(err.scim_type, Some("invalidPath"));
+        }
     }
 }

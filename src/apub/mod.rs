@@ -73,6 +73,9 @@ pub async fn init(ctx: &AppContext) -> Result<()> {
         .request_timeout(timeout)
         .url_verifier(Box::new(PolicyVerifier(ctx.policy.clone())))
         .http_fetch_limit(30)
+        // Sign `host` and `date` (Mastodon's scheme): inboxes and signed fetches here, and
+        // Mastodon's, require `(request-target)` and `host` to be signed.
+        .http_signature_compat(true)
         .signed_fetch_actor(&instance)
         .build()
         .await

@@ -389,6 +389,7 @@ async fn receive(req: &HttpRequest, body: Bytes, data: &FedData) -> Result<HttpR
             "The signing key does not belong to the activity's actor",
         ));
     }
+    signatures::check_coverage(req, signature, data.settings.instance.domain.as_str())?;
     signatures::check_date(req)?;
     receive_activity::<IncomingActivity, ApubActor, AppContext>(req.clone(), body, data).await?;
     Ok(HttpResponse::Accepted().finish())

@@ -87,8 +87,37 @@ pub fn check_date(req: &HttpRequest) -> Result<()> {
     Ok(())
 }
 
+/// The signature must cover the request it came with: `(request-target)` (method and path) and
+/// `host`, which must be this department, and on a POST also the body's `digest`. Otherwise a
+/// signature captured from one request would open every other path for its lifetime.
+pub fn check_coverage(req: &HttpRequest, signature: &str, our_domain: &str) -> Result<()> {
+    let signed: Vec<String> = param(signature, "headers")
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut required = vec!["(request-target)", "host"];
+    if req.method() == actix_web::http::Method::POST {
+        required.push("digest");
+    }
+    if let Some(missing) = required.iter().find(|h| !signed.iter().any(|s| s == *h)) {
+        return Err(Error::unauthorized(format!(
+            "The HTTP signature must cover {} (it does not cover {missing})",
+            required.join(", ")
+        )));
+    }
+    let host = header(req, "host").unwrap_or_default();
+    if !host.eq_ignore_ascii_case(our_domain) {
+        return Err(Error::unauthorized(
+            "The request is signed for another host than this department",
+        ));
+    }
+    Ok(())
+}
+
 /// Verify a signed GET and return the signing actor (fetched if unknown). Unsigned requests,
-/// actors outside the policy and bad signatures are refused.
+/// actors outside the policy, signatures that do not cover the request, and bad signatures
+/// are refused.
 pub async fn verify_get(req: &HttpRequest, data: &FedData) -> Result<ApubActor> {
     let signature = header(req, "signature").ok_or_else(|| {
         Error::unauthorized(
@@ -97,6 +126,7 @@ pub async fn verify_get(req: &HttpRequest, data: &FedData) -> Result<ApubActor> 
     })?;
     let owner = key_owner(signature)?;
     data.policy.check_url(&owner)?;
+    check_coverage(req, signature, data.settings.instance.domain.as_str())?;
     check_date(req)?;
     let actor: ApubActor = ObjectId::<ApubActor>::from(owner.clone())
         .dereference(data)

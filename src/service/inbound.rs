@@ -20,7 +20,7 @@ use crate::service::events::{self, Event};
 use crate::service::notifications;
 use crate::service::outbox::{self, Outgoing};
 use crate::service::statuses::set_tags;
-use crate::service::visibility::Visibility;
+use crate::service::visibility::{Visibility, find_visible};
 
 /// An account of another department, as its actor document describes it (HTML already
 /// sanitized by the caller).
@@ -233,8 +233,13 @@ pub fn receive_status(conn: &mut DbConnection, remote: RemoteStatus) -> Result<S
         }
         return apply_edit(conn, existing, remote);
     }
+    // A reply joins the thread only of a post its author may see (as a local reply must):
+    // a reply to a post hidden from them neither counts nor shows in that thread.
     let parent: Option<Status> = match &remote.in_reply_to_ap_id {
-        Some(ap_id) => find_status_by_ap_id(conn, ap_id)?,
+        Some(ap_id) => match find_status_by_ap_id(conn, ap_id)? {
+            Some(p) if find_visible(conn, Some(remote.author_id), p.id).is_ok() => Some(p),
+            _ => None,
+        },
         None => None,
     };
     let id = ids::next_id();
@@ -668,13 +673,9 @@ pub fn like(
     if exists {
         return Ok(());
     }
-    let status: Status = statuses::table
-        .find(status_id)
-        .select(Status::as_select())
-        .first(conn)?;
-    if status.visibility == Visibility::Local.as_str() || status.deleted_at.is_some() {
-        return Err(Error::not_found());
-    }
+    // The rule of a local favourite: only a post its sender may see (visibility, blocks,
+    // department-only); otherwise it does not exist for them.
+    let status = find_visible(conn, Some(actor_id), status_id)?;
     diesel::insert_into(favourites::table)
         .values((
             favourites::id.eq(ids::next_id()),
@@ -729,10 +730,9 @@ pub fn announce(
     if find_status_by_ap_id(conn, announce_ap_id)?.is_some() {
         return Ok(());
     }
-    let original: Status = statuses::table
-        .find(original_id)
-        .select(Status::as_select())
-        .first(conn)?;
+    // As a local boost: only a post the booster may see, and one that may be boosted.
+    let original = find_visible(conn, Some(actor_id), original_id)
+        .map_err(|_| Error::forbidden("This post cannot be boosted"))?;
     let original_visibility: Visibility = original.visibility.parse()?;
     if !original_visibility.is_boostable()
         || original_visibility == Visibility::Local

@@ -5,7 +5,7 @@
 //! other metadata never leave the server; the EXIF orientation is applied first so photos
 //! stay upright. GIFs are kept as uploaded (they carry no EXIF) so animations survive.
 
-use std::io::Cursor;
+use std::io::{BufRead, BufReader, Cursor, Seek};
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
@@ -40,8 +40,8 @@ fn unprocessable(message: impl Into<String>) -> Error {
 }
 
 /// Decode with size limits and orientation applied.
-fn decode(bytes: &[u8], max_pixels: u64) -> Result<(ImageFormat, DynamicImage)> {
-    let reader = ImageReader::new(Cursor::new(bytes))
+fn decode<R: BufRead + Seek>(source: R, max_pixels: u64) -> Result<(ImageFormat, DynamicImage)> {
+    let reader = ImageReader::new(source)
         .with_guessed_format()
         .map_err(Error::internal)?;
     let format = match reader.format() {
@@ -93,7 +93,26 @@ fn encode(img: &DynamicImage, format: ImageFormat) -> Result<Vec<u8>> {
 
 /// Check, clean and preview an uploaded image. CPU-heavy: run on a blocking thread.
 pub fn process_image(bytes: &[u8], max_pixels: u64) -> Result<ProcessedImage> {
-    let (format, img) = decode(bytes, max_pixels)?;
+    process(Cursor::new(bytes), || Ok(bytes.to_vec()), max_pixels)
+}
+
+/// [`process_image`] of an upload the request streamed to a temporary file: it is decoded
+/// from the file, never read whole into memory (except a GIF, which is kept as it is).
+pub fn process_image_file(path: &Path, max_pixels: u64) -> Result<ProcessedImage> {
+    let file = std::fs::File::open(path).map_err(Error::internal)?;
+    process(
+        BufReader::new(file),
+        || std::fs::read(path).map_err(Error::internal),
+        max_pixels,
+    )
+}
+
+fn process<R: BufRead + Seek>(
+    source: R,
+    original_bytes: impl FnOnce() -> Result<Vec<u8>>,
+    max_pixels: u64,
+) -> Result<ProcessedImage> {
+    let (format, img) = decode(source, max_pixels)?;
     let (content_type, original, original_ext) = match format {
         ImageFormat::Jpeg => ("image/jpeg", encode_jpeg(&img, 90)?, "jpg"),
         ImageFormat::Png => ("image/png", encode(&img, ImageFormat::Png)?, "png"),
@@ -103,7 +122,7 @@ pub fn process_image(bytes: &[u8], max_pixels: u64) -> Result<ProcessedImage> {
             encode(&img.to_rgba8().into(), ImageFormat::WebP)?,
             "webp",
         ),
-        _ => ("image/gif", bytes.to_vec(), "gif"),
+        _ => ("image/gif", original_bytes()?, "gif"),
     };
     let small = img.thumbnail(PREVIEW_SIZE, PREVIEW_SIZE);
     let (preview, preview_ext) = if small.color().has_alpha() {
@@ -128,12 +147,13 @@ pub fn process_image(bytes: &[u8], max_pixels: u64) -> Result<ProcessedImage> {
 
 /// A square avatar (400×400) or a 1500×500 header, cropped to fill, as JPEG or PNG.
 pub fn process_profile_image(
-    bytes: &[u8],
+    path: &Path,
     max_pixels: u64,
     width: u32,
     height: u32,
 ) -> Result<(Vec<u8>, &'static str)> {
-    let (_, img) = decode(bytes, max_pixels)?;
+    let file = std::fs::File::open(path).map_err(Error::internal)?;
+    let (_, img) = decode(BufReader::new(file), max_pixels)?;
     let filled = img.resize_to_fill(width, height, image::imageops::FilterType::Lanczos3);
     if filled.color().has_alpha() {
         Ok((encode(&filled, ImageFormat::Png)?, "png"))
@@ -416,6 +436,39 @@ pub fn remove_orphans(conn: &mut DbConnection) -> Result<Vec<String>> {
         .filter_map(|p| p.rsplit_once('/').map(|(folder, _)| folder.to_string()))
         .filter(|folder| folder.starts_with("media/"))
         .collect())
+}
+
+/// Where requests stream the files they upload before they are processed (under
+/// `storage.data_dir`, not the system's temporary folder, which may be memory).
+pub fn upload_dir(settings: &Settings) -> PathBuf {
+    settings.storage.data_dir.join("tmp")
+}
+
+/// Prefix of the temporary files in [`upload_dir`].
+pub const UPLOAD_PREFIX: &str = "upload-";
+
+/// Remove temporary upload files older than an hour: a request removes its own when it ends,
+/// so these are what a crash left. Returns how many were removed.
+pub fn remove_stale_uploads(settings: &Settings) -> usize {
+    let Ok(entries) = std::fs::read_dir(upload_dir(settings)) else {
+        return 0;
+    };
+    let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let stale = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(UPLOAD_PREFIX)
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < cutoff);
+        if stale && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Delete the files of removed uploads.

@@ -472,9 +472,17 @@ pub fn exchange_code(
     if row.application_id != app.id || row.expires_at < now {
         return Err(invalid().into());
     }
-    if let Some(uri) = redirect_uri
-        && uri != row.redirect_uri
-    {
+    // RFC 6749 §4.1.3: the redirect_uri of the authorization request, present and identical.
+    // Required even when the authorization request left it out (one registered URI), as
+    // Mastodon (Doorkeeper) does; every client sends it.
+    let Some(uri) = redirect_uri else {
+        return Err(OAuthError::new(
+            "invalid_request",
+            "The request is missing the redirect_uri parameter.",
+        )
+        .into());
+    };
+    if uri != row.redirect_uri {
         return Err(invalid().into());
     }
     if let Some(challenge) = &row.code_challenge {

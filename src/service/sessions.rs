@@ -14,6 +14,28 @@ use crate::service::users::LocalUser;
 /// name and a wrong password take the same time.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0q4GZ3pQ9l5p7Ww8y8mN0l7r2tq1bJQ4x3nYQ8pZk1E";
 
+/// Whom a sign-in attempt with `login` is against, for the failure budget: `account:ID` when
+/// the username or e-mail names a local account (both spellings share one budget), else the
+/// normalised login. The answer is never shown, so it reveals nothing about who exists.
+pub fn sign_in_subject(conn: &mut DbConnection, login: &str) -> Result<String> {
+    let login = normalise_login(login);
+    let found: Option<i64> = users::table
+        .inner_join(accounts::table)
+        .filter(accounts::domain.is_null())
+        .filter(accounts::username.eq(&login).or(users::email.eq(&login)))
+        .select(accounts::id)
+        .first(conn)
+        .optional()?;
+    Ok(match found {
+        Some(id) => format!("account:{id}"),
+        None => format!("login:{login}"),
+    })
+}
+
+fn normalise_login(login: &str) -> String {
+    login.trim().trim_start_matches('@').to_lowercase()
+}
+
 /// Check a username (or e-mail) and password. The message never tells which one was wrong.
 #[tracing::instrument(skip(conn, password))]
 pub fn verify_password_login(
@@ -21,7 +43,7 @@ pub fn verify_password_login(
     login: &str,
     password: &str,
 ) -> Result<LocalUser> {
-    let login = login.trim().trim_start_matches('@').to_lowercase();
+    let login = normalise_login(login);
     let found: Option<(User, Account)> = users::table
         .inner_join(accounts::table)
         .filter(accounts::domain.is_null())

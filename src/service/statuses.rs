@@ -278,6 +278,12 @@ pub fn create(
     let attachments = media::check_attachable(conn, settings, me, &post.media_ids, None)?;
     let scan = text::scan(&post.text);
     let resolved = resolve_mentions(conn, settings, &scan.mentions)?;
+    let visibility = match &parent {
+        Some(parent) if in_department_thread(conn, parent)? => {
+            department_reply_visibility(visibility, &resolved)?
+        }
+        _ => visibility,
+    };
     let base = base(settings);
     let content = text::render(&post.text, &base, &mention_links(&resolved));
 
@@ -369,6 +375,46 @@ pub fn create(
     events::emit(Event::StatusCreated { status_id: id });
     tracing::info!(status_id = id, %visibility, "status created");
     Ok(status)
+}
+
+/// Whether `parent` belongs to a thread that stays in the department: it, or the post its
+/// thread started with, is department-only.
+fn in_department_thread(conn: &mut DbConnection, parent: &Status) -> Result<bool> {
+    if parent.visibility == Visibility::Local.as_str() {
+        return Ok(true);
+    }
+    let Some(root) = parent.thread_root_id.filter(|root| *root != parent.id) else {
+        return Ok(false);
+    };
+    let root_visibility: Option<String> = statuses::table
+        .find(root)
+        .select(statuses::visibility)
+        .first(conn)
+        .optional()?;
+    Ok(root_visibility.as_deref() == Some(Visibility::Local.as_str()))
+}
+
+/// A reply in a department-only thread is department-only itself, whatever the client asked:
+/// federating it would tell other departments (through `inReplyTo`) that the post exists. A
+/// direct message stays direct (making it department-wide would widen its audience), and
+/// so must not be addressed to anyone of another department.
+fn department_reply_visibility(
+    asked: Visibility,
+    mentioned: &[(MentionRef, Account)],
+) -> Result<Visibility> {
+    if asked != Visibility::Direct {
+        return Ok(Visibility::Local);
+    }
+    if mentioned
+        .iter()
+        .any(|(_, account)| account.domain.is_some())
+    {
+        return Err(Error::unprocessable(
+            "Validation failed: a reply in a department-only thread stays in the department; \
+             it cannot be sent to accounts of other departments",
+        ));
+    }
+    Ok(Visibility::Direct)
 }
 
 /// A status the employee wrote, for edits and deletes. Someone else's status is "not found",

@@ -313,11 +313,62 @@ mod tests {
     }
 }
 
+/// Deepest element nesting of remote HTML that is parsed as HTML; deeper is kept as text.
+pub const MAX_REMOTE_HTML_DEPTH: usize = 100;
+
+/// How deeply the elements of `html` nest, roughly as a parser would see it: a closing tag
+/// closes up to the innermost open element of its name; void elements never open.
+fn nesting_depth(html: &str) -> usize {
+    const VOID: [&str; 14] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr",
+    ];
+    let mut open: Vec<String> = Vec::new();
+    let mut deepest = 0;
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        let closing = rest.starts_with('/');
+        let name: String = rest
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .take(16)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() {
+            continue;
+        }
+        if closing {
+            if let Some(i) = open.iter().rposition(|n| *n == name) {
+                open.truncate(i);
+            }
+        } else if !VOID.contains(&name.as_str()) {
+            let self_closing = rest.find('>').is_some_and(|end| rest[..end].ends_with('/'));
+            if !self_closing {
+                open.push(name);
+                deepest = deepest.max(open.len());
+                if deepest > MAX_REMOTE_HTML_DEPTH {
+                    // Deep enough to decide; stopping keeps this scan linear.
+                    break;
+                }
+            }
+        }
+    }
+    deepest
+}
+
 /// Clean HTML from another server (post content, profile notes and fields) down to what
 /// Mastodon keeps: paragraphs, line breaks, links, mentions and hashtags, simple formatting.
 /// Scripts, styles, images, forms and event handlers are removed; links open safely.
 pub fn sanitize_remote(html: &str) -> String {
     use std::collections::HashSet;
+    if nesting_depth(html) > MAX_REMOTE_HTML_DEPTH {
+        // The HTML parser's work grows with the square of the nesting: no post nests this
+        // deep, so keep its text and drop the markup rather than spend minutes of CPU.
+        let text = crate::service::filters::plain_text(html);
+        return format!("<p>{}</p>", escape(text.trim()));
+    }
     let tags: HashSet<&str> = [
         "p",
         "br",
@@ -381,5 +432,39 @@ mod sanitize_tests {
             out.contains(r#"rel="nofollow noopener noreferrer""#),
             "{out}"
         );
+    }
+
+    /// Remote HTML nested far deeper than any post (a crafted Note from an allowed
+    /// department) neither overflows a worker's stack nor costs the parser's quadratic time:
+    /// beyond a depth its text is kept and its markup dropped. Run on a thread with a small
+    /// stack so a recursive walk would fail here.
+    #[test]
+    fn deeply_nested_remote_html_does_not_overflow_the_stack() {
+        let handle = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                for tag in ["span", "blockquote", "b", "div"] {
+                    let open = format!("<{tag}>").repeat(100_000);
+                    let html = format!("{open}x&lt;y{}", format!("</{tag}>").repeat(100_000));
+                    let started = std::time::Instant::now();
+                    let out = sanitize_remote(&html);
+                    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+                    assert_eq!(out, "<p>x&lt;y</p>");
+                    // Unclosed tags count too.
+                    assert_eq!(sanitize_remote(&format!("{open}z")), "<p>z</p>");
+                }
+                // Ordinary posts are not affected: siblings do not nest, and void elements
+                // or `<br/>` never open.
+                let wide = "<p>a<br>b<br/></p>".repeat(10_000);
+                assert!(sanitize_remote(&wide).matches("<br>").count() == 20_000);
+                let nested = format!(
+                    "{}q{}",
+                    "<blockquote>".repeat(20),
+                    "</blockquote>".repeat(20)
+                );
+                assert!(sanitize_remote(&nested).contains("<blockquote><blockquote>"));
+            })
+            .unwrap();
+        handle.join().unwrap();
     }
 }

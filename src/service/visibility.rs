@@ -2,7 +2,8 @@
 //! threads, timelines, account pages, search, notifications and streaming.
 //!
 //! - `public`, `unlisted`: anyone (unlisted stays out of public timelines and hashtags).
-//! - `local` (department-only): employees signed in on this instance, never another server.
+//! - `local` (department-only): employees signed in on this instance, never another server
+//!   (nor an account of another department, even one that follows or is mentioned).
 //! - `private`: the author, their accepted followers, and the accounts mentioned.
 //! - `direct`: the author and the accounts mentioned.
 //! - Blocks, in either direction, hide a status entirely; suspended authors are hidden.
@@ -98,8 +99,15 @@ pub fn visible_to(viewer: Viewer) -> StatusFilter {
             let mentioned_in = mentions::table
                 .filter(mentions::account_id.eq(me))
                 .select(mentions::status_id);
+            // Department-only posts are for this department's own accounts only.
+            let is_local_viewer = diesel::dsl::exists(
+                accounts::table
+                    .filter(accounts::id.eq(me))
+                    .filter(accounts::domain.is_null()),
+            );
             let audience = statuses::visibility
-                .eq_any(["public", "unlisted", "local"])
+                .eq_any(["public", "unlisted"])
+                .or(statuses::visibility.eq("local").and(is_local_viewer))
                 .or(statuses::account_id.eq(me))
                 .or(statuses::visibility
                     .eq("private")

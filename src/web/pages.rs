@@ -207,24 +207,34 @@ pub async fn sign_in(
         .get("user-agent")
         .and_then(|v| v.to_str().ok())
         .map(String::from);
-    if let Err(e) = ctx
-        .rate_limits
-        .check_sign_in(&crate::api::auth::client_address(&req), &form.username)
-    {
-        return sign_in_page(
-            &ctx,
-            e.kind().status(),
-            return_to,
-            form.username,
-            Some(e.message().to_string()),
-        );
-    }
+    let address = crate::client_address::client_address(&req, &ctx.settings.http.trusted_proxies);
+    let login = form.username.clone();
+    let subject = ctx
+        .db
+        .read(move |conn| sessions::sign_in_subject(conn, &login))
+        .await?;
+    let attempt = match ctx.rate_limits.begin_sign_in(&address, &subject) {
+        Ok(attempt) => attempt,
+        Err(e) => {
+            return sign_in_page(
+                &ctx,
+                e.kind().status(),
+                return_to,
+                form.username,
+                Some(e.message().to_string()),
+            );
+        }
+    };
     let (login, password) = (form.username.clone(), form.password);
     // Password hashing is slow: verify on a reader, then write the session.
     let verified = ctx
         .db
         .read(move |conn| sessions::verify_password_login(conn, &login, &password))
         .await;
+    // Only a wrong password (or name) counts against the budget.
+    if verified.is_ok() {
+        ctx.rate_limits.sign_in_succeeded(attempt);
+    }
     let result = match verified {
         Ok(user) => {
             ctx.db

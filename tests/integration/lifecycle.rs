@@ -15,15 +15,15 @@ use crate::common::*;
 use crate::on_both_backends;
 
 /// A `groundswell serve` process whose stdout we read line by line.
-struct ServeProcess {
-    child: Child,
+pub(crate) struct ServeProcess {
+    pub(crate) child: Child,
     log: std::path::PathBuf,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl ServeProcess {
-    fn spawn(cwd: &Path, env: &[(&str, String)]) -> ServeProcess {
+    pub(crate) fn spawn(cwd: &Path, env: &[(&str, String)]) -> ServeProcess {
         let mut cmd = groundswell_cmd();
         // Keep the server's log next to its data, to show it when an assertion fails.
         let log = std::fs::File::create(cwd.join("server.log")).expect("log file");
@@ -52,7 +52,7 @@ impl ServeProcess {
     }
 
     /// Wait for a stdout line containing `needle`; returns it.
-    fn wait_for(&mut self, needle: &str) -> String {
+    pub(crate) fn wait_for(&mut self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             match self.lines.recv_timeout(Duration::from_millis(200)) {
@@ -77,7 +77,7 @@ impl ServeProcess {
     }
 
     /// The `http://127.0.0.1:PORT` the server printed.
-    fn wait_until_serving(&mut self) -> String {
+    pub(crate) fn wait_until_serving(&mut self) -> String {
         let line = self.wait_for("serving");
         line.rsplit(" on ")
             .next()
@@ -92,6 +92,11 @@ impl ServeProcess {
             .status()
             .expect("kill");
         assert!(status.success());
+    }
+
+    /// The server's log (stderr) so far.
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Wait for exit; returns whether it exited with success, and the rest of stdout.

@@ -23,6 +23,7 @@ mod migrations;
 mod oauth;
 mod oidc_provider;
 mod scim;
+mod security;
 mod snapshots;
 mod sso;
 mod streaming;

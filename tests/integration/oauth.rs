@@ -607,3 +607,67 @@ async fn bad_authorization_requests(db: TestDb) {
 }
 
 on_both_backends!(pkce_flow_and_refusals, bad_authorization_requests);
+
+/// RFC 6749 §4.1.3: a code is exchanged only with the `redirect_uri` its authorization request
+/// carried. Without it the exchange is an `invalid_request`, with another one an
+/// `invalid_grant`; neither uses the code up.
+async fn code_exchange_needs_its_redirect_uri(db: TestDb) {
+    let f = Fixture::start(db).await;
+    create_alice(&f).await;
+    let (client_id, secret) = register(&f, "read", REDIRECT).await;
+    let browser = browser();
+    let authorize = f.url(&format!(
+        "/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={REDIRECT}&scope=read"
+    ));
+    let page = sign_in(&f, &browser, &authorize).await;
+    let mut fields = form_fields(&page, "/oauth/authorize");
+    fields.push(("decision".into(), "approve".into()));
+    let resp = browser
+        .post(f.url("/oauth/authorize"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+
+    let exchange = |redirect: Option<&str>| {
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_string()),
+            ("code", code.clone()),
+            ("client_id", client_id.clone()),
+            ("client_secret", secret.clone()),
+        ];
+        if let Some(uri) = redirect {
+            form.push(("redirect_uri", uri.to_string()));
+        }
+        f.client.post(f.url("/oauth/token")).form(&form).send()
+    };
+    let resp = exchange(None).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("redirect_uri"),
+        "{body}"
+    );
+    let resp = exchange(Some("https://app.example/other")).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    let resp = exchange(Some(REDIRECT)).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    f.stop().await;
+}
+
+on_both_backends!(code_exchange_needs_its_redirect_uri);

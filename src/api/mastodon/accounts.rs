@@ -9,7 +9,7 @@ use super::entities::relationship::relationship_entity;
 use super::pagination::PageParams;
 use super::{parse_id, render_accounts, render_timeline};
 use crate::api::auth::{Auth, MaybeAuth};
-use crate::api::params::{Params, ParamsWithFiles, lenient};
+use crate::api::params::{FileFields, Params, ParamsWithFiles, lenient};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::service::accounts::{self, FieldInput, ProfileUpdate};
@@ -82,6 +82,10 @@ struct UpdateParams {
     source: Option<SourceParams>,
 }
 
+impl FileFields for UpdateParams {
+    const FILES: &'static [&'static str] = &["avatar", "header"];
+}
+
 #[derive(Debug, Deserialize)]
 struct SourceParams {
     privacy: Option<String>,
@@ -143,7 +147,7 @@ async fn update_credentials(
         let settings = ctx.settings.clone();
         let url = tokio::task::spawn_blocking(move || -> Result<String> {
             let (bytes, ext) = media::process_profile_image(
-                &file.bytes,
+                file.path(),
                 settings.limits.max_image_pixels,
                 size.0,
                 size.1,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::entities::media::media_entity;
 use super::parse_id;
 use crate::api::auth::Auth;
-use crate::api::params::{Params, ParamsWithFiles};
+use crate::api::params::{FileFields, Params, ParamsWithFiles};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::service::media::{self, MediaDetails};
@@ -24,6 +24,11 @@ struct MediaParams {
     focus: Option<String>,
 }
 
+impl FileFields for MediaParams {
+    // `thumbnail` is Mastodon's custom preview of a video or audio file: accepted, unused.
+    const FILES: &'static [&'static str] = &["file", "thumbnail"];
+}
+
 /// <https://docs.joinmastodon.org/methods/media/#v2>
 async fn upload(
     ctx: web::Data<AppContext>,
@@ -38,7 +43,7 @@ async fn upload(
     let settings = ctx.settings.clone();
     let max_pixels = settings.limits.max_image_pixels;
     let (image, folder) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let image = media::process_image(&file.bytes, max_pixels)?;
+        let image = media::process_image_file(file.path(), max_pixels)?;
         let folder = media::store_files(
             &settings,
             &[
