@@ -490,10 +490,12 @@ on_both_backends!(a_trusted_proxy_names_the_client);
 
 /// eng and sales on `localhost` ports, federating with each other.
 async fn two_departments(db: TestDb) -> (Fixture, Fixture) {
-    let (eng_port, sales_port) = (free_port(), free_port());
+    let (eng_reserved, sales_reserved) = (reserve_port(), reserve_port());
+    let (eng_port, sales_port) = (eng_reserved.number(), sales_reserved.number());
     let other = db.another();
-    let start = |db: TestDb, port: u16, peer: u16| {
-        Fixture::start_on(db, port, move |s| {
+    let start = |db: TestDb, reserved: Port, peer: u16| {
+        let port = reserved.number();
+        Fixture::start_on(db, reserved, move |s| {
             s.instance.domain =
                 groundswell::config::Domain::parse(&format!("localhost:{port}")).unwrap();
             s.federation.allowed_domains = vec![format!("localhost:{peer}")];
@@ -501,8 +503,8 @@ async fn two_departments(db: TestDb) -> (Fixture, Fixture) {
             s.federation.max_retry_interval_secs = 1;
         })
     };
-    let eng = start(db, eng_port, sales_port).await;
-    let sales = start(other, sales_port, eng_port).await;
+    let eng = start(db, eng_reserved, sales_port).await;
+    let sales = start(other, sales_reserved, eng_port).await;
     (eng, sales)
 }
 
