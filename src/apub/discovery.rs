@@ -108,8 +108,8 @@ async fn nodeinfo(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
             "software": {
                 "name": "groundswell",
                 "version": env!("CARGO_PKG_VERSION"),
-                "repository": crate::api::mastodon::entities::instance::SOURCE_URL,
-                "homepage": crate::api::mastodon::entities::instance::SOURCE_URL,
+                "repository": instance::SOURCE_URL,
+                "homepage": instance::SOURCE_URL,
             },
             "protocols": ["activitypub"],
             "services": { "inbound": [], "outbound": [] },
