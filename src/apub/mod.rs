@@ -97,7 +97,9 @@ pub fn data(ctx: &AppContext) -> Result<FedData> {
 }
 
 /// The instance actor: signs our fetches of other departments' objects. It is not an account
-/// (id 0, never listed); its keys are made on first use.
+/// (id 0, never listed); its keys are made on first use. Its `preferredUsername` is the host
+/// (Mastodon's convention), and WebFinger answers `acct:<host>@<domain>` with it: strict peers
+/// (GoToSocial, Mastodon) accept a signature only from an actor that WebFinger maps back.
 pub async fn instance_actor(ctx: &AppContext) -> Result<Account> {
     let settings = ctx.settings.clone();
     ctx.instance_actor
@@ -105,16 +107,10 @@ pub async fn instance_actor(ctx: &AppContext) -> Result<Account> {
             let (public, private) = ctx.db.write(load_or_create_instance_keys).await?;
             let base = settings.instance.base_url();
             let base = base.as_str().trim_end_matches('/');
-            let host = settings
-                .instance
-                .base_url()
-                .host_str()
-                .unwrap_or("instance")
-                .to_string();
             let now = Utc::now().naive_utc();
             Ok::<Account, Error>(Account {
                 id: 0,
-                username: host,
+                username: settings.instance.instance_actor_username().to_string(),
                 domain: None,
                 display_name: settings.instance.name.clone(),
                 note: String::new(),

@@ -1,6 +1,10 @@
-//! How other servers and apps find a department's accounts: WebFinger, host-meta, NodeInfo.
+//! How other servers and apps find a department's accounts: WebFinger, host-meta, NodeInfo;
+//! the WebFinger round trip strict peers (GoToSocial, Mastodon) make of every actor.
 
-use serde_json::json;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use url::Url;
 
 use crate::common::*;
 use crate::on_both_backends;
@@ -91,4 +95,348 @@ async fn webfinger_host_meta_and_nodeinfo(db: TestDb) {
     f.stop().await;
 }
 
-on_both_backends!(webfinger_host_meta_and_nodeinfo);
+// ---------------------------------------------------------------------------------------------
+// A strict peer
+// ---------------------------------------------------------------------------------------------
+
+/// Another server on a loopback port, standing in for a GoToSocial or Mastodon: one actor,
+/// `peer`, with a key this test holds, its WebFinger and an inbox; it records the `keyId` of
+/// every signed request it gets.
+struct Peer {
+    domain: String,
+    base: String,
+    keys: activitypub_federation::http_signatures::Keypair,
+    key_ids: Arc<Mutex<Vec<String>>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Peer {
+    async fn start(port: u16) -> Peer {
+        use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+
+        let domain = format!("localhost:{port}");
+        let base = format!("http://{domain}");
+        let keys = activitypub_federation::http_signatures::generate_actor_keypair().unwrap();
+        let key_ids = Arc::new(Mutex::new(Vec::new()));
+        let person = json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": format!("{base}/users/peer"),
+            "type": "Person",
+            "preferredUsername": "peer",
+            "name": "A strict peer",
+            "inbox": format!("{base}/users/peer/inbox"),
+            "publicKey": {
+                "id": format!("{base}/users/peer#main-key"),
+                "owner": format!("{base}/users/peer"),
+                "publicKeyPem": keys.public_key,
+            },
+        });
+        let answer = {
+            let (domain, base, key_ids) = (domain.clone(), base.clone(), key_ids.clone());
+            move |req: HttpRequest| {
+                if let Some(sig) = req.headers().get("signature").and_then(|v| v.to_str().ok())
+                    && let Some(key_id) =
+                        sig.split(',').find_map(|p| p.trim().strip_prefix("keyId="))
+                {
+                    key_ids
+                        .lock()
+                        .unwrap()
+                        .push(key_id.trim_matches('"').to_string());
+                }
+                let jrd = |user: &str| {
+                    HttpResponse::Ok()
+                        .content_type("application/jrd+json")
+                        .json(json!({
+                            "subject": format!("acct:{user}@{domain}"),
+                            "links": [{
+                                "rel": "self",
+                                "type": "application/activity+json",
+                                "href": format!("{base}/users/{user}"),
+                            }],
+                        }))
+                };
+                if req.method() == actix_web::http::Method::POST {
+                    return HttpResponse::Accepted().finish();
+                }
+                let resource = req.query_string().strip_prefix("resource=").unwrap_or("");
+                match req.path() {
+                    "/.well-known/webfinger" if resource == format!("acct:peer@{domain}") => {
+                        jrd("peer")
+                    }
+                    "/users/peer" => HttpResponse::Ok()
+                        .content_type("application/activity+json")
+                        .json(person.clone()),
+                    _ => HttpResponse::NotFound().finish(),
+                }
+            }
+        };
+        let server = HttpServer::new(move || {
+            let answer = answer.clone();
+            App::new().default_service(web::to(move |req: HttpRequest| {
+                let answer = answer.clone();
+                async move { answer(req) }
+            }))
+        })
+        .workers(1)
+        .bind(("127.0.0.1", port))
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Peer {
+            domain,
+            base,
+            keys,
+            key_ids,
+            handle,
+        }
+    }
+
+    /// The actors whose keys signed what the peer received, by owner (`#main-key` dropped).
+    fn signers(&self) -> Vec<String> {
+        let mut owners: Vec<String> = self
+            .key_ids
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|k| k.split('#').next().unwrap().to_string())
+            .collect();
+        owners.sort();
+        owners.dedup();
+        owners
+    }
+}
+
+/// A department on `localhost:PORT` (a domain with a port, as in the issue) that federates
+/// with `peer` only.
+async fn department_allowing(db: TestDb, peer: &str) -> Fixture {
+    let port = free_port();
+    let peer = peer.to_string();
+    Fixture::start_on(db, port, move |s| {
+        s.instance.domain =
+            groundswell::config::Domain::parse(&format!("localhost:{port}")).unwrap();
+        s.federation.allowed_domains = vec![peer];
+        s.federation.allow_http = true;
+        s.federation.max_retry_interval_secs = 1;
+    })
+    .await
+}
+
+/// Headers of a request signed as Mastodon signs (draft-cavage, rsa-sha256 over
+/// `(request-target) host date`, and `digest` when there is a body).
+fn signed_headers(
+    method: &str,
+    url: &Url,
+    body: Option<&[u8]>,
+    key_id: &str,
+    private_key_pem: &str,
+) -> Vec<(&'static str, String)> {
+    use base64::Engine;
+    use rsa::pkcs8::DecodePrivateKey;
+    use sha2::Digest;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let host = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap());
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let mut headers: std::collections::BTreeMap<String, String> = [
+        ("host".to_string(), host),
+        ("date".to_string(), date.clone()),
+    ]
+    .into();
+    let mut out = vec![("date", date)];
+    if let Some(body) = body {
+        let digest = format!("SHA-256={}", b64(&sha2::Sha256::digest(body)));
+        headers.insert("digest".into(), digest.clone());
+        out.push(("digest", digest));
+        out.push(("content-type", "application/activity+json".into()));
+    }
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_key_pem).unwrap();
+    let signature = http_signature_normalization::Config::new()
+        .mastodon_compat()
+        .begin_sign(method, &target, headers)
+        .unwrap()
+        .sign(key_id.to_string(), |signing_string| {
+            let hashed = sha2::Sha256::digest(signing_string.as_bytes());
+            key.sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &hashed)
+                .map(|s| b64(&s))
+        })
+        .unwrap()
+        .signature_header();
+    out.push(("signature", signature));
+    out
+}
+
+/// GET `url` as ActivityPub, signed with `key_id`; returns status and body.
+async fn signed_get(
+    client: &reqwest::Client,
+    url: &str,
+    key_id: &str,
+    private_key_pem: &str,
+) -> (u16, String) {
+    let url = Url::parse(url).unwrap();
+    let mut req = client
+        .get(url.as_str())
+        .header("Accept", "application/activity+json");
+    for (name, value) in signed_headers("GET", &url, None, key_id, private_key_pem) {
+        req = req.header(name, value);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap())
+}
+
+/// The round trip GoToSocial makes of an actor before it accepts anything it signs: fetch the
+/// actor (signed as the peer), make `preferredUsername@host` from its document and its id,
+/// WebFinger that, and require the `self` link to be the actor id again. Returns the acct.
+async fn round_trip(f: &Fixture, peer: &Peer, actor_id: &str) -> String {
+    let (code, body) = signed_get(
+        &f.client,
+        actor_id,
+        &format!("{}/users/peer#main-key", peer.base),
+        &peer.keys.private_key,
+    )
+    .await;
+    assert_eq!(code, 200, "fetching {actor_id}: {body}");
+    let actor: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(actor["id"], actor_id, "the document's id");
+    let user = actor["preferredUsername"].as_str().unwrap();
+    let id = Url::parse(actor_id).unwrap();
+    let host = format!("{}:{}", id.host_str().unwrap(), id.port().unwrap());
+    let acct = format!("acct:{user}@{host}");
+    for resource in [acct.clone(), actor_id.to_string()] {
+        let mut url = Url::parse(&format!("http://{host}/.well-known/webfinger")).unwrap();
+        url.query_pairs_mut().append_pair("resource", &resource);
+        let resp = f.client.get(url.as_str()).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "WebFinger of {resource}");
+        let jrd: Value = resp.json().await.unwrap();
+        assert_eq!(jrd["subject"], acct.as_str(), "the subject for {resource}");
+        let selves: Vec<&Value> = jrd["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["rel"] == "self")
+            .collect();
+        assert_eq!(selves.len(), 1, "{jrd}");
+        assert_eq!(
+            selves[0]["href"], actor_id,
+            "WebFinger of {resource} leads back"
+        );
+        assert_eq!(selves[0]["type"], "application/activity+json");
+    }
+    acct
+}
+
+/// Every actor we sign with (the instance actor for fetches, an employee for deliveries) and
+/// every actor we serve maps back to itself through WebFinger, as a strict peer requires; the
+/// instance actor's name is kept from employees.
+async fn every_actor_we_sign_with_or_serve_round_trips_through_webfinger(db: TestDb) {
+    let peer = Peer::start(free_port()).await;
+    let f = department_allowing(db, &peer.domain).await;
+    let domain = f.ctx.settings.instance.domain.as_str().to_string();
+    let base = format!("http://{domain}");
+    let alice = f.user("alice").await;
+    f.user("first.last").await;
+
+    // alice finds the peer (our fetches are signed as the instance actor) and follows it (the
+    // Follow is delivered signed as alice).
+    let (code, found) = f
+        .get(
+            Some(&alice),
+            &format!(
+                "/api/v2/search?q=%40peer%40{}&resolve=true&type=accounts",
+                peer.domain
+            ),
+        )
+        .await;
+    assert_eq!(code, 200, "{found}");
+    let id = found["accounts"][0]["id"].as_str().unwrap().to_string();
+    let (code, body) = f
+        .post(&alice, &format!("/api/v1/accounts/{id}/follow"), json!({}))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let alice_id = format!("{base}/users/alice");
+    for _ in 0..200 {
+        if peer.signers().contains(&alice_id) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let instance_id = format!("{base}/actor");
+    assert_eq!(
+        peer.signers(),
+        vec![instance_id.clone(), alice_id.clone()],
+        "who signed what the peer received"
+    );
+
+    // The instance actor: `preferredUsername` is the host, the acct adds the domain (with its
+    // port), exactly as Mastodon names its instance actor.
+    let acct = round_trip(&f, &peer, &instance_id).await;
+    assert_eq!(acct, format!("acct:localhost@{domain}"));
+    assert_eq!(
+        round_trip(&f, &peer, &alice_id).await,
+        format!("acct:alice@{domain}")
+    );
+    assert_eq!(
+        round_trip(&f, &peer, &format!("{base}/users/first.last")).await,
+        format!("acct:first.last@{domain}")
+    );
+
+    // Mastodon's own spelling, `acct:<domain>@<domain>`, finds the instance actor too.
+    let (code, jrd) = f
+        .get(
+            None,
+            &format!("/.well-known/webfinger?resource=acct:{domain}@{domain}"),
+        )
+        .await;
+    assert_eq!(code, 200, "{jrd}");
+    assert_eq!(jrd["subject"], acct.as_str());
+
+    // No employee can take the instance actor's name, however the account would be made.
+    use groundswell::service::users;
+    let prepared = tokio::task::spawn_blocking(|| {
+        users::NewLocalUser::prepare(
+            users::Username::parse("localhost").unwrap(),
+            users::Email::parse("localhost@eng.corp.example").unwrap(),
+            None,
+            users::Role::User,
+            None,
+        )
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let instance = f.ctx.settings.instance.clone();
+    let (refused, offered) = f
+        .ctx
+        .db
+        .write(move |conn| {
+            let refused = users::create_local_user(conn, &instance, prepared).map(|_| ());
+            let offered = users::free_username(conn, &instance, "localhost")?;
+            Ok((refused, offered))
+        })
+        .await
+        .unwrap();
+    let refused = refused.unwrap_err();
+    assert_eq!(
+        refused.kind(),
+        groundswell::error::ErrorKind::Conflict,
+        "{refused}"
+    );
+    assert!(refused.message().contains("reserved"), "{refused}");
+    assert_eq!(
+        offered.as_str(),
+        "localhost_2",
+        "what a sign-in or SCIM gets"
+    );
+
+    peer.handle.stop(true).await;
+    f.stop().await;
+}
+
+on_both_backends!(
+    webfinger_host_meta_and_nodeinfo,
+    every_actor_we_sign_with_or_serve_round_trips_through_webfinger,
+);
