@@ -72,6 +72,11 @@ pub async fn init(ctx: &AppContext) -> Result<()> {
         .allow_http_urls(settings.allow_http)
         .request_timeout(timeout)
         .url_verifier(Box::new(PolicyVerifier(ctx.policy.clone())))
+        // Sign as Mastodon does: rsa-sha256 over `(request-target) host date` (and `digest`).
+        // The library's default (hs2019 over `(created) (expires)`, no Host, no Date) is refused
+        // by Mastodon for every GET ("requires the Host header to be signed") and by Fedify's
+        // verifier (which needs a signed Date); GoToSocial accepts both.
+        .http_signature_compat(true)
         .http_fetch_limit(30)
         .signed_fetch_actor(&instance)
         .build()

@@ -100,13 +100,13 @@ async fn webfinger_host_meta_and_nodeinfo(db: TestDb) {
 // ---------------------------------------------------------------------------------------------
 
 /// Another server on a loopback port, standing in for a GoToSocial or Mastodon: one actor,
-/// `peer`, with a key this test holds, its WebFinger and an inbox; it records the `keyId` of
-/// every signed request it gets.
+/// `peer`, with a key this test holds, its WebFinger and an inbox; it records the `Signature`
+/// header of every signed request it gets.
 struct Peer {
     domain: String,
     base: String,
     keys: activitypub_federation::http_signatures::Keypair,
-    key_ids: Arc<Mutex<Vec<String>>>,
+    signatures: Arc<Mutex<Vec<String>>>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -117,7 +117,7 @@ impl Peer {
         let domain = format!("localhost:{port}");
         let base = format!("http://{domain}");
         let keys = activitypub_federation::http_signatures::generate_actor_keypair().unwrap();
-        let key_ids = Arc::new(Mutex::new(Vec::new()));
+        let signatures = Arc::new(Mutex::new(Vec::new()));
         let person = json!({
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": format!("{base}/users/peer"),
@@ -132,16 +132,10 @@ impl Peer {
             },
         });
         let answer = {
-            let (domain, base, key_ids) = (domain.clone(), base.clone(), key_ids.clone());
+            let (domain, base, signatures) = (domain.clone(), base.clone(), signatures.clone());
             move |req: HttpRequest| {
-                if let Some(sig) = req.headers().get("signature").and_then(|v| v.to_str().ok())
-                    && let Some(key_id) =
-                        sig.split(',').find_map(|p| p.trim().strip_prefix("keyId="))
-                {
-                    key_ids
-                        .lock()
-                        .unwrap()
-                        .push(key_id.trim_matches('"').to_string());
+                if let Some(sig) = req.headers().get("signature").and_then(|v| v.to_str().ok()) {
+                    signatures.lock().unwrap().push(sig.to_string());
                 }
                 let jrd = |user: &str| {
                     HttpResponse::Ok()
@@ -187,17 +181,31 @@ impl Peer {
             domain,
             base,
             keys,
-            key_ids,
+            signatures,
             handle,
         }
+    }
+
+    /// A parameter (`keyId`, `headers`) of each signature the peer received.
+    fn signature_params(&self, name: &str) -> Vec<String> {
+        let prefix = format!("{name}=");
+        self.signatures
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|sig| {
+                let value = sig
+                    .split(',')
+                    .find_map(|p| p.trim().strip_prefix(&prefix))?;
+                Some(value.trim_matches('"').to_string())
+            })
+            .collect()
     }
 
     /// The actors whose keys signed what the peer received, by owner (`#main-key` dropped).
     fn signers(&self) -> Vec<String> {
         let mut owners: Vec<String> = self
-            .key_ids
-            .lock()
-            .unwrap()
+            .signature_params("keyId")
             .iter()
             .map(|k| k.split('#').next().unwrap().to_string())
             .collect();
@@ -231,6 +239,23 @@ fn signed_headers(
     key_id: &str,
     private_key_pem: &str,
 ) -> Vec<(&'static str, String)> {
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    signed_over(method, url, &target, body, key_id, private_key_pem)
+}
+
+/// The same, with `(request-target)` made of `target` (Mastodon signs its GETs over the path
+/// without the query).
+fn signed_over(
+    method: &str,
+    url: &Url,
+    target: &str,
+    body: Option<&[u8]>,
+    key_id: &str,
+    private_key_pem: &str,
+) -> Vec<(&'static str, String)> {
     use base64::Engine;
     use rsa::pkcs8::DecodePrivateKey;
     use sha2::Digest;
@@ -249,14 +274,10 @@ fn signed_headers(
         out.push(("digest", digest));
         out.push(("content-type", "application/activity+json".into()));
     }
-    let target = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    };
     let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_key_pem).unwrap();
     let signature = http_signature_normalization::Config::new()
         .mastodon_compat()
-        .begin_sign(method, &target, headers)
+        .begin_sign(method, target, headers)
         .unwrap()
         .sign(key_id.to_string(), |signing_string| {
             let hashed = sha2::Sha256::digest(signing_string.as_bytes());
@@ -370,6 +391,17 @@ async fn every_actor_we_sign_with_or_serve_round_trips_through_webfinger(db: Tes
         vec![instance_id.clone(), alice_id.clone()],
         "who signed what the peer received"
     );
+    // Signed as Mastodon requires: it refuses a signed GET whose signature leaves out Host,
+    // and Fedify one without a signed Date.
+    for headers in peer.signature_params("headers") {
+        let signed: Vec<&str> = headers.split(' ').collect();
+        for needed in ["(request-target)", "host", "date"] {
+            assert!(
+                signed.contains(&needed),
+                "{needed} is not signed: {headers}"
+            );
+        }
+    }
 
     // The instance actor: `preferredUsername` is the host, the acct adds the domain (with its
     // port), exactly as Mastodon names its instance actor.
@@ -436,7 +468,55 @@ async fn every_actor_we_sign_with_or_serve_round_trips_through_webfinger(db: Tes
     f.stop().await;
 }
 
+/// A signed GET of a collection page verifies whether the signer put the query into
+/// `(request-target)` (the draft, GoToSocial) or not (Mastodon); a wrong path does not.
+async fn signed_gets_of_pages_verify_with_or_without_the_query(db: TestDb) {
+    let peer = Peer::start(free_port()).await;
+    let f = department_allowing(db, &peer.domain).await;
+    f.user("alice").await;
+    let bob = f.user("bob").await;
+    // bob finds the peer, so its actor and key are known when it signs.
+    let (code, found) = f
+        .get(
+            Some(&bob),
+            &format!(
+                "/api/v2/search?q=%40peer%40{}&resolve=true&type=accounts",
+                peer.domain
+            ),
+        )
+        .await;
+    assert_eq!(
+        (code, found["accounts"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
+    let url = Url::parse(&format!(
+        "http://{}/users/alice/followers?page=1",
+        f.ctx.settings.instance.domain.as_str()
+    ))
+    .unwrap();
+    let key_id = format!("{}/users/peer#main-key", peer.base);
+    for (target, expected) in [
+        ("/users/alice/followers?page=1", 200),
+        ("/users/alice/followers", 200),
+        ("/users/alice/following", 401),
+    ] {
+        let mut req = f
+            .client
+            .get(url.as_str())
+            .header("Accept", "application/activity+json");
+        for (name, value) in signed_over("GET", &url, target, None, &key_id, &peer.keys.private_key)
+        {
+            req = req.header(name, value);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), expected, "signed over {target}");
+    }
+    peer.handle.stop(true).await;
+    f.stop().await;
+}
+
 on_both_backends!(
     webfinger_host_meta_and_nodeinfo,
     every_actor_we_sign_with_or_serve_round_trips_through_webfinger,
+    signed_gets_of_pages_verify_with_or_without_the_query,
 );
