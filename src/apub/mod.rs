@@ -7,6 +7,7 @@
 //! `federation.allowed_domains`, and the inbox refuses other actors before parsing further.
 
 pub mod activities;
+pub mod answers;
 pub mod delivery;
 pub mod discovery;
 pub mod objects;
@@ -65,7 +66,11 @@ pub async fn init(ctx: &AppContext) -> Result<()> {
     let config = FederationConfig::builder()
         .domain(ctx.settings.instance.domain.as_str())
         .app_data(ctx.clone())
-        .client(reqwest_middleware::ClientWithMiddleware::from(client))
+        .client(
+            reqwest_middleware::ClientBuilder::new(client)
+                .with(answers::CheckAnswers)
+                .build(),
+        )
         // `debug` is what lets the library use plain HTTP, explicit ports and `localhost`
         // (and WebFinger over http): exactly `federation.allow_http`.
         .debug(settings.allow_http)

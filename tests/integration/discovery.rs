@@ -1,5 +1,6 @@
 //! How other servers and apps find a department's accounts: WebFinger, host-meta, NodeInfo;
-//! the WebFinger round trip strict peers (GoToSocial, Mastodon) make of every actor.
+//! the WebFinger round trip strict peers (GoToSocial, Mastodon) make of every actor; what a
+//! peer that fails or answers HTML leads to.
 
 use std::sync::{Arc, Mutex};
 
@@ -101,7 +102,8 @@ async fn webfinger_host_meta_and_nodeinfo(db: TestDb) {
 
 /// Another server on a loopback port, standing in for a GoToSocial or Mastodon: one actor,
 /// `peer`, with a key this test holds, its WebFinger and an inbox; it records the `Signature`
-/// header of every signed request it gets.
+/// header of every signed request it gets. Some names misbehave on purpose: WebFinger of `broken` answers
+/// 500 with an HTML page, `html`'s actor URL answers 200 with HTML, `/users/down` answers 503.
 struct Peer {
     domain: String,
     base: String,
@@ -137,6 +139,11 @@ impl Peer {
                 if let Some(sig) = req.headers().get("signature").and_then(|v| v.to_str().ok()) {
                     signatures.lock().unwrap().push(sig.to_string());
                 }
+                let html = |status: u16, page: &str| {
+                    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+                        .content_type("text/html; charset=utf-8")
+                        .body(page.to_string())
+                };
                 let jrd = |user: &str| {
                     HttpResponse::Ok()
                         .content_type("application/jrd+json")
@@ -157,9 +164,20 @@ impl Peer {
                     "/.well-known/webfinger" if resource == format!("acct:peer@{domain}") => {
                         jrd("peer")
                     }
+                    "/.well-known/webfinger" if resource == format!("acct:html@{domain}") => {
+                        jrd("html")
+                    }
+                    "/.well-known/webfinger" if resource == format!("acct:broken@{domain}") => {
+                        html(
+                            500,
+                            "<html><body><h1>Internal Server Error</h1></body></html>",
+                        )
+                    }
                     "/users/peer" => HttpResponse::Ok()
                         .content_type("application/activity+json")
                         .json(person.clone()),
+                    "/users/html" => html(200, "<!doctype html><title>Sign in</title>"),
+                    "/users/down" => html(503, "<html><body>Service Unavailable</body></html>"),
                     _ => HttpResponse::NotFound().finish(),
                 }
             }
@@ -468,6 +486,109 @@ async fn every_actor_we_sign_with_or_serve_round_trips_through_webfinger(db: Tes
     f.stop().await;
 }
 
+/// A peer that fails (5xx) or answers HTML instead of ActivityPub: a search for its account
+/// answers empty, an inbox delivery or a signed fetch whose signer cannot be fetched answers
+/// 502 (for the sender to retry), never 422 with the peer's page in it; each failed fetch is
+/// logged at WARN with its URL and status.
+async fn a_peer_that_fails_or_answers_html_is_reported_not_parsed(db: TestDb) {
+    let log = warn_log();
+    let peer = Peer::start(free_port()).await;
+    let f = department_allowing(db, &peer.domain).await;
+    let alice = f.user("alice").await;
+    let search = |q: String| {
+        let (f, alice) = (&f, &alice);
+        async move {
+            let (code, body) = f
+                .get(
+                    Some(alice),
+                    &format!(
+                        "/api/v2/search?q={}&resolve=true",
+                        url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+                    ),
+                )
+                .await;
+            assert_eq!(code, 200, "search {q}: {body}");
+            assert_eq!(body["accounts"], json!([]), "search {q}");
+            assert_eq!(body["statuses"], json!([]), "search {q}");
+        }
+    };
+
+    // WebFinger answers 500 with an HTML page.
+    search(format!("@broken@{}", peer.domain)).await;
+    let webfinger = format!(
+        "url={}/.well-known/webfinger?resource=acct:broken@{}",
+        peer.base, peer.domain
+    );
+    let lines = log.lines_with(&[" WARN ", &webfinger, "status=500"]);
+    assert_eq!(
+        lines.len(),
+        1,
+        "one WARN naming the URL and status: {lines:?}"
+    );
+    // WebFinger works, the actor URL answers 200 with HTML.
+    search(format!("@html@{}", peer.domain)).await;
+    let html = format!("url={}/users/html", peer.base);
+    let lines = log.lines_with(&[" WARN ", &html, "status=200", "text/html"]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    // The account's URL pasted into search, and the server is down.
+    search(format!("{}/users/down", peer.base)).await;
+    let down = format!("url={}/users/down", peer.base);
+    assert!(
+        !log.lines_with(&[" WARN ", &down, "status=503"]).is_empty(),
+        "a WARN naming {down} and 503"
+    );
+    let (code, body) = f
+        .get(
+            Some(&alice),
+            &format!("/api/v1/accounts/lookup?acct=broken@{}", peer.domain),
+        )
+        .await;
+    assert_eq!(code, 404, "{body}");
+
+    // A delivery from the actor whose server is down: we cannot fetch its key, so 502.
+    let inbox = Url::parse(&f.url("/inbox")).unwrap();
+    let activity = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/activities/1", peer.base),
+        "type": "Follow",
+        "actor": format!("{}/users/down", peer.base),
+        "object": format!("http://{}/users/alice", f.ctx.settings.instance.domain.as_str()),
+    });
+    let body = serde_json::to_vec(&activity).unwrap();
+    let key_id = format!("{}/users/down#main-key", peer.base);
+    let mut req = f.client.post(inbox.as_str());
+    for (name, value) in
+        signed_headers("POST", &inbox, Some(&body), &key_id, &peer.keys.private_key)
+    {
+        req = req.header(name, value);
+    }
+    let resp = req.body(body).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    assert_eq!(status, 502, "{text}");
+    assert!(
+        !text.contains('<') && !text.to_lowercase().contains("parse"),
+        "{text}"
+    );
+    assert!(
+        text.contains("503"),
+        "the answer says what the peer did: {text}"
+    );
+
+    // A signed fetch of alice by that actor: the same.
+    let (code, text) = signed_get(
+        &f.client,
+        &f.url("/users/alice"),
+        &key_id,
+        &peer.keys.private_key,
+    )
+    .await;
+    assert_eq!(code, 502, "{text}");
+
+    peer.handle.stop(true).await;
+    f.stop().await;
+}
+
 /// A signed GET of a collection page verifies whether the signer put the query into
 /// `(request-target)` (the draft, GoToSocial) or not (Mastodon); a wrong path does not.
 async fn signed_gets_of_pages_verify_with_or_without_the_query(db: TestDb) {
@@ -519,4 +640,5 @@ on_both_backends!(
     webfinger_host_meta_and_nodeinfo,
     every_actor_we_sign_with_or_serve_round_trips_through_webfinger,
     signed_gets_of_pages_verify_with_or_without_the_query,
+    a_peer_that_fails_or_answers_html_is_reported_not_parsed,
 );
