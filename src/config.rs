@@ -324,6 +324,14 @@ impl Default for InstanceSettings {
 }
 
 impl InstanceSettings {
+    /// The instance actor's `preferredUsername`: the host without the port, as Mastodon names
+    /// its instance actor. WebFinger answers `acct:<this>@<domain>` with the instance actor, so
+    /// this name is reserved: no employee may take it (a dotted host is no valid username
+    /// anyway, but `localhost` is).
+    pub fn instance_actor_username(&self) -> &str {
+        self.domain.host()
+    }
+
     pub fn uses_https(&self) -> bool {
         self.https
             .unwrap_or_else(|| !self.domain.is_local_testing())

@@ -29,6 +29,9 @@ pub enum ErrorKind {
     Unprocessable,
     /// Too many requests (429).
     RateLimited,
+    /// Another server (a department, a peer) failed to answer, or answered something that is
+    /// not what federation needs: a 5xx, an HTML page, a document we cannot read (502).
+    BadGateway,
     /// A dependency (database, remote instance) is unavailable (503).
     Unavailable,
     /// A bug or an unexpected failure (500).
@@ -46,6 +49,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::BadGateway => StatusCode::BAD_GATEWAY,
             ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -61,6 +65,7 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => "Request body is too large",
             ErrorKind::Unprocessable => "Validation failed",
             ErrorKind::RateLimited => "Too many requests",
+            ErrorKind::BadGateway => "Another server did not answer as ActivityPub needs",
             ErrorKind::Unavailable => "Service temporarily unavailable",
             ErrorKind::Internal => "Internal server error",
         }
@@ -110,6 +115,11 @@ impl Error {
 
     pub fn conflict(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Conflict, message)
+    }
+
+    /// Another server failed or answered something unusable; the message says which and how.
+    pub fn bad_gateway(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::BadGateway, message)
     }
 
     /// An unexpected failure: the client sees a generic message, the cause is logged.
@@ -197,8 +207,13 @@ impl From<tokio::task::JoinError> for Error {
 }
 
 impl From<activitypub_federation::error::Error> for Error {
+    /// What the federation library reports, sorted by whose fault it is. A peer that fails or
+    /// answers something that is not ActivityPub is a 502 (never a 422 "parse error", and never
+    /// with the peer's body in the message); the answer's status has already been logged where
+    /// our HTTP client saw it (`apub::answers`).
     fn from(e: activitypub_federation::error::Error) -> Self {
         use activitypub_federation::error::Error as Fed;
+        const UNREACHABLE: &str = "Another server could not be reached";
         match e {
             Fed::NotFound => Error::not_found(),
             Fed::ActivitySignatureInvalid => {
@@ -215,10 +230,37 @@ impl From<activitypub_federation::error::Error> for Error {
             }
             Fed::RequestLimit => Error::unprocessable("Too many fetches for one request"),
             Fed::Other(message) => Error::bad_request(message),
-            other => {
-                let message = format!("Another department could not be reached: {other}");
-                Error::new(ErrorKind::Unprocessable, message).with_cause(other)
+            // Our HTTP client's own verdict on an answer (see `apub::answers`).
+            Fed::ReqwestMiddleware(reqwest_middleware::Error::Middleware(cause)) => {
+                match cause.downcast::<Error>() {
+                    Ok(ours) => ours,
+                    Err(cause) => Error::bad_gateway(UNREACHABLE).with_cause(cause),
+                }
             }
+            Fed::ReqwestMiddleware(_)
+            | Fed::Reqwest(_)
+            | Fed::DomainResolveError(_)
+            | Fed::ResolveInternalIpError(..) => Error::bad_gateway(UNREACHABLE).with_cause(e),
+            Fed::ParseFetchedObject(cause, url, _body) => {
+                tracing::warn!(%url, error = %cause, "another server answered a fetch with a document we cannot read");
+                Error::bad_gateway(format!(
+                    "{url} did not answer with an ActivityPub document we can read"
+                ))
+                .with_cause(cause)
+            }
+            Fed::FetchInvalidContentType(url) => {
+                tracing::warn!(%url, "another server answered a fetch with a body that is not ActivityPub");
+                Error::bad_gateway(format!("{url} did not answer with ActivityPub"))
+            }
+            Fed::FetchWrongId(url) => {
+                tracing::warn!(%url, "another server answered a fetch with another object's id");
+                Error::bad_gateway(format!("{url} answered with another object's id"))
+            }
+            Fed::ResponseBodyLimit | Fed::Utf8(_) | Fed::UrlParse(_) => {
+                Error::bad_gateway("Another server's answer could not be read").with_cause(e)
+            }
+            Fed::WebfingerResolveFailed(_) => Error::not_found().with_cause(e),
+            other => Error::internal(other),
         }
     }
 }
@@ -244,6 +286,9 @@ impl ResponseError for Error {
         match self.kind {
             ErrorKind::Internal | ErrorKind::Unavailable => {
                 tracing::error!(kind = ?self.kind, error = %self, "request failed");
+            }
+            ErrorKind::BadGateway => {
+                tracing::warn!(error = %self, "request failed: another server did not answer as needed");
             }
             _ => {
                 tracing::debug!(kind = ?self.kind, error = %self, "request refused");
@@ -288,5 +333,6 @@ mod tests {
         assert_eq!(ErrorKind::Unprocessable.status(), 422);
         assert_eq!(ErrorKind::Unauthorized.status(), 401);
         assert_eq!(ErrorKind::RateLimited.status(), 429);
+        assert_eq!(ErrorKind::BadGateway.status(), 502);
     }
 }

@@ -5,6 +5,8 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::apub::instance_actor;
+use crate::config::InstanceSettings;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::service::{accounts, instance};
@@ -21,23 +23,49 @@ struct WebfingerQuery {
     resource: Option<String>,
 }
 
-/// The local username a WebFinger resource names: `acct:alice@<our domain>` or our actor URL.
-fn local_username(resource: &str, ctx: &AppContext) -> Option<String> {
-    let domain = ctx.settings.instance.domain.as_str();
+/// Whom a WebFinger resource names on this instance.
+#[derive(Debug, PartialEq, Eq)]
+enum Named {
+    /// `acct:<host>@<domain>` (also `acct:<domain>@<domain>`, Mastodon's name when the domain
+    /// has a port) or the instance actor's URL.
+    InstanceActor,
+    /// `acct:alice@<domain>`, `<base>/users/alice` or `<base>/@alice`.
+    Account(String),
+}
+
+fn named(resource: &str, instance: &InstanceSettings) -> Option<Named> {
+    let domain = instance.domain.as_str();
     if let Some(acct) = resource.strip_prefix("acct:") {
         let (user, host) = acct.trim_start_matches('@').rsplit_once('@')?;
-        return (host.eq_ignore_ascii_case(domain)).then(|| user.to_lowercase());
+        if !host.eq_ignore_ascii_case(domain) {
+            return None;
+        }
+        let user = user.to_lowercase();
+        return Some(
+            if user == instance.instance_actor_username() || user == domain {
+                Named::InstanceActor
+            } else {
+                Named::Account(user)
+            },
+        );
     }
-    let base = ctx.settings.instance.base_url();
+    let base = instance.base_url();
     let base = base.as_str().trim_end_matches('/');
+    if resource == format!("{base}/actor") {
+        return Some(Named::InstanceActor);
+    }
     resource
         .strip_prefix(&format!("{base}/users/"))
         .or_else(|| resource.strip_prefix(&format!("{base}/@")))
         .filter(|u| !u.contains('/'))
-        .map(str::to_lowercase)
+        .map(|u| Named::Account(u.to_lowercase()))
 }
 
 /// `GET /.well-known/webfinger?resource=acct:alice@eng.corp.example`
+///
+/// The `subject` is always `acct:<preferredUsername>@<domain>` of the actor the `self` link
+/// names, so a strict peer's round trip (actor id → `preferredUsername@host` → WebFinger →
+/// the same actor id) holds for every actor we serve or sign with.
 async fn webfinger(
     ctx: web::Data<AppContext>,
     query: web::Query<WebfingerQuery>,
@@ -47,27 +75,47 @@ async fn webfinger(
         .clone()
         .filter(|r| !r.trim().is_empty())
         .ok_or_else(|| Error::bad_request("The resource parameter is missing"))?;
-    let username = local_username(resource.trim(), &ctx).ok_or_else(Error::not_found)?;
-    let settings = ctx.settings.clone();
-    let account = ctx
-        .db
-        .read(move |conn| accounts::lookup(conn, &settings, &username))
-        .await?;
-    if !account.is_local() {
-        return Err(Error::not_found());
-    }
-    let profile = account.url.clone().unwrap_or_else(|| account.ap_id.clone());
+    let named = named(resource.trim(), &ctx.settings.instance).ok_or_else(Error::not_found)?;
+    let domain = ctx.settings.instance.domain.as_str();
+    let jrd = match named {
+        Named::InstanceActor => {
+            // Served only while federating, like the actor document itself.
+            if !ctx.policy.enabled() {
+                return Err(Error::not_found());
+            }
+            let actor = instance_actor(&ctx).await?;
+            json!({
+                "subject": format!("acct:{}@{domain}", actor.username),
+                "aliases": [actor.ap_id],
+                "links": [
+                    {"rel": "self", "type": "application/activity+json", "href": actor.ap_id},
+                ],
+            })
+        }
+        Named::Account(username) => {
+            let settings = ctx.settings.clone();
+            let account = ctx
+                .db
+                .read(move |conn| accounts::lookup(conn, &settings, &username))
+                .await?;
+            if !account.is_local() {
+                return Err(Error::not_found());
+            }
+            let profile = account.url.clone().unwrap_or_else(|| account.ap_id.clone());
+            json!({
+                "subject": format!("acct:{}@{domain}", account.username),
+                "aliases": [profile, account.ap_id],
+                "links": [
+                    {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile},
+                    {"rel": "self", "type": "application/activity+json", "href": account.ap_id},
+                ],
+            })
+        }
+    };
     Ok(HttpResponse::Ok()
         .content_type("application/jrd+json; charset=utf-8")
         .insert_header(("Access-Control-Allow-Origin", "*"))
-        .json(json!({
-            "subject": format!("acct:{}@{}", account.username, ctx.settings.instance.domain),
-            "aliases": [profile, account.ap_id],
-            "links": [
-                {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile},
-                {"rel": "self", "type": "application/activity+json", "href": account.ap_id},
-            ],
-        })))
+        .json(jrd))
 }
 
 /// `GET /.well-known/host-meta`: where WebFinger lives (older clients and servers ask).
@@ -108,8 +156,8 @@ async fn nodeinfo(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
             "software": {
                 "name": "groundswell",
                 "version": env!("CARGO_PKG_VERSION"),
-                "repository": crate::api::mastodon::entities::instance::SOURCE_URL,
-                "homepage": crate::api::mastodon::entities::instance::SOURCE_URL,
+                "repository": instance::SOURCE_URL,
+                "homepage": instance::SOURCE_URL,
             },
             "protocols": ["activitypub"],
             "services": { "inbound": [], "outbound": [] },

@@ -7,6 +7,7 @@
 //! `federation.allowed_domains`, and the inbox refuses other actors before parsing further.
 
 pub mod activities;
+pub mod answers;
 pub mod delivery;
 pub mod discovery;
 pub mod objects;
@@ -65,17 +66,24 @@ pub async fn init(ctx: &AppContext) -> Result<()> {
     let config = FederationConfig::builder()
         .domain(ctx.settings.instance.domain.as_str())
         .app_data(ctx.clone())
-        .client(reqwest_middleware::ClientWithMiddleware::from(client))
+        .client(
+            reqwest_middleware::ClientBuilder::new(client)
+                .with(answers::CheckAnswers)
+                .build(),
+        )
         // `debug` is what lets the library use plain HTTP, explicit ports and `localhost`
         // (and WebFinger over http): exactly `federation.allow_http`.
         .debug(settings.allow_http)
         .allow_http_urls(settings.allow_http)
         .request_timeout(timeout)
         .url_verifier(Box::new(PolicyVerifier(ctx.policy.clone())))
-        .http_fetch_limit(30)
-        // Sign `host` and `date` (Mastodon's scheme): inboxes and signed fetches here, and
-        // Mastodon's, require `(request-target)` and `host` to be signed.
+        // Sign as Mastodon does: rsa-sha256 over `(request-target) host date` (and `digest`).
+        // Sign `(request-target)`, `host` and `date` (Mastodon's scheme). The library's default
+        // (hs2019 over `(created) (expires)`, no Host, no Date) is refused by Mastodon for every
+        // GET ("requires the Host header to be signed"), by Fedify's verifier (which needs a
+        // signed Date) and by our own inbox and signed-fetch checks.
         .http_signature_compat(true)
+        .http_fetch_limit(30)
         .signed_fetch_actor(&instance)
         .build()
         .await
@@ -100,7 +108,9 @@ pub fn data(ctx: &AppContext) -> Result<FedData> {
 }
 
 /// The instance actor: signs our fetches of other departments' objects. It is not an account
-/// (id 0, never listed); its keys are made on first use.
+/// (id 0, never listed); its keys are made on first use. Its `preferredUsername` is the host
+/// (Mastodon's convention), and WebFinger answers `acct:<host>@<domain>` with it: strict peers
+/// (GoToSocial, Mastodon) accept a signature only from an actor that WebFinger maps back.
 pub async fn instance_actor(ctx: &AppContext) -> Result<Account> {
     let settings = ctx.settings.clone();
     ctx.instance_actor
@@ -108,16 +118,10 @@ pub async fn instance_actor(ctx: &AppContext) -> Result<Account> {
             let (public, private) = ctx.db.write(load_or_create_instance_keys).await?;
             let base = settings.instance.base_url();
             let base = base.as_str().trim_end_matches('/');
-            let host = settings
-                .instance
-                .base_url()
-                .host_str()
-                .unwrap_or("instance")
-                .to_string();
             let now = Utc::now().naive_utc();
             Ok::<Account, Error>(Account {
                 id: 0,
-                username: host,
+                username: settings.instance.instance_actor_username().to_string(),
                 domain: None,
                 display_name: settings.instance.name.clone(),
                 note: String::new(),

@@ -8,6 +8,10 @@ use crate::db::models::Account;
 use crate::db::schema::{accounts, statuses, users};
 use crate::error::Result;
 
+/// Where Groundswell's source lives (AGPL-3.0): in the Mastodon API's instance entity and in
+/// NodeInfo, so it sits below both.
+pub const SOURCE_URL: &str = "https://github.com/groundswell/groundswell";
+
 pub struct InstanceStats {
     pub user_count: i64,
     pub status_count: i64,

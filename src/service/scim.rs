@@ -22,7 +22,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::service::events::{Event, emit};
 use crate::service::sso::{normalise_username, role_for};
 use crate::service::users::{
-    Email, LocalUser, MAX_USERNAME_CHARS, NewLocalUser, Role, Username, create_local_user,
+    Email, LocalUser, NewLocalUser, Role, Username, create_local_user, free_username,
     revoke_all_tokens,
 };
 
@@ -150,33 +150,6 @@ fn external_id_owner(conn: &mut DbConnection, external_id: &str) -> Result<Optio
         .optional()?)
 }
 
-fn find_free_username(conn: &mut DbConnection, base: &str) -> Result<Username> {
-    for n in 1..1000 {
-        let candidate = if n == 1 {
-            base.to_string()
-        } else {
-            let suffix = format!("_{n}");
-            let head: String = base
-                .chars()
-                .take(MAX_USERNAME_CHARS - suffix.len())
-                .collect();
-            format!("{}{suffix}", head.trim_end_matches(['.', '-']))
-        };
-        let taken: bool = diesel::select(diesel::dsl::exists(
-            accounts::table
-                .filter(accounts::domain.is_null())
-                .filter(accounts::username.eq(&candidate)),
-        ))
-        .get_result(conn)?;
-        if !taken {
-            return Username::parse(&candidate);
-        }
-    }
-    Err(conflict(
-        "no free username is left for this userName".into(),
-    ))
-}
-
 /// Create a provisioned user, or adopt the account a sign-in created for the same externalId.
 #[tracing::instrument(skip_all, fields(user_name = %data.user_name))]
 pub async fn create_user(
@@ -228,7 +201,7 @@ pub async fn create_user(
             }
             None => {
                 let mut prepared = prepared;
-                prepared.username = find_free_username(conn, &base)?;
+                prepared.username = free_username(conn, &instance, &base)?;
                 let created = create_local_user(conn, &instance, prepared)?;
                 diesel::update(users::table.find(created.user.id))
                     .set(users::scim_external_id.eq(&data.external_id))

@@ -22,7 +22,7 @@ use crate::service::accounts::MAX_DISPLAY_NAME_CHARS;
 use crate::service::events::{Event, emit};
 use crate::service::users::{
     Email, LocalUser, MAX_USERNAME_CHARS, NewLocalUser, Role, Username, create_local_user,
-    revoke_all_tokens,
+    free_username, revoke_all_tokens,
 };
 
 /// How long the provider may take to send the browser back.
@@ -157,30 +157,6 @@ pub fn normalise_username(raw: &str) -> String {
     } else {
         trimmed
     }
-}
-
-/// `base`, or `base_2`, `base_3`, … : the first free local username.
-fn unique_username(conn: &mut DbConnection, base: &str) -> Result<Username> {
-    for n in 1..1000 {
-        let candidate = if n == 1 {
-            base.to_string()
-        } else {
-            let suffix = format!("_{n}");
-            let keep = MAX_USERNAME_CHARS - suffix.len();
-            let head: String = base.chars().take(keep).collect();
-            format!("{}{suffix}", head.trim_end_matches(['.', '-']))
-        };
-        let taken: bool = diesel::select(diesel::dsl::exists(
-            accounts::table
-                .filter(accounts::domain.is_null())
-                .filter(accounts::username.eq(&candidate)),
-        ))
-        .get_result(conn)?;
-        if !taken {
-            return Username::parse(&candidate);
-        }
-    }
-    Err(Error::conflict("no free username is left for this name"))
 }
 
 /// The username an identity would get: the mapped claim, else the e-mail's local part.
@@ -418,7 +394,7 @@ pub async fn sign_in(
                 )));
             }
             let mut prepared = prepared;
-            prepared.username = unique_username(conn, &wished)?;
+            prepared.username = free_username(conn, &instance, &wished)?;
             let mut created = create_local_user(conn, &instance, prepared)?;
             // Remember the linking claim as the SCIM externalId, so that provisioning the
             // same person later adopts this account instead of creating another.

@@ -185,6 +185,12 @@ pub fn create_local_user(
     instance: &InstanceSettings,
     new: NewLocalUser,
 ) -> Result<LocalUser> {
+    if is_reserved(instance, &new.username) {
+        return Err(Error::conflict(format!(
+            "the username `{}` is reserved: it names this instance's own actor",
+            new.username
+        )));
+    }
     if find_local_account(conn, new.username.as_str())?.is_some() {
         return Err(Error::conflict(format!(
             "the username `{}` is already taken",
@@ -252,6 +258,41 @@ pub fn create_local_user(
         .map_err(|e| conflict_or_internal(e, "the username or e-mail address is already taken"))?;
     tracing::info!(account_id = account.id, role = %new.role, "local user created");
     Ok(LocalUser { user, account })
+}
+
+/// Whether `username` is kept from employees: the instance actor's (WebFinger answers
+/// `acct:<host>@<domain>` with the instance actor, so an employee of that name could never be
+/// found or verified by other servers).
+pub fn is_reserved(instance: &InstanceSettings, username: &Username) -> bool {
+    username.as_str() == instance.instance_actor_username()
+}
+
+/// `base`, or `base_2`, `base_3`, … : the first local username that is neither taken nor
+/// reserved (for accounts made from a sign-in or by provisioning).
+pub fn free_username(
+    conn: &mut DbConnection,
+    instance: &InstanceSettings,
+    base: &str,
+) -> Result<Username> {
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            base.to_string()
+        } else {
+            let suffix = format!("_{n}");
+            let head: String = base
+                .chars()
+                .take(MAX_USERNAME_CHARS - suffix.len())
+                .collect();
+            format!("{}{suffix}", head.trim_end_matches(['.', '-']))
+        };
+        let username = Username::parse(&candidate)?;
+        if !is_reserved(instance, &username)
+            && find_local_account(conn, username.as_str())?.is_none()
+        {
+            return Ok(username);
+        }
+    }
+    Err(Error::conflict("no free username is left for this name"))
 }
 
 fn conflict_or_internal(e: diesel::result::Error, message: &'static str) -> Error {

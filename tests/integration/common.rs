@@ -456,3 +456,48 @@ impl Fixture {
         Self::start_settings(db, Port::again(port), settings).await
     }
 }
+
+/// What every instance in this test binary logs at WARN and above, in text form. Installed
+/// once as the global `tracing` subscriber; a test looks for lines that name its own ports.
+pub fn warn_log() -> &'static WarnLog {
+    static LOG: std::sync::OnceLock<WarnLog> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = WarnLog(std::sync::Arc::new(std::sync::Mutex::new(Vec::new())));
+        let buffer = log.0.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(buffer.clone()))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global tracing subscriber in the test binary");
+        log
+    })
+}
+
+pub struct WarnLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl WarnLog {
+    /// The lines logged so far that contain every one of `needles`.
+    pub fn lines_with(&self, needles: &[&str]) -> Vec<String> {
+        let bytes = self.0.lock().expect("log buffer").clone();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|line| needles.iter().all(|n| line.contains(n)))
+            .map(String::from)
+            .collect()
+    }
+}
+
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -5,6 +5,15 @@
 // verifies the signature of everything its inboxes (personal and shared) receive; signs its
 // own fetches as `fedi`.
 //
+// It is as strict as GoToSocial about who signs: every signed request it receives (a GET as
+// well as a delivery) is verified, and the key's owner must survive the WebFinger round trip
+// (actor id -> preferredUsername@host -> WebFinger -> the same actor id), else the request is
+// refused with 401. GoToSocial answers such requests with an error ("error webfingering"), and
+// Mastodon requires the same mapping of every actor to an acct: URI.
+//
+// A second actor, `ghost`, is served with keys of its own but has no WebFinger (as
+// Groundswell's instance actor had none): requests signed as ghost must be refused.
+//
 //   node fedify-actor.mjs --port PORT
 //
 // Listens on 127.0.0.1:PORT; its public origin is http://localhost:PORT. Prints one line,
@@ -22,8 +31,13 @@
 //   POST /_control/lookup    {"uri": URL}: look an object up as Fedify apps do (fetches signed
 //                            as fedi); answers {"found": false, "error"?} or
 //                            {"found": true, "type", "id", "json"}
-//   POST /_control/fetch     {"uri": URL}: one GET signed as fedi (draft-cavage, no retry with
-//                            another spec), to see the answer's status; answers {"status", "body"}
+//   POST /_control/fetch     {"uri": URL, "as"?: "fedi"|"ghost"}: one GET signed as that actor
+//                            (draft-cavage, no retry with another spec), to see the answer's
+//                            status; answers {"status", "body"}
+//
+// GET /_control/inbox also reports the strict checks: `roundTrips` (each key owner checked:
+// {owner, acct, ok, reason?}) and `refused` (requests refused because the round trip failed:
+// {method, url, owner, reason}).
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createServer } from "node:http";
@@ -32,7 +46,13 @@ import { parseArgs } from "node:util";
 
 import { Temporal } from "@js-temporal/polyfill";
 import { configure, getStreamSink } from "@logtape/logtape";
-import { createFederation, generateCryptoKeyPair, MemoryKvStore, signRequest } from "@fedify/fedify";
+import {
+  createFederation,
+  generateCryptoKeyPair,
+  MemoryKvStore,
+  signRequest,
+  verifyRequestDetailed,
+} from "@fedify/fedify";
 import {
   Accept,
   Activity,
@@ -56,6 +76,7 @@ if (!Number.isInteger(port) || port <= 0) {
 }
 const ORIGIN = `http://localhost:${port}`;
 const ME = "fedi";
+const GHOST = "ghost"; // served, signs, but WebFinger does not know it
 
 await configure({
   sinks: { stderr: getStreamSink(Writable.toWeb(process.stderr)) },
@@ -72,6 +93,8 @@ const state = {
   unverified: [], // deliveries refused because their signature did not verify
   errors: [], // errors thrown by inbox listeners
   sent: [], // activities fedi sent: {type, id, to}
+  roundTrips: [], // WebFinger round trips of key owners: {owner, acct, ok, reason}
+  refused: [], // signed requests refused for a failed round trip: {method, url, owner, reason}
 };
 const followers = new Map(); // follower actor id -> its inbox (for the collection)
 const following = new Map(); // followed actor id -> {actor, follow} (to undo the Follow)
@@ -80,8 +103,8 @@ const notes = new Map(); // id -> Note fedi published (served at its id)
 // RSA for HTTP signatures, Ed25519 for object integrity proofs, as Fedify recommends. The RSA
 // key is 2048 bits (as Mastodon's) rather than generateCryptoKeyPair's 4096, which takes
 // seconds to make on a busy machine.
-const keys = [
-  await crypto.subtle.generateKey(
+const rsaKey = () =>
+  crypto.subtle.generateKey(
     {
       name: "RSASSA-PKCS1-v1_5",
       modulusLength: 2048,
@@ -90,9 +113,9 @@ const keys = [
     },
     true,
     ["sign", "verify"],
-  ),
-  await generateCryptoKeyPair("Ed25519"),
-];
+  );
+const keys = [await rsaKey(), await generateCryptoKeyPair("Ed25519")];
+const ghostKeys = [await rsaKey()];
 
 const federation = createFederation({
   kv: new MemoryKvStore(),
@@ -103,12 +126,12 @@ const federation = createFederation({
 
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
-    if (identifier !== ME) return null;
+    if (identifier !== ME && identifier !== GHOST) return null;
     const pairs = await ctx.getActorKeyPairs(identifier);
     return new Person({
       id: ctx.getActorUri(identifier),
       preferredUsername: identifier,
-      name: "Fedify interop actor",
+      name: identifier === ME ? "Fedify interop actor" : "An actor WebFinger does not know",
       summary: "An independent ActivityPub implementation, here to test Groundswell.",
       url: ctx.getActorUri(identifier),
       inbox: ctx.getInboxUri(identifier),
@@ -120,7 +143,9 @@ federation
     });
   })
   .mapHandle((_ctx, username) => (username === ME ? ME : null))
-  .setKeyPairsDispatcher((_ctx, identifier) => (identifier === ME ? keys : []));
+  .setKeyPairsDispatcher((_ctx, identifier) =>
+    identifier === ME ? keys : identifier === GHOST ? ghostKeys : [],
+  );
 
 federation
   .setFollowersDispatcher("/users/{identifier}/followers", (_ctx, identifier) => {
@@ -271,8 +296,8 @@ async function control(request) {
     });
   }
   if (request.method === "POST" && path === "/_control/fetch") {
-    const { uri } = await request.json();
-    const [{ privateKey, keyId }] = await ctx.getActorKeyPairs(ME);
+    const { uri, as = ME } = await request.json();
+    const [{ privateKey, keyId }] = await ctx.getActorKeyPairs(as);
     const signed = await signRequest(
       new Request(uri, { headers: { accept: "application/activity+json" } }),
       privateKey,
@@ -283,6 +308,107 @@ async function control(request) {
     return json({ status: res.status, body: await res.text() });
   }
   return json({ error: `no control endpoint ${request.method} ${path}` }, 404);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The WebFinger round trip of every signer, as GoToSocial requires it.
+
+/**
+ * Whether the actor `owner` maps back to itself: its document's preferredUsername and the
+ * host of its id make `acct:user@host`, whose WebFinger `self` link must be `owner` again (and
+ * the subject that acct). Resolves to {acct, reason}; reason is null when it does.
+ */
+async function roundTrip(ctx, owner) {
+  const documentLoader = await ctx.getDocumentLoader({ identifier: ME });
+  let actor;
+  try {
+    actor = await ctx.lookupObject(owner, { documentLoader });
+  } catch (error) {
+    return { acct: null, reason: `cannot fetch ${owner.href}: ${error}` };
+  }
+  if (!isActor(actor)) return { acct: null, reason: `${owner.href} is not an actor` };
+  if (actor.id?.href !== owner.href) {
+    return { acct: null, reason: `${owner.href} says its id is ${actor.id?.href}` };
+  }
+  const user = actor.preferredUsername;
+  if (typeof user !== "string" || user === "") {
+    return { acct: null, reason: `${owner.href} has no preferredUsername` };
+  }
+  const acct = `acct:${user}@${owner.host}`;
+  const fail = (reason) => ({ acct, reason: `WebFinger ${acct}: ${reason}` });
+  // Fedify's lookupWebFinger asks https only; the peers here speak http, so fetch it plainly
+  // on the actor's own scheme and host.
+  const url = new URL(`${owner.protocol}//${owner.host}/.well-known/webfinger`);
+  url.searchParams.set("resource", acct);
+  let res;
+  try {
+    res = await fetch(url, { headers: { accept: "application/jrd+json" }, redirect: "manual" });
+  } catch (error) {
+    return fail(String(error));
+  }
+  const text = await res.text();
+  if (res.status !== 200) return fail(`HTTP ${res.status} ${text.slice(0, 200)}`);
+  let jrd;
+  try {
+    jrd = JSON.parse(text);
+  } catch {
+    return fail(`not JSON: ${text.slice(0, 200)}`);
+  }
+  if (jrd.subject !== acct) return fail(`the subject is ${jrd.subject}`);
+  const self = (jrd.links ?? []).find(
+    (l) => l.rel === "self" && /^application\/(activity|ld)\+json/.test(l.type ?? ""),
+  );
+  if (self?.href !== owner.href) return fail(`self is ${self?.href}, not ${owner.href}`);
+  return { acct, reason: null };
+}
+
+/**
+ * The strict check of a signed request to an ActivityPub endpoint: null to let it through, or
+ * a 401 Response. Unsigned requests pass (Fedify serves its actor unsigned); a delivery whose
+ * signature does not verify is left to Fedify, which refuses and records it. The round trip is
+ * made for every request, not cached: stricter than GoToSocial, which checks when it first
+ * stores an actor.
+ */
+async function refuseUnlessSignerRoundTrips(request) {
+  const signature = request.headers.get("signature-input") ?? request.headers.get("signature");
+  if (signature == null) return null;
+  // WebFinger and NodeInfo are public discovery: GoToSocial and Mastodon do not authenticate
+  // them (and Fedify's draft-cavage verifier leaves the query out of (request-target), so a
+  // signed `?resource=` lookup would not verify anyway).
+  const { pathname } = new URL(request.url);
+  if (pathname.startsWith("/.well-known/") || pathname.startsWith("/nodeinfo/")) return null;
+  // Fedify's own document loader signs as fedi, also when it asks this server (for ghost's
+  // key, say): checking fedi's own requests would recurse forever.
+  const keyId = /keyid="([^"]*)"/i.exec(signature)?.[1];
+  if (keyId != null && keyId.startsWith(`${ORIGIN}/users/${ME}#`)) return null;
+  const ctx = federation.createContext(new URL(ORIGIN), undefined);
+  const documentLoader = await ctx.getDocumentLoader({ identifier: ME });
+  const verified = await verifyRequestDetailed(request.clone(), {
+    documentLoader,
+    contextLoader: ctx.contextLoader,
+  });
+  const url = new URL(request.url);
+  const refuse = (owner, reason) => {
+    state.refused.push({ method: request.method, url: url.href, owner, reason });
+    console.error(`fedify-actor: refused ${request.method} ${url.pathname}: ${reason}`);
+    return new Response(`refused: ${reason}\n`, { status: 401, headers: { "content-type": "text/plain" } });
+  };
+  if (!verified.verified) {
+    if (request.method === "POST") return null;
+    const why = verified.reason;
+    const detail =
+      why.type === "keyFetchError"
+        ? `cannot fetch the key ${why.keyId.href}: ${"status" in why.result ? `HTTP ${why.result.status}` : why.result.error}`
+        : why.type;
+    return refuse(null, `the signature does not verify (${detail})`);
+  }
+  const key = verified.key;
+  const owner = key.ownerId;
+  if (owner == null) return refuse(null, `the key ${key.id?.href} names no owner`);
+  const { acct, reason } = await roundTrip(ctx, owner);
+  state.roundTrips.push({ owner: owner.href, acct, ok: reason == null, ...(reason == null ? {} : { reason }) });
+  if (reason != null) return refuse(owner.href, `the signer does not round-trip through WebFinger: ${reason}`);
+  return null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,7 +432,8 @@ const server = createServer(async (req, res) => {
     const request = await toRequest(req);
     const response = new URL(request.url).pathname.startsWith("/_control/")
       ? await control(request)
-      : await federation.fetch(request, { contextData: undefined });
+      : ((await refuseUnlessSignerRoundTrips(request)) ??
+        (await federation.fetch(request, { contextData: undefined })));
     res.writeHead(response.status, Object.fromEntries(response.headers));
     res.end(Buffer.from(await response.arrayBuffer()));
   } catch (error) {

@@ -2,7 +2,8 @@
 // (fedify-actor.mjs, actor `fedi`) and a Groundswell department (user `alice`), each signing
 // its fetches and deliveries and verifying the other's, with no shortcut on either side:
 // Groundswell requires signed fetch and allows only the Fedify actor's domain; Fedify verifies
-// every delivery and signs its own fetches.
+// every signed request (fetches too) and, as GoToSocial does, refuses it unless the signer
+// maps back to itself through WebFinger; it signs its own fetches.
 //
 // The steps build on each other and run in order; a step whose predecessor failed fails at
 // once, naming it.
@@ -132,6 +133,34 @@ step(POSTED, [FOLLOWED], async () => {
   assert.ok(fetched.json.content.includes(text), "the fetched Note's content");
 });
 
+const ROUND_TRIP = "every Groundswell signer survives Fedify's WebFinger round trip";
+step(ROUND_TRIP, [FOLLOWED], async () => {
+  // Groundswell signs its fetches as the instance actor and deliveries as alice: Fedify has
+  // checked both (actor id -> preferredUsername@host -> WebFinger -> the same id) by now.
+  const { roundTrips } = await fedify.state();
+  const checked = (owner) => roundTrips.filter((r) => r.owner === owner);
+  const instance = checked(`${gs.url}/actor`);
+  assert.ok(instance.length > 0, `Fedify checked the instance actor: ${JSON.stringify(roundTrips)}`);
+  assert.deepEqual(
+    instance.find((r) => !r.ok) ?? null,
+    null,
+    "the instance actor's round trip (GoToSocial: \"error webfingering\")",
+  );
+  assert.equal(instance[0].acct, `acct:localhost@${gs.domain}`, "the instance actor's acct: its host, then the domain");
+  const byAlice = checked(aliceUrl);
+  assert.ok(byAlice.length > 0, `Fedify checked alice (her Accept): ${JSON.stringify(roundTrips)}`);
+  assert.deepEqual(byAlice.find((r) => !r.ok) ?? null, null, "alice's round trip");
+  assert.equal(byAlice[0].acct, `acct:alice@${gs.domain}`);
+});
+
+step("Fedify refuses a signer WebFinger does not know, as GoToSocial does", [], async () => {
+  // The check itself must bite: `ghost` is a served actor with a key but no WebFinger, which
+  // is what Groundswell's instance actor looked like before.
+  const res = await fedify.control("POST", "fetch", { uri: fedify.actorUrl, as: "ghost" });
+  assert.equal(res.status, 401, `a GET signed as ghost: ${res.body}`);
+  assert.match(res.body, /round-trip through WebFinger/);
+});
+
 const FOLLOWED_BACK = "alice follows Fedify back; Fedify accepts";
 step(FOLLOWED_BACK, [FOLLOWED], async () => {
   const acct = `fedi@${fedify.domain}`;
@@ -211,7 +240,12 @@ step("Fedify unfollows alice; Groundswell drops the follower", [FOLLOWED], async
 });
 
 step("Fedify verified every delivery and handled it without error", [FOLLOWED], async () => {
-  const { unverified, errors } = await fedify.state();
+  const { unverified, errors, refused } = await fedify.state();
   assert.deepEqual(unverified, [], "deliveries whose signature Fedify could not verify");
   assert.deepEqual(errors, [], "errors in Fedify's inbox listeners");
+  assert.deepEqual(
+    refused.filter((r) => r.owner !== `${fedify.url}/users/ghost`),
+    [],
+    "Groundswell's signed requests Fedify refused (failed verification or WebFinger round trip)",
+  );
 });

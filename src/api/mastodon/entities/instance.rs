@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::account::AccountEntity;
 use crate::config::Settings;
-use crate::service::instance::InstanceStats;
+use crate::service::instance::{InstanceStats, SOURCE_URL};
 
 /// The version string clients parse: Mastodon's API level first, then who we really are.
 pub fn version_string() -> String {
@@ -14,8 +14,6 @@ pub fn version_string() -> String {
         env!("CARGO_PKG_VERSION")
     )
 }
-
-pub const SOURCE_URL: &str = "https://github.com/groundswell/groundswell";
 
 /// <https://docs.joinmastodon.org/entities/Rule/>
 #[derive(Debug, Clone, Serialize)]
