@@ -14,7 +14,7 @@ use diesel::dsl::not;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-use crate::db::models::Status;
+use crate::db::models::{Account, Status};
 use crate::db::schema::{accounts, blocks, follows, mentions, mutes, statuses};
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::{Error, Result};
@@ -142,4 +142,14 @@ pub fn find_visible(conn: &mut DbConnection, viewer: Viewer, id: i64) -> Result<
         .first(conn)
         .optional()?
         .ok_or_else(Error::not_found)
+}
+
+/// Load one status if `actor` may see it: an employee as [`find_visible`] says; an account of
+/// another department the same, except that department-only posts never exist for it.
+pub fn find_visible_to(conn: &mut DbConnection, actor: &Account, id: i64) -> Result<Status> {
+    let status = find_visible(conn, Some(actor.id), id)?;
+    if !actor.is_local() && status.visibility == Visibility::Local.as_str() {
+        return Err(Error::not_found());
+    }
+    Ok(status)
 }

@@ -27,3 +27,4 @@ mod snapshots;
 mod sso;
 mod streaming;
 mod web_pages;
+mod write_path;
