@@ -6,7 +6,6 @@
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::{Activity, Object};
 use chrono::Utc;
-use diesel::prelude::*;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use url::Url;
@@ -16,9 +15,10 @@ use crate::apub::objects::{ApubActor, ApubNote, visibility_of};
 use crate::apub::protocol::{self, IdOrObject, Note, Person};
 use crate::context::AppContext;
 use crate::db::DbConnection;
-use crate::db::schema::{blocks, favourites, follows, received_activities};
 use crate::error::{Error, Result};
 use crate::service::inbound;
+use crate::service::origin::Origin;
+use crate::service::statuses;
 
 fn actor_url<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Url, D::Error> {
     Ok(IdOrObject::deserialize(d)?.id)
@@ -44,25 +44,6 @@ pub struct IncomingActivity {
     pub published: Option<chrono::DateTime<Utc>>,
 }
 
-fn already_received(conn: &mut DbConnection, id: &str) -> Result<bool> {
-    Ok(diesel::select(diesel::dsl::exists(
-        received_activities::table.filter(received_activities::ap_id.eq(id)),
-    ))
-    .get_result(conn)?)
-}
-
-fn mark_received(conn: &mut DbConnection, id: &str) -> Result<()> {
-    if !already_received(conn, id)? {
-        diesel::insert_into(received_activities::table)
-            .values((
-                received_activities::ap_id.eq(id),
-                received_activities::received_at.eq(Utc::now().naive_utc()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 impl IncomingActivity {
     fn object(&self) -> Result<&IdOrObject> {
         self.object
@@ -78,11 +59,11 @@ impl IncomingActivity {
         let id = self.id.to_string();
         data.db
             .write(move |conn| {
-                if already_received(conn, &id)? {
+                if inbound::already_received(conn, &id)? {
                     return Ok(());
                 }
                 f(conn)?;
-                mark_received(conn, &id)
+                inbound::mark_received(conn, &id)
             })
             .await
     }
@@ -112,7 +93,9 @@ impl IncomingActivity {
         ApubNote::verify(&note, &self.id, data).await?;
         ApubNote::from_json(note, data).await?;
         let id = self.id.to_string();
-        data.db.write(move |conn| mark_received(conn, &id)).await
+        data.db
+            .write(move |conn| inbound::mark_received(conn, &id))
+            .await
     }
 
     async fn handle(self, data: &FedData) -> Result<()> {
@@ -142,11 +125,13 @@ impl IncomingActivity {
             "Delete" => {
                 let target = self.object()?.id.to_string();
                 let is_actor = self.object()?.id == self.actor;
+                let account = actor.account.clone();
+                let delete_id = self.id.to_string();
                 self.apply(data, move |conn| {
                     if is_actor {
                         inbound::delete_account(conn, actor_id)
                     } else {
-                        inbound::delete_status(conn, actor_id, &target)
+                        inbound::delete_status(conn, &account, &target, &delete_id)
                     }
                 })
                 .await
@@ -176,14 +161,16 @@ impl IncomingActivity {
                 })
                 .await
             }
-            "Undo" => self.undo(data, actor_id).await,
+            "Undo" => self.undo(data, &actor).await,
             "Like" => {
                 let object = self.object()?.id.to_string();
                 let like_id = self.id.to_string();
+                let account = actor.account.clone();
                 self.apply(data, move |conn| {
                     match inbound::find_status_by_ap_id(conn, &object)? {
                         Some(status) if status.local => {
-                            inbound::like(conn, actor_id, status.id, &like_id)
+                            statuses::favourite(conn, &account, status.id, Origin::remote(&like_id))
+                                .map(drop)
                         }
                         // Likes of posts that are not ours concern only their author.
                         _ => Ok(()),
@@ -203,15 +190,22 @@ impl IncomingActivity {
                     .map(|p| p.naive_utc())
                     .unwrap_or_else(|| Utc::now().naive_utc());
                 let original_id = original.status.id;
+                let account = actor.account.clone();
+                let settings = data.settings.clone();
                 self.apply(data, move |conn| {
-                    inbound::announce(
+                    let origin = Origin::Remote {
+                        activity_id: &announce_id,
+                        published: Some(published),
+                    };
+                    statuses::reblog(
                         conn,
-                        actor_id,
+                        &settings,
+                        &account,
                         original_id,
-                        &announce_id,
-                        visibility,
-                        published,
+                        Some(visibility),
+                        origin,
                     )
+                    .map(drop)
                 })
                 .await
             }
@@ -230,90 +224,20 @@ impl IncomingActivity {
         }
     }
 
-    async fn undo(&self, data: &FedData, actor_id: i64) -> Result<()> {
-        let object = self.object()?.clone();
-        let inner_target = object.url_field("object").map(|u| u.to_string());
-        let kind = object.kind().map(String::from);
-        let object_id = object.id.to_string();
+    async fn undo(&self, data: &FedData, actor: &ApubActor) -> Result<()> {
+        let object = self.object()?;
+        let undone = inbound::Undone {
+            kind: object.kind().map(String::from),
+            activity_id: object.id.to_string(),
+            object: object.url_field("object").map(|u| u.to_string()),
+        };
+        let account = actor.account.clone();
+        let undo_id = self.id.to_string();
         self.apply(data, move |conn| {
-            let kind = match kind {
-                Some(k) => k,
-                // Only the id was sent: find what it named.
-                None => kind_of(conn, &object_id, actor_id)?,
-            };
-            match kind.as_str() {
-                "Follow" => {
-                    let target = match &inner_target {
-                        Some(t) => inbound::find_account_by_ap_id(conn, t)?.map(|a| a.id),
-                        None => follows::table
-                            .filter(follows::ap_id.eq(&object_id))
-                            .filter(follows::account_id.eq(actor_id))
-                            .select(follows::target_account_id)
-                            .first(conn)
-                            .optional()?,
-                    };
-                    match target {
-                        Some(target) => inbound::undo_follow(conn, actor_id, target),
-                        None => Ok(()),
-                    }
-                }
-                "Like" => {
-                    let status = match &inner_target {
-                        Some(t) => inbound::find_status_by_ap_id(conn, t)?.map(|s| s.id),
-                        None => favourites::table
-                            .filter(favourites::ap_id.eq(&object_id))
-                            .select(favourites::status_id)
-                            .first(conn)
-                            .optional()?,
-                    };
-                    match status {
-                        Some(status) => inbound::undo_like(conn, actor_id, status),
-                        None => Ok(()),
-                    }
-                }
-                "Announce" => inbound::undo_announce(conn, actor_id, &object_id),
-                "Block" => {
-                    let target = match &inner_target {
-                        Some(t) => inbound::find_account_by_ap_id(conn, t)?.map(|a| a.id),
-                        None => blocks::table
-                            .filter(blocks::ap_id.eq(&object_id))
-                            .select(blocks::target_account_id)
-                            .first(conn)
-                            .optional()?,
-                    };
-                    match target {
-                        Some(target) => inbound::undo_block(conn, actor_id, target),
-                        None => Ok(()),
-                    }
-                }
-                _ => Ok(()),
-            }
+            inbound::undo(conn, &account, undone, &undo_id)
         })
         .await
     }
-}
-
-/// What an id-only Undo refers to.
-fn kind_of(conn: &mut DbConnection, ap_id: &str, actor_id: i64) -> Result<String> {
-    let is = |found: bool, kind: &str| found.then(|| kind.to_string());
-    let follow: bool = diesel::select(diesel::dsl::exists(
-        follows::table
-            .filter(follows::ap_id.eq(ap_id))
-            .filter(follows::account_id.eq(actor_id)),
-    ))
-    .get_result(conn)?;
-    let like: bool = diesel::select(diesel::dsl::exists(
-        favourites::table.filter(favourites::ap_id.eq(ap_id)),
-    ))
-    .get_result(conn)?;
-    let block: bool = diesel::select(diesel::dsl::exists(
-        blocks::table.filter(blocks::ap_id.eq(ap_id)),
-    ))
-    .get_result(conn)?;
-    Ok(is(follow, "Follow")
-        .or_else(|| is(like, "Like"))
-        .or_else(|| is(block, "Block"))
-        .unwrap_or_else(|| "Announce".to_string()))
 }
 
 #[async_trait::async_trait]
@@ -341,7 +265,7 @@ impl Activity for IncomingActivity {
         if self.kind != "Update"
             && data
                 .db
-                .read(move |conn| already_received(conn, &id))
+                .read(move |conn| inbound::already_received(conn, &id))
                 .await?
         {
             tracing::debug!(activity = %self.id, "activity already received");

@@ -284,9 +284,10 @@ impl Object for ApubNote {
             tracing::debug!(parent = %parent.id, error = %e, "cannot fetch the parent post");
         }
         let remote = remote_status(&json, &author.account, data).await?;
+        let settings = data.settings.clone();
         let status = data
             .db
-            .write(move |conn| inbound::receive_status(conn, remote))
+            .write(move |conn| inbound::receive_status(conn, &settings, remote))
             .await?;
         ApubNote::new(status)
     }

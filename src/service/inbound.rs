@@ -7,20 +7,18 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::models::{
-    Account, Follow, MediaAttachment, NewAccount, NewStatus, Status, StatusEdit,
-};
+use crate::config::Settings;
+use crate::db::models::{Account, Follow, MediaAttachment, NewAccount, Status};
 use crate::db::schema::{
-    accounts, blocks, favourites, follows, media_attachments, mentions,
-    notifications as notifications_table, status_edits, statuses,
+    accounts, blocks, favourites, follows, media_attachments, received_activities, statuses,
 };
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
-use crate::service::events::{self, Event};
 use crate::service::notifications;
+use crate::service::origin::Origin;
 use crate::service::outbox::{self, Outgoing};
-use crate::service::statuses::set_tags;
-use crate::service::visibility::{Visibility, find_visible};
+use crate::service::statuses as posting;
+use crate::service::visibility::Visibility;
 
 /// An account of another department, as its actor document describes it (HTML already
 /// sanitized by the caller).
@@ -180,7 +178,11 @@ pub struct RemoteMedia {
     pub focus: (f64, f64),
 }
 
-fn add_media(conn: &mut DbConnection, status: &Status, media: &[RemoteMedia]) -> Result<()> {
+pub(crate) fn add_media(
+    conn: &mut DbConnection,
+    status: &Status,
+    media: &[RemoteMedia],
+) -> Result<()> {
     let now = Utc::now().naive_utc();
     for m in media {
         let kind = match m.content_type.split('/').next() {
@@ -216,14 +218,13 @@ fn add_media(conn: &mut DbConnection, status: &Status, media: &[RemoteMedia]) ->
 }
 
 /// Store a post of another department, or apply its edit if we have it already. Returns the
-/// stored status.
+/// stored status. The rules are the ones of an employee's post (`statuses::publish`).
 #[tracing::instrument(skip_all, fields(ap_id = %remote.ap_id))]
-pub fn receive_status(conn: &mut DbConnection, remote: RemoteStatus) -> Result<Status> {
-    if remote.visibility == Visibility::Local {
-        // Department-only posts never leave their department; a post claiming to be one is
-        // not ours to show.
-        return Err(Error::forbidden("Department-only posts are not federated"));
-    }
+pub fn receive_status(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    remote: RemoteStatus,
+) -> Result<Status> {
     if let Some(existing) = find_status_by_ap_id(conn, &remote.ap_id)? {
         if existing.account_id != remote.author_id {
             return Err(Error::forbidden("A post can only be changed by its author"));
@@ -231,103 +232,51 @@ pub fn receive_status(conn: &mut DbConnection, remote: RemoteStatus) -> Result<S
         if existing.deleted_at.is_some() {
             return Ok(existing);
         }
-        return apply_edit(conn, existing, remote);
+        return apply_edit(conn, settings, existing, remote);
     }
-    // A reply joins the thread only of a post its author may see (as a local reply must):
-    // a reply to a post hidden from them neither counts nor shows in that thread.
-    let parent: Option<Status> = match &remote.in_reply_to_ap_id {
+    let author = crate::service::accounts::find(conn, remote.author_id)?;
+    // A reply joins the thread only if its author may see the post it answers.
+    let parent = match &remote.in_reply_to_ap_id {
         Some(ap_id) => match find_status_by_ap_id(conn, ap_id)? {
-            Some(p) if find_visible(conn, Some(remote.author_id), p.id).is_ok() => Some(p),
-            _ => None,
+            Some(p) => crate::service::visibility::find_visible_to(conn, &author, p.id).ok(),
+            None => None,
         },
         None => None,
     };
-    let id = ids::next_id();
-    let row = NewStatus {
-        id,
-        ap_id: remote.ap_id.clone(),
-        url: remote.url.clone(),
-        account_id: remote.author_id,
-        local: false,
-        in_reply_to_id: parent.as_ref().map(|p| p.id),
-        in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
-        in_reply_to_ap_id: remote.in_reply_to_ap_id.clone(),
-        reblog_of_id: None,
-        thread_root_id: Some(
-            parent
-                .as_ref()
-                .map(|p| p.thread_root_id.unwrap_or(p.id))
-                .unwrap_or(id),
-        ),
-        content: remote.content.clone(),
+    let ap_id = remote.ap_id.clone();
+    let draft = posting::Draft {
+        id: ids::next_id(),
+        text_chars: crate::service::filters::plain_text(&remote.content)
+            .trim()
+            .chars()
+            .count(),
+        ap_id: remote.ap_id,
+        url: remote.url,
+        content: remote.content,
         source_text: None,
-        spoiler_text: remote.spoiler_text.clone(),
-        sensitive: remote.sensitive || !remote.spoiler_text.is_empty(),
-        visibility: remote.visibility.as_str().to_string(),
-        language: remote.language.clone(),
+        spoiler_text: remote.spoiler_text,
+        sensitive: remote.sensitive,
+        visibility: remote.visibility,
+        language: remote.language,
         application_id: None,
+        in_reply_to: parent,
+        in_reply_to_ap_id: remote.in_reply_to_ap_id,
+        mentioned: remote.mentioned,
+        tags: remote.tags,
+        media: posting::DraftMedia::Remote(remote.attachments),
+        poll: None,
         created_at: remote.published,
-        updated_at: remote.published,
     };
-    let status: Status = diesel::insert_into(statuses::table)
-        .values(&row)
-        .returning(statuses::all_columns)
-        .get_result(conn)?;
-    // Replies that arrived before their parent join the thread now.
-    diesel::update(
-        statuses::table
-            .filter(statuses::in_reply_to_ap_id.eq(&remote.ap_id))
-            .filter(statuses::in_reply_to_id.is_null()),
-    )
-    .set((
-        statuses::in_reply_to_id.eq(Some(id)),
-        statuses::in_reply_to_account_id.eq(Some(remote.author_id)),
-    ))
-    .execute(conn)?;
-    set_tags(conn, id, &remote.tags)?;
-    add_media(conn, &status, &remote.attachments)?;
-    for account_id in add_mentions(conn, id, &remote.mentioned)? {
-        notifications::notify(conn, account_id, remote.author_id, "mention", Some(id))?;
-    }
-    diesel::update(accounts::table.find(remote.author_id))
-        .set((
-            accounts::statuses_count.eq(accounts::statuses_count + 1),
-            accounts::last_status_at.eq(Some(remote.published)),
-        ))
-        .execute(conn)?;
-    if let Some(parent) = &parent {
-        diesel::update(statuses::table.find(parent.id))
-            .set(statuses::replies_count.eq(statuses::replies_count + 1))
-            .execute(conn)?;
-    }
-    events::emit(Event::StatusCreated { status_id: id });
-    tracing::info!(status_id = id, "post of another department received");
-    Ok(status)
+    // Fetched or sent in a Create: either way, the post's own id names where it came from.
+    posting::publish(conn, settings, &author, draft, Origin::remote(&ap_id))
 }
 
-fn add_mentions(conn: &mut DbConnection, status_id: i64, accounts: &[i64]) -> Result<Vec<i64>> {
-    let existing: Vec<i64> = mentions::table
-        .filter(mentions::status_id.eq(status_id))
-        .select(mentions::account_id)
-        .load(conn)?;
-    let mut added = Vec::new();
-    for &account_id in accounts {
-        if existing.contains(&account_id) || added.contains(&account_id) {
-            continue;
-        }
-        diesel::insert_into(mentions::table)
-            .values((
-                mentions::id.eq(ids::next_id()),
-                mentions::status_id.eq(status_id),
-                mentions::account_id.eq(account_id),
-            ))
-            .execute(conn)?;
-        added.push(account_id);
-    }
-    Ok(added)
-}
-
-fn apply_edit(conn: &mut DbConnection, existing: Status, remote: RemoteStatus) -> Result<Status> {
+fn apply_edit(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    existing: Status,
+    remote: RemoteStatus,
+) -> Result<Status> {
     let changed = existing.content != remote.content
         || existing.spoiler_text != remote.spoiler_text
         || existing.sensitive != remote.sensitive;
@@ -339,125 +288,41 @@ fn apply_edit(conn: &mut DbConnection, existing: Status, remote: RemoteStatus) -
     if !changed || stale {
         return Ok(existing);
     }
-    let now = Utc::now().naive_utc();
-    let has_history: bool = diesel::select(diesel::dsl::exists(
-        status_edits::table.filter(status_edits::status_id.eq(existing.id)),
-    ))
-    .get_result(conn)?;
-    if !has_history {
-        diesel::insert_into(status_edits::table)
-            .values(&StatusEdit {
-                id: ids::next_id(),
-                status_id: existing.id,
-                account_id: existing.account_id,
-                content: existing.content.clone(),
-                spoiler_text: existing.spoiler_text.clone(),
-                sensitive: existing.sensitive,
-                media_ids: "[]".into(),
-                created_at: existing.created_at,
-            })
-            .execute(conn)?;
-    }
-    let edited_at = remote.updated.unwrap_or(now);
-    diesel::insert_into(status_edits::table)
-        .values(&StatusEdit {
-            id: ids::next_id(),
-            status_id: existing.id,
-            account_id: existing.account_id,
-            content: remote.content.clone(),
-            spoiler_text: remote.spoiler_text.clone(),
-            sensitive: remote.sensitive,
-            media_ids: "[]".into(),
-            created_at: edited_at,
-        })
-        .execute(conn)?;
-    let updated: Status = diesel::update(statuses::table.find(existing.id))
-        .set((
-            statuses::content.eq(&remote.content),
-            statuses::spoiler_text.eq(&remote.spoiler_text),
-            statuses::sensitive.eq(remote.sensitive || !remote.spoiler_text.is_empty()),
-            statuses::edited_at.eq(Some(edited_at)),
-            statuses::updated_at.eq(now),
-        ))
-        .returning(statuses::all_columns)
-        .get_result(conn)?;
-    set_tags(conn, existing.id, &remote.tags)?;
-    for account_id in add_mentions(conn, existing.id, &remote.mentioned)? {
-        notifications::notify(
-            conn,
-            account_id,
-            existing.account_id,
-            "mention",
-            Some(existing.id),
-        )?;
-    }
-    // Those who boosted or liked it learn that it changed, as on Mastodon.
-    let boosters: Vec<i64> = statuses::table
-        .filter(statuses::reblog_of_id.eq(existing.id))
-        .filter(statuses::deleted_at.is_null())
-        .select(statuses::account_id)
-        .load(conn)?;
-    for booster in boosters {
-        notifications::notify(
-            conn,
-            booster,
-            existing.account_id,
-            "update",
-            Some(existing.id),
-        )?;
-    }
-    events::emit(Event::StatusUpdated {
-        status_id: existing.id,
-    });
-    Ok(updated)
+    let author = crate::service::accounts::find(conn, existing.account_id)?;
+    let revision = posting::Revision {
+        text_chars: crate::service::filters::plain_text(&remote.content)
+            .trim()
+            .chars()
+            .count(),
+        content: remote.content,
+        source_text: None,
+        spoiler_text: remote.spoiler_text,
+        sensitive: remote.sensitive,
+        language: remote.language.or(existing.language.clone()),
+        mentioned: remote.mentioned,
+        tags: remote.tags,
+        uploads: None,
+        edited_at: remote.updated.unwrap_or_else(|| Utc::now().naive_utc()),
+    };
+    let origin = Origin::remote(&remote.ap_id);
+    posting::revise(conn, settings, &author, existing, revision, origin)
 }
 
-/// The author deleted a post (or a boost, whose id is the Announce's).
-pub fn delete_status(conn: &mut DbConnection, actor_id: i64, ap_id: &str) -> Result<()> {
+/// The author deleted a post (or a boost, whose id is the Announce's) with the Delete
+/// `delete_id`.
+pub fn delete_status(
+    conn: &mut DbConnection,
+    actor: &Account,
+    ap_id: &str,
+    delete_id: &str,
+) -> Result<()> {
     let Some(status) = find_status_by_ap_id(conn, ap_id)? else {
         return Ok(());
     };
-    if status.account_id != actor_id {
+    if status.account_id != actor.id {
         return Err(Error::forbidden("A post can only be deleted by its author"));
     }
-    if status.deleted_at.is_some() {
-        return Ok(());
-    }
-    if status.reblog_of_id.is_some() {
-        return undo_announce(conn, actor_id, &status.ap_id);
-    }
-    let now = Utc::now().naive_utc();
-    diesel::update(statuses::table.find(status.id))
-        .set((statuses::deleted_at.eq(now), statuses::updated_at.eq(now)))
-        .execute(conn)?;
-    diesel::update(accounts::table.find(actor_id))
-        .set(accounts::statuses_count.eq(accounts::statuses_count - 1))
-        .execute(conn)?;
-    if let Some(parent) = status.in_reply_to_id {
-        diesel::update(statuses::table.find(parent))
-            .set(statuses::replies_count.eq(statuses::replies_count - 1))
-            .execute(conn)?;
-    }
-    let boosts: Vec<i64> = statuses::table
-        .filter(statuses::reblog_of_id.eq(status.id))
-        .filter(statuses::deleted_at.is_null())
-        .select(statuses::id)
-        .load(conn)?;
-    diesel::update(statuses::table.filter(statuses::id.eq_any(&boosts)))
-        .set(statuses::deleted_at.eq(now))
-        .execute(conn)?;
-    for boost_id in boosts {
-        events::emit(Event::StatusDeleted {
-            status_id: boost_id,
-        });
-    }
-    diesel::delete(notifications_table::table.filter(notifications_table::status_id.eq(status.id)))
-        .execute(conn)?;
-    events::emit(Event::StatusDeleted {
-        status_id: status.id,
-    });
-    tracing::info!(status_id = status.id, "post of another department deleted");
-    Ok(())
+    posting::delete(conn, actor, status.id, Origin::remote(delete_id)).map(drop)
 }
 
 /// Someone of another department follows one of our employees. Unlocked accounts accept at
@@ -657,164 +522,6 @@ pub fn undo_follow(conn: &mut DbConnection, follower_id: i64, target_id: i64) ->
     Ok(())
 }
 
-/// A like from another department on one of our posts (or one we know).
-pub fn like(
-    conn: &mut DbConnection,
-    actor_id: i64,
-    status_id: i64,
-    like_ap_id: &str,
-) -> Result<()> {
-    let exists: bool = diesel::select(diesel::dsl::exists(
-        favourites::table
-            .filter(favourites::account_id.eq(actor_id))
-            .filter(favourites::status_id.eq(status_id)),
-    ))
-    .get_result(conn)?;
-    if exists {
-        return Ok(());
-    }
-    // The rule of a local favourite: only a post its sender may see (visibility, blocks,
-    // department-only); otherwise it does not exist for them.
-    let status = find_visible(conn, Some(actor_id), status_id)?;
-    diesel::insert_into(favourites::table)
-        .values((
-            favourites::id.eq(ids::next_id()),
-            favourites::account_id.eq(actor_id),
-            favourites::status_id.eq(status_id),
-            favourites::ap_id.eq(Some(like_ap_id)),
-            favourites::created_at.eq(Utc::now().naive_utc()),
-        ))
-        .execute(conn)?;
-    diesel::update(statuses::table.find(status_id))
-        .set(statuses::favourites_count.eq(statuses::favourites_count + 1))
-        .execute(conn)?;
-    notifications::notify(
-        conn,
-        status.account_id,
-        actor_id,
-        "favourite",
-        Some(status_id),
-    )?;
-    Ok(())
-}
-
-pub fn undo_like(conn: &mut DbConnection, actor_id: i64, status_id: i64) -> Result<()> {
-    let removed = diesel::delete(
-        favourites::table
-            .filter(favourites::account_id.eq(actor_id))
-            .filter(favourites::status_id.eq(status_id)),
-    )
-    .execute(conn)?;
-    if removed > 0 {
-        diesel::update(statuses::table.find(status_id))
-            .set(statuses::favourites_count.eq(statuses::favourites_count - removed as i64))
-            .execute(conn)?;
-        let author: i64 = statuses::table
-            .find(status_id)
-            .select(statuses::account_id)
-            .first(conn)?;
-        notifications::retract(conn, author, actor_id, "favourite", Some(status_id))?;
-    }
-    Ok(())
-}
-
-/// A boost from another department. `announce_ap_id` becomes the boost's id.
-pub fn announce(
-    conn: &mut DbConnection,
-    actor_id: i64,
-    original_id: i64,
-    announce_ap_id: &str,
-    visibility: Visibility,
-    published: NaiveDateTime,
-) -> Result<()> {
-    if find_status_by_ap_id(conn, announce_ap_id)?.is_some() {
-        return Ok(());
-    }
-    // As a local boost: only a post the booster may see, and one that may be boosted.
-    let original = find_visible(conn, Some(actor_id), original_id)
-        .map_err(|_| Error::forbidden("This post cannot be boosted"))?;
-    let original_visibility: Visibility = original.visibility.parse()?;
-    if !original_visibility.is_boostable()
-        || original_visibility == Visibility::Local
-        || original.deleted_at.is_some()
-    {
-        return Err(Error::forbidden("This post cannot be boosted"));
-    }
-    let id = ids::next_id();
-    diesel::insert_into(statuses::table)
-        .values(&NewStatus {
-            id,
-            ap_id: announce_ap_id.to_string(),
-            url: None,
-            account_id: actor_id,
-            local: false,
-            in_reply_to_id: None,
-            in_reply_to_account_id: None,
-            in_reply_to_ap_id: None,
-            reblog_of_id: Some(original.id),
-            thread_root_id: None,
-            content: String::new(),
-            source_text: None,
-            spoiler_text: String::new(),
-            sensitive: false,
-            visibility: visibility.as_str().to_string(),
-            language: None,
-            application_id: None,
-            created_at: published,
-            updated_at: published,
-        })
-        .execute(conn)?;
-    diesel::update(statuses::table.find(original.id))
-        .set(statuses::reblogs_count.eq(statuses::reblogs_count + 1))
-        .execute(conn)?;
-    diesel::update(accounts::table.find(actor_id))
-        .set(accounts::statuses_count.eq(accounts::statuses_count + 1))
-        .execute(conn)?;
-    notifications::notify(
-        conn,
-        original.account_id,
-        actor_id,
-        "reblog",
-        Some(original.id),
-    )?;
-    events::emit(Event::StatusCreated { status_id: id });
-    Ok(())
-}
-
-/// Undo of a boost, by the Announce's id.
-pub fn undo_announce(conn: &mut DbConnection, actor_id: i64, announce_ap_id: &str) -> Result<()> {
-    let Some(boost) = find_status_by_ap_id(conn, announce_ap_id)? else {
-        return Ok(());
-    };
-    let Some(original) = boost.reblog_of_id else {
-        return Ok(());
-    };
-    if boost.account_id != actor_id {
-        return Err(Error::forbidden("A boost can only be undone by its author"));
-    }
-    if boost.deleted_at.is_some() {
-        return Ok(());
-    }
-    diesel::update(statuses::table.find(boost.id))
-        .set(statuses::deleted_at.eq(Utc::now().naive_utc()))
-        .execute(conn)?;
-    diesel::update(statuses::table.find(original))
-        .set(statuses::reblogs_count.eq(statuses::reblogs_count - 1))
-        .execute(conn)?;
-    diesel::update(accounts::table.find(actor_id))
-        .set(accounts::statuses_count.eq(accounts::statuses_count - 1))
-        .execute(conn)?;
-    let author: i64 = statuses::table
-        .find(original)
-        .select(statuses::account_id)
-        .first(conn)?;
-    notifications::retract(conn, author, actor_id, "reblog", Some(original))?;
-    events::emit(Event::StatusDeleted {
-        status_id: boost.id,
-    });
-    Ok(())
-}
-
 /// Someone of another department blocked one of our employees: follows both ways end.
 pub fn block(conn: &mut DbConnection, actor_id: i64, target_id: i64, ap_id: &str) -> Result<()> {
     let exists: bool = diesel::select(diesel::dsl::exists(
@@ -864,4 +571,138 @@ pub fn delete_account(conn: &mut DbConnection, account_id: i64) -> Result<()> {
     diesel::delete(follows::table.filter(follows::target_account_id.eq(account_id)))
         .execute(conn)?;
     Ok(())
+}
+
+/// Whether the activity with this id was applied already (inbound activities are
+/// idempotent by id).
+pub fn already_received(conn: &mut DbConnection, id: &str) -> Result<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        received_activities::table.filter(received_activities::ap_id.eq(id)),
+    ))
+    .get_result(conn)?)
+}
+
+/// Remember that the activity with this id was applied, in the transaction that applied it.
+pub fn mark_received(conn: &mut DbConnection, id: &str) -> Result<()> {
+    if !already_received(conn, id)? {
+        diesel::insert_into(received_activities::table)
+            .values((
+                received_activities::ap_id.eq(id),
+                received_activities::received_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// What an Undo takes back: the activity by id, and when the Undo embeds it, its kind and
+/// its object.
+#[derive(Debug, Clone)]
+pub struct Undone {
+    pub kind: Option<String>,
+    pub activity_id: String,
+    pub object: Option<String>,
+}
+
+/// An account of another department takes back one of its activities (Follow, Like,
+/// Announce, Block) with the Undo `undo_id`. What it no longer can see, it has nothing to undo.
+pub fn undo(conn: &mut DbConnection, actor: &Account, undone: Undone, undo_id: &str) -> Result<()> {
+    let actor_id = actor.id;
+    let Undone {
+        kind,
+        activity_id,
+        object,
+    } = undone;
+    let kind = match kind {
+        Some(k) => k,
+        // Only the id was sent: find what it named.
+        None => kind_of(conn, &activity_id, actor_id)?,
+    };
+    let origin = Origin::remote(undo_id);
+    let result = match kind.as_str() {
+        "Follow" => {
+            let target = match &object {
+                Some(t) => find_account_by_ap_id(conn, t)?.map(|a| a.id),
+                None => follows::table
+                    .filter(follows::ap_id.eq(&activity_id))
+                    .filter(follows::account_id.eq(actor_id))
+                    .select(follows::target_account_id)
+                    .first(conn)
+                    .optional()?,
+            };
+            match target {
+                Some(target) => undo_follow(conn, actor_id, target),
+                None => Ok(()),
+            }
+        }
+        "Like" => {
+            let status = match &object {
+                Some(t) => find_status_by_ap_id(conn, t)?.map(|s| s.id),
+                None => favourites::table
+                    .filter(favourites::ap_id.eq(&activity_id))
+                    .filter(favourites::account_id.eq(actor_id))
+                    .select(favourites::status_id)
+                    .first(conn)
+                    .optional()?,
+            };
+            match status {
+                Some(status) => posting::unfavourite(conn, actor, status, origin).map(drop),
+                None => Ok(()),
+            }
+        }
+        "Announce" => match find_status_by_ap_id(conn, &activity_id)? {
+            Some(boost) if boost.account_id != actor_id => {
+                Err(Error::forbidden("A boost can only be undone by its author"))
+            }
+            Some(Status {
+                reblog_of_id: Some(original),
+                deleted_at: None,
+                ..
+            }) => posting::unreblog(conn, actor, original, origin).map(drop),
+            _ => Ok(()),
+        },
+        "Block" => {
+            let target = match &object {
+                Some(t) => find_account_by_ap_id(conn, t)?.map(|a| a.id),
+                None => blocks::table
+                    .filter(blocks::ap_id.eq(&activity_id))
+                    .filter(blocks::account_id.eq(actor_id))
+                    .select(blocks::target_account_id)
+                    .first(conn)
+                    .optional()?,
+            };
+            match target {
+                Some(target) => undo_block(conn, actor_id, target),
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    };
+    match result {
+        Err(e) if e.kind() == crate::error::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// What an id-only Undo refers to.
+fn kind_of(conn: &mut DbConnection, ap_id: &str, actor_id: i64) -> Result<String> {
+    let is = |found: bool, kind: &str| found.then(|| kind.to_string());
+    let follow: bool = diesel::select(diesel::dsl::exists(
+        follows::table
+            .filter(follows::ap_id.eq(ap_id))
+            .filter(follows::account_id.eq(actor_id)),
+    ))
+    .get_result(conn)?;
+    let like: bool = diesel::select(diesel::dsl::exists(
+        favourites::table.filter(favourites::ap_id.eq(ap_id)),
+    ))
+    .get_result(conn)?;
+    let block: bool = diesel::select(diesel::dsl::exists(
+        blocks::table.filter(blocks::ap_id.eq(ap_id)),
+    ))
+    .get_result(conn)?;
+    Ok(is(follow, "Follow")
+        .or_else(|| is(like, "Like"))
+        .or_else(|| is(block, "Block"))
+        .unwrap_or_else(|| "Announce".to_string()))
 }

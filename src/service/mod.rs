@@ -16,6 +16,7 @@ pub mod markers;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod origin;
 pub mod outbox;
 pub mod pagination;
 pub mod policy;

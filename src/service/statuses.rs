@@ -15,12 +15,15 @@ use crate::db::schema::{
 use crate::db::{DbConnection, ids, is_unique_violation};
 use crate::error::{Error, Result};
 use crate::service::events::{self, Event};
+use crate::service::origin::Origin;
 use crate::service::outbox::{self, Outgoing};
 use crate::service::pagination::Page;
 use crate::service::polls::{self, PollInput};
 use crate::service::text::{self, MentionLink, MentionRef};
 use crate::service::users::LocalUser;
-use crate::service::visibility::{Viewer, Visibility, find_visible, not_muted_by, visible_to};
+use crate::service::visibility::{
+    Viewer, Visibility, find_visible, find_visible_to, not_muted_by, visible_to,
+};
 use crate::service::{media, notifications};
 
 /// Most statuses an employee may pin to their profile (Mastodon's limit).
@@ -95,8 +98,14 @@ fn check_text(
             "Validation failed: Text can't be blank",
         ));
     }
+    check_length(settings, text::count_chars(text), spoiler)
+}
+
+/// The character limit, the same for every post whichever department wrote it: the text
+/// (links count as 23) and the content warning together.
+fn check_length(settings: &Settings, text_chars: usize, spoiler: &str) -> Result<()> {
     let max = settings.limits.max_status_chars;
-    if text::count_chars(text) + spoiler.chars().count() > max {
+    if text_chars + spoiler.trim().chars().count() > max {
         return Err(Error::unprocessable(format!(
             "Validation failed: Text character limit of {max} exceeded"
         )));
@@ -198,10 +207,10 @@ pub(crate) fn set_tags(conn: &mut DbConnection, status_id: i64, names: &[String]
 }
 
 /// Add mentions not yet recorded; returns the newly mentioned account ids.
-fn add_mentions(
+pub(crate) fn add_mentions(
     conn: &mut DbConnection,
     status_id: i64,
-    accounts: &[(MentionRef, Account)],
+    accounts: &[i64],
 ) -> Result<Vec<i64>> {
     let existing: HashSet<i64> = mentions::table
         .filter(mentions::status_id.eq(status_id))
@@ -210,18 +219,18 @@ fn add_mentions(
         .into_iter()
         .collect();
     let mut added = Vec::new();
-    for (_, account) in accounts {
-        if existing.contains(&account.id) || added.contains(&account.id) {
+    for &account_id in accounts {
+        if existing.contains(&account_id) || added.contains(&account_id) {
             continue;
         }
         diesel::insert_into(mentions::table)
             .values((
                 mentions::id.eq(ids::next_id()),
                 mentions::status_id.eq(status_id),
-                mentions::account_id.eq(account.id),
+                mentions::account_id.eq(account_id),
             ))
             .execute(conn)?;
-        added.push(account.id);
+        added.push(account_id);
     }
     Ok(added)
 }
@@ -278,81 +287,30 @@ pub fn create(
     let attachments = media::check_attachable(conn, settings, me, &post.media_ids, None)?;
     let scan = text::scan(&post.text);
     let resolved = resolve_mentions(conn, settings, &scan.mentions)?;
-    let visibility = match &parent {
-        Some(parent) if in_department_thread(conn, parent)? => {
-            department_reply_visibility(visibility, &resolved)?
-        }
-        _ => visibility,
-    };
     let base = base(settings);
-    let content = text::render(&post.text, &base, &mention_links(&resolved));
-
     let id = ids::next_id();
     let username = &author.account.username;
-    let row = NewStatus {
+    let draft = Draft {
         id,
         ap_id: format!("{base}/users/{username}/statuses/{id}"),
         url: Some(format!("{base}/@{username}/{id}")),
-        account_id: me,
-        local: true,
-        in_reply_to_id: parent.as_ref().map(|p| p.id),
-        in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
-        in_reply_to_ap_id: parent.as_ref().map(|p| p.ap_id.clone()),
-        reblog_of_id: None,
-        thread_root_id: Some(
-            parent
-                .as_ref()
-                .map(|p| p.thread_root_id.unwrap_or(p.id))
-                .unwrap_or(id),
-        ),
-        content,
+        content: text::render(&post.text, &base, &mention_links(&resolved)),
+        text_chars: text::count_chars(&post.text),
         source_text: Some(post.text.clone()),
-        spoiler_text: post.spoiler_text.trim().to_string(),
-        sensitive: post.sensitive || !post.spoiler_text.trim().is_empty(),
-        visibility: visibility.as_str().to_string(),
+        spoiler_text: post.spoiler_text,
+        sensitive: post.sensitive,
+        visibility,
         language,
         application_id: post.application_id,
+        in_reply_to: parent,
+        in_reply_to_ap_id: None,
+        mentioned: resolved.iter().map(|(_, a)| a.id).collect(),
+        tags: scan.tags,
+        media: DraftMedia::Uploads(attachments),
+        poll: post.poll,
         created_at: now,
-        updated_at: now,
     };
-    let status: Status = diesel::insert_into(statuses::table)
-        .values(&row)
-        .returning(statuses::all_columns)
-        .get_result(conn)?;
-
-    media::attach(conn, id, &attachments)?;
-    if let Some(poll) = &post.poll {
-        polls::create(conn, id, me, poll)?;
-    }
-    let mentioned = add_mentions(conn, id, &resolved)?;
-    set_tags(conn, id, &scan.tags)?;
-    diesel::update(accounts::table.find(me))
-        .set((
-            accounts::statuses_count.eq(accounts::statuses_count + 1),
-            accounts::last_status_at.eq(now),
-        ))
-        .execute(conn)?;
-    if let Some(parent) = &parent {
-        diesel::update(statuses::table.find(parent.id))
-            .set(statuses::replies_count.eq(statuses::replies_count + 1))
-            .execute(conn)?;
-    }
-    for account_id in mentioned {
-        notifications::notify(conn, account_id, me, "mention", Some(id))?;
-    }
-    if visibility != Visibility::Direct {
-        let subscribers: Vec<i64> = follows::table
-            .filter(follows::target_account_id.eq(me))
-            .filter(follows::accepted.eq(true))
-            .filter(follows::notify.eq(true))
-            .select(follows::account_id)
-            .load(conn)?;
-        for subscriber in subscribers {
-            if find_visible(conn, Some(subscriber), id).is_ok() {
-                notifications::notify(conn, subscriber, me, "status", Some(id))?;
-            }
-        }
-    }
+    let status = publish(conn, settings, &author.account, draft, Origin::Local)?;
     if let Some(key) = post.idempotency_key {
         diesel::delete(
             idempotency_keys::table
@@ -369,7 +327,173 @@ pub fn create(
             ))
             .execute(conn)?;
     }
-    if visibility != Visibility::Local {
+    Ok(status)
+}
+
+/// A new post as the rules see it, whichever department it was written in: an employee's
+/// text already rendered to HTML, or another department's post already sanitized.
+#[derive(Debug)]
+pub(crate) struct Draft {
+    pub id: i64,
+    pub ap_id: String,
+    pub url: Option<String>,
+    /// HTML.
+    pub content: String,
+    /// How long the text is, as the character limit counts it.
+    pub text_chars: usize,
+    /// What the employee typed (for edits and "delete and redraft").
+    pub source_text: Option<String>,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub visibility: Visibility,
+    pub language: Option<String>,
+    pub application_id: Option<i64>,
+    /// The post it answers, if the author may see it.
+    pub in_reply_to: Option<Status>,
+    /// The id of the post it answers, when that post is not (yet) known here.
+    pub in_reply_to_ap_id: Option<String>,
+    /// Accounts mentioned or addressed.
+    pub mentioned: Vec<i64>,
+    pub tags: Vec<String>,
+    pub media: DraftMedia,
+    pub poll: Option<PollInput>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug)]
+pub(crate) enum DraftMedia {
+    /// Uploads of the employee, checked to be theirs and unattached.
+    Uploads(Vec<crate::db::models::MediaAttachment>),
+    /// Attachments of another department's post, shown from its server.
+    Remote(Vec<crate::service::inbound::RemoteMedia>),
+}
+
+impl DraftMedia {
+    fn len(&self) -> usize {
+        match self {
+            DraftMedia::Uploads(m) => m.len(),
+            DraftMedia::Remote(m) => m.len(),
+        }
+    }
+}
+
+/// Store a new post of `author`, from either origin, with every rule of posting: the
+/// character and attachment limits, the thread it joins (a reply to a department-only post
+/// is department-only too, so the thread never leaves the department), mentions and the
+/// notifications they bring, the "notify me of new posts" of the author's followers,
+/// counters, hashtags, live events, and for employees' posts the delivery to other
+/// departments.
+#[tracing::instrument(skip_all, fields(account_id = author.id, status_id = draft.id))]
+pub(crate) fn publish(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    author: &Account,
+    draft: Draft,
+    origin: Origin,
+) -> Result<Status> {
+    let ours = origin.check(author)?;
+    let me = author.id;
+    check_length(settings, draft.text_chars, &draft.spoiler_text)?;
+    let max_media = settings.limits.max_media_attachments;
+    if draft.media.len() > max_media {
+        return Err(Error::unprocessable(format!(
+            "Validation failed: at most {max_media} media attachments"
+        )));
+    }
+    let parent = draft.in_reply_to;
+    if !ours && draft.visibility == Visibility::Local {
+        // Department-only posts never leave their department; a post claiming to be one is
+        // not ours to show.
+        return Err(Error::forbidden("Department-only posts are not federated"));
+    }
+    let visibility = match &parent {
+        Some(parent) if in_department_thread(conn, parent)? => {
+            department_reply_visibility(conn, draft.visibility, &draft.mentioned)?
+        }
+        _ => draft.visibility,
+    };
+    let id = draft.id;
+    let spoiler_text = draft.spoiler_text.trim().to_string();
+    let row = NewStatus {
+        id,
+        ap_id: draft.ap_id.clone(),
+        url: draft.url,
+        account_id: me,
+        local: ours,
+        in_reply_to_id: parent.as_ref().map(|p| p.id),
+        in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
+        in_reply_to_ap_id: parent
+            .as_ref()
+            .map(|p| p.ap_id.clone())
+            .or(draft.in_reply_to_ap_id),
+        reblog_of_id: None,
+        thread_root_id: Some(
+            parent
+                .as_ref()
+                .map(|p| p.thread_root_id.unwrap_or(p.id))
+                .unwrap_or(id),
+        ),
+        content: draft.content,
+        source_text: draft.source_text,
+        sensitive: draft.sensitive || !spoiler_text.is_empty(),
+        spoiler_text,
+        visibility: visibility.as_str().to_string(),
+        language: draft.language,
+        application_id: draft.application_id,
+        created_at: draft.created_at,
+        updated_at: draft.created_at,
+    };
+    let status: Status = diesel::insert_into(statuses::table)
+        .values(&row)
+        .returning(statuses::all_columns)
+        .get_result(conn)?;
+    // Replies that arrived before their parent join the thread now.
+    diesel::update(
+        statuses::table
+            .filter(statuses::in_reply_to_ap_id.eq(&draft.ap_id))
+            .filter(statuses::in_reply_to_id.is_null()),
+    )
+    .set((
+        statuses::in_reply_to_id.eq(Some(id)),
+        statuses::in_reply_to_account_id.eq(Some(me)),
+    ))
+    .execute(conn)?;
+    match &draft.media {
+        DraftMedia::Uploads(uploads) => media::attach(conn, id, uploads)?,
+        DraftMedia::Remote(remote) => crate::service::inbound::add_media(conn, &status, remote)?,
+    }
+    if let Some(poll) = &draft.poll {
+        polls::create(conn, id, me, poll)?;
+    }
+    set_tags(conn, id, &draft.tags)?;
+    for account_id in add_mentions(conn, id, &draft.mentioned)? {
+        notifications::notify(conn, account_id, me, "mention", Some(id))?;
+    }
+    diesel::update(accounts::table.find(me))
+        .set((
+            accounts::statuses_count.eq(accounts::statuses_count + 1),
+            accounts::last_status_at.eq(draft.created_at),
+        ))
+        .execute(conn)?;
+    if let Some(parent) = &parent {
+        diesel::update(statuses::table.find(parent.id))
+            .set(statuses::replies_count.eq(statuses::replies_count + 1))
+            .execute(conn)?;
+    }
+    if visibility != Visibility::Direct {
+        let subscribers: Vec<i64> = follows::table
+            .filter(follows::target_account_id.eq(me))
+            .filter(follows::accepted.eq(true))
+            .filter(follows::notify.eq(true))
+            .select(follows::account_id)
+            .load(conn)?;
+        for subscriber in subscribers {
+            if find_visible(conn, Some(subscriber), id).is_ok() {
+                notifications::notify(conn, subscriber, me, "status", Some(id))?;
+            }
+        }
+    }
+    if ours && visibility != Visibility::Local {
         outbox::enqueue(conn, me, Outgoing::CreateStatus { status_id: id })?;
     }
     events::emit(Event::StatusCreated { status_id: id });
@@ -399,16 +523,20 @@ fn in_department_thread(conn: &mut DbConnection, parent: &Status) -> Result<bool
 /// direct message stays direct (making it department-wide would widen its audience), and
 /// so must not be addressed to anyone of another department.
 fn department_reply_visibility(
+    conn: &mut DbConnection,
     asked: Visibility,
-    mentioned: &[(MentionRef, Account)],
+    mentioned: &[i64],
 ) -> Result<Visibility> {
     if asked != Visibility::Direct {
         return Ok(Visibility::Local);
     }
-    if mentioned
-        .iter()
-        .any(|(_, account)| account.domain.is_some())
-    {
+    let elsewhere: bool = diesel::select(diesel::dsl::exists(
+        accounts::table
+            .filter(accounts::id.eq_any(mentioned))
+            .filter(accounts::domain.is_not_null()),
+    ))
+    .get_result(conn)?;
+    if elsewhere {
         return Err(Error::unprocessable(
             "Validation failed: a reply in a department-only thread stays in the department; \
              it cannot be sent to accounts of other departments",
@@ -427,7 +555,7 @@ fn own_status(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     Ok(status)
 }
 
-/// Edit a status; the previous version goes to its history.
+/// An employee edits their status; the previous version goes to its history.
 #[tracing::instrument(skip_all, fields(account_id = author.account.id, status_id = id))]
 pub fn edit(
     conn: &mut DbConnection,
@@ -457,6 +585,66 @@ pub fn edit(
     }
     let attachments = media::check_attachable(conn, settings, me, &edit.media_ids, Some(id))?;
     let language = check_language(edit.language)?.or(status.language.clone());
+    let scan = text::scan(&edit.text);
+    let resolved = resolve_mentions(conn, settings, &scan.mentions)?;
+    let revision = Revision {
+        content: text::render(&edit.text, &base(settings), &mention_links(&resolved)),
+        text_chars: text::count_chars(&edit.text),
+        source_text: Some(edit.text),
+        spoiler_text: edit.spoiler_text,
+        sensitive: edit.sensitive,
+        language,
+        mentioned: resolved.iter().map(|(_, a)| a.id).collect(),
+        tags: scan.tags,
+        uploads: Some(attachments),
+        edited_at: Utc::now().naive_utc(),
+    };
+    revise(
+        conn,
+        settings,
+        &author.account,
+        status,
+        revision,
+        Origin::Local,
+    )
+}
+
+/// A new version of a post, whichever department it was written in.
+#[derive(Debug)]
+pub(crate) struct Revision {
+    /// HTML.
+    pub content: String,
+    pub text_chars: usize,
+    pub source_text: Option<String>,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub mentioned: Vec<i64>,
+    pub tags: Vec<String>,
+    /// The employee's uploads the post now shows (another department's attachments stay).
+    pub uploads: Option<Vec<crate::db::models::MediaAttachment>>,
+    pub edited_at: chrono::NaiveDateTime,
+}
+
+/// Store a new version of `author`'s post, from either origin, with the rules of editing:
+/// the character limit, the history (which starts with the original), newly mentioned
+/// accounts told, those who boosted it told it changed, live events, and for employees'
+/// posts the Update to other departments.
+#[tracing::instrument(skip_all, fields(account_id = author.id, status_id = status.id))]
+pub(crate) fn revise(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    author: &Account,
+    status: Status,
+    revision: Revision,
+    origin: Origin,
+) -> Result<Status> {
+    let ours = origin.check(author)?;
+    if status.account_id != author.id {
+        return Err(Error::forbidden("A post can only be changed by its author"));
+    }
+    check_length(settings, revision.text_chars, &revision.spoiler_text)?;
+    let (me, id) = (author.id, status.id);
     let now = Utc::now().naive_utc();
     let has_history: bool = diesel::select(diesel::dsl::exists(
         status_edits::table.filter(status_edits::status_id.eq(id)),
@@ -478,18 +666,16 @@ pub fn edit(
             .values(&original)
             .execute(conn)?;
     }
-    let scan = text::scan(&edit.text);
-    let resolved = resolve_mentions(conn, settings, &scan.mentions)?;
-    let content = text::render(&edit.text, &base(settings), &mention_links(&resolved));
-    let spoiler = edit.spoiler_text.trim().to_string();
+    let spoiler = revision.spoiler_text.trim().to_string();
+    let source_text = revision.source_text.or(status.source_text.clone());
     let updated: Status = diesel::update(statuses::table.find(id))
         .set((
-            statuses::content.eq(&content),
-            statuses::source_text.eq(Some(edit.text.clone())),
+            statuses::content.eq(&revision.content),
+            statuses::source_text.eq(source_text),
             statuses::spoiler_text.eq(&spoiler),
-            statuses::sensitive.eq(edit.sensitive || !spoiler.is_empty()),
-            statuses::language.eq(language),
-            statuses::edited_at.eq(Some(now)),
+            statuses::sensitive.eq(revision.sensitive || !spoiler.is_empty()),
+            statuses::language.eq(revision.language),
+            statuses::edited_at.eq(Some(revision.edited_at)),
             statuses::updated_at.eq(now),
         ))
         .returning(statuses::all_columns)
@@ -498,18 +684,20 @@ pub fn edit(
         id: ids::next_id(),
         status_id: id,
         account_id: me,
-        content,
+        content: revision.content,
         spoiler_text: spoiler,
         sensitive: updated.sensitive,
         media_ids: "[]".into(),
-        created_at: now,
+        created_at: revision.edited_at,
     };
     diesel::insert_into(status_edits::table)
         .values(&version)
         .execute(conn)?;
-    media::attach(conn, id, &attachments)?;
-    set_tags(conn, id, &scan.tags)?;
-    for account_id in add_mentions(conn, id, &resolved)? {
+    if let Some(uploads) = &revision.uploads {
+        media::attach(conn, id, uploads)?;
+    }
+    set_tags(conn, id, &revision.tags)?;
+    for account_id in add_mentions(conn, id, &revision.mentioned)? {
         notifications::notify(conn, account_id, me, "mention", Some(id))?;
     }
     // Those who boosted it learn that it changed (as on Mastodon).
@@ -521,7 +709,7 @@ pub fn edit(
     for booster in boosters {
         notifications::notify(conn, booster, me, "update", Some(id))?;
     }
-    if updated.visibility != Visibility::Local.as_str() {
+    if ours && updated.visibility != Visibility::Local.as_str() {
         outbox::enqueue(conn, me, Outgoing::UpdateStatus { status_id: id })?;
     }
     events::emit(Event::StatusUpdated { status_id: id });
@@ -543,12 +731,30 @@ pub fn history(
     Ok((status, edits))
 }
 
-/// Delete a status (the author's own). Returns it, with its source text for "delete and redraft".
-#[tracing::instrument(skip(conn))]
-pub fn delete(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
-    let status = own_status(conn, me, id)?;
+/// The author deletes a status (or a boost). Returns it, with its source text for "delete
+/// and redraft". Boosts of it disappear with it, and so do the notifications about it; the
+/// other departments that have it are told when the author is ours. Someone else's status
+/// is "not found", as on Mastodon; a status already deleted is deleted.
+#[tracing::instrument(skip(conn, actor), fields(account_id = actor.id))]
+pub fn delete(conn: &mut DbConnection, actor: &Account, id: i64, origin: Origin) -> Result<Status> {
+    let ours = origin.check(actor)?;
+    let me = actor.id;
+    let status = statuses::table
+        .find(id)
+        .select(Status::as_select())
+        .first(conn)
+        .optional()?
+        .filter(|s| s.account_id == me)
+        .ok_or_else(Error::not_found)?;
+    if status.deleted_at.is_some() {
+        return if ours {
+            Err(Error::not_found())
+        } else {
+            Ok(status)
+        };
+    }
     if let Some(original) = status.reblog_of_id {
-        unreblog(conn, me, original)?;
+        unreblog(conn, actor, original, origin)?;
         return Ok(status);
     }
     let now = Utc::now().naive_utc();
@@ -563,7 +769,6 @@ pub fn delete(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
             .set(statuses::replies_count.eq(statuses::replies_count - 1))
             .execute(conn)?;
     }
-    // Boosts of it disappear with it.
     let boosts: Vec<(i64, i64)> = statuses::table
         .filter(statuses::reblog_of_id.eq(id))
         .filter(statuses::deleted_at.is_null())
@@ -586,7 +791,7 @@ pub fn delete(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     )
     .execute(conn)?;
     diesel::delete(status_pins::table.filter(status_pins::status_id.eq(id))).execute(conn)?;
-    if status.visibility != Visibility::Local.as_str() {
+    if ours && status.visibility != Visibility::Local.as_str() {
         outbox::enqueue(conn, me, Outgoing::DeleteStatus { status_id: id })?;
     }
     events::emit(Event::StatusDeleted { status_id: id });
@@ -594,7 +799,7 @@ pub fn delete(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     Ok(status)
 }
 
-/// The status an action applies to: boosts stand for what they boost.
+/// The status an employee's action applies to: boosts stand for what they boost.
 fn target(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     let status = find_visible(conn, Some(me), id)?;
     match status.reblog_of_id {
@@ -603,106 +808,151 @@ fn target(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     }
 }
 
-pub fn favourite(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
-    let status = target(conn, me, id)?;
-    let exists: bool = diesel::select(diesel::dsl::exists(
-        favourites::table
-            .filter(favourites::account_id.eq(me))
-            .filter(favourites::status_id.eq(status.id)),
-    ))
-    .get_result(conn)?;
-    if !exists {
-        let favourite_id = ids::next_id();
-        diesel::insert_into(favourites::table)
-            .values((
-                favourites::id.eq(favourite_id),
-                favourites::account_id.eq(me),
-                favourites::status_id.eq(status.id),
-                favourites::created_at.eq(Utc::now().naive_utc()),
-            ))
-            .execute(conn)?;
-        diesel::update(statuses::table.find(status.id))
-            .set(statuses::favourites_count.eq(statuses::favourites_count + 1))
-            .execute(conn)?;
-        notifications::notify(conn, status.account_id, me, "favourite", Some(status.id))?;
-        if !status.local {
-            outbox::enqueue(
-                conn,
-                me,
-                Outgoing::Like {
-                    favourite_id,
-                    status_id: status.id,
-                },
-            )?;
-        }
+/// The status `actor` (of either origin) acts on, if they may see it: boosts stand for what
+/// they boost.
+fn target_for(conn: &mut DbConnection, actor: &Account, id: i64) -> Result<Status> {
+    let status = find_visible_to(conn, actor, id)?;
+    match status.reblog_of_id {
+        Some(original) => find_visible_to(conn, actor, original),
+        None => Ok(status),
     }
+}
+
+fn reload(conn: &mut DbConnection, id: i64) -> Result<Status> {
     Ok(statuses::table
-        .find(status.id)
+        .find(id)
         .select(Status::as_select())
         .first(conn)?)
 }
 
-pub fn unfavourite(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
-    let status = target(conn, me, id)?;
+/// `actor` favourites a status they can see (a post they cannot see is not found, whichever
+/// department they are in). The author is told; an employee's favourite of another
+/// department's post is sent there.
+#[tracing::instrument(skip(conn, actor), fields(account_id = actor.id))]
+pub fn favourite(
+    conn: &mut DbConnection,
+    actor: &Account,
+    id: i64,
+    origin: Origin,
+) -> Result<Status> {
+    let ours = origin.check(actor)?;
+    let status = target_for(conn, actor, id)?;
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        favourites::table
+            .filter(favourites::account_id.eq(actor.id))
+            .filter(favourites::status_id.eq(status.id)),
+    ))
+    .get_result(conn)?;
+    if exists {
+        return Ok(status);
+    }
+    let favourite_id = ids::next_id();
+    diesel::insert_into(favourites::table)
+        .values((
+            favourites::id.eq(favourite_id),
+            favourites::account_id.eq(actor.id),
+            favourites::status_id.eq(status.id),
+            favourites::ap_id.eq(origin.activity_id()),
+            favourites::created_at.eq(origin.published().unwrap_or_else(|| Utc::now().naive_utc())),
+        ))
+        .execute(conn)?;
+    diesel::update(statuses::table.find(status.id))
+        .set(statuses::favourites_count.eq(statuses::favourites_count + 1))
+        .execute(conn)?;
+    notifications::notify(
+        conn,
+        status.account_id,
+        actor.id,
+        "favourite",
+        Some(status.id),
+    )?;
+    if ours && !status.local {
+        outbox::enqueue(
+            conn,
+            actor.id,
+            Outgoing::Like {
+                favourite_id,
+                status_id: status.id,
+            },
+        )?;
+    }
+    reload(conn, status.id)
+}
+
+/// `actor` takes a favourite back; the author's notification goes too.
+#[tracing::instrument(skip(conn, actor), fields(account_id = actor.id))]
+pub fn unfavourite(
+    conn: &mut DbConnection,
+    actor: &Account,
+    id: i64,
+    origin: Origin,
+) -> Result<Status> {
+    let ours = origin.check(actor)?;
+    let status = target_for(conn, actor, id)?;
     let favourite_id: Option<i64> = favourites::table
-        .filter(favourites::account_id.eq(me))
+        .filter(favourites::account_id.eq(actor.id))
         .filter(favourites::status_id.eq(status.id))
         .select(favourites::id)
         .first(conn)
         .optional()?;
-    let removed = match favourite_id {
-        Some(fid) => diesel::delete(favourites::table.find(fid)).execute(conn)?,
-        None => 0,
+    let Some(favourite_id) = favourite_id else {
+        return Ok(status);
     };
-    if let (Some(favourite_id), false) = (favourite_id, status.local) {
+    diesel::delete(favourites::table.find(favourite_id)).execute(conn)?;
+    diesel::update(statuses::table.find(status.id))
+        .set(statuses::favourites_count.eq(statuses::favourites_count - 1))
+        .execute(conn)?;
+    notifications::retract(
+        conn,
+        status.account_id,
+        actor.id,
+        "favourite",
+        Some(status.id),
+    )?;
+    if ours && !status.local {
         outbox::enqueue(
             conn,
-            me,
+            actor.id,
             Outgoing::UndoLike {
                 favourite_id,
                 status_id: status.id,
             },
         )?;
     }
-    if removed > 0 {
-        diesel::update(statuses::table.find(status.id))
-            .set(statuses::favourites_count.eq(statuses::favourites_count - 1))
-            .execute(conn)?;
-        notifications::retract(conn, status.account_id, me, "favourite", Some(status.id))?;
-    }
-    Ok(statuses::table
-        .find(status.id)
-        .select(Status::as_select())
-        .first(conn)?)
+    reload(conn, status.id)
 }
 
-/// Boost a status. Returns the boost (a status whose `reblog_of_id` is the original).
+/// `actor` boosts a status they can see, if it may be boosted. Returns the boost (a status
+/// whose `reblog_of_id` is the original). A boost never reaches further than the post:
+/// department-only stays department-only, and a boost is never direct.
+#[tracing::instrument(skip(conn, settings, actor), fields(account_id = actor.id))]
 pub fn reblog(
     conn: &mut DbConnection,
     settings: &Settings,
-    booster: &LocalUser,
+    actor: &Account,
     id: i64,
     visibility: Option<Visibility>,
+    origin: Origin,
 ) -> Result<Status> {
-    let me = booster.account.id;
-    let original = target(conn, me, id)?;
+    let ours = origin.check(actor)?;
+    let me = actor.id;
+    let original = target_for(conn, actor, id)?;
     let original_visibility: Visibility = original.visibility.parse()?;
     if !original_visibility.is_boostable() {
         return Err(Error::unprocessable(
             "Validation failed: This post cannot be boosted",
         ));
     }
-    if let Some(existing) = statuses::table
+    let earlier = statuses::table
         .filter(statuses::reblog_of_id.eq(original.id))
         .filter(statuses::account_id.eq(me))
         .filter(statuses::deleted_at.is_null())
         .select(Status::as_select())
         .first(conn)
-        .optional()?
-    {
+        .optional()?;
+    if let Some(existing) = earlier {
         return Ok(existing);
     }
-    // A boost never reaches further than the post: department-only stays department-only.
     let visibility = match (
         original_visibility,
         visibility.unwrap_or(Visibility::Public),
@@ -715,16 +965,22 @@ pub fn reblog(
         }
         (_, v) => v,
     };
-    let now = Utc::now().naive_utc();
+    let now = origin.published().unwrap_or_else(|| Utc::now().naive_utc());
     let id = ids::next_id();
-    let base = base(settings);
-    let username = &booster.account.username;
+    let ap_id = match origin.activity_id() {
+        Some(activity_id) => activity_id.to_string(),
+        None => format!(
+            "{}/users/{}/statuses/{id}/activity",
+            base(settings),
+            actor.username
+        ),
+    };
     let row = NewStatus {
         id,
-        ap_id: format!("{base}/users/{username}/statuses/{id}/activity"),
+        ap_id,
         url: None,
         account_id: me,
-        local: true,
+        local: ours,
         in_reply_to_id: None,
         in_reply_to_account_id: None,
         in_reply_to_ap_id: None,
@@ -754,16 +1010,24 @@ pub fn reblog(
         ))
         .execute(conn)?;
     notifications::notify(conn, original.account_id, me, "reblog", Some(original.id))?;
-    if visibility != Visibility::Local {
+    if ours && visibility != Visibility::Local {
         outbox::enqueue(conn, me, Outgoing::Announce { boost_id: id })?;
     }
     events::emit(Event::StatusCreated { status_id: id });
     Ok(boost)
 }
 
-/// Undo a boost. Returns the original status.
-pub fn unreblog(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
-    let original = target(conn, me, id)?;
+/// `actor` takes their boost of a status back. Returns the original status.
+#[tracing::instrument(skip(conn, actor), fields(account_id = actor.id))]
+pub fn unreblog(
+    conn: &mut DbConnection,
+    actor: &Account,
+    id: i64,
+    origin: Origin,
+) -> Result<Status> {
+    let ours = origin.check(actor)?;
+    let me = actor.id;
+    let original = target_for(conn, actor, id)?;
     let now = Utc::now().naive_utc();
     let boosts: Vec<(i64, String)> = statuses::table
         .filter(statuses::reblog_of_id.eq(original.id))
@@ -776,7 +1040,7 @@ pub fn unreblog(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
             .set(statuses::deleted_at.eq(now))
             .execute(conn)?;
     for (boost_id, visibility) in boosts {
-        if visibility != Visibility::Local.as_str() {
+        if ours && visibility != Visibility::Local.as_str() {
             outbox::enqueue(conn, me, Outgoing::UndoAnnounce { boost_id })?;
         }
         events::emit(Event::StatusDeleted {
@@ -792,10 +1056,7 @@ pub fn unreblog(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
             .execute(conn)?;
         notifications::retract(conn, original.account_id, me, "reblog", Some(original.id))?;
     }
-    Ok(statuses::table
-        .find(original.id)
-        .select(Status::as_select())
-        .first(conn)?)
+    reload(conn, original.id)
 }
 
 pub fn bookmark(conn: &mut DbConnection, me: i64, id: i64, on: bool) -> Result<Status> {

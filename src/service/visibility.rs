@@ -15,7 +15,7 @@ use diesel::dsl::not;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-use crate::db::models::Status;
+use crate::db::models::{Account, Status};
 use crate::db::schema::{accounts, blocks, follows, mentions, mutes, statuses};
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::{Error, Result};
@@ -150,4 +150,10 @@ pub fn find_visible(conn: &mut DbConnection, viewer: Viewer, id: i64) -> Result<
         .first(conn)
         .optional()?
         .ok_or_else(Error::not_found)
+}
+
+/// Load one status if `actor`, an employee here or an account of another department, may
+/// see it (for the latter, department-only posts do not exist: see [`visible_to`]).
+pub fn find_visible_to(conn: &mut DbConnection, actor: &Account, id: i64) -> Result<Status> {
+    find_visible(conn, Some(actor.id), id)
 }

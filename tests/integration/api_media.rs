@@ -9,7 +9,7 @@ use crate::common::*;
 use crate::on_both_backends;
 
 /// A JPEG with an EXIF segment holding a (fake) GPS position.
-fn photo(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn photo(width: u32, height: u32) -> Vec<u8> {
     let img = RgbImage::from_fn(width, height, |x, y| {
         Rgb([(x % 256) as u8, (y % 256) as u8, 90])
     });
@@ -26,7 +26,7 @@ fn photo(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-async fn upload(
+pub(crate) async fn upload(
     f: &Fixture,
     user: &TestUser,
     bytes: Vec<u8>,

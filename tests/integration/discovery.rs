@@ -548,7 +548,12 @@ async fn a_peer_that_fails_or_answers_html_is_reported_not_parsed(db: TestDb) {
     assert_eq!(code, 404, "{body}");
 
     // A delivery from the actor whose server is down: we cannot fetch its key, so 502.
-    let inbox = Url::parse(&f.url("/inbox")).unwrap();
+    // Addressed by the domain: the signed Host must be this department's.
+    let inbox = Url::parse(&format!(
+        "http://{}/inbox",
+        f.ctx.settings.instance.domain.as_str()
+    ))
+    .unwrap();
     let activity = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": format!("{}/activities/1", peer.base),
@@ -580,7 +585,10 @@ async fn a_peer_that_fails_or_answers_html_is_reported_not_parsed(db: TestDb) {
     // A signed fetch of alice by that actor: the same.
     let (code, text) = signed_get(
         &f.client,
-        &f.url("/users/alice"),
+        &format!(
+            "http://{}/users/alice",
+            f.ctx.settings.instance.domain.as_str()
+        ),
         &key_id,
         &peer.keys.private_key,
     )

@@ -10,10 +10,20 @@ use crate::common::{Fixture, Port, TestDb, TestUser, free_port, reserve_port};
 use crate::on_both_backends;
 
 /// Start one department per port. `allowed(i, j)`: whether department `i` federates with `j`.
-async fn departments(
+pub(crate) async fn departments(
     db: TestDb,
     count: usize,
     allowed: impl Fn(usize, usize) -> bool,
+) -> Vec<Fixture> {
+    departments_with(db, count, allowed, |_, _| {}).await
+}
+
+/// [`departments`], with `configure(i, settings)` run on department `i`'s settings last.
+pub(crate) async fn departments_with(
+    db: TestDb,
+    count: usize,
+    allowed: impl Fn(usize, usize) -> bool,
+    configure: impl Fn(usize, &mut groundswell::config::Settings),
 ) -> Vec<Fixture> {
     let reserved: Vec<Port> = (0..count).map(|_| reserve_port()).collect();
     let ports: Vec<u16> = reserved.iter().map(Port::number).collect();
@@ -23,6 +33,7 @@ async fn departments(
         dbs.push(next);
     }
     let mut out = Vec::new();
+    let configure = &configure;
     for ((i, db), reserved) in dbs.into_iter().enumerate().zip(reserved) {
         let port = ports[i];
         let peers: Vec<String> = (0..count)
@@ -36,6 +47,7 @@ async fn departments(
                 s.federation.allowed_domains = peers;
                 s.federation.allow_http = true;
                 s.federation.max_retry_interval_secs = 1;
+                configure(i, s);
             })
             .await,
         );
@@ -43,12 +55,12 @@ async fn departments(
     out
 }
 
-fn domain(f: &Fixture) -> String {
+pub(crate) fn domain(f: &Fixture) -> String {
     f.ctx.settings.instance.domain.as_str().to_string()
 }
 
 /// Poll until `check` returns Some (or fail after 20 s, saying what was awaited).
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -64,7 +76,7 @@ where
 
 /// Find `user@domain` from `f` the way a client does (search with resolve), returning the
 /// local id of that account on `f`.
-async fn resolve(f: &Fixture, me: &TestUser, acct: &str) -> String {
+pub(crate) async fn resolve(f: &Fixture, me: &TestUser, acct: &str) -> String {
     let (code, body) = f
         .get(
             Some(me),
@@ -82,7 +94,7 @@ async fn resolve(f: &Fixture, me: &TestUser, acct: &str) -> String {
     found["id"].as_str().unwrap().to_string()
 }
 
-async fn home_has(f: &Fixture, user: &TestUser, needle: &str) -> Option<Value> {
+pub(crate) async fn home_has(f: &Fixture, user: &TestUser, needle: &str) -> Option<Value> {
     let (_, body) = f.get(Some(user), "/api/v1/timelines/home?limit=40").await;
     body.as_array()?
         .iter()
@@ -95,7 +107,7 @@ async fn home_has(f: &Fixture, user: &TestUser, needle: &str) -> Option<Value> {
         .cloned()
 }
 
-async fn notification(f: &Fixture, user: &TestUser, kind: &str) -> Option<Value> {
+pub(crate) async fn notification(f: &Fixture, user: &TestUser, kind: &str) -> Option<Value> {
     let (_, body) = f.get(Some(user), "/api/v1/notifications").await;
     body.as_array()?.iter().find(|n| n["type"] == kind).cloned()
 }

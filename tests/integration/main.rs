@@ -28,3 +28,4 @@ mod snapshots;
 mod sso;
 mod streaming;
 mod web_pages;
+mod write_path;

@@ -12,6 +12,7 @@ use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
+use crate::service::origin::Origin;
 use crate::service::polls::PollInput;
 use crate::service::statuses::{self, Edit, NewPost};
 use crate::service::views;
@@ -185,12 +186,13 @@ async fn delete(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let me = auth.user_with("write:statuses")?.account.id;
+    let author = auth.user_with("write:statuses")?.account.clone();
+    let me = author.id;
     let id = parse_id(&id)?;
     let view = ctx
         .db
         .write(move |conn| {
-            let status = statuses::delete(conn, me, id)?;
+            let status = statuses::delete(conn, &author, id, Origin::Local)?;
             let mut view = views::hydrate(conn, Some(me), vec![status.clone()])?;
             // Deleted rows are no longer visible; build the view from the row we had.
             match view.pop() {
@@ -403,7 +405,7 @@ async fn favourite(
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
     act(ctx, auth, "write:favourites", id, |c, _, u, id| {
-        statuses::favourite(c, u.account.id, id)
+        statuses::favourite(c, &u.account, id, Origin::Local)
     })
     .await
 }
@@ -415,7 +417,7 @@ async fn unfavourite(
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
     act(ctx, auth, "write:favourites", id, |c, _, u, id| {
-        statuses::unfavourite(c, u.account.id, id)
+        statuses::unfavourite(c, &u.account, id, Origin::Local)
     })
     .await
 }
@@ -434,7 +436,7 @@ async fn reblog(
 ) -> Result<HttpResponse> {
     let visibility = parse_visibility(p.visibility.as_deref(), None)?;
     act(ctx, auth, "write:statuses", id, move |c, s, u, id| {
-        statuses::reblog(c, s, u, id, visibility)
+        statuses::reblog(c, s, &u.account, id, visibility, Origin::Local)
     })
     .await
 }
@@ -446,7 +448,7 @@ async fn unreblog(
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
     act(ctx, auth, "write:statuses", id, |c, _, u, id| {
-        statuses::unreblog(c, u.account.id, id)
+        statuses::unreblog(c, &u.account, id, Origin::Local)
     })
     .await
 }
