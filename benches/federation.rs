@@ -223,7 +223,9 @@ async fn main() {
         dep.ctx
             .db
             .write(move |conn| {
-                groundswell::service::accounts::follow(conn, &reader, target.id, None, None)
+                use groundswell::service::{origin::Origin, relationships};
+                let options = relationships::FollowOptions::default();
+                relationships::follow(conn, &reader.account, target.id, options, Origin::Local)
             })
             .await
             .unwrap();

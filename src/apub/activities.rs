@@ -16,9 +16,9 @@ use crate::apub::protocol::{self, IdOrObject, Note, Person};
 use crate::context::AppContext;
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
-use crate::service::inbound;
 use crate::service::origin::Origin;
 use crate::service::statuses;
+use crate::service::{inbound, relationships};
 
 fn actor_url<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Url, D::Error> {
     Ok(IdOrObject::deserialize(d)?.id)
@@ -139,8 +139,16 @@ impl IncomingActivity {
             "Follow" => {
                 let target = self.local_account_id(data, &self.object()?.id).await?;
                 let follow_id = self.id.to_string();
+                let account = actor.account.clone();
                 self.apply(data, move |conn| {
-                    inbound::follow(conn, actor_id, target, &follow_id)
+                    let options = relationships::FollowOptions::default();
+                    relationships::follow(
+                        conn,
+                        &account,
+                        target,
+                        options,
+                        Origin::remote(&follow_id),
+                    )
                 })
                 .await
             }
@@ -152,12 +160,15 @@ impl IncomingActivity {
                     None => None,
                 };
                 let accept = self.kind == "Accept";
+                let account = actor.account.clone();
+                let answer_id = self.id.to_string();
                 self.apply(data, move |conn| {
-                    if accept {
-                        inbound::follow_accepted(conn, actor_id, Some(&follow_ap_id), follower)
-                    } else {
-                        inbound::follow_rejected(conn, actor_id, Some(&follow_ap_id), follower)
-                    }
+                    let follow = relationships::FollowOf::Activity {
+                        ap_id: &follow_ap_id,
+                        follower,
+                    };
+                    let origin = Origin::remote(&answer_id);
+                    relationships::answer_follow(conn, &account, follow, accept, origin)
                 })
                 .await
             }
@@ -212,8 +223,9 @@ impl IncomingActivity {
             "Block" => {
                 let target = self.local_account_id(data, &self.object()?.id).await?;
                 let block_id = self.id.to_string();
+                let account = actor.account.clone();
                 self.apply(data, move |conn| {
-                    inbound::block(conn, actor_id, target, &block_id)
+                    relationships::block(conn, &account, target, Origin::remote(&block_id))
                 })
                 .await
             }

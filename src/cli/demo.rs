@@ -13,7 +13,8 @@ use crate::config::{DatabaseUrl, Domain, Settings};
 use crate::context::AppContext;
 use crate::db::schema::follows;
 use crate::server::{self, RunningServer};
-use crate::service::accounts;
+use crate::service::origin::Origin;
+use crate::service::relationships::{self, FollowOptions};
 use crate::service::statuses::{self, NewPost};
 use crate::service::users::{self, Email, NewLocalUser, Role, Username};
 use crate::service::visibility::Visibility;
@@ -265,7 +266,13 @@ async fn seed(running: &[(RunningServer, AppContext)], password: &str) -> anyhow
         ctx.db
             .write(move |conn| {
                 let me = users::find_local_user(conn, &from)?;
-                accounts::follow(conn, &me, target.id, None, None)
+                relationships::follow(
+                    conn,
+                    &me.account,
+                    target.id,
+                    FollowOptions::default(),
+                    Origin::Local,
+                )
             })
             .await?;
     }

@@ -8,15 +8,15 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::config::Settings;
-use crate::db::models::{Account, Follow, MediaAttachment, NewAccount, Status};
+use crate::db::models::{Account, MediaAttachment, NewAccount, Status};
 use crate::db::schema::{
     accounts, blocks, favourites, follows, media_attachments, received_activities, statuses,
 };
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
-use crate::service::notifications;
 use crate::service::origin::Origin;
-use crate::service::outbox::{self, Outgoing};
+use crate::service::relationships;
+
 use crate::service::statuses as posting;
 use crate::service::visibility::Visibility;
 
@@ -325,238 +325,6 @@ pub fn delete_status(
     posting::delete(conn, actor, status.id, Origin::remote(delete_id)).map(drop)
 }
 
-/// Someone of another department follows one of our employees. Unlocked accounts accept at
-/// once (and we answer with Accept); locked ones get a follow request.
-pub fn follow(
-    conn: &mut DbConnection,
-    follower_id: i64,
-    target_id: i64,
-    follow_ap_id: &str,
-) -> Result<()> {
-    let target: Account = accounts::table
-        .find(target_id)
-        .select(Account::as_select())
-        .first(conn)?;
-    if !target.is_local() || target.is_suspended() {
-        return Err(Error::not_found());
-    }
-    let blocked: bool = diesel::select(diesel::dsl::exists(
-        blocks::table
-            .filter(blocks::account_id.eq(target_id))
-            .filter(blocks::target_account_id.eq(follower_id)),
-    ))
-    .get_result(conn)?;
-    if blocked {
-        outbox::enqueue(
-            conn,
-            target_id,
-            Outgoing::Reject {
-                follow_ap_id: follow_ap_id.to_string(),
-                follower_account_id: follower_id,
-            },
-        )?;
-        return Ok(());
-    }
-    let existing: Option<Follow> = follows::table
-        .filter(follows::account_id.eq(follower_id))
-        .filter(follows::target_account_id.eq(target_id))
-        .select(Follow::as_select())
-        .first(conn)
-        .optional()?;
-    let now = Utc::now().naive_utc();
-    let accepted = match existing {
-        Some(existing) => {
-            // A repeated Follow (their side lost our Accept): answer again.
-            diesel::update(follows::table.find(existing.id))
-                .set((
-                    follows::ap_id.eq(Some(follow_ap_id)),
-                    follows::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            existing.accepted
-        }
-        None => {
-            let accepted = !target.locked;
-            diesel::insert_into(follows::table)
-                .values(&Follow {
-                    id: ids::next_id(),
-                    account_id: follower_id,
-                    target_account_id: target_id,
-                    accepted,
-                    show_reblogs: true,
-                    notify: false,
-                    ap_id: Some(follow_ap_id.to_string()),
-                    created_at: now,
-                    updated_at: now,
-                })
-                .execute(conn)?;
-            if accepted {
-                adjust_follow_counts(conn, follower_id, target_id, 1)?;
-                notifications::notify(conn, target_id, follower_id, "follow", None)?;
-            } else {
-                notifications::notify(conn, target_id, follower_id, "follow_request", None)?;
-            }
-            accepted
-        }
-    };
-    if accepted {
-        outbox::enqueue(
-            conn,
-            target_id,
-            Outgoing::Accept {
-                follow_ap_id: follow_ap_id.to_string(),
-                follower_account_id: follower_id,
-            },
-        )?;
-    }
-    Ok(())
-}
-
-fn adjust_follow_counts(
-    conn: &mut DbConnection,
-    follower: i64,
-    target: i64,
-    delta: i64,
-) -> Result<()> {
-    diesel::update(accounts::table.find(follower))
-        .set(accounts::following_count.eq(accounts::following_count + delta))
-        .execute(conn)?;
-    diesel::update(accounts::table.find(target))
-        .set(accounts::followers_count.eq(accounts::followers_count + delta))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Our pending follow of `target_id` (an account of another department) was accepted.
-pub fn follow_accepted(
-    conn: &mut DbConnection,
-    target_id: i64,
-    follow_ap_id: Option<&str>,
-    follower_id: Option<i64>,
-) -> Result<()> {
-    let Some(follow) = find_our_follow(conn, target_id, follow_ap_id, follower_id)? else {
-        return Ok(());
-    };
-    if !follow.accepted {
-        diesel::update(follows::table.find(follow.id))
-            .set((
-                follows::accepted.eq(true),
-                follows::updated_at.eq(Utc::now().naive_utc()),
-            ))
-            .execute(conn)?;
-        adjust_follow_counts(conn, follow.account_id, target_id, 1)?;
-        tracing::info!(
-            follow_id = follow.id,
-            "follow accepted by the other department"
-        );
-    }
-    Ok(())
-}
-
-/// Our follow of `target_id` was rejected (or they removed us as a follower).
-pub fn follow_rejected(
-    conn: &mut DbConnection,
-    target_id: i64,
-    follow_ap_id: Option<&str>,
-    follower_id: Option<i64>,
-) -> Result<()> {
-    let Some(follow) = find_our_follow(conn, target_id, follow_ap_id, follower_id)? else {
-        return Ok(());
-    };
-    diesel::delete(follows::table.find(follow.id)).execute(conn)?;
-    if follow.accepted {
-        adjust_follow_counts(conn, follow.account_id, target_id, -1)?;
-    }
-    Ok(())
-}
-
-fn find_our_follow(
-    conn: &mut DbConnection,
-    target_id: i64,
-    follow_ap_id: Option<&str>,
-    follower_id: Option<i64>,
-) -> Result<Option<Follow>> {
-    if let Some(ap_id) = follow_ap_id {
-        let found = follows::table
-            .filter(follows::target_account_id.eq(target_id))
-            .filter(follows::ap_id.eq(ap_id))
-            .select(Follow::as_select())
-            .first(conn)
-            .optional()?;
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-    // Some servers answer with their own id for our Follow: match by who follows whom.
-    match follower_id {
-        Some(follower) => Ok(follows::table
-            .filter(follows::target_account_id.eq(target_id))
-            .filter(follows::account_id.eq(follower))
-            .select(Follow::as_select())
-            .first(conn)
-            .optional()?),
-        None => Ok(None),
-    }
-}
-
-/// Someone of another department stopped following (or withdrew their request).
-pub fn undo_follow(conn: &mut DbConnection, follower_id: i64, target_id: i64) -> Result<()> {
-    let existing: Option<Follow> = follows::table
-        .filter(follows::account_id.eq(follower_id))
-        .filter(follows::target_account_id.eq(target_id))
-        .select(Follow::as_select())
-        .first(conn)
-        .optional()?;
-    if let Some(f) = existing {
-        diesel::delete(follows::table.find(f.id)).execute(conn)?;
-        if f.accepted {
-            adjust_follow_counts(conn, follower_id, target_id, -1)?;
-        }
-        let kind = if f.accepted {
-            "follow"
-        } else {
-            "follow_request"
-        };
-        notifications::retract(conn, target_id, follower_id, kind, None)?;
-    }
-    Ok(())
-}
-
-/// Someone of another department blocked one of our employees: follows both ways end.
-pub fn block(conn: &mut DbConnection, actor_id: i64, target_id: i64, ap_id: &str) -> Result<()> {
-    let exists: bool = diesel::select(diesel::dsl::exists(
-        blocks::table
-            .filter(blocks::account_id.eq(actor_id))
-            .filter(blocks::target_account_id.eq(target_id)),
-    ))
-    .get_result(conn)?;
-    if !exists {
-        diesel::insert_into(blocks::table)
-            .values((
-                blocks::id.eq(ids::next_id()),
-                blocks::account_id.eq(actor_id),
-                blocks::target_account_id.eq(target_id),
-                blocks::ap_id.eq(Some(ap_id)),
-                blocks::created_at.eq(Utc::now().naive_utc()),
-            ))
-            .execute(conn)?;
-    }
-    undo_follow(conn, actor_id, target_id)?;
-    // Our employee's follow of them ends too; no Undo is sent (their side already dropped it).
-    follow_rejected(conn, actor_id, None, Some(target_id))?;
-    Ok(())
-}
-
-pub fn undo_block(conn: &mut DbConnection, actor_id: i64, target_id: i64) -> Result<()> {
-    diesel::delete(
-        blocks::table
-            .filter(blocks::account_id.eq(actor_id))
-            .filter(blocks::target_account_id.eq(target_id)),
-    )
-    .execute(conn)?;
-    Ok(())
-}
-
 /// The account was deleted on its department: hide it and its posts.
 pub fn delete_account(conn: &mut DbConnection, account_id: i64) -> Result<()> {
     let now = Utc::now().naive_utc();
@@ -631,7 +399,7 @@ pub fn undo(conn: &mut DbConnection, actor: &Account, undone: Undone, undo_id: &
                     .optional()?,
             };
             match target {
-                Some(target) => undo_follow(conn, actor_id, target),
+                Some(target) => relationships::unfollow(conn, actor, target, origin),
                 None => Ok(()),
             }
         }
@@ -672,7 +440,7 @@ pub fn undo(conn: &mut DbConnection, actor: &Account, undone: Undone, undo_id: &
                     .optional()?,
             };
             match target {
-                Some(target) => undo_block(conn, actor_id, target),
+                Some(target) => relationships::unblock(conn, actor, target, origin),
                 None => Ok(()),
             }
         }

@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod policy;
 pub mod polls;
 pub mod rate_limit;
+pub mod relationships;
 pub mod reports;
 pub mod scim;
 pub mod search;

@@ -529,7 +529,7 @@ async fn two_departments(db: TestDb) -> (Fixture, Fixture) {
 }
 
 /// A local employee's ActivityPub id and private key, read from its department's database.
-fn actor_keys(f: &Fixture, username: &str) -> (String, String) {
+pub(crate) fn actor_keys(f: &Fixture, username: &str) -> (String, String) {
     use diesel::prelude::*;
     use groundswell::db::schema::accounts;
     let mut conn = f.db.connect();
@@ -710,7 +710,7 @@ on_both_backends!(signatures_must_cover_the_request_they_sign);
 // ---------------------------------------------------------------------------------------------
 
 /// Post an activity to eng's inbox, signed as `actor` over everything required.
-async fn deliver(eng: &Fixture, actor: &(String, String), activity: Value) -> u16 {
+pub(crate) async fn deliver(eng: &Fixture, actor: &(String, String), activity: Value) -> u16 {
     let host = eng.ctx.settings.instance.domain.to_string();
     let body = serde_json::to_vec(&activity).unwrap();
     let inbox = local_url(eng, "/inbox");

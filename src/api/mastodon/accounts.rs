@@ -11,10 +11,13 @@ use super::{parse_id, render_accounts, render_timeline};
 use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{FileFields, Params, ParamsWithFiles, lenient};
 use crate::context::AppContext;
+use crate::db::models::Account;
 use crate::error::{Error, Result};
 use crate::service::accounts::{self, FieldInput, ProfileUpdate};
 use crate::service::filters::FilterContext;
 use crate::service::media;
+use crate::service::origin::Origin;
+use crate::service::relationships::{self, FollowOf, FollowOptions};
 use crate::service::timelines::{self, AccountStatusesFilter};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -26,7 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/v1/accounts/update_credentials",
         web::patch().to(update_credentials),
     )
-    .route("/v1/accounts/relationships", web::get().to(relationships))
+    .route(
+        "/v1/accounts/relationships",
+        web::get().to(get_relationships),
+    )
     .route("/v1/accounts/lookup", web::get().to(lookup))
     .route("/v1/accounts/search", web::get().to(search))
     .route("/v1/accounts/{id}", web::get().to(get))
@@ -403,13 +409,14 @@ async fn follow(
     id: web::Path<String>,
     Params(p): Params<FollowParams>,
 ) -> Result<HttpResponse> {
-    let user = auth.user_with("write:follows")?.clone();
-    let target = parse_id(&id)?;
-    let me = user.account.id;
-    ctx.db
-        .write(move |conn| accounts::follow(conn, &user, target, p.reblogs, p.notify))
-        .await?;
-    relationship_response(&ctx, me, target).await
+    let options = FollowOptions {
+        reblogs: p.reblogs,
+        notify: p.notify,
+    };
+    relationship_action(ctx, auth, "write:follows", id, move |c, me, t| {
+        relationships::follow(c, me, t, options, Origin::Local)
+    })
+    .await
 }
 
 async fn relationship_action<F>(
@@ -420,12 +427,13 @@ async fn relationship_action<F>(
     action: F,
 ) -> Result<HttpResponse>
 where
-    F: FnOnce(&mut crate::db::DbConnection, i64, i64) -> Result<()> + Send + 'static,
+    F: FnOnce(&mut crate::db::DbConnection, &Account, i64) -> Result<()> + Send + 'static,
 {
-    let me = auth.user_with(scope)?.account.id;
+    let me = auth.user_with(scope)?.account.clone();
+    let me_id = me.id;
     let target = parse_id(&id)?;
-    ctx.db.write(move |conn| action(conn, me, target)).await?;
-    relationship_response(&ctx, me, target).await
+    ctx.db.write(move |conn| action(conn, &me, target)).await?;
+    relationship_response(&ctx, me_id, target).await
 }
 
 /// <https://docs.joinmastodon.org/methods/accounts/#unfollow>
@@ -434,7 +442,10 @@ async fn unfollow(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    relationship_action(ctx, auth, "write:follows", id, accounts::unfollow).await
+    relationship_action(ctx, auth, "write:follows", id, |c, me, t| {
+        relationships::unfollow(c, me, t, Origin::Local)
+    })
+    .await
 }
 
 /// <https://docs.joinmastodon.org/methods/accounts/#block>
@@ -443,7 +454,10 @@ async fn block(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    relationship_action(ctx, auth, "write:blocks", id, accounts::block).await
+    relationship_action(ctx, auth, "write:blocks", id, |c, me, t| {
+        relationships::block(c, me, t, Origin::Local)
+    })
+    .await
 }
 
 /// <https://docs.joinmastodon.org/methods/accounts/#unblock>
@@ -452,7 +466,10 @@ async fn unblock(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    relationship_action(ctx, auth, "write:blocks", id, accounts::unblock).await
+    relationship_action(ctx, auth, "write:blocks", id, |c, me, t| {
+        relationships::unblock(c, me, t, Origin::Local)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -473,7 +490,7 @@ async fn mute(
     let hide = p.notifications.unwrap_or(true);
     let duration = p.duration;
     relationship_action(ctx, auth, "write:mutes", id, move |c, me, t| {
-        accounts::mute(c, me, t, hide, duration)
+        accounts::mute(c, me.id, t, hide, duration)
     })
     .await
 }
@@ -484,7 +501,10 @@ async fn unmute(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    relationship_action(ctx, auth, "write:mutes", id, accounts::unmute).await
+    relationship_action(ctx, auth, "write:mutes", id, |c, me, t| {
+        accounts::unmute(c, me.id, t)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -494,7 +514,7 @@ struct RelationshipsParams {
 }
 
 /// <https://docs.joinmastodon.org/methods/accounts/#relationships>
-async fn relationships(
+async fn get_relationships(
     ctx: web::Data<AppContext>,
     auth: Auth,
     Params(p): Params<RelationshipsParams>,
@@ -538,7 +558,7 @@ async fn authorize_request(
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
     relationship_action(ctx, auth, "write:follows", id, |c, me, from| {
-        accounts::answer_follow_request(c, me, from, true)
+        relationships::answer_follow(c, me, FollowOf::Follower(from), true, Origin::Local)
     })
     .await
 }
@@ -550,7 +570,7 @@ async fn reject_request(
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
     relationship_action(ctx, auth, "write:follows", id, |c, me, from| {
-        accounts::answer_follow_request(c, me, from, false)
+        relationships::answer_follow(c, me, FollowOf::Follower(from), false, Origin::Local)
     })
     .await
 }
