@@ -69,12 +69,15 @@ impl ConnectionManager {
                 })?;
                 let mut conn = diesel::SqliteConnection::establish(path_str)?;
                 // busy_timeout must be set before journal_mode, and each PRAGMA needs its own
-                // statement (see shared/STACK.md).
+                // statement (see shared/STACK.md). `pending_events` holds the live events a
+                // write transaction records: they commit or roll back with it and are read
+                // after the commit (PostgreSQL has NOTIFY for this).
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000;
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON;
+                     CREATE TEMP TABLE IF NOT EXISTS pending_events (payload TEXT NOT NULL);",
                 )
                 .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
@@ -226,11 +229,9 @@ impl Db {
         let after_commit = self.after_commit.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            crate::service::events::discard_pending();
             let result = write_transaction(&mut conn, f);
-            match (&result, after_commit) {
-                (Ok(_), Some(hook)) => hook(&mut conn),
-                _ => crate::service::events::discard_pending(),
+            if let (Ok(_), Some(hook)) = (&result, after_commit) {
+                hook(&mut conn);
             }
             result
         })
@@ -248,11 +249,9 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T>,
     {
         let mut conn = self.write.get()?;
-        crate::service::events::discard_pending();
         let result = write_transaction(&mut conn, f);
-        match (&result, &self.after_commit) {
-            (Ok(_), Some(hook)) => hook(&mut conn),
-            _ => crate::service::events::discard_pending(),
+        if let (Ok(_), Some(hook)) = (&result, &self.after_commit) {
+            hook(&mut conn);
         }
         result
     }

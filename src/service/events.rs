@@ -1,12 +1,12 @@
 //! What happened, for live streams: statuses created, edited and deleted, and notifications.
 //!
-//! Service functions call [`emit`] inside their write transaction. The events wait in a
-//! per-transaction list (thread-local: a transaction runs on one blocking thread) and are
-//! published only after the commit, so a listener never hears of a row it cannot read yet:
-//! on PostgreSQL through `NOTIFY groundswell_events` (every app node `LISTEN`s, so streams
-//! work across nodes), on SQLite (one node) straight to the in-process bus.
+//! Service functions call [`emit`] inside their write transaction, and the event is part of
+//! that transaction: it is published when the transaction commits and never if it rolls
+//! back, so a listener never hears of a row it cannot read yet. On PostgreSQL the event is a
+//! `NOTIFY groundswell_events` (delivered at commit; every app node `LISTEN`s, so streams
+//! work across nodes); on SQLite (one node) it is a row of the connection's temporary
+//! `pending_events` table, which the after-commit hook hands to the in-process bus.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -17,7 +17,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::config::DatabaseUrl;
+use diesel::sql_types::Text;
+
 use crate::db::{ConnectionManager, DbConnection};
+use crate::error::{Error, Result};
 
 pub const CHANNEL: &str = "groundswell_events";
 
@@ -48,22 +51,44 @@ pub enum Event {
     Shutdown,
 }
 
-thread_local! {
-    static PENDING: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
+/// Record an event of the current write transaction (published when it commits).
+pub fn emit(conn: &mut DbConnection, event: Event) -> Result<()> {
+    let payload = serde_json::to_string(&event)
+        .map_err(|e| Error::internal(anyhow::anyhow!("cannot encode an event: {e}")))?;
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::sql_query("SELECT pg_notify($1, $2)")
+                .bind::<Text, _>(CHANNEL)
+                .bind::<Text, _>(payload)
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(sqlite) => {
+            diesel::sql_query("INSERT INTO temp.pending_events (payload) VALUES (?)")
+                .bind::<Text, _>(payload)
+                .execute(sqlite)?;
+        }
+    }
+    Ok(())
 }
 
-/// Record an event of the current write transaction.
-pub fn emit(event: Event) {
-    PENDING.with(|p| p.borrow_mut().push(event));
+#[derive(QueryableByName)]
+struct Pending {
+    #[diesel(sql_type = Text)]
+    payload: String,
 }
 
-/// Forget events of a transaction that did not commit (or of one before this).
-pub fn discard_pending() {
-    PENDING.with(|p| p.borrow_mut().clear());
-}
-
-fn take_pending() -> Vec<Event> {
-    PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()))
+/// The events a committed SQLite transaction recorded, in order; the table is emptied.
+fn take_pending(sqlite: &mut diesel::SqliteConnection) -> QueryResult<Vec<Event>> {
+    let rows: Vec<Pending> =
+        diesel::sql_query("SELECT payload FROM temp.pending_events ORDER BY rowid").load(sqlite)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query("DELETE FROM temp.pending_events").execute(sqlite)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| serde_json::from_str(&row.payload).ok())
+        .collect())
 }
 
 /// The in-process side of the event stream: every live stream subscribes here.
@@ -109,31 +134,17 @@ impl EventBus {
         let _ = self.sender.send(event);
     }
 
-    /// The hook `Db` runs after each committed write transaction.
+    /// The hook `Db` runs after each committed write transaction: on SQLite it hands the
+    /// transaction's events to this node's streams (PostgreSQL delivered them at commit).
     pub fn after_commit_hook(&self) -> Arc<dyn Fn(&mut DbConnection) + Send + Sync> {
         let bus = self.clone();
         Arc::new(move |conn: &mut DbConnection| {
-            let events = take_pending();
-            if events.is_empty() {
+            let DbConnection::Sqlite(sqlite) = conn else {
                 return;
-            }
-            match conn {
-                DbConnection::Postgresql(pg) => {
-                    for event in events {
-                        let Ok(payload) = serde_json::to_string(&event) else {
-                            continue;
-                        };
-                        let sent = diesel::sql_query("SELECT pg_notify($1, $2)")
-                            .bind::<diesel::sql_types::Text, _>(CHANNEL)
-                            .bind::<diesel::sql_types::Text, _>(payload)
-                            .execute(pg);
-                        if let Err(e) = sent {
-                            tracing::warn!(error = %e, "cannot publish an event; delivering locally only");
-                            bus.send(event);
-                        }
-                    }
-                }
-                DbConnection::Sqlite(_) => events.into_iter().for_each(|e| bus.send(e)),
+            };
+            match take_pending(sqlite) {
+                Ok(events) => events.into_iter().for_each(|e| bus.send(e)),
+                Err(e) => tracing::warn!(error = %e, "cannot read the events of a transaction"),
             }
         })
     }
@@ -219,5 +230,53 @@ fn listen(
         }
         // PQconsumeInput is a cheap non-blocking read; poll a few times a second.
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseSettings;
+    use crate::db::Db;
+
+    /// Events are part of their transaction: a rolled-back write publishes nothing, a
+    /// committed one publishes what it recorded, in order, once.
+    #[tokio::test]
+    async fn events_are_published_with_their_commit_only() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("events.sqlite3").display());
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::parse(&url).expect("url"),
+            ..Default::default()
+        };
+        let mut db = Db::open(&settings).expect("database");
+        let bus = EventBus::new();
+        db.set_after_commit(bus.after_commit_hook());
+        let mut heard = bus.subscribe();
+
+        let failed: Result<()> = db
+            .write(|conn| {
+                emit(conn, Event::StatusCreated { status_id: 1 })?;
+                Err(Error::bad_request("changed my mind"))
+            })
+            .await;
+        assert!(failed.is_err());
+        db.write(|conn| {
+            emit(conn, Event::StatusCreated { status_id: 2 })?;
+            emit(conn, Event::StatusDeleted { status_id: 2 })
+        })
+        .await
+        .expect("committed write");
+        db.write(|_| Ok(())).await.expect("write without events");
+
+        assert_eq!(
+            heard.try_recv().ok(),
+            Some(Event::StatusCreated { status_id: 2 })
+        );
+        assert_eq!(
+            heard.try_recv().ok(),
+            Some(Event::StatusDeleted { status_id: 2 })
+        );
+        assert!(heard.try_recv().is_err(), "nothing else was published");
     }
 }

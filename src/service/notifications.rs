@@ -70,10 +70,13 @@ pub fn notify(
     diesel::insert_into(notifications::table)
         .values(&row)
         .execute(conn)?;
-    events::emit(Event::Notification {
-        account_id: recipient,
-        notification_id: row.id,
-    });
+    events::emit(
+        conn,
+        Event::Notification {
+            account_id: recipient,
+            notification_id: row.id,
+        },
+    )?;
     Ok(Some(row))
 }
 
@@ -96,10 +99,13 @@ pub fn notify_self(
     diesel::insert_into(notifications::table)
         .values(&row)
         .execute(conn)?;
-    events::emit(Event::Notification {
-        account_id,
-        notification_id: row.id,
-    });
+    events::emit(
+        conn,
+        Event::Notification {
+            account_id,
+            notification_id: row.id,
+        },
+    )?;
     Ok(())
 }
 

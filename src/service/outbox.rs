@@ -78,7 +78,7 @@ pub fn enqueue(conn: &mut DbConnection, actor_account_id: i64, what: Outgoing) -
             outgoing_activities::created_at.eq(Utc::now().naive_utc()),
         ))
         .execute(conn)?;
-    events::emit(Event::OutboxReady);
+    events::emit(conn, Event::OutboxReady)?;
     Ok(())
 }
 

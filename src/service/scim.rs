@@ -311,9 +311,12 @@ fn set_active(conn: &mut DbConnection, user: &LocalUser, active: bool) -> Result
             let revoked = revoke_all_tokens(conn, user.user.id)?;
             diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(user.user.id)))
                 .execute(conn)?;
-            emit(Event::AccessRevoked {
-                account_id: user.account.id,
-            });
+            emit(
+                conn,
+                Event::AccessRevoked {
+                    account_id: user.account.id,
+                },
+            )?;
             tracing::info!(
                 account_id = user.account.id,
                 revoked,

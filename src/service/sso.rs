@@ -470,9 +470,12 @@ pub fn backchannel_logout(
         None => diesel::delete(sessions).execute(conn)?,
     };
     let tokens_revoked = revoke_all_tokens(conn, found.user.id)?;
-    emit(Event::AccessRevoked {
-        account_id: found.account.id,
-    });
+    emit(
+        conn,
+        Event::AccessRevoked {
+            account_id: found.account.id,
+        },
+    )?;
     tracing::info!(
         account_id = found.account.id,
         sessions_ended,

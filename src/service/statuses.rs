@@ -496,7 +496,7 @@ pub(crate) fn publish(
     if ours && visibility != Visibility::Local {
         outbox::enqueue(conn, me, Outgoing::CreateStatus { status_id: id })?;
     }
-    events::emit(Event::StatusCreated { status_id: id });
+    events::emit(conn, Event::StatusCreated { status_id: id })?;
     tracing::info!(status_id = id, %visibility, "status created");
     Ok(status)
 }
@@ -712,7 +712,7 @@ pub(crate) fn revise(
     if ours && updated.visibility != Visibility::Local.as_str() {
         outbox::enqueue(conn, me, Outgoing::UpdateStatus { status_id: id })?;
     }
-    events::emit(Event::StatusUpdated { status_id: id });
+    events::emit(conn, Event::StatusUpdated { status_id: id })?;
     Ok(updated)
 }
 
@@ -778,9 +778,12 @@ pub fn delete(conn: &mut DbConnection, actor: &Account, id: i64, origin: Origin)
         diesel::update(statuses::table.find(boost_id))
             .set(statuses::deleted_at.eq(now))
             .execute(conn)?;
-        events::emit(Event::StatusDeleted {
-            status_id: boost_id,
-        });
+        events::emit(
+            conn,
+            Event::StatusDeleted {
+                status_id: boost_id,
+            },
+        )?;
         diesel::update(accounts::table.find(booster))
             .set(accounts::statuses_count.eq(accounts::statuses_count - 1))
             .execute(conn)?;
@@ -794,7 +797,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Account, id: i64, origin: Origin)
     if ours && status.visibility != Visibility::Local.as_str() {
         outbox::enqueue(conn, me, Outgoing::DeleteStatus { status_id: id })?;
     }
-    events::emit(Event::StatusDeleted { status_id: id });
+    events::emit(conn, Event::StatusDeleted { status_id: id })?;
     tracing::info!(status_id = id, "status deleted");
     Ok(status)
 }
@@ -1013,7 +1016,7 @@ pub fn reblog(
     if ours && visibility != Visibility::Local {
         outbox::enqueue(conn, me, Outgoing::Announce { boost_id: id })?;
     }
-    events::emit(Event::StatusCreated { status_id: id });
+    events::emit(conn, Event::StatusCreated { status_id: id })?;
     Ok(boost)
 }
 
@@ -1043,9 +1046,12 @@ pub fn unreblog(
         if ours && visibility != Visibility::Local.as_str() {
             outbox::enqueue(conn, me, Outgoing::UndoAnnounce { boost_id })?;
         }
-        events::emit(Event::StatusDeleted {
-            status_id: boost_id,
-        });
+        events::emit(
+            conn,
+            Event::StatusDeleted {
+                status_id: boost_id,
+            },
+        )?;
     }
     if removed > 0 {
         diesel::update(statuses::table.find(original.id))

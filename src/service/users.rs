@@ -380,9 +380,12 @@ pub fn suspend(conn: &mut DbConnection, username: &str) -> Result<(LocalUser, us
     let revoked = revoke_all_tokens(conn, found.user.id)?;
     diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(found.user.id)))
         .execute(conn)?;
-    crate::service::events::emit(crate::service::events::Event::AccessRevoked {
-        account_id: found.account.id,
-    });
+    crate::service::events::emit(
+        conn,
+        crate::service::events::Event::AccessRevoked {
+            account_id: found.account.id,
+        },
+    )?;
     tracing::info!(account_id = found.account.id, revoked, "account suspended");
     Ok((found, revoked))
 }
