@@ -12,7 +12,7 @@ use crate::apub::{FedData, instance_actor};
 use crate::context::AppContext;
 use crate::db::models::{Account, Status};
 use crate::error::{Error, Result};
-use crate::service::inbound::{self, RemoteAccount, RemoteMedia, RemoteStatus};
+use crate::service::inbound::{self, RemoteAccount, RemoteField, RemoteMedia, RemoteStatus};
 use crate::service::policy::authority;
 use crate::service::text;
 use crate::service::visibility::Visibility;
@@ -169,30 +169,23 @@ pub fn remote_account(json: Person) -> Result<RemoteAccount> {
             "`{username}` is not a valid username"
         )));
     }
-    let fields: Vec<serde_json::Value> = json
+    let fields: Vec<RemoteField> = json
         .attachment
         .iter()
         .filter(|a| a.get("type").and_then(|t| t.as_str()) == Some("PropertyValue"))
         .filter_map(|a| {
-            let name = a.get("name")?.as_str()?;
-            let value = a.get("value")?.as_str()?;
-            Some(serde_json::json!({
-                "name": text::escape(name),
-                "value": text::sanitize_remote(value),
-                "verified_at": null,
-            }))
+            Some(RemoteField {
+                name: a.get("name")?.as_str()?.to_string(),
+                value_html: text::sanitize_remote(a.get("value")?.as_str()?),
+            })
         })
-        .take(16)
         .collect();
     let http_url = |v: Option<String>| v.filter(|u| u.starts_with("http"));
     Ok(RemoteAccount {
         ap_id: json.id.to_string(),
         username,
         domain,
-        display_name: json
-            .name
-            .map(|n| n.chars().take(100).collect())
-            .unwrap_or_default(),
+        display_name: json.name.unwrap_or_default(),
         note: json
             .summary
             .as_deref()
@@ -201,7 +194,7 @@ pub fn remote_account(json: Person) -> Result<RemoteAccount> {
         locked: json.manually_approves_followers.unwrap_or(false),
         bot: matches!(json.kind.as_str(), "Service" | "Application"),
         discoverable: json.discoverable.unwrap_or(false) && json.kind != "Application",
-        fields: serde_json::Value::Array(fields).to_string(),
+        fields,
         avatar_url: http_url(protocol::first_href(&json.icon)),
         header_url: http_url(protocol::first_href(&json.image)),
         url: http_url(protocol::first_href(&json.url)),

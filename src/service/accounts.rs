@@ -12,6 +12,7 @@ use crate::db::schema::{accounts, blocks, follows, mutes, users};
 use crate::db::{DbConnection, ids, lower};
 use crate::error::{Error, Result};
 
+use crate::service::origin::Origin;
 use crate::service::outbox::{self, Outgoing};
 use crate::service::pagination::Page;
 use crate::service::text;
@@ -265,6 +266,40 @@ pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Ve
         .collect())
 }
 
+/// The profile limits hold for every profile, an employee's or another department's. An
+/// employee over a limit is told so; another department's profile is cut to the limits,
+/// since refusing it would lose the account and all it says.
+pub(crate) fn limited(value: &str, max: usize, what: &str, origin: Origin) -> Result<String> {
+    let value = value.trim();
+    if value.chars().count() <= max {
+        return Ok(value.to_string());
+    }
+    match origin {
+        Origin::Local => Err(Error::unprocessable(format!(
+            "Validation failed: {what} too long (maximum is {max} characters)"
+        ))),
+        Origin::Remote { .. } => Ok(value.chars().take(max).collect()),
+    }
+}
+
+/// At most [`MAX_FIELDS`] profile fields, from either origin (see [`limited`]).
+pub(crate) fn limited_fields<T>(mut fields: Vec<T>, origin: Origin) -> Result<Vec<T>> {
+    if fields.len() > MAX_FIELDS {
+        if origin == Origin::Local {
+            return Err(Error::unprocessable(format!(
+                "Validation failed: at most {MAX_FIELDS} profile fields"
+            )));
+        }
+        fields.truncate(MAX_FIELDS);
+    }
+    Ok(fields)
+}
+
+/// A profile field as Mastodon's `fields` show it (name as text, value as HTML).
+pub(crate) fn field_json(name: &str, value_html: String) -> serde_json::Value {
+    serde_json::json!({ "name": text::escape(name), "value": value_html, "verified_at": null })
+}
+
 /// A profile field as the employee typed it.
 #[derive(Debug, Clone)]
 pub struct FieldInput {
@@ -301,38 +336,24 @@ pub fn update_profile(
     let base = base.as_str().trim_end_matches('/');
     let mut account = me.account.clone();
     if let Some(name) = update.display_name {
-        let name = name.trim().to_string();
-        if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-            return Err(Error::unprocessable(format!(
-                "Validation failed: Display name is too long (maximum is {MAX_DISPLAY_NAME_CHARS} characters)"
-            )));
-        }
-        account.display_name = name;
+        account.display_name = limited(
+            &name,
+            MAX_DISPLAY_NAME_CHARS,
+            "Display name is",
+            Origin::Local,
+        )?;
     }
     if let Some(note) = update.note {
-        if note.chars().count() > MAX_NOTE_CHARS {
-            return Err(Error::unprocessable(format!(
-                "Validation failed: Note is too long (maximum is {MAX_NOTE_CHARS} characters)"
-            )));
-        }
+        limited(&note, MAX_NOTE_CHARS, "Note is", Origin::Local)?;
         account.note = text::render(&note, base, &Default::default());
         account.note_source = Some(note);
     }
     if let Some(fields) = update.fields {
-        if fields.len() > MAX_FIELDS {
-            return Err(Error::unprocessable(format!(
-                "Validation failed: at most {MAX_FIELDS} profile fields"
-            )));
-        }
         let mut out = Vec::new();
-        for f in fields {
-            if f.name.chars().count() > MAX_FIELD_CHARS || f.value.chars().count() > MAX_FIELD_CHARS
-            {
-                return Err(Error::unprocessable(format!(
-                    "Validation failed: Fields are too long (maximum is {MAX_FIELD_CHARS} characters)"
-                )));
-            }
-            if f.name.trim().is_empty() && f.value.trim().is_empty() {
+        for f in limited_fields(fields, Origin::Local)? {
+            let name = limited(&f.name, MAX_FIELD_CHARS, "Fields are", Origin::Local)?;
+            limited(&f.value, MAX_FIELD_CHARS, "Fields are", Origin::Local)?;
+            if name.is_empty() && f.value.trim().is_empty() {
                 continue;
             }
             let value_html = text::render(&f.value, base, &Default::default());
@@ -342,7 +363,7 @@ pub fn update_profile(
                 .and_then(|v| v.strip_suffix("</p>"))
                 .map(String::from)
                 .unwrap_or(value_html);
-            out.push(serde_json::json!({ "name": text::escape(f.name.trim()), "value": value_html, "verified_at": null }));
+            out.push(field_json(&name, value_html));
         }
         account.fields = serde_json::Value::Array(out).to_string();
     }

@@ -14,6 +14,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
+use crate::service::accounts as profiles;
 use crate::service::origin::Origin;
 use crate::service::relationships;
 
@@ -33,8 +34,7 @@ pub struct RemoteAccount {
     pub locked: bool,
     pub bot: bool,
     pub discoverable: bool,
-    /// Mastodon-style fields JSON (`[{"name","value","verified_at"}]`).
-    pub fields: String,
+    pub fields: Vec<RemoteField>,
     pub avatar_url: Option<String>,
     pub header_url: Option<String>,
     pub url: Option<String>,
@@ -47,9 +47,32 @@ pub struct RemoteAccount {
     pub public_key_pem: String,
 }
 
-/// Insert or refresh an account of another department (keyed by its ActivityPub id).
+/// A profile field of another department's account: the name as text, the value as HTML
+/// (sanitized by the caller).
+#[derive(Debug, Clone)]
+pub struct RemoteField {
+    pub name: String,
+    pub value_html: String,
+}
+
+/// Insert or refresh an account of another department (keyed by its ActivityPub id). The
+/// profile limits of our own employees hold for it too (cut to fit, see
+/// [`profiles::limited`]).
 pub fn upsert_account(conn: &mut DbConnection, remote: RemoteAccount) -> Result<Account> {
     let now = Utc::now().naive_utc();
+    let origin = Origin::remote(&remote.ap_id);
+    let display_name = profiles::limited(
+        &remote.display_name,
+        profiles::MAX_DISPLAY_NAME_CHARS,
+        "Display name is",
+        origin,
+    )?;
+    let mut fields = Vec::new();
+    for f in profiles::limited_fields(remote.fields.clone(), origin)? {
+        let name = profiles::limited(&f.name, profiles::MAX_FIELD_CHARS, "Fields are", origin)?;
+        fields.push(profiles::field_json(&name, f.value_html));
+    }
+    let fields = serde_json::Value::Array(fields).to_string();
     let existing: Option<Account> = accounts::table
         .filter(accounts::ap_id.eq(&remote.ap_id))
         .select(Account::as_select())
@@ -63,12 +86,12 @@ pub fn upsert_account(conn: &mut DbConnection, remote: RemoteAccount) -> Result<
         }
         let account = diesel::update(accounts::table.find(existing.id))
             .set((
-                accounts::display_name.eq(&remote.display_name),
+                accounts::display_name.eq(&display_name),
                 accounts::note.eq(&remote.note),
                 accounts::locked.eq(remote.locked),
                 accounts::bot.eq(remote.bot),
                 accounts::discoverable.eq(remote.discoverable),
-                accounts::fields.eq(&remote.fields),
+                accounts::fields.eq(&fields),
                 accounts::avatar_url.eq(&remote.avatar_url),
                 accounts::header_url.eq(&remote.header_url),
                 accounts::url.eq(&remote.url),
@@ -90,7 +113,7 @@ pub fn upsert_account(conn: &mut DbConnection, remote: RemoteAccount) -> Result<
         id: ids::next_id(),
         username: remote.username,
         domain: Some(remote.domain),
-        display_name: remote.display_name,
+        display_name,
         note: remote.note,
         locked: remote.locked,
         bot: remote.bot,
@@ -114,7 +137,7 @@ pub fn upsert_account(conn: &mut DbConnection, remote: RemoteAccount) -> Result<
         .get_result(conn)?;
     diesel::update(accounts::table.find(account.id))
         .set((
-            accounts::fields.eq(&remote.fields),
+            accounts::fields.eq(&fields),
             accounts::avatar_url.eq(&remote.avatar_url),
             accounts::header_url.eq(&remote.header_url),
         ))

@@ -403,11 +403,10 @@ fn mastodon_actor_maps_to_an_account() {
     );
     assert!(a.public_key_pem.starts_with("-----BEGIN PUBLIC KEY-----"));
     assert_eq!(a.public_key_pem, pem);
-    let fields: Vec<Value> = serde_json::from_str(&a.fields).unwrap();
-    assert_eq!(fields.len(), 2);
-    assert_eq!(fields[0]["name"], "Pronouns");
-    assert_eq!(fields[0]["value"], "she/her");
-    let homepage = fields[1]["value"].as_str().unwrap();
+    assert_eq!(a.fields.len(), 2);
+    assert_eq!(a.fields[0].name, "Pronouns");
+    assert_eq!(a.fields[0].value_html, "she/her");
+    let homepage = &a.fields[1].value_html;
     assert!(
         homepage.contains(r#"href="https://alice.example""#),
         "{homepage}"
@@ -462,7 +461,7 @@ fn pleroma_actor_maps_to_an_account() {
         a.header_url.as_deref(),
         Some("https://pleroma.example/media/5c9d-banner.jpg")
     );
-    assert_eq!(a.fields, "[]");
+    assert!(a.fields.is_empty());
 }
 
 /// A profile update carrying a script: the new name is taken, the script is not.

@@ -481,3 +481,95 @@ async fn mentions_mutes_blocks_and_audience_hold_for_both_origins(db: TestDb) {
 }
 
 on_both_backends!(mentions_mutes_blocks_and_audience_hold_for_both_origins);
+
+/// The profile limits hold for both origins: an employee over a limit is told so and nothing
+/// changes; another department's profile over the limits (its Update, signed by a real second
+/// instance's account) is cut to them rather than lost.
+async fn profile_limits_hold_for_both_origins(db: TestDb) {
+    use diesel::prelude::*;
+    use groundswell::db::schema::accounts;
+
+    let deps = departments_with(db, 2, |_, _| true, |_, _| {}).await;
+    let (eng, sales) = (&deps[0], &deps[1]);
+    let alice = eng.user("alice").await;
+    sales.user("bob").await;
+    let bob_keys = actor_keys(sales, "bob");
+    let bob_on_eng = resolve(eng, &alice, &format!("bob@{}", domain(sales))).await;
+
+    let patch = |body: Value| {
+        eng.client
+            .patch(eng.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(&alice.token)
+            .json(&body)
+            .send()
+    };
+    let long_name = "N".repeat(40);
+    let resp = patch(json!({"display_name": long_name})).await.unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("Display name is too long"),
+        "{body}"
+    );
+    let six: Vec<Value> = (0..6)
+        .map(|i| json!({"name": format!("f{i}"), "value": "v"}))
+        .collect();
+    let resp = patch(json!({"fields_attributes": six})).await.unwrap();
+    assert_eq!(resp.status(), 422);
+    let (_, me) = eng
+        .get(Some(&alice), "/api/v1/accounts/verify_credentials")
+        .await;
+    assert_eq!(me["display_name"], "alice", "unchanged");
+    assert_eq!(me["fields"].as_array().unwrap().len(), 0, "{me}");
+
+    // Bob's department sends a profile over both limits.
+    let public_key_pem: String = accounts::table
+        .filter(accounts::username.eq("bob"))
+        .filter(accounts::domain.is_null())
+        .select(accounts::public_key_pem)
+        .first(&mut sales.db.connect())
+        .unwrap();
+    let bob = &bob_keys.0;
+    let fields: Vec<Value> = (0..6)
+        .map(|i| json!({"type": "PropertyValue", "name": format!("field {i}"), "value": "value"}))
+        .collect();
+    let status = deliver(
+        eng,
+        &bob_keys,
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": format!("{bob}#updates/1"),
+            "type": "Update",
+            "actor": bob,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {
+                "id": bob,
+                "type": "Person",
+                "preferredUsername": "bob",
+                "name": long_name,
+                "summary": "<p>Sales</p>",
+                "inbox": format!("{bob}/inbox"),
+                "outbox": format!("{bob}/outbox"),
+                "followers": format!("{bob}/followers"),
+                "attachment": fields,
+                "publicKey": {"id": format!("{bob}#main-key"), "owner": bob, "publicKeyPem": public_key_pem},
+            },
+        }),
+    )
+    .await;
+    assert!(status < 300, "delivered: {status}");
+    let (code, account) = eng
+        .get(Some(&alice), &format!("/api/v1/accounts/{bob_on_eng}"))
+        .await;
+    assert_eq!(code, 200, "{account}");
+    assert_eq!(account["display_name"], "N".repeat(30), "{account}");
+    let fields = account["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 4, "{account}");
+    assert_eq!(fields[3]["name"], "field 3");
+    assert_eq!(account["note"], "<p>Sales</p>");
+}
+
+on_both_backends!(profile_limits_hold_for_both_origins);
