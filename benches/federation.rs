@@ -220,12 +220,20 @@ async fn main() {
             groundswell::apub::resolve::account(&dep.ctx, &format!("alice@{}", domains[0]))
                 .await
                 .unwrap();
+        let settings = dep.ctx.settings.clone();
         dep.ctx
             .db
             .write(move |conn| {
                 use groundswell::service::{origin::Origin, relationships};
                 let options = relationships::FollowOptions::default();
-                relationships::follow(conn, &reader.account, target.id, options, Origin::Local)
+                relationships::follow(
+                    conn,
+                    &settings,
+                    &reader.account,
+                    target.id,
+                    options,
+                    Origin::Local,
+                )
             })
             .await
             .unwrap();

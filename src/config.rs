@@ -274,6 +274,9 @@ pub struct LimitSettings {
     /// Failed password sign-ins per client address and account per 5 minutes (username and
     /// e-mail of one account share the budget; right passwords do not count). 0 turns it off.
     pub sign_in_attempts_per_5_minutes: u32,
+    /// How many of the newest statuses each employee's home feed keeps; older pages of the
+    /// home timeline are searched for (slower).
+    pub home_feed_size: usize,
 }
 
 impl Default for LimitSettings {
@@ -286,6 +289,7 @@ impl Default for LimitSettings {
             max_media_description_chars: 1500,
             api_requests_per_5_minutes: 1500,
             sign_in_attempts_per_5_minutes: 10,
+            home_feed_size: 800,
         }
     }
 }
@@ -689,6 +693,11 @@ impl Settings {
         if self.limits.max_status_chars == 0 {
             return Err(ConfigError(
                 "config key `limits.max_status_chars`: must be at least 1".into(),
+            ));
+        }
+        if self.limits.home_feed_size < 40 {
+            return Err(ConfigError(
+                "config key `limits.home_feed_size`: must be at least 40 (one page)".into(),
             ));
         }
         if self.database.pool_size == 0 {

@@ -261,6 +261,43 @@ fn spawn_jobs(ctx: &AppContext) {
             }
         }
     });
+    // Home feeds: build those missing (accounts from before feeds, or after
+    // `admin rebuild-feeds`), then keep each near its size. Several nodes may do this at once:
+    // building twice and trimming twice give the same feeds.
+    let (db, size) = (ctx.db.clone(), ctx.settings.limits.home_feed_size);
+    tokio::spawn(async move {
+        loop {
+            match db
+                .write(move |conn| crate::service::feeds::build_missing(conn, size, 1))
+                .await
+            {
+                Ok(0) => break,
+                Ok(n) => tracing::info!(feeds = n, "built home feeds"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot build home feeds");
+                    break;
+                }
+            }
+        }
+        let mut every = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            let mut after = 0;
+            loop {
+                let batch = db
+                    .write(move |conn| crate::service::feeds::trim(conn, size, after, 200))
+                    .await;
+                match batch {
+                    Ok(Some(last)) => after = last,
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot trim home feeds");
+                        break;
+                    }
+                }
+            }
+        }
+    });
     let db = ctx.db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(30));

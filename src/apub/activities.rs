@@ -140,10 +140,12 @@ impl IncomingActivity {
                 let target = self.local_account_id(data, &self.object()?.id).await?;
                 let follow_id = self.id.to_string();
                 let account = actor.account.clone();
+                let settings = data.settings.clone();
                 self.apply(data, move |conn| {
                     let options = relationships::FollowOptions::default();
                     relationships::follow(
                         conn,
+                        &settings,
                         &account,
                         target,
                         options,
@@ -162,13 +164,14 @@ impl IncomingActivity {
                 let accept = self.kind == "Accept";
                 let account = actor.account.clone();
                 let answer_id = self.id.to_string();
+                let settings = data.settings.clone();
                 self.apply(data, move |conn| {
                     let follow = relationships::FollowOf::Activity {
                         ap_id: &follow_ap_id,
                         follower,
                     };
                     let origin = Origin::remote(&answer_id);
-                    relationships::answer_follow(conn, &account, follow, accept, origin)
+                    relationships::answer_follow(conn, &settings, &account, follow, accept, origin)
                 })
                 .await
             }

@@ -11,6 +11,7 @@ use crate::auth::password::Password;
 use crate::auth::secrets;
 use crate::config::Settings;
 use crate::db::{self, Db};
+use crate::service::feeds;
 use crate::service::tokens;
 use crate::service::users::{self, Email, NewLocalUser, Role, Username};
 
@@ -58,6 +59,10 @@ pub enum AdminCommand {
         #[arg(long)]
         description: Option<String>,
     },
+    /// Build every employee's home feed again from the statuses (after a restore, or if a
+    /// feed is ever wrong). Servers keep serving meanwhile; home timelines are searched for
+    /// until each feed is back.
+    RebuildFeeds,
     /// Show the federation delivery queue: what waits, per department, and the last errors.
     FederationStatus {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -90,6 +95,21 @@ pub fn run(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
         );
     }
     match command {
+        AdminCommand::RebuildFeeds => {
+            db.write_blocking(feeds::forget_all).map_err(cli_error)?;
+            let size = settings.limits.home_feed_size;
+            let mut built = 0;
+            loop {
+                let n = db
+                    .write_blocking(|conn| feeds::build_missing(conn, size, 50))
+                    .map_err(cli_error)?;
+                if n == 0 {
+                    break;
+                }
+                built += n;
+            }
+            println!("rebuilt {built} home feeds");
+        }
         AdminCommand::CreateUser {
             username,
             email,

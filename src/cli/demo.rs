@@ -263,11 +263,13 @@ async fn seed(running: &[(RunningServer, AppContext)], password: &str) -> anyhow
             .to_string();
         let target = crate::apub::resolve::account(ctx, &format!("{to}@{target_domain}")).await?;
         let from = from.to_string();
+        let settings = ctx.settings.clone();
         ctx.db
             .write(move |conn| {
                 let me = users::find_local_user(conn, &from)?;
                 relationships::follow(
                     conn,
+                    &settings,
                     &me.account,
                     target.id,
                     FollowOptions::default(),

@@ -517,6 +517,22 @@ diesel::table! {
 
 diesel::joinable!(scim_group_members -> scim_groups (group_id));
 diesel::joinable!(scim_group_members -> users (user_id));
+diesel::table! {
+    home_feeds (account_id, status_id) {
+        account_id -> BigInt,
+        status_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    home_feed_states (account_id) {
+        account_id -> BigInt,
+        floor -> Nullable<BigInt>,
+        built_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(home_feeds -> statuses (status_id));
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -599,4 +615,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tag_follows,
     reports,
     account_conversations,
+    home_feeds,
+    home_feed_states,
 );

@@ -7,6 +7,7 @@ pub mod collections;
 pub mod conversations;
 pub mod directory;
 pub mod events;
+pub mod feeds;
 pub mod filters;
 pub mod health;
 pub mod inbound;

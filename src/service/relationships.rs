@@ -7,14 +7,15 @@
 use chrono::Utc;
 use diesel::prelude::*;
 
+use crate::config::Settings;
 use crate::db::models::{Account, Follow};
 use crate::db::schema::{accounts, blocks, follows};
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
 use crate::service::accounts::find;
-use crate::service::notifications;
 use crate::service::origin::Origin;
 use crate::service::outbox::{self, Outgoing};
+use crate::service::{feeds, notifications};
 
 /// The options of a follow; `None` keeps what was set (or the default for a new follow).
 #[derive(Debug, Clone, Copy, Default)]
@@ -91,6 +92,7 @@ fn adjust_follow_counts(
 #[tracing::instrument(skip(conn, actor, options, origin), fields(account_id = actor.id))]
 pub fn follow(
     conn: &mut DbConnection,
+    settings: &Settings,
     actor: &Account,
     target_id: i64,
     options: FollowOptions,
@@ -153,6 +155,8 @@ pub fn follow(
             }
             if accepted {
                 adjust_follow_counts(conn, actor.id, target.id, 1)?;
+                let source = feeds::Source::Account(target.id);
+                feeds::bring_in(conn, actor.id, source, settings.limits.home_feed_size)?;
                 notifications::notify(conn, target.id, actor.id, "follow", None)?;
             } else {
                 notifications::notify(conn, target.id, actor.id, "follow_request", None)?;
@@ -241,6 +245,7 @@ pub enum FollowOf<'a> {
 #[tracing::instrument(skip(conn, actor, origin), fields(account_id = actor.id))]
 pub fn answer_follow(
     conn: &mut DbConnection,
+    settings: &Settings,
     actor: &Account,
     follow: FollowOf,
     accept: bool,
@@ -299,6 +304,8 @@ pub fn answer_follow(
             ))
             .execute(conn)?;
         adjust_follow_counts(conn, from, actor.id, 1)?;
+        let source = feeds::Source::Account(actor.id);
+        feeds::bring_in(conn, from, source, settings.limits.home_feed_size)?;
         tracing::info!(follow_id = request.id, "follow accepted");
     }
     Ok(())

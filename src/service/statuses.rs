@@ -15,6 +15,7 @@ use crate::db::schema::{
 use crate::db::{DbConnection, ids, is_unique_violation};
 use crate::error::{Error, Result};
 use crate::service::events::{self, Event};
+use crate::service::feeds;
 use crate::service::origin::Origin;
 use crate::service::outbox::{self, Outgoing};
 use crate::service::pagination::Page;
@@ -493,6 +494,7 @@ pub(crate) fn publish(
             }
         }
     }
+    feeds::fan_out(conn, &status)?;
     if ours && visibility != Visibility::Local {
         outbox::enqueue(conn, me, Outgoing::CreateStatus { status_id: id })?;
     }
@@ -1013,6 +1015,7 @@ pub fn reblog(
         ))
         .execute(conn)?;
     notifications::notify(conn, original.account_id, me, "reblog", Some(original.id))?;
+    feeds::fan_out(conn, &boost)?;
     if ours && visibility != Visibility::Local {
         outbox::enqueue(conn, me, Outgoing::Announce { boost_id: id })?;
     }

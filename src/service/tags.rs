@@ -7,10 +7,12 @@ use chrono::Utc;
 use diesel::prelude::*;
 use regex::Regex;
 
+use crate::config::Settings;
 use crate::db::models::Tag;
 use crate::db::schema::{tag_follows, tags};
 use crate::db::{DbConnection, ids, is_unique_violation};
 use crate::error::{Error, Result};
+use crate::service::feeds;
 use crate::service::pagination::Page;
 
 /// The hashtag rule of `text::scan`: word characters with at least one letter or `_`.
@@ -93,7 +95,12 @@ pub fn show(conn: &mut DbConnection, viewer: Option<i64>, name: &TagName) -> Res
 
 /// Follow a hashtag (creating it if new). Following it again changes nothing.
 #[tracing::instrument(skip(conn))]
-pub fn follow(conn: &mut DbConnection, me: i64, name: &TagName) -> Result<TagView> {
+pub fn follow(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    me: i64,
+    name: &TagName,
+) -> Result<TagView> {
     let ids_found = crate::service::statuses::upsert_tags(conn, &[name.as_str().to_string()])?;
     let tag_id = ids_found.first().copied().ok_or_else(Error::not_found)?;
     if !follows(conn, me, tag_id)? {
@@ -109,7 +116,10 @@ pub fn follow(conn: &mut DbConnection, me: i64, name: &TagName) -> Result<TagVie
                 .execute(c)
         });
         match inserted {
-            Ok(_) => {}
+            Ok(_) => {
+                let source = feeds::Source::Tag(tag_id);
+                feeds::bring_in(conn, me, source, settings.limits.home_feed_size)?;
+            }
             Err(e) if is_unique_violation(&e) => {}
             Err(e) => return Err(e.into()),
         }

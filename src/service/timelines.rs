@@ -11,6 +11,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::Result;
+use crate::service::feeds;
 use crate::service::lists::{self as user_lists, RepliesPolicy};
 use crate::service::pagination::Page;
 use crate::service::visibility::{Viewer, not_muted_by, visible_to};
@@ -51,8 +52,58 @@ fn paginate(conn: &mut DbConnection, mut q: StatusQuery<'_>, page: &Page) -> Res
 /// The people `me` follows (and `me`), their boosts where shown, direct messages to `me`, and
 /// public posts with hashtags `me` follows; members of `me`'s exclusive lists are read in
 /// those lists instead.
+///
+/// Read from `me`'s feed (see [`feeds`]): the page's candidate rows, each checked against the
+/// whole home rule; below the feed's floor, or before it is built, by the search.
 pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>> {
-    paginate(conn, home_query(me), page)
+    let Some(floor) = feeds::state(conn, me)? else {
+        return paginate(conn, home_query(me), page);
+    };
+    let ascending = page.min_id.is_some();
+    if floor.is_some_and(|f| page.min_id.or(page.since_id).is_some_and(|b| b < f)) {
+        return paginate(conn, home_query(me), page);
+    }
+    let want = page.limit.max(1) as usize;
+    // Some candidates may fail the rule (muted, blocked, deleted…): ask for a few more.
+    let fetch = page.limit.max(1) * 2 + 8;
+    let mut found: Vec<Status> = Vec::with_capacity(want);
+    let mut cursor = page.clone();
+    let exhausted = loop {
+        let ids = feeds::page_ids(conn, me, &cursor, floor, fetch)?;
+        if let Some(&last) = ids.last() {
+            let mut rows = home_query(me)
+                .filter(statuses::id.eq_any(&ids))
+                .load(conn)?;
+            if ascending {
+                rows.sort_by_key(|s| s.id);
+                cursor.min_id = Some(last);
+            } else {
+                rows.sort_by_key(|s| std::cmp::Reverse(s.id));
+                cursor.max_id = Some(last);
+            }
+            found.extend(rows);
+        }
+        if found.len() >= want || (ids.len() as i64) < fetch {
+            break (ids.len() as i64) < fetch;
+        }
+    };
+    found.truncate(want);
+    if ascending {
+        found.reverse();
+    } else if exhausted
+        && found.len() < want
+        && let Some(floor) = floor
+    {
+        // The rest of the page is older than the feed: read it by the search.
+        let rest = Page {
+            max_id: Some(cursor.max_id.map_or(floor, |m| m.min(floor))),
+            since_id: page.since_id,
+            min_id: None,
+            limit: (want - found.len()) as i64,
+        };
+        found.extend(paginate(conn, home_query(me), &rest)?);
+    }
+    Ok(found)
 }
 
 /// Whether a status belongs in `me`'s home timeline (for live streams).
@@ -102,14 +153,14 @@ pub fn tag_contains(
     Ok(!tag(conn, viewer, name, origin, &page)?.is_empty())
 }
 
-fn home_query<'a>(me: i64) -> StatusQuery<'a> {
+/// SQL condition: the statuses that may belong in `me`'s home timeline by who wrote them or
+/// what they are about: `me`'s own, those of accounts `me` follows, those mentioning `me`,
+/// and posts meant for everyone with hashtags `me` follows. What a feed holds (see
+/// [`feeds`]); [`home_query`] adds who may see what and what `me` chose not to see.
+pub(crate) fn home_membership(me: i64) -> crate::service::visibility::StatusFilter {
     let followed = follows::table
         .filter(follows::account_id.eq(me))
         .filter(follows::accepted.eq(true))
-        .select(follows::target_account_id);
-    let boosts_hidden = follows::table
-        .filter(follows::account_id.eq(me))
-        .filter(follows::show_reblogs.eq(false))
         .select(follows::target_account_id);
     let mentioning_me = mentions::table
         .filter(mentions::account_id.eq(me))
@@ -123,18 +174,29 @@ fn home_query<'a>(me: i64) -> StatusQuery<'a> {
             ),
         )
         .select(status_tags::status_id);
+    Box::new(
+        statuses::account_id
+            .eq(me)
+            .or(statuses::account_id.eq_any(followed))
+            .or(statuses::id.eq_any(mentioning_me))
+            // Followed hashtags bring in posts meant for everyone (not their boosts).
+            .or(statuses::visibility
+                .eq_any(["public", "local"])
+                .and(statuses::reblog_of_id.is_null())
+                .and(statuses::id.eq_any(with_followed_tags))),
+    )
+}
+
+/// `me`'s home timeline by the search: [`home_membership`], what `me` may see, without
+/// boosts of accounts whose boosts `me` hides, muted accounts and members of `me`'s
+/// exclusive lists (read in those lists instead).
+pub(crate) fn home_query<'a>(me: i64) -> StatusQuery<'a> {
+    let boosts_hidden = follows::table
+        .filter(follows::account_id.eq(me))
+        .filter(follows::show_reblogs.eq(false))
+        .select(follows::target_account_id);
     base_query(Some(me))
-        .filter(
-            statuses::account_id
-                .eq(me)
-                .or(statuses::account_id.eq_any(followed))
-                .or(statuses::id.eq_any(mentioning_me))
-                // Followed hashtags bring in posts meant for everyone (not their boosts).
-                .or(statuses::visibility
-                    .eq_any(["public", "local"])
-                    .and(statuses::reblog_of_id.is_null())
-                    .and(statuses::id.eq_any(with_followed_tags))),
-        )
+        .filter(home_membership(me))
         .filter(
             statuses::reblog_of_id
                 .is_null()

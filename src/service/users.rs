@@ -239,6 +239,7 @@ pub fn create_local_user(
         .returning(accounts::all_columns)
         .get_result(conn)
         .map_err(|e| conflict_or_internal(e, "the username or e-mail address is already taken"))?;
+    crate::service::feeds::create(conn, account.id)?;
     let user = NewUser {
         id: ids::next_id(),
         account_id: account.id,

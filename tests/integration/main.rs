@@ -17,6 +17,7 @@ mod cli_admin;
 mod config;
 mod discovery;
 mod federation;
+mod home_feed;
 mod http;
 mod lifecycle;
 mod migrations;

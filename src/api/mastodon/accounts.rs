@@ -413,8 +413,9 @@ async fn follow(
         reblogs: p.reblogs,
         notify: p.notify,
     };
+    let settings = ctx.settings.clone();
     relationship_action(ctx, auth, "write:follows", id, move |c, me, t| {
-        relationships::follow(c, me, t, options, Origin::Local)
+        relationships::follow(c, &settings, me, t, options, Origin::Local)
     })
     .await
 }
@@ -557,8 +558,10 @@ async fn authorize_request(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    relationship_action(ctx, auth, "write:follows", id, |c, me, from| {
-        relationships::answer_follow(c, me, FollowOf::Follower(from), true, Origin::Local)
+    let settings = ctx.settings.clone();
+    relationship_action(ctx, auth, "write:follows", id, move |c, me, from| {
+        let follow = FollowOf::Follower(from);
+        relationships::answer_follow(c, &settings, me, follow, true, Origin::Local)
     })
     .await
 }
@@ -569,8 +572,10 @@ async fn reject_request(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    relationship_action(ctx, auth, "write:follows", id, |c, me, from| {
-        relationships::answer_follow(c, me, FollowOf::Follower(from), false, Origin::Local)
+    let settings = ctx.settings.clone();
+    relationship_action(ctx, auth, "write:follows", id, move |c, me, from| {
+        let follow = FollowOf::Follower(from);
+        relationships::answer_follow(c, &settings, me, follow, false, Origin::Local)
     })
     .await
 }

@@ -46,9 +46,10 @@ async fn follow(
 ) -> Result<HttpResponse> {
     let me = auth.user_with("write:follows")?.account.id;
     let name = TagName::parse(&name)?;
+    let settings = ctx.settings.clone();
     let view = ctx
         .db
-        .write(move |conn| tags::follow(conn, me, &name))
+        .write(move |conn| tags::follow(conn, &settings, me, &name))
         .await?;
     Ok(HttpResponse::Ok().json(tag_entity(&view, &ctx.settings.instance.base_url())))
 }

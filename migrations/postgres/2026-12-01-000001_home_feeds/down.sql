@@ -1,0 +1,2 @@
+DROP TABLE home_feed_states;
+DROP TABLE home_feeds;

@@ -1,0 +1,296 @@
+//! Home feeds: each employee's home timeline is read from a list of status ids kept for them
+//! (fan-out on write), not searched for among all statuses.
+//!
+//! A feed row is a candidate: "this status may belong in this home timeline". Rows are added
+//! when a status is published or boosted ([`fan_out`], called by the one write path for both
+//! origins), when a follow is accepted or a hashtag followed ([`bring_in`]), and when a feed
+//! is built ([`build`]). Reading a page applies the whole home rule
+//! (`timelines::home_query`: visibility, blocks, mutes, boosts shown, exclusive lists) to the
+//! page's rows only, so whatever makes a status leave the home timeline (unfollow, block,
+//! mute, delete, a list made exclusive) takes effect at once without touching the feed, and a
+//! page costs the same at a thousand statuses or a million.
+//!
+//! Each feed keeps about `limits.home_feed_size` newest rows ([`trim`]); below its `floor`
+//! (the oldest row kept) pages are read by the search, as before feeds. Feeds exist for every
+//! employee (an empty one is made with the account); older accounts are built in the
+//! background at start ([`build_missing`]) and read by the search until then.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+
+use crate::db::DbConnection;
+use crate::db::models::Status;
+use crate::db::schema::{accounts, home_feed_states, home_feeds, status_tags, statuses};
+use crate::error::Result;
+use crate::service::pagination::Page;
+
+/// Where a feed stands: `None` when it is not built; `Some(floor)` when it is, whole from
+/// `floor` up (whole from the start when `floor` is `None`).
+pub(crate) fn state(conn: &mut DbConnection, me: i64) -> Result<Option<Option<i64>>> {
+    Ok(home_feed_states::table
+        .find(me)
+        .select(home_feed_states::floor)
+        .first::<Option<i64>>(conn)
+        .optional()?)
+}
+
+/// Make the (empty, whole) feed of a new account.
+pub(crate) fn create(conn: &mut DbConnection, account_id: i64) -> Result<()> {
+    diesel::insert_into(home_feed_states::table)
+        .values((
+            home_feed_states::account_id.eq(account_id),
+            home_feed_states::floor.eq(None::<i64>),
+            home_feed_states::built_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Add a new status (or boost) to the feeds of the employees whose home timeline it may
+/// belong in: its author, the author's followers, the accounts it mentions and, for a post
+/// meant for everyone, the followers of its hashtags. Only built feeds get it (the others are
+/// built from the statuses, this one included). One statement, whatever the audience.
+pub(crate) fn fan_out(conn: &mut DbConnection, status: &Status) -> Result<()> {
+    let tags_count =
+        status.reblog_of_id.is_none() && matches!(status.visibility.as_str(), "public" | "local");
+    diesel::sql_query(
+        "INSERT INTO home_feeds (account_id, status_id)
+         SELECT s.account_id, $1 FROM home_feed_states s WHERE s.account_id IN (
+             SELECT $2
+             UNION SELECT f.account_id FROM follows f
+                 WHERE f.target_account_id = $2 AND f.accepted = TRUE
+             UNION SELECT m.account_id FROM mentions m WHERE m.status_id = $1
+             UNION SELECT tf.account_id FROM tag_follows tf
+                 JOIN status_tags st ON st.tag_id = tf.tag_id
+                 WHERE st.status_id = $1 AND $3
+         )
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<BigInt, _>(status.id)
+    .bind::<BigInt, _>(status.account_id)
+    .bind::<Bool, _>(tags_count)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// What a new follow (or followed hashtag) brings into `me`'s feed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Source {
+    /// The statuses and boosts of this account.
+    Account(i64),
+    /// The public posts carrying this hashtag.
+    Tag(i64),
+}
+
+/// Bring the newest statuses of `source` into `me`'s feed, down to its floor. Were there
+/// more than a feed holds, the floor rises to the oldest brought in, so that no page skips
+/// one of them.
+pub(crate) fn bring_in(
+    conn: &mut DbConnection,
+    me: i64,
+    source: Source,
+    feed_size: usize,
+) -> Result<()> {
+    let Some(floor) = state(conn, me)? else {
+        return Ok(());
+    };
+    let size = feed_size.max(1) as i64;
+    let mut q = statuses::table
+        .filter(statuses::deleted_at.is_null())
+        .select(statuses::id)
+        .into_boxed();
+    q = match source {
+        Source::Account(author) => q.filter(statuses::account_id.eq(author)),
+        Source::Tag(tag) => q
+            .filter(statuses::reblog_of_id.is_null())
+            .filter(statuses::visibility.eq_any(["public", "local"]))
+            .filter(
+                statuses::id.eq_any(
+                    status_tags::table
+                        .filter(status_tags::tag_id.eq(tag))
+                        .select(status_tags::status_id),
+                ),
+            ),
+    };
+    if let Some(floor) = floor {
+        q = q.filter(statuses::id.ge(floor));
+    }
+    let ids: Vec<i64> = q.order(statuses::id.desc()).limit(size).load(conn)?;
+    insert(conn, me, &ids)?;
+    if ids.len() as i64 == size
+        && let Some(&oldest) = ids.last()
+        && floor.is_none_or(|f| f < oldest)
+    {
+        raise_floor(conn, me, oldest)?;
+    }
+    Ok(())
+}
+
+fn insert(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|&id| (home_feeds::account_id.eq(me), home_feeds::status_id.eq(id)))
+            .collect();
+        match conn {
+            DbConnection::Postgresql(pg) => {
+                diesel::insert_into(home_feeds::table)
+                    .values(&rows)
+                    .on_conflict_do_nothing()
+                    .execute(pg)?;
+            }
+            DbConnection::Sqlite(sqlite) => {
+                diesel::insert_or_ignore_into(home_feeds::table)
+                    .values(&rows)
+                    .execute(sqlite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The feed is whole from `floor` up only: drop the rows below it.
+fn raise_floor(conn: &mut DbConnection, me: i64, floor: i64) -> Result<()> {
+    diesel::delete(
+        home_feeds::table
+            .filter(home_feeds::account_id.eq(me))
+            .filter(home_feeds::status_id.lt(floor)),
+    )
+    .execute(conn)?;
+    diesel::update(home_feed_states::table.find(me))
+        .set(home_feed_states::floor.eq(Some(floor)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Build `me`'s feed from the statuses (the search the feed replaces, run once).
+pub(crate) fn build(conn: &mut DbConnection, me: i64, feed_size: usize) -> Result<()> {
+    let size = feed_size.max(1) as i64;
+    diesel::delete(home_feeds::table.filter(home_feeds::account_id.eq(me))).execute(conn)?;
+    diesel::delete(home_feed_states::table.find(me)).execute(conn)?;
+    // Candidates only: what `me` may not see or chose not to see is left out when a page is
+    // read, so that an unmute or an unblock brings it back.
+    let ids: Vec<i64> = statuses::table
+        .filter(statuses::deleted_at.is_null())
+        .filter(super::timelines::home_membership(me))
+        .select(statuses::id)
+        .order(statuses::id.desc())
+        .limit(size)
+        .load(conn)?;
+    insert(conn, me, &ids)?;
+    let floor = (ids.len() as i64 == size)
+        .then(|| ids.last().copied())
+        .flatten();
+    diesel::insert_into(home_feed_states::table)
+        .values((
+            home_feed_states::account_id.eq(me),
+            home_feed_states::floor.eq(floor),
+            home_feed_states::built_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Build the feeds of up to `batch` local accounts that have none; returns how many were
+/// built (0: none is missing).
+pub fn build_missing(conn: &mut DbConnection, feed_size: usize, batch: i64) -> Result<usize> {
+    let ids = missing(conn, batch)?;
+    for &me in &ids {
+        build(conn, me, feed_size)?;
+    }
+    Ok(ids.len())
+}
+
+/// Local accounts whose feed is not built (at most `limit`).
+fn missing(conn: &mut DbConnection, limit: i64) -> Result<Vec<i64>> {
+    Ok(accounts::table
+        .filter(accounts::domain.is_null())
+        .filter(diesel::dsl::not(accounts::id.eq_any(
+            home_feed_states::table.select(home_feed_states::account_id),
+        )))
+        .select(accounts::id)
+        .order(accounts::id)
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Forget every feed; they are built again (in the background at start, or by
+/// `groundswell admin rebuild-feeds`).
+pub fn forget_all(conn: &mut DbConnection) -> Result<()> {
+    diesel::delete(home_feeds::table).execute(conn)?;
+    diesel::delete(home_feed_states::table).execute(conn)?;
+    Ok(())
+}
+
+/// Keep each feed near its size: a feed more than a quarter over it is cut back to it, and
+/// its floor raised to the oldest row kept. Looks at `batch` feeds from `after` on (by
+/// account id) and returns the last one looked at, to go on from (`None`: all seen).
+pub fn trim(
+    conn: &mut DbConnection,
+    feed_size: usize,
+    after: i64,
+    batch: i64,
+) -> Result<Option<i64>> {
+    let size = feed_size.max(1) as i64;
+    let feeds: Vec<i64> = home_feed_states::table
+        .filter(home_feed_states::account_id.gt(after))
+        .select(home_feed_states::account_id)
+        .order(home_feed_states::account_id)
+        .limit(batch)
+        .load(conn)?;
+    for &me in &feeds {
+        let newest = || {
+            home_feeds::table
+                .filter(home_feeds::account_id.eq(me))
+                .select(home_feeds::status_id)
+                .order(home_feeds::status_id.desc())
+        };
+        let over: Option<i64> = newest().offset(size + size / 4).first(conn).optional()?;
+        if over.is_none() {
+            continue;
+        }
+        let oldest_kept: Option<i64> = newest().offset(size - 1).first(conn).optional()?;
+        if let Some(floor) = oldest_kept {
+            raise_floor(conn, me, floor)?;
+        }
+    }
+    Ok((feeds.len() as i64 == batch)
+        .then(|| feeds.last().copied())
+        .flatten())
+}
+
+/// Up to `limit` candidate status ids of `me`'s feed in the page's range (from `floor` up),
+/// newest first (oldest first for `min_id` pages).
+pub(crate) fn page_ids(
+    conn: &mut DbConnection,
+    me: i64,
+    page: &Page,
+    floor: Option<i64>,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    let mut q = home_feeds::table
+        .filter(home_feeds::account_id.eq(me))
+        .select(home_feeds::status_id)
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(home_feeds::status_id.lt(max));
+    }
+    if let Some(since) = page.since_id {
+        q = q.filter(home_feeds::status_id.gt(since));
+    }
+    if let Some(floor) = floor {
+        q = q.filter(home_feeds::status_id.ge(floor));
+    }
+    Ok(match page.min_id {
+        Some(min) => q
+            .filter(home_feeds::status_id.gt(min))
+            .order(home_feeds::status_id.asc())
+            .limit(limit)
+            .load(conn)?,
+        None => q
+            .order(home_feeds::status_id.desc())
+            .limit(limit)
+            .load(conn)?,
+    })
+}
