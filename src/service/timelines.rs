@@ -56,12 +56,22 @@ fn paginate(conn: &mut DbConnection, mut q: StatusQuery<'_>, page: &Page) -> Res
 /// Read from `me`'s feed (see [`feeds`]): the page's candidate rows, each checked against the
 /// whole home rule; below the feed's floor, or before it is built, by the search.
 pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>> {
+    from_feed(conn, me, page, || Ok(home_query(me)))
+}
+
+/// A page of the timeline `query` gives, for `me`, whose statuses all are candidates of
+/// `me`'s feed: the page's candidate rows are checked against `query`; below the feed's
+/// floor, or before the feed is built, the page is searched for with `query`.
+fn from_feed<'a, F>(conn: &mut DbConnection, me: i64, page: &Page, query: F) -> Result<Vec<Status>>
+where
+    F: Fn() -> Result<StatusQuery<'a>>,
+{
     let Some(floor) = feeds::state(conn, me)? else {
-        return paginate(conn, home_query(me), page);
+        return paginate(conn, query()?, page);
     };
     let ascending = page.min_id.is_some();
     if floor.is_some_and(|f| page.min_id.or(page.since_id).is_some_and(|b| b < f)) {
-        return paginate(conn, home_query(me), page);
+        return paginate(conn, query()?, page);
     }
     let want = page.limit.max(1) as usize;
     // Some candidates may fail the rule (muted, blocked, deleted…): ask for a few more.
@@ -71,9 +81,7 @@ pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>
     let exhausted = loop {
         let ids = feeds::page_ids(conn, me, &cursor, floor, fetch)?;
         if let Some(&last) = ids.last() {
-            let mut rows = home_query(me)
-                .filter(statuses::id.eq_any(&ids))
-                .load(conn)?;
+            let mut rows = query()?.filter(statuses::id.eq_any(&ids)).load(conn)?;
             if ascending {
                 rows.sort_by_key(|s| s.id);
                 cursor.min_id = Some(last);
@@ -94,14 +102,14 @@ pub fn home(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<Status>
         && found.len() < want
         && let Some(floor) = floor
     {
-        // The rest of the page is older than the feed: read it by the search.
+        // The rest of the page is older than the feed: search for it.
         let rest = Page {
             max_id: Some(cursor.max_id.map_or(floor, |m| m.min(floor))),
             since_id: page.since_id,
             min_id: None,
             limit: (want - found.len()) as i64,
         };
-        found.extend(paginate(conn, home_query(me), &rest)?);
+        found.extend(paginate(conn, query()?, &rest)?);
     }
     Ok(found)
 }
@@ -217,9 +225,11 @@ pub(crate) fn home_query<'a>(me: i64) -> StatusQuery<'a> {
 /// The posts and boosts of one of `me`'s lists' members that `me` may see, without direct
 /// messages; replies to others only as the list's `replies_policy` allows. Another employee's
 /// list is not found.
+///
+/// Members are accounts `me` follows, so their statuses are in `me`'s feed: read from it.
 pub fn list(conn: &mut DbConnection, me: i64, list_id: i64, page: &Page) -> Result<Vec<Status>> {
-    let q = list_query(conn, me, list_id)?;
-    paginate(conn, q, page)
+    let list = user_lists::find(conn, me, list_id)?;
+    from_feed(conn, me, page, || list_statuses(me, &list))
 }
 
 /// Whether a status belongs in one of `me`'s lists (for live streams).
@@ -238,6 +248,10 @@ pub fn list_contains(
 
 fn list_query<'a>(conn: &mut DbConnection, me: i64, list_id: i64) -> Result<StatusQuery<'a>> {
     let list = user_lists::find(conn, me, list_id)?;
+    list_statuses(me, &list)
+}
+
+fn list_statuses<'a>(me: i64, list: &crate::db::models::List) -> Result<StatusQuery<'a>> {
     let members = list_accounts::table
         .filter(list_accounts::list_id.eq(list.id))
         .select(list_accounts::account_id);

@@ -12,8 +12,13 @@ use crate::on_both_backends;
 
 /// Every page of `user`'s home timeline, newest first, paged by `max_id` as apps do.
 async fn whole_home(f: &Fixture, user: &TestUser) -> Vec<String> {
+    whole(f, user, "/api/v1/timelines/home").await
+}
+
+/// Every page of one of `user`'s timelines.
+async fn whole(f: &Fixture, user: &TestUser, timeline: &str) -> Vec<String> {
     let mut ids = Vec::new();
-    let mut path = "/api/v1/timelines/home?limit=15".to_string();
+    let mut path = format!("{timeline}?limit=15");
     loop {
         let (code, page) = f.get(Some(user), &path).await;
         assert_eq!(code, 200, "{page}");
@@ -23,7 +28,7 @@ async fn whole_home(f: &Fixture, user: &TestUser) -> Vec<String> {
         };
         ids.extend(page.iter().map(|s| s["id"].as_str().unwrap().to_string()));
         path = format!(
-            "/api/v1/timelines/home?limit=15&max_id={}",
+            "{timeline}?limit=15&max_id={}",
             last["id"].as_str().unwrap()
         );
     }
