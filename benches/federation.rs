@@ -217,7 +217,7 @@ async fn main() {
     for (i, dep) in deps.iter().enumerate().skip(1) {
         let reader = employee(&dep.ctx, &format!("reader{i}")).await;
         let target =
-            groundswell::apub::resolve::account(&dep.ctx, &format!("alice@{}", domains[0]))
+            groundswell::service::remote::account(&dep.ctx, &format!("alice@{}", domains[0]))
                 .await
                 .unwrap();
         let settings = dep.ctx.settings.clone();

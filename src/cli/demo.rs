@@ -261,7 +261,7 @@ async fn seed(running: &[(RunningServer, AppContext)], password: &str) -> anyhow
             .domain
             .as_str()
             .to_string();
-        let target = crate::apub::resolve::account(ctx, &format!("{to}@{target_domain}")).await?;
+        let target = crate::service::remote::account(ctx, &format!("{to}@{target_domain}")).await?;
         let from = from.to_string();
         let settings = ctx.settings.clone();
         ctx.db

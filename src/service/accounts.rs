@@ -7,10 +7,12 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::db::models::{Account, Follow};
 use crate::db::schema::{accounts, blocks, follows, mutes, users};
 use crate::db::{DbConnection, ids, lower};
 use crate::error::{Error, Result};
+use crate::service::remote;
 
 use crate::service::origin::Origin;
 use crate::service::outbox::{self, Outgoing};
@@ -41,6 +43,25 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Account> {
         .first(conn)
         .optional()?
         .ok_or_else(Error::not_found)
+}
+
+/// An account by its address; one of another department we have not seen yet is asked of
+/// its department.
+pub async fn find_by_acct(ctx: &AppContext, acct: &str) -> Result<Account> {
+    let settings = ctx.settings.clone();
+    let wanted = acct.to_string();
+    let found = ctx
+        .db
+        .read(move |conn| lookup(conn, &settings, &wanted))
+        .await;
+    match found {
+        Err(e) if e.kind() == crate::error::ErrorKind::NotFound && acct.contains('@') => {
+            remote::account(ctx, acct)
+                .await
+                .map_err(|_| Error::not_found())
+        }
+        other => other,
+    }
 }
 
 /// `alice`, `@alice`, `alice@eng.corp.example` (our own domain) or `bob@sales.corp.example`.

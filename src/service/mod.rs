@@ -24,6 +24,7 @@ pub mod policy;
 pub mod polls;
 pub mod rate_limit;
 pub mod relationships;
+pub mod remote;
 pub mod reports;
 pub mod scim;
 pub mod search;

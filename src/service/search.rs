@@ -5,11 +5,13 @@ use std::collections::HashSet;
 use diesel::prelude::*;
 
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::db::models::{Account, Status, Tag};
 use crate::db::schema::{statuses, tags};
 use crate::db::{DbConnection, lower};
 use crate::error::Result;
 use crate::service::accounts;
+use crate::service::remote::{self, Found};
 use crate::service::tags::followed_among;
 use crate::service::views::{self, StatusView};
 use crate::service::visibility::visible_to;
@@ -115,4 +117,30 @@ pub fn search(
         out.statuses = views::hydrate(conn, me, rows)?;
     }
     Ok(out)
+}
+
+/// Fetch what a search names from another department (allowed ones only): a post's or
+/// account's URL, or `user@domain`. Failures leave the search to what we already know.
+/// Returns the id of a post found by its URL.
+pub async fn resolve_remote(ctx: &AppContext, q: &str) -> Option<i64> {
+    if let Ok(url) = url::Url::parse(q)
+        && matches!(url.scheme(), "http" | "https")
+    {
+        return match remote::url(ctx, &url).await {
+            Ok(Found::Status(status)) => Some(status.id),
+            Ok(Found::Account(_)) => None,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot resolve the searched URL");
+                None
+            }
+        };
+    }
+    let acct = q.trim_start_matches('@');
+    if let Some((_, domain)) = acct.rsplit_once('@')
+        && !domain.eq_ignore_ascii_case(ctx.settings.instance.domain.as_str())
+        && let Err(e) = remote::account(ctx, acct).await
+    {
+        tracing::debug!(error = %e, acct, "cannot resolve the searched account");
+    }
+    None
 }

@@ -7,6 +7,7 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::db::models::{Account, NewStatus, Status, StatusEdit, Tag};
 use crate::db::schema::{
     accounts, bookmarks, favourites, follows, idempotency_keys, mentions, status_edits,
@@ -20,8 +21,10 @@ use crate::service::origin::Origin;
 use crate::service::outbox::{self, Outgoing};
 use crate::service::pagination::Page;
 use crate::service::polls::{self, PollInput};
+use crate::service::remote;
 use crate::service::text::{self, MentionLink, MentionRef};
 use crate::service::users::LocalUser;
+use crate::service::views::{self, StatusView};
 use crate::service::visibility::{
     Viewer, Visibility, find_visible, find_visible_to, not_muted_by, visible_to,
 };
@@ -234,6 +237,24 @@ pub(crate) fn add_mentions(
         added.push(account_id);
     }
     Ok(added)
+}
+
+/// An employee posts: the accounts of other departments the post mentions are fetched first
+/// (outside the transaction), then the post is published, then read back as its author sees
+/// it.
+pub async fn post(ctx: &AppContext, author: LocalUser, post: NewPost) -> Result<StatusView> {
+    if post.visibility != Some(Visibility::Local) {
+        remote::mentioned_accounts(ctx, &post.text).await;
+    }
+    let settings = ctx.settings.clone();
+    let me = author.account.id;
+    let status = ctx
+        .db
+        .write(move |conn| create(conn, &settings, &author, post))
+        .await?;
+    ctx.db
+        .read(move |conn| views::hydrate_one(conn, Some(me), status))
+        .await
 }
 
 /// Post a status. Call inside a write transaction.

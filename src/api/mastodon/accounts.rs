@@ -241,22 +241,7 @@ async fn lookup(
     let acct = p
         .acct
         .ok_or_else(|| Error::bad_request("Missing acct parameter"))?;
-    let settings = ctx.settings.clone();
-    let wanted = acct.clone();
-    let found = ctx
-        .db
-        .read(move |conn| accounts::lookup(conn, &settings, &wanted))
-        .await;
-    let account = match found {
-        Ok(account) => account,
-        // An account of another department we have not seen yet: ask its department.
-        Err(e) if e.kind() == crate::error::ErrorKind::NotFound && acct.contains('@') => {
-            crate::apub::resolve::account(&ctx, &acct)
-                .await
-                .map_err(|_| Error::not_found())?
-        }
-        Err(e) => return Err(e),
-    };
+    let account = accounts::find_by_acct(&ctx, &acct).await?;
     Ok(HttpResponse::Ok().json(account_from_row(
         &account,
         &ctx.settings.instance.base_url(),

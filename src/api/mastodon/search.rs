@@ -33,31 +33,6 @@ struct SearchParams {
     resolve: Option<bool>,
 }
 
-/// Fetch what the query names from another department (allowed ones only). Failures leave
-/// the search to what we already know. Returns the id of a resolved post.
-async fn resolve_remote(ctx: &AppContext, q: &str) -> Option<i64> {
-    if let Ok(url) = url::Url::parse(q)
-        && matches!(url.scheme(), "http" | "https")
-    {
-        return match crate::apub::resolve::url(ctx, &url).await {
-            Ok(crate::apub::resolve::Resolved::Status(status)) => Some(status.id),
-            Ok(_) => None,
-            Err(e) => {
-                tracing::debug!(error = %e, "cannot resolve the searched URL");
-                None
-            }
-        };
-    }
-    let acct = q.trim_start_matches('@');
-    if let Some((_, domain)) = acct.rsplit_once('@')
-        && !domain.eq_ignore_ascii_case(ctx.settings.instance.domain.as_str())
-        && let Err(e) = crate::apub::resolve::account(ctx, acct).await
-    {
-        tracing::debug!(error = %e, acct, "cannot resolve the searched account");
-    }
-    None
-}
-
 /// <https://docs.joinmastodon.org/methods/search/#v2>
 async fn search_v2(
     ctx: web::Data<AppContext>,
@@ -80,7 +55,7 @@ async fn search_v2(
     // URL on the other department first.
     let mut resolved_status = None;
     if p.resolve.unwrap_or(false) && me.is_some() && p.offset.unwrap_or(0) == 0 {
-        resolved_status = resolve_remote(&ctx, q.trim()).await;
+        resolved_status = search::resolve_remote(&ctx, q.trim()).await;
     }
     let query = search::Query {
         resolved_status,

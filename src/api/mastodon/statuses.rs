@@ -147,18 +147,7 @@ async fn create(
         idempotency_key,
         application_id: auth.0.token.application_id,
     };
-    if post.visibility != Some(Visibility::Local) {
-        crate::apub::resolve::mentioned_accounts(&ctx, &post.text).await;
-    }
-    let settings = ctx.settings.clone();
-    let me = user.account.id;
-    let view = ctx
-        .db
-        .write(move |conn| {
-            let status = statuses::create(conn, &settings, &user, post)?;
-            views::hydrate_one(conn, Some(me), status)
-        })
-        .await?;
+    let view = statuses::post(&ctx, user, post).await?;
     Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
 }
 
