@@ -428,8 +428,7 @@ async fn revoke(
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414).
 /// <https://docs.joinmastodon.org/methods/oauth/#authorization-server-metadata>
 async fn discovery(ctx: web::Data<AppContext>) -> HttpResponse {
-    let base = ctx.settings.instance.base_url();
-    let base = base.as_str().trim_end_matches('/');
+    let base = ctx.settings.instance.base();
     HttpResponse::Ok().json(json!({
         "issuer": format!("{base}/"),
         "service_documentation": "https://docs.joinmastodon.org/",

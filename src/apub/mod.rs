@@ -116,8 +116,7 @@ pub async fn instance_actor(ctx: &AppContext) -> Result<Account> {
     ctx.instance_actor
         .get_or_try_init(|| async move {
             let (public, private) = ctx.db.write(load_or_create_instance_keys).await?;
-            let base = settings.instance.base_url();
-            let base = base.as_str().trim_end_matches('/');
+            let base = settings.instance.base();
             let now = Utc::now().naive_utc();
             Ok::<Account, Error>(Account {
                 id: 0,

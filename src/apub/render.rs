@@ -25,15 +25,6 @@ fn url(s: &str) -> Result<Url> {
     Url::parse(s).map_err(|e| Error::internal(anyhow::anyhow!("bad URL `{s}`: {e}")))
 }
 
-fn base(settings: &Settings) -> String {
-    settings
-        .instance
-        .base_url()
-        .as_str()
-        .trim_end_matches('/')
-        .to_string()
-}
-
 /// Where the followers collection of a local account lives.
 pub fn followers_url(account: &Account) -> String {
     account
@@ -44,7 +35,7 @@ pub fn followers_url(account: &Account) -> String {
 
 /// The actor document of a local employee.
 pub fn person(settings: &Settings, account: &Account) -> Result<Person> {
-    let base = base(settings);
+    let base = settings.instance.base();
     let avatar = account.avatar_url.clone();
     let header = account.header_url.clone();
     let fields: Vec<Value> = serde_json::from_str::<Vec<Value>>(&account.fields)
@@ -143,7 +134,7 @@ pub fn note(conn: &mut DbConnection, settings: &Settings, status: &Status) -> Re
         .order(media_attachments::id.asc())
         .select(MediaAttachment::as_select())
         .load(conn)?;
-    let base = base(settings);
+    let base = settings.instance.base();
     let own_domain = settings.instance.domain.as_str();
     let mention_ids: Vec<String> = mentioned.iter().map(|m| m.0.clone()).collect();
     let (to, cc) = addressing(visibility, &followers_url(&author), &mention_ids);
@@ -313,7 +304,7 @@ pub fn intent(
     outgoing_id: i64,
     what: &Outgoing,
 ) -> Result<Option<Rendered>> {
-    let base = base(settings);
+    let base = settings.instance.base();
     let actor = find_account(conn, actor_account_id)?;
     if !actor.is_local() {
         return Ok(None);

@@ -115,8 +115,7 @@ pub async fn profile(
         Err(e) if e.kind() == ErrorKind::NotFound => return not_found_page(&ctx),
         Err(e) => return Err(e),
     };
-    let base = ctx.settings.instance.base_url();
-    let base = base.as_str().trim_end_matches('/');
+    let base = ctx.settings.instance.base();
     render(
         StatusCode::OK,
         &ProfilePage {
