@@ -405,7 +405,7 @@ pub async fn remote_status(json: &Note, author: &Account, data: &FedData) -> Res
         spoiler_text: json
             .summary
             .as_deref()
-            .map(|s| text::escape(&ammonia_text(s)))
+            .map(|s| text::escape(text::plain_text(s).trim()))
             .unwrap_or_default(),
         sensitive: json.sensitive.unwrap_or(false),
         visibility,
@@ -430,15 +430,4 @@ fn focal_point(v: Option<&serde_json::Value>) -> (f64, f64) {
         Some([x, y]) if x.is_finite() && y.is_finite() => (x.clamp(-1.0, 1.0), y.clamp(-1.0, 1.0)),
         _ => (0.0, 0.0),
     }
-}
-
-/// Plain text of a summary that may hold HTML.
-fn ammonia_text(html: &str) -> String {
-    let cleaned = ammonia::Builder::empty().clean(html).to_string();
-    cleaned
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
 }
