@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::service::inbound::{self, RemoteAccount, RemoteMedia, RemoteStatus};
 use crate::service::policy::authority;
 use crate::service::text;
+use crate::service::views;
 use crate::service::visibility::Visibility;
 
 /// Fail unless `url` is on the same department as `expected`.
@@ -256,10 +257,11 @@ impl Object for ApubNote {
     }
 
     async fn into_json(self, data: &FedData) -> Result<Note> {
-        let settings = data.settings.clone();
-        data.db
-            .read(move |conn| render::note(conn, &settings, &self.status))
-            .await
+        let view = data
+            .db
+            .read(move |conn| views::hydrate_one(conn, None, self.status))
+            .await?;
+        render::note(&data.settings, &view)
     }
 
     async fn verify(json: &Note, expected_domain: &Url, data: &FedData) -> Result<()> {
