@@ -24,36 +24,31 @@ pub fn follow_ids(
 ) -> Result<(i64, Vec<String>)> {
     let offset = (page.max(1) - 1) * PAGE_SIZE;
     let accepted = follows::table.filter(follows::accepted.eq(true));
+    // One query, both ways round: the follows whose `$own` column holds the account, and the
+    // accounts in their `$other` column. (The columns are different types to diesel, so a
+    // function would not take either.)
+    macro_rules! page {
+        ($own:expr, $other:expr) => {{
+            let total: i64 = accepted
+                .filter($own.eq(account_id))
+                .count()
+                .get_result(conn)?;
+            let ids = accepted
+                .inner_join(accounts::table.on(accounts::id.eq($other)))
+                .filter($own.eq(account_id))
+                .filter(accounts::suspended_at.is_null())
+                .order(follows::id.desc())
+                .limit(PAGE_SIZE)
+                .offset(offset)
+                .select(accounts::ap_id)
+                .load(conn)?;
+            Ok((total, ids))
+        }};
+    }
     if followers {
-        let total: i64 = accepted
-            .filter(follows::target_account_id.eq(account_id))
-            .count()
-            .get_result(conn)?;
-        let ids = accepted
-            .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
-            .filter(follows::target_account_id.eq(account_id))
-            .filter(accounts::suspended_at.is_null())
-            .order(follows::id.desc())
-            .limit(PAGE_SIZE)
-            .offset(offset)
-            .select(accounts::ap_id)
-            .load(conn)?;
-        Ok((total, ids))
+        page!(follows::target_account_id, follows::account_id)
     } else {
-        let total: i64 = accepted
-            .filter(follows::account_id.eq(account_id))
-            .count()
-            .get_result(conn)?;
-        let ids = accepted
-            .inner_join(accounts::table.on(accounts::id.eq(follows::target_account_id)))
-            .filter(follows::account_id.eq(account_id))
-            .filter(accounts::suspended_at.is_null())
-            .order(follows::id.desc())
-            .limit(PAGE_SIZE)
-            .offset(offset)
-            .select(accounts::ap_id)
-            .load(conn)?;
-        Ok((total, ids))
+        page!(follows::account_id, follows::target_account_id)
     }
 }
 

@@ -50,13 +50,21 @@ pub struct OobPage<'a> {
     pub minutes: i64,
 }
 
-/// Where to send the browser: the client's redirect URI with `params` added to its query.
-fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Result<HttpResponse> {
+/// Where to send the browser: the client's redirect URI with `params` added to its query,
+/// and the `state` the client sent, if any.
+fn redirect_with(
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: Option<&str>,
+) -> Result<HttpResponse> {
     let mut url = Url::parse(redirect_uri).map_err(Error::internal)?;
     {
         let mut query = url.query_pairs_mut();
         for (k, v) in params {
             query.append_pair(k, v);
+        }
+        if let Some(state) = state {
+            query.append_pair("state", state);
         }
     }
     Ok(HttpResponse::Found()
@@ -86,14 +94,11 @@ fn authorize_error_response(ctx: &AppContext, err: AuthorizeError) -> Result<Htt
                     &error.description,
                 );
             }
-            let mut params = vec![
+            let params = [
                 ("error", error.code),
                 ("error_description", error.description.as_str()),
             ];
-            if let Some(state) = state.as_deref() {
-                params.push(("state", state));
-            }
-            redirect_with(&redirect_uri, &params)
+            redirect_with(&redirect_uri, &params, state.as_deref())
         }
         AuthorizeError::Internal(e) => Err(e),
     }
@@ -249,17 +254,14 @@ async fn authorize_decision(
                     "You did not authorize the app.",
                 );
             }
-            let mut params = vec![
+            let params = [
                 ("error", "access_denied"),
                 (
                     "error_description",
                     "The resource owner or authorization server denied the request.",
                 ),
             ];
-            if let Some(state) = state {
-                params.push(("state", state));
-            }
-            redirect_with(&request.redirect_uri, &params)
+            redirect_with(&request.redirect_uri, &params, state)
         }
         Some(code) if request.redirect_uri == OOB_REDIRECT_URI => render(
             StatusCode::OK,
@@ -270,12 +272,6 @@ async fn authorize_decision(
                 minutes: CODE_LIFETIME_MINUTES,
             },
         ),
-        Some(code) => {
-            let mut params = vec![("code", code.as_str())];
-            if let Some(state) = state {
-                params.push(("state", state));
-            }
-            redirect_with(&request.redirect_uri, &params)
-        }
+        Some(code) => redirect_with(&request.redirect_uri, &[("code", code.as_str())], state),
     }
 }

@@ -176,11 +176,7 @@ pub async fn sign_in(
         );
     }
     let lifetime = i64::from(ctx.settings.auth.session_lifetime_hours);
-    let user_agent = req
-        .headers()
-        .get("user-agent")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
+    let user_agent = session::user_agent(&req);
     let address =
         crate::http::client_address::client_address(&req, &ctx.settings.http.trusted_proxies);
     let login = form.username.clone();

@@ -261,6 +261,25 @@ async fn outbox_and_featured_show_public_posts_with_everything_they_carry(db: Te
         assert_eq!(serde_json::to_value(rendered).unwrap(), item["object"]);
     }
 
+    // Followers and following: the collection counts, its page lists the other ends' ids.
+    let bob_id = bob.id.clone();
+    for (who, path) in [
+        (&bob, format!("/api/v1/accounts/{}/follow", alice.id)),
+        (&alice, format!("/api/v1/accounts/{bob_id}/follow")),
+    ] {
+        let (code, body) = eng.post(who, &path, json!({})).await;
+        assert_eq!(code, 200, "{body}");
+    }
+    let bob_ap_id = format!("http://{}/users/bob", domain(eng));
+    for list in ["followers", "following"] {
+        let (code, collection) = signed_get(eng, &carol, &format!("/users/alice/{list}")).await;
+        assert_eq!(code, 200, "{collection}");
+        assert_eq!(collection["totalItems"], 1, "{collection}");
+        let (code, page) = signed_get(eng, &carol, &format!("/users/alice/{list}?page=1")).await;
+        assert_eq!(code, 200, "{page}");
+        assert_eq!(page["orderedItems"], json!([bob_ap_id]), "{page}");
+    }
+
     for f in deps.into_iter().rev() {
         f.stop().await;
     }
