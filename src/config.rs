@@ -349,6 +349,12 @@ impl InstanceSettings {
         Url::parse(&format!("{scheme}://{}", self.domain.as_str()))
             .unwrap_or_else(|_| Url::parse("http://localhost").expect("static URL parses"))
     }
+
+    /// [`base_url`](Self::base_url) as text without the trailing slash, ready for
+    /// `format!("{base}/users/alice")`.
+    pub fn base(&self) -> String {
+        self.base_url().as_str().trim_end_matches('/').to_string()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,7 +8,6 @@ use actix_web::middleware::{NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
-use crate::api;
 use crate::config::Settings;
 use crate::context::AppContext;
 use crate::db::{self, Db};
@@ -77,6 +76,15 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<AppContext> {
     Ok(ctx)
 }
 
+/// Every route of the application: the layers' own, on the shared extractor settings.
+fn routes(cfg: &mut web::ServiceConfig, ctx: &AppContext) {
+    crate::http::configure(cfg, &ctx.settings.http);
+    cfg.configure(crate::api::configure)
+        .configure(crate::web::configure)
+        .configure(crate::apub::configure)
+        .default_service(web::to(crate::http::not_found));
+}
+
 /// Bind `http.bind` and start serving in the background.
 pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
     start_listening(ctx, None)
@@ -104,7 +112,7 @@ fn start_listening(
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(TracingLogger::default())
             .app_data(data.clone())
-            .configure(|cfg| api::configure(cfg, &factory_ctx))
+            .configure(|cfg| routes(cfg, &factory_ctx))
     })
     // Signals are handled in `serve`, so that they are caught from the moment we say we serve.
     .disable_signals()

@@ -135,7 +135,7 @@ impl FromRequest for MaybeAuth {
         let token = bearer_token(req);
         let ctx = context(req);
         let address = ctx.as_ref().ok().map(|ctx| {
-            crate::client_address::client_address(req, &ctx.settings.http.trusted_proxies)
+            crate::http::client_address::client_address(req, &ctx.settings.http.trusted_proxies)
         });
         Box::pin(async move {
             match token {

@@ -168,15 +168,6 @@ fn parse_id(raw: &str) -> ScimResult<i64> {
         .map_err(|_| ScimError::new(StatusCode::NOT_FOUND, None, format!("{raw} not found")))
 }
 
-fn base(ctx: &AppContext) -> String {
-    ctx.settings
-        .instance
-        .base_url()
-        .as_str()
-        .trim_end_matches('/')
-        .to_string()
-}
-
 fn timestamp(t: chrono::NaiveDateTime) -> String {
     t.and_utc()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -197,14 +188,14 @@ fn user_json(ctx: &AppContext, record: &UserRecord) -> Value {
         "groups": record.groups.iter().map(|(gid, name)| json!({
             "value": gid.to_string(),
             "display": name,
-            "$ref": format!("{}/scim/v2/Groups/{gid}", base(ctx)),
+            "$ref": format!("{}/scim/v2/Groups/{gid}", ctx.settings.instance.base()),
         })).collect::<Vec<_>>(),
         ENTERPRISE_SCHEMA: { "department": user.department },
         "meta": {
             "resourceType": "User",
             "created": timestamp(user.created_at),
             "lastModified": timestamp(user.updated_at.max(account.updated_at)),
-            "location": format!("{}/scim/v2/Users/{id}", base(ctx)),
+            "location": format!("{}/scim/v2/Users/{id}", ctx.settings.instance.base()),
         },
     });
     if !user.email.ends_with(".invalid") {
@@ -225,13 +216,13 @@ fn group_json(ctx: &AppContext, group: &GroupRecord) -> Value {
         "members": group.members.iter().map(|(uid, name)| json!({
             "value": uid.to_string(),
             "display": name,
-            "$ref": format!("{}/scim/v2/Users/{uid}", base(ctx)),
+            "$ref": format!("{}/scim/v2/Users/{uid}", ctx.settings.instance.base()),
         })).collect::<Vec<_>>(),
         "meta": {
             "resourceType": "Group",
             "created": timestamp(group.created_at),
             "lastModified": timestamp(group.updated_at),
-            "location": format!("{}/scim/v2/Groups/{id}", base(ctx)),
+            "location": format!("{}/scim/v2/Groups/{id}", ctx.settings.instance.base()),
         },
     });
     if let Some(external_id) = &group.external_id {
@@ -573,7 +564,7 @@ async fn service_provider_config(ctx: web::Data<AppContext>, req: HttpRequest) -
 /// `GET /scim/v2/ResourceTypes`
 async fn resource_types(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
     respond(authenticate(&ctx, &req).map(|()| {
-        let b = base(&ctx);
+        let b = ctx.settings.instance.base();
         list_response(
             2,
             1,
@@ -635,7 +626,11 @@ async fn create_user(
                 data,
             )
             .await?;
-            let location = format!("{}/scim/v2/Users/{}", base(&ctx), record.user.account.id);
+            let location = format!(
+                "{}/scim/v2/Users/{}",
+                ctx.settings.instance.base(),
+                record.user.account.id
+            );
             let mut resp = ok(StatusCode::CREATED, user_json(&ctx, &record));
             if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&location) {
                 resp.headers_mut()

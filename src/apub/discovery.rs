@@ -49,8 +49,7 @@ fn named(resource: &str, instance: &InstanceSettings) -> Option<Named> {
             },
         );
     }
-    let base = instance.base_url();
-    let base = base.as_str().trim_end_matches('/');
+    let base = instance.base();
     if resource == format!("{base}/actor") {
         return Some(Named::InstanceActor);
     }
@@ -120,10 +119,9 @@ async fn webfinger(
 
 /// `GET /.well-known/host-meta`: where WebFinger lives (older clients and servers ask).
 async fn host_meta(ctx: web::Data<AppContext>) -> HttpResponse {
-    let base = ctx.settings.instance.base_url();
     let template = format!(
         "{}/.well-known/webfinger?resource={{uri}}",
-        base.as_str().trim_end_matches('/')
+        ctx.settings.instance.base()
     );
     HttpResponse::Ok()
         .content_type("application/xrd+xml; charset=utf-8")
@@ -135,11 +133,10 @@ async fn host_meta(ctx: web::Data<AppContext>) -> HttpResponse {
 
 /// `GET /.well-known/nodeinfo`
 async fn nodeinfo_links(ctx: web::Data<AppContext>) -> HttpResponse {
-    let base = ctx.settings.instance.base_url();
     HttpResponse::Ok().json(json!({
         "links": [{
             "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
-            "href": format!("{}/nodeinfo/2.1", base.as_str().trim_end_matches('/')),
+            "href": format!("{}/nodeinfo/2.1", ctx.settings.instance.base()),
         }]
     }))
 }

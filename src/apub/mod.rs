@@ -22,17 +22,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use activitypub_federation::config::{Data, FederationConfig, UrlVerifier};
-use activitypub_federation::http_signatures::generate_actor_keypair;
 use actix_web::web;
 use chrono::Utc;
-use diesel::prelude::*;
 use url::Url;
 
 use crate::context::AppContext;
-use crate::db::DbConnection;
 use crate::db::models::Account;
-use crate::db::schema::instance_keys;
 use crate::error::{Error, Result};
+use crate::service::instance;
 use crate::service::policy::FederationPolicy;
 
 /// What federation handlers get: our context inside the library's request data.
@@ -115,9 +112,8 @@ pub async fn instance_actor(ctx: &AppContext) -> Result<Account> {
     let settings = ctx.settings.clone();
     ctx.instance_actor
         .get_or_try_init(|| async move {
-            let (public, private) = ctx.db.write(load_or_create_instance_keys).await?;
-            let base = settings.instance.base_url();
-            let base = base.as_str().trim_end_matches('/');
+            let (public, private) = ctx.db.write(instance::actor_keys).await?;
+            let base = settings.instance.base();
             let now = Utc::now().naive_utc();
             Ok::<Account, Error>(Account {
                 id: 0,
@@ -154,30 +150,6 @@ pub async fn instance_actor(ctx: &AppContext) -> Result<Account> {
         })
         .await
         .cloned()
-}
-
-fn load_or_create_instance_keys(conn: &mut DbConnection) -> Result<(String, String)> {
-    let existing: Option<(String, String)> = instance_keys::table
-        .find("instance_actor")
-        .select((
-            instance_keys::public_key_pem,
-            instance_keys::private_key_pem,
-        ))
-        .first(conn)
-        .optional()?;
-    if let Some(keys) = existing {
-        return Ok(keys);
-    }
-    let keypair = generate_actor_keypair().map_err(Error::internal)?;
-    diesel::insert_into(instance_keys::table)
-        .values((
-            instance_keys::name.eq("instance_actor"),
-            instance_keys::public_key_pem.eq(&keypair.public_key),
-            instance_keys::private_key_pem.eq(&keypair.private_key),
-            instance_keys::created_at.eq(Utc::now().naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok((keypair.public_key, keypair.private_key))
 }
 
 /// The library asks this before every fetch and delivery.

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::service::inbound::{self, RemoteAccount, RemoteField, RemoteMedia, RemoteStatus};
 use crate::service::policy::authority;
 use crate::service::text;
+use crate::service::views;
 use crate::service::visibility::Visibility;
 
 /// Fail unless `url` is on the same department as `expected`.
@@ -249,10 +250,11 @@ impl Object for ApubNote {
     }
 
     async fn into_json(self, data: &FedData) -> Result<Note> {
-        let settings = data.settings.clone();
-        data.db
-            .read(move |conn| render::note(conn, &settings, &self.status))
-            .await
+        let view = data
+            .db
+            .read(move |conn| views::hydrate_one(conn, None, self.status))
+            .await?;
+        render::note(&data.settings, &view)
     }
 
     async fn verify(json: &Note, expected_domain: &Url, data: &FedData) -> Result<()> {
@@ -398,7 +400,7 @@ pub async fn remote_status(json: &Note, author: &Account, data: &FedData) -> Res
         spoiler_text: json
             .summary
             .as_deref()
-            .map(|s| text::escape(&ammonia_text(s)))
+            .map(|s| text::escape(text::plain_text(s).trim()))
             .unwrap_or_default(),
         sensitive: json.sensitive.unwrap_or(false),
         visibility,
@@ -423,15 +425,4 @@ fn focal_point(v: Option<&serde_json::Value>) -> (f64, f64) {
         Some([x, y]) if x.is_finite() && y.is_finite() => (x.clamp(-1.0, 1.0), y.clamp(-1.0, 1.0)),
         _ => (0.0, 0.0),
     }
-}
-
-/// Plain text of a summary that may hold HTML.
-fn ammonia_text(html: &str) -> String {
-    let cleaned = ammonia::Builder::empty().clean(html).to_string();
-    cleaned
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
 }

@@ -1,37 +1,22 @@
 //! Our rows as ActivityPub JSON, and outbox intents as activities with their recipients.
-//! Everything here is synchronous and runs on a database connection (inside the delivery
-//! worker's transaction, or when an object is served).
+//! Pure mapping: the rows come loaded from the service layer (`service::views` for posts,
+//! `service::outbox::subject` for intents), so rendering a page of posts costs no query.
 
-use std::collections::BTreeSet;
-
-use diesel::prelude::*;
 use serde_json::{Value, json};
 use url::Url;
 
 use crate::apub::protocol::{self, Endpoints, Note, Person, PublicKey};
 use crate::config::Settings;
-use crate::db::DbConnection;
-use crate::db::models::{Account, MediaAttachment, Status};
-use crate::db::schema::{
-    accounts, follows, media_attachments, mentions, status_tags, statuses, tags,
-};
+use crate::db::models::Account;
 use crate::error::{Error, Result};
+use crate::service::delivery::Rendered;
 use crate::service::media;
-use crate::service::outbox::Outgoing;
-use crate::service::policy::{FederationPolicy, authority};
+use crate::service::outbox::{Outgoing, Subject};
+use crate::service::views::StatusView;
 use crate::service::visibility::Visibility;
 
 fn url(s: &str) -> Result<Url> {
     Url::parse(s).map_err(|e| Error::internal(anyhow::anyhow!("bad URL `{s}`: {e}")))
-}
-
-fn base(settings: &Settings) -> String {
-    settings
-        .instance
-        .base_url()
-        .as_str()
-        .trim_end_matches('/')
-        .to_string()
 }
 
 /// Where the followers collection of a local account lives.
@@ -44,7 +29,7 @@ pub fn followers_url(account: &Account) -> String {
 
 /// The actor document of a local employee.
 pub fn person(settings: &Settings, account: &Account) -> Result<Person> {
-    let base = base(settings);
+    let base = settings.instance.base();
     let avatar = account.avatar_url.clone();
     let header = account.header_url.clone();
     let fields: Vec<Value> = serde_json::from_str::<Vec<Value>>(&account.fields)
@@ -118,53 +103,39 @@ fn addressing(
     }
 }
 
-/// A local post as a Note. Department-only posts have no ActivityPub form.
-pub fn note(conn: &mut DbConnection, settings: &Settings, status: &Status) -> Result<Note> {
+/// A local post as a Note, from its view (`service::views::hydrate`, for any viewer: what a
+/// Note carries does not depend on who asks). Department-only posts and boosts have no Note.
+pub fn note(settings: &Settings, view: &StatusView) -> Result<Note> {
+    let status = &view.status;
+    let author = &view.account;
     let visibility: Visibility = status.visibility.parse()?;
     if visibility == Visibility::Local || status.reblog_of_id.is_some() {
         return Err(Error::not_found());
     }
-    let author: Account = accounts::table
-        .find(status.account_id)
-        .select(Account::as_select())
-        .first(conn)?;
-    let mentioned: Vec<(String, String, Option<String>)> = mentions::table
-        .inner_join(accounts::table)
-        .filter(mentions::status_id.eq(status.id))
-        .select((accounts::ap_id, accounts::username, accounts::domain))
-        .load(conn)?;
-    let tag_names: Vec<String> = status_tags::table
-        .inner_join(tags::table)
-        .filter(status_tags::status_id.eq(status.id))
-        .select(tags::display_name)
-        .load(conn)?;
-    let media: Vec<MediaAttachment> = media_attachments::table
-        .filter(media_attachments::status_id.eq(status.id))
-        .order(media_attachments::id.asc())
-        .select(MediaAttachment::as_select())
-        .load(conn)?;
-    let base = base(settings);
+    let base = settings.instance.base();
     let own_domain = settings.instance.domain.as_str();
-    let mention_ids: Vec<String> = mentioned.iter().map(|m| m.0.clone()).collect();
-    let (to, cc) = addressing(visibility, &followers_url(&author), &mention_ids);
-    let mut tag: Vec<Value> = mentioned
+    let mention_ids: Vec<String> = view.mentions.iter().map(|m| m.ap_id.clone()).collect();
+    let (to, cc) = addressing(visibility, &followers_url(author), &mention_ids);
+    let mut tag: Vec<Value> = view
+        .mentions
         .iter()
-        .map(|(ap_id, username, domain)| {
+        .map(|m| {
             json!({
                 "type": "Mention",
-                "href": ap_id,
-                "name": format!("@{username}@{}", domain.as_deref().unwrap_or(own_domain)),
+                "href": m.ap_id,
+                "name": format!("@{}@{}", m.username, m.domain.as_deref().unwrap_or(own_domain)),
             })
         })
         .collect();
-    tag.extend(tag_names.iter().map(|name| {
+    tag.extend(view.tags.iter().map(|t| {
         json!({
             "type": "Hashtag",
-            "href": format!("{base}/tags/{}", name.to_lowercase()),
-            "name": format!("#{name}"),
+            "href": format!("{base}/tags/{}", t.display_name.to_lowercase()),
+            "name": format!("#{}", t.display_name),
         })
     }));
-    let attachment = media
+    let attachment = view
+        .media
         .iter()
         .filter_map(|m| {
             let href = m
@@ -216,13 +187,15 @@ pub fn note(conn: &mut DbConnection, settings: &Settings, status: &Status) -> Re
     })
 }
 
-/// An activity ready to send: its id, JSON and the inboxes it goes to.
-#[derive(Debug)]
-pub struct Rendered {
-    pub ap_id: String,
-    pub kind: &'static str,
-    pub payload: Value,
-    pub inboxes: Vec<String>,
+/// The Create of a post, as the outbox lists it and as it is delivered: `{post}/activity`.
+pub fn create(note: &Note) -> Value {
+    json!({
+        "id": format!("{}/activity", note.id),
+        "type": "Create",
+        "actor": note.attributed_to.id,
+        "published": note.published,
+        "to": note.to, "cc": note.cc, "object": note,
+    })
 }
 
 fn with_context(mut activity: Value) -> Value {
@@ -232,131 +205,56 @@ fn with_context(mut activity: Value) -> Value {
     activity
 }
 
-fn find_account(conn: &mut DbConnection, id: i64) -> Result<Account> {
-    Ok(accounts::table
-        .find(id)
-        .select(Account::as_select())
-        .first(conn)?)
-}
-
-fn find_status(conn: &mut DbConnection, id: i64) -> Result<Status> {
-    Ok(statuses::table
-        .find(id)
-        .select(Status::as_select())
-        .first(conn)?)
-}
-
-fn inbox_of(account: &Account) -> String {
-    account
-        .shared_inbox_url
-        .clone()
-        .unwrap_or_else(|| account.inbox_url.clone())
-}
-
-/// Inboxes of the remote accounts following `account_id` (shared inboxes once each).
-fn follower_inboxes(conn: &mut DbConnection, account_id: i64) -> Result<Vec<String>> {
-    let rows: Vec<(String, Option<String>)> = follows::table
-        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
-        .filter(follows::target_account_id.eq(account_id))
-        .filter(follows::accepted.eq(true))
-        .filter(accounts::domain.is_not_null())
-        .filter(accounts::suspended_at.is_null())
-        .select((accounts::inbox_url, accounts::shared_inbox_url))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(i, s)| s.unwrap_or(i)).collect())
-}
-
-/// Inboxes of remote accounts `account_id` follows (for profile updates).
-fn followee_inboxes(conn: &mut DbConnection, account_id: i64) -> Result<Vec<String>> {
-    let rows: Vec<(String, Option<String>)> = follows::table
-        .inner_join(accounts::table.on(accounts::id.eq(follows::target_account_id)))
-        .filter(follows::account_id.eq(account_id))
-        .filter(accounts::domain.is_not_null())
-        .select((accounts::inbox_url, accounts::shared_inbox_url))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(i, s)| s.unwrap_or(i)).collect())
-}
-
-fn mentioned_inboxes(conn: &mut DbConnection, status_id: i64) -> Result<Vec<String>> {
-    let rows: Vec<(String, Option<String>)> = mentions::table
-        .inner_join(accounts::table)
-        .filter(mentions::status_id.eq(status_id))
-        .filter(accounts::domain.is_not_null())
-        .select((accounts::inbox_url, accounts::shared_inbox_url))
-        .load(conn)?;
-    Ok(rows.into_iter().map(|(i, s)| s.unwrap_or(i)).collect())
-}
-
-/// Who hears of a post: remote followers (unless direct), remote mentioned accounts, and the
-/// author of the post it replies to.
-fn status_audience(conn: &mut DbConnection, status: &Status) -> Result<Vec<String>> {
-    let visibility: Visibility = status.visibility.parse()?;
-    let mut inboxes = mentioned_inboxes(conn, status.id)?;
-    if visibility != Visibility::Direct {
-        inboxes.extend(follower_inboxes(conn, status.account_id)?);
-    }
-    if let Some(parent_author) = status.in_reply_to_account_id {
-        let parent_author = find_account(conn, parent_author)?;
-        if !parent_author.is_local() && visibility != Visibility::Direct {
-            inboxes.push(inbox_of(&parent_author));
-        }
-    }
-    Ok(inboxes)
-}
-
-/// Render an intent of the outbox. `None`: nothing to send (the post became department-only,
-/// or the row it describes is gone and a later intent covers that).
+/// Render an intent of the outbox done by `actor`, with what it speaks of (see
+/// `service::outbox::subject`). `outgoing_id` names the activities that have no id of their
+/// own (`/activities/{id}`).
 pub fn intent(
-    conn: &mut DbConnection,
     settings: &Settings,
-    actor_account_id: i64,
     outgoing_id: i64,
+    actor: &Account,
     what: &Outgoing,
-) -> Result<Option<Rendered>> {
-    let base = base(settings);
-    let actor = find_account(conn, actor_account_id)?;
-    if !actor.is_local() {
-        return Ok(None);
-    }
+    subject: Subject,
+) -> Result<Rendered> {
+    let base = settings.instance.base();
     let actor_id = actor.ap_id.clone();
     let activity_id = format!("{base}/activities/{outgoing_id}");
-    let rendered = match what {
-        Outgoing::CreateStatus { status_id } | Outgoing::UpdateStatus { status_id } => {
-            let status = find_status(conn, *status_id)?;
-            if status.deleted_at.is_some() || status.visibility == Visibility::Local.as_str() {
-                return Ok(None);
-            }
-            let note = note(conn, settings, &status)?;
-            let (to, cc) = (note.to.clone(), note.cc.clone());
-            let create = matches!(what, Outgoing::CreateStatus { .. });
-            let (ap_id, kind) = if create {
-                (format!("{}/activity", status.ap_id), "Create")
+    let rendered = match (what, subject) {
+        (
+            Outgoing::CreateStatus { .. } | Outgoing::UpdateStatus { .. },
+            Subject::Status { view, audience },
+        ) => {
+            let note = note(settings, &view)?;
+            if matches!(what, Outgoing::CreateStatus { .. }) {
+                let payload = create(&note);
+                Rendered {
+                    ap_id: format!("{}/activity", view.status.ap_id),
+                    kind: "Create",
+                    payload,
+                    inboxes: audience,
+                }
             } else {
-                (activity_id, "Update")
-            };
-            Rendered {
-                payload: json!({
-                    "id": ap_id, "type": kind, "actor": actor_id,
-                    "published": status.created_at.and_utc(),
-                    "to": to, "cc": cc, "object": note,
-                }),
-                ap_id,
-                kind,
-                inboxes: status_audience(conn, &status)?,
+                Rendered {
+                    payload: json!({
+                        "id": activity_id, "type": "Update", "actor": actor_id,
+                        "published": view.status.created_at.and_utc(),
+                        "to": note.to, "cc": note.cc, "object": note,
+                    }),
+                    ap_id: activity_id,
+                    kind: "Update",
+                    inboxes: audience,
+                }
             }
         }
-        Outgoing::DeleteStatus { status_id } => {
-            let status = find_status(conn, *status_id)?;
-            if status.visibility == Visibility::Local.as_str() {
-                return Ok(None);
-            }
+        (
+            Outgoing::DeleteStatus { .. },
+            Subject::DeletedStatus {
+                status,
+                mentioned,
+                audience,
+            },
+        ) => {
             let visibility: Visibility = status.visibility.parse()?;
-            let mentioned: Vec<String> = mentions::table
-                .inner_join(accounts::table)
-                .filter(mentions::status_id.eq(status.id))
-                .select(accounts::ap_id)
-                .load(conn)?;
-            let (mut to, cc) = addressing(visibility, &followers_url(&actor), &mentioned);
+            let (mut to, cc) = addressing(visibility, &followers_url(actor), &mentioned);
             if visibility != Visibility::Direct {
                 to = vec![protocol::PUBLIC.to_string()];
             }
@@ -368,39 +266,32 @@ pub fn intent(
                 }),
                 ap_id: activity_id,
                 kind: "Delete",
-                inboxes: status_audience(conn, &status)?,
+                inboxes: audience,
             }
         }
-        Outgoing::Announce { boost_id } | Outgoing::UndoAnnounce { boost_id } => {
-            let boost = find_status(conn, *boost_id)?;
-            let Some(original_id) = boost.reblog_of_id else {
-                return Ok(None);
-            };
-            let original = find_status(conn, original_id)?;
-            if original.visibility == Visibility::Local.as_str()
-                || boost.visibility == Visibility::Local.as_str()
-            {
-                return Ok(None);
-            }
-            let original_author = find_account(conn, original.account_id)?;
+        (
+            Outgoing::Announce { .. } | Outgoing::UndoAnnounce { .. },
+            Subject::Boost {
+                boost,
+                original,
+                original_author,
+                audience,
+            },
+        ) => {
             let visibility: Visibility = boost.visibility.parse()?;
-            let (to, mut cc) = addressing(visibility, &followers_url(&actor), &[]);
+            let (to, mut cc) = addressing(visibility, &followers_url(actor), &[]);
             cc.push(original_author.ap_id.clone());
             let announce = json!({
                 "id": boost.ap_id, "type": "Announce", "actor": actor_id,
                 "published": boost.created_at.and_utc(),
                 "to": to, "cc": cc, "object": original.ap_id,
             });
-            let mut inboxes = follower_inboxes(conn, actor.id)?;
-            if !original_author.is_local() {
-                inboxes.push(inbox_of(&original_author));
-            }
             if matches!(what, Outgoing::Announce { .. }) {
                 Rendered {
                     ap_id: boost.ap_id.clone(),
                     kind: "Announce",
                     payload: announce,
-                    inboxes,
+                    inboxes: audience,
                 }
             } else {
                 Rendered {
@@ -410,56 +301,27 @@ pub fn intent(
                     }),
                     ap_id: activity_id,
                     kind: "Undo",
-                    inboxes,
+                    inboxes: audience,
                 }
             }
         }
-        Outgoing::Like {
-            favourite_id,
-            status_id,
-        }
-        | Outgoing::UndoLike {
-            favourite_id,
-            status_id,
-        } => {
-            let status = find_status(conn, *status_id)?;
-            let author = find_account(conn, status.account_id)?;
-            if author.is_local() {
-                return Ok(None);
-            }
+        (
+            Outgoing::Like { favourite_id, .. } | Outgoing::UndoLike { favourite_id, .. },
+            Subject::Liked { status, author },
+        ) => {
+            let like_id = format!("{actor_id}/likes/{favourite_id}");
             let like = json!({
-                "id": format!("{actor_id}/likes/{favourite_id}"), "type": "Like",
-                "actor": actor_id, "object": status.ap_id,
+                "id": like_id, "type": "Like", "actor": actor_id, "object": status.ap_id,
             });
-            if matches!(what, Outgoing::Like { .. }) {
-                Rendered {
-                    ap_id: format!("{actor_id}/likes/{favourite_id}"),
-                    kind: "Like",
-                    payload: like,
-                    inboxes: vec![author.inbox_url.clone()],
-                }
-            } else {
-                Rendered {
-                    payload: json!({
-                        "id": activity_id, "type": "Undo", "actor": actor_id, "object": like,
-                    }),
-                    ap_id: activity_id,
-                    kind: "Undo",
-                    inboxes: vec![author.inbox_url.clone()],
-                }
-            }
+            undoable(
+                matches!(what, Outgoing::Like { .. }),
+                (like_id, "Like", like),
+                &activity_id,
+                &actor_id,
+                vec![author.inbox_url.clone()],
+            )
         }
-        Outgoing::Follow { follow_id } => {
-            let Some((target_id, ap_id)) = follows::table
-                .find(follow_id)
-                .select((follows::target_account_id, follows::ap_id))
-                .first::<(i64, Option<String>)>(conn)
-                .optional()?
-            else {
-                // Withdrawn before it was sent: the Undo intent that follows says so.
-                return Ok(None);
-            };
-            let target = find_account(conn, target_id)?;
+        (Outgoing::Follow { follow_id }, Subject::Follow { target, ap_id }) => {
             let ap_id = ap_id.unwrap_or_else(|| format!("{actor_id}/follows/{follow_id}"));
             Rendered {
                 payload: json!({
@@ -470,33 +332,22 @@ pub fn intent(
                 inboxes: vec![target.inbox_url.clone()],
             }
         }
-        Outgoing::UndoFollow {
-            follow_ap_id,
-            target_account_id,
-        } => {
-            let target = find_account(conn, *target_account_id)?;
-            Rendered {
-                payload: json!({
-                    "id": activity_id, "type": "Undo", "actor": actor_id,
-                    "object": {
-                        "id": follow_ap_id, "type": "Follow",
-                        "actor": actor_id, "object": target.ap_id,
-                    },
-                }),
-                ap_id: activity_id,
-                kind: "Undo",
-                inboxes: vec![target.inbox_url.clone()],
-            }
-        }
-        Outgoing::Accept {
-            follow_ap_id,
-            follower_account_id,
-        }
-        | Outgoing::Reject {
-            follow_ap_id,
-            follower_account_id,
-        } => {
-            let follower = find_account(conn, *follower_account_id)?;
+        (Outgoing::UndoFollow { follow_ap_id, .. }, Subject::Account(target)) => Rendered {
+            payload: json!({
+                "id": activity_id, "type": "Undo", "actor": actor_id,
+                "object": {
+                    "id": follow_ap_id, "type": "Follow",
+                    "actor": actor_id, "object": target.ap_id,
+                },
+            }),
+            ap_id: activity_id,
+            kind: "Undo",
+            inboxes: vec![target.inbox_url.clone()],
+        },
+        (
+            Outgoing::Accept { follow_ap_id, .. } | Outgoing::Reject { follow_ap_id, .. },
+            Subject::Account(follower),
+        ) => {
             let kind = if matches!(what, Outgoing::Accept { .. }) {
                 "Accept"
             } else {
@@ -515,72 +366,67 @@ pub fn intent(
                 inboxes: vec![follower.inbox_url.clone()],
             }
         }
-        Outgoing::Block {
-            block_id,
-            target_account_id,
-        }
-        | Outgoing::UndoBlock {
-            block_id,
-            target_account_id,
-        } => {
-            let target = find_account(conn, *target_account_id)?;
+        (
+            Outgoing::Block { block_id, .. } | Outgoing::UndoBlock { block_id, .. },
+            Subject::Account(target),
+        ) => {
+            let block_id = format!("{actor_id}/blocks/{block_id}");
             let block = json!({
-                "id": format!("{actor_id}/blocks/{block_id}"), "type": "Block",
-                "actor": actor_id, "object": target.ap_id,
+                "id": block_id, "type": "Block", "actor": actor_id, "object": target.ap_id,
             });
-            if matches!(what, Outgoing::Block { .. }) {
-                Rendered {
-                    ap_id: format!("{actor_id}/blocks/{block_id}"),
-                    kind: "Block",
-                    payload: block,
-                    inboxes: vec![target.inbox_url.clone()],
-                }
-            } else {
-                Rendered {
-                    payload: json!({
-                        "id": activity_id, "type": "Undo", "actor": actor_id, "object": block,
-                    }),
-                    ap_id: activity_id,
-                    kind: "Undo",
-                    inboxes: vec![target.inbox_url.clone()],
-                }
-            }
+            undoable(
+                matches!(what, Outgoing::Block { .. }),
+                (block_id, "Block", block),
+                &activity_id,
+                &actor_id,
+                vec![target.inbox_url.clone()],
+            )
         }
-        Outgoing::UpdateProfile => {
-            let mut inboxes = follower_inboxes(conn, actor.id)?;
-            inboxes.extend(followee_inboxes(conn, actor.id)?);
-            Rendered {
-                payload: json!({
-                    "id": activity_id, "type": "Update", "actor": actor_id,
-                    "to": [protocol::PUBLIC], "cc": [followers_url(&actor)],
-                    "object": person(settings, &actor)?,
-                }),
-                ap_id: activity_id,
-                kind: "Update",
-                inboxes,
-            }
+        (Outgoing::UpdateProfile, Subject::Profile { audience }) => Rendered {
+            payload: json!({
+                "id": activity_id, "type": "Update", "actor": actor_id,
+                "to": [protocol::PUBLIC], "cc": [followers_url(actor)],
+                "object": person(settings, actor)?,
+            }),
+            ap_id: activity_id,
+            kind: "Update",
+            inboxes: audience,
+        },
+        (what, _) => {
+            return Err(Error::internal(anyhow::anyhow!(
+                "the rows loaded for {what:?} do not fit it"
+            )));
         }
     };
-    Ok(Some(Rendered {
+    Ok(Rendered {
         payload: with_context(rendered.payload),
         ..rendered
-    }))
+    })
 }
 
-/// Keep only inboxes the policy allows, each once, in a stable order.
-pub fn allowed_inboxes(policy: &FederationPolicy, inboxes: Vec<String>) -> Vec<(String, String)> {
-    let unique: BTreeSet<String> = inboxes.into_iter().collect();
-    unique
-        .into_iter()
-        .filter_map(|inbox| {
-            let parsed = Url::parse(&inbox).ok()?;
-            match policy.check_url(&parsed) {
-                Ok(()) => Some((inbox, authority(&parsed)?)),
-                Err(e) => {
-                    tracing::warn!(%inbox, error = %e, "not delivering to an inbox outside the policy");
-                    None
-                }
-            }
-        })
-        .collect()
+/// An activity (`done`: its id, type and JSON), or its Undo (`activity_id`) when `!done`.
+fn undoable(
+    done: bool,
+    (id, kind, activity): (String, &'static str, Value),
+    activity_id: &str,
+    actor_id: &str,
+    inboxes: Vec<String>,
+) -> Rendered {
+    if done {
+        Rendered {
+            ap_id: id,
+            kind,
+            payload: activity,
+            inboxes,
+        }
+    } else {
+        Rendered {
+            payload: json!({
+                "id": activity_id, "type": "Undo", "actor": actor_id, "object": activity,
+            }),
+            ap_id: activity_id.to_string(),
+            kind: "Undo",
+            inboxes,
+        }
+    }
 }

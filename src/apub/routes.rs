@@ -149,18 +149,7 @@ async fn note(
 async fn gone_or_not_found(ctx: &AppContext, id: i64, author: i64) -> Result<HttpResponse> {
     let status = ctx
         .db
-        .read(move |conn| {
-            use crate::db::schema::statuses;
-            use diesel::prelude::*;
-            Ok(statuses::table
-                .find(id)
-                .filter(statuses::account_id.eq(author))
-                .filter(statuses::deleted_at.is_not_null())
-                .filter(statuses::visibility.ne("local"))
-                .select(statuses::ap_id)
-                .first::<String>(conn)
-                .optional()?)
-        })
+        .read(move |conn| collections::deleted_post(conn, author, id))
         .await?;
     match status {
         Some(ap_id) => {
@@ -287,42 +276,26 @@ async fn outbox(
     let account = local_account(&ctx, path.into_inner()).await?;
     let page = query.number();
     let (account_id, max_id) = (account.id, query.max_id);
-    let settings = ctx.settings.clone();
-    let (total, items) = ctx
+    let (total, posts) = ctx
         .db
         .read(move |conn| {
-            let (total, posts) = collections::public_posts(conn, account_id, max_id)?;
-            if page.is_none() {
-                return Ok((total, Vec::new()));
-            }
-            let mut items = Vec::new();
-            for post in &posts {
-                let note = render::note(conn, &settings, post)?;
-                items.push(json!({
-                    "id": format!("{}/activity", post.ap_id),
-                    "type": "Create",
-                    "actor": note.attributed_to.id,
-                    "published": note.published,
-                    "to": note.to, "cc": note.cc, "object": note,
-                }));
-            }
-            let next = posts.last().map(|p| p.id);
-            Ok((
-                total,
-                items
-                    .into_iter()
-                    .zip(std::iter::repeat(next))
-                    .collect::<Vec<_>>(),
-            ))
+            let total = collections::public_posts_count(conn, account_id)?;
+            let posts = match page {
+                Some(_) => collections::public_posts(conn, account_id, max_id)?,
+                None => Vec::new(),
+            };
+            Ok((total, posts))
         })
         .await?;
     let id = format!("{}/outbox", account.ap_id);
-    let next = items
+    let next = posts
         .last()
-        .and_then(|(_, last)| *last)
-        .filter(|_| items.len() as i64 == collections::PAGE_SIZE)
-        .map(|last| format!("{id}?page=true&max_id={last}"));
-    let items = items.into_iter().map(|(v, _)| v).collect();
+        .filter(|_| posts.len() as i64 == collections::PAGE_SIZE)
+        .map(|last| format!("{id}?page=true&max_id={}", last.status.id));
+    let items = posts
+        .iter()
+        .map(|post| Ok(render::create(&render::note(&ctx.settings, post)?)))
+        .collect::<Result<Vec<Value>>>()?;
     activity_json(&page_or_collection(id, total, page, items, next))
 }
 
@@ -336,17 +309,13 @@ async fn featured(
     signatures::verify_get(&req, &data).await?;
     let account = local_account(&ctx, path.into_inner()).await?;
     let account_id = account.id;
-    let settings = ctx.settings.clone();
     let notes = ctx
         .db
-        .read(move |conn| {
-            let mut notes = Vec::new();
-            for post in collections::featured(conn, account_id)? {
-                notes.push(serde_json::to_value(render::note(conn, &settings, &post)?)?);
-            }
-            Ok(notes)
-        })
-        .await?;
+        .read(move |conn| collections::featured(conn, account_id))
+        .await?
+        .iter()
+        .map(|post| Ok(serde_json::to_value(render::note(&ctx.settings, post)?)?))
+        .collect::<Result<Vec<Value>>>()?;
     activity_json(&OrderedCollection {
         kind: "OrderedCollection".into(),
         id: format!("{}/collections/featured", account.ap_id),

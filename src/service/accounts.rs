@@ -353,8 +353,8 @@ pub fn update_profile(
     update: ProfileUpdate,
 ) -> Result<LocalUser> {
     let now = Utc::now().naive_utc();
-    let base = settings.instance.base_url();
-    let base = base.as_str().trim_end_matches('/');
+    let base = settings.instance.base();
+    let base = base.as_str();
     let mut account = me.account.clone();
     if let Some(name) = update.display_name {
         account.display_name = limited(

@@ -25,6 +25,7 @@ use crate::db::models::{Filter, FilterKeyword, FilterStatus, Status};
 use crate::db::schema::{filter_keywords, filter_statuses, filters};
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
+// `service::inbound` still names it here; the one implementation is in `text`.
 use crate::service::views::{NotificationView, StatusView};
 use crate::service::visibility::find_visible;
 
@@ -761,34 +762,11 @@ impl ActiveFilters {
 
 /// What keywords are matched against: the content warning and the text of the post.
 fn searchable_text(status: &Status) -> String {
-    format!("{}\n\n{}", status.spoiler_text, plain_text(&status.content))
-}
-
-/// The text of a status's HTML: tags dropped, paragraphs and line breaks kept as newlines,
-/// entities decoded.
-pub fn plain_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(start) = rest.find('<') {
-        out.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find('>') else {
-            rest = "";
-            break;
-        };
-        let tag = rest[start + 1..start + end].trim().to_ascii_lowercase();
-        if tag.starts_with("br") || tag == "/p" {
-            out.push('\n');
-        }
-        rest = &rest[start + end + 1..];
-    }
-    out.push_str(rest);
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&")
+    format!(
+        "{}\n\n{}",
+        status.spoiler_text,
+        crate::service::text::plain_text(&status.content)
+    )
 }
 
 /// Whether a `hide` filter for `context` matched.
@@ -832,15 +810,5 @@ mod tests {
         assert!(re.is_match("see #Launch now"));
         let re = keyword_regex("a.b", true).unwrap();
         assert!(!re.is_match("axb"), "keywords are literal, not patterns");
-    }
-
-    #[test]
-    fn html_becomes_searchable_text() {
-        assert_eq!(
-            plain_text(
-                "<p>Tom &amp; Jerry<br>say <a href=\"x\">#<span>hi</span></a></p><p>bye</p>"
-            ),
-            "Tom & Jerry\nsay #hi\nbye\n"
-        );
     }
 }

@@ -269,7 +269,7 @@ pub fn receive_status(
     let ap_id = remote.ap_id.clone();
     let draft = posting::Draft {
         id: ids::next_id(),
-        text_chars: crate::service::filters::plain_text(&remote.content)
+        text_chars: crate::service::text::plain_text(&remote.content)
             .trim()
             .chars()
             .count(),
@@ -313,7 +313,7 @@ fn apply_edit(
     }
     let author = crate::service::accounts::find(conn, existing.account_id)?;
     let revision = posting::Revision {
-        text_chars: crate::service::filters::plain_text(&remote.content)
+        text_chars: crate::service::text::plain_text(&remote.content)
             .trim()
             .chars()
             .count(),

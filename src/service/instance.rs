@@ -1,12 +1,14 @@
-//! What the instance says about itself: counts and its contact.
+//! What the instance says about itself: counts and its contact; and the keys of the
+//! instance actor, which signs our fetches of other departments' objects.
 
+use activitypub_federation::http_signatures::generate_actor_keypair;
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::models::Account;
-use crate::db::schema::{accounts, statuses, users};
-use crate::error::Result;
+use crate::db::schema::{accounts, instance_keys, statuses, users};
+use crate::error::{Error, Result};
 
 /// Where Groundswell's source lives (AGPL-3.0): in the Mastodon API's instance entity and in
 /// NodeInfo, so it sits below both.
@@ -67,4 +69,29 @@ pub fn contact_account(conn: &mut DbConnection) -> Result<Option<Account>> {
         .select(Account::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The instance actor's key pair (public, private PEM), made on first use.
+pub fn actor_keys(conn: &mut DbConnection) -> Result<(String, String)> {
+    let existing: Option<(String, String)> = instance_keys::table
+        .find("instance_actor")
+        .select((
+            instance_keys::public_key_pem,
+            instance_keys::private_key_pem,
+        ))
+        .first(conn)
+        .optional()?;
+    if let Some(keys) = existing {
+        return Ok(keys);
+    }
+    let keypair = generate_actor_keypair().map_err(Error::internal)?;
+    diesel::insert_into(instance_keys::table)
+        .values((
+            instance_keys::name.eq("instance_actor"),
+            instance_keys::public_key_pem.eq(&keypair.public_key),
+            instance_keys::private_key_pem.eq(&keypair.private_key),
+            instance_keys::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok((keypair.public_key, keypair.private_key))
 }

@@ -169,8 +169,7 @@ pub fn disk_path(settings: &Settings, relative: &str) -> PathBuf {
 
 /// The public URL of a stored file.
 pub fn public_url(settings: &Settings, relative: &str) -> String {
-    let base = settings.instance.base_url();
-    format!("{}/{relative}", base.as_str().trim_end_matches('/'))
+    format!("{}/{relative}", settings.instance.base())
 }
 
 /// Write files into a new unguessable folder `media/<random>/`; returns the folder.

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod collections;
 pub mod conversations;
+pub mod delivery;
 pub mod directory;
 pub mod events;
 pub mod feeds;

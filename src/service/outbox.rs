@@ -1,17 +1,23 @@
 //! The federation outbox. A service function that changes something other departments must
 //! hear of calls [`enqueue`] inside its write transaction: the intent is stored with the change
-//! or not at all. The ActivityPub layer's delivery worker later renders each intent into an
-//! activity, works out the recipients and delivers it (see `apub::delivery`). The service layer
-//! only says *what happened*; it never builds ActivityPub JSON.
+//! or not at all. The delivery worker later loads what each intent speaks of ([`subject`]:
+//! the rows, and who must hear of it), has the ActivityPub layer render it and delivers it
+//! (see `service::delivery` and `apub::delivery`). The service layer only says *what
+//! happened*; it never builds ActivityPub JSON.
 
 use chrono::Utc;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::schema::{deliveries, federation_domains, outgoing_activities};
+use crate::db::models::{Account, Status};
+use crate::db::schema::{
+    accounts, deliveries, federation_domains, follows, mentions, outgoing_activities, statuses,
+};
 use crate::db::{DbConnection, ids};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::service::events::{self, Event};
+use crate::service::views::{self, StatusView};
+use crate::service::visibility::Visibility;
 
 /// What happened, in terms of our own rows. Rows that are gone by the time the worker renders
 /// the intent are described by the intent itself (the Undo variants).
@@ -80,6 +86,230 @@ pub fn enqueue(conn: &mut DbConnection, actor_account_id: i64, what: Outgoing) -
         .execute(conn)?;
     events::emit(conn, Event::OutboxReady)?;
     Ok(())
+}
+
+/// What an intent speaks of, loaded for rendering: the rows, and the inboxes of who must hear
+/// of it (before the federation policy has its say).
+// One is made per intent and moved once, so the size of its variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Subject {
+    /// `CreateStatus`, `UpdateStatus`: the post with all it carries.
+    Status {
+        view: StatusView,
+        audience: Vec<String>,
+    },
+    /// `DeleteStatus`: the deleted post and the ids of the accounts it mentioned.
+    DeletedStatus {
+        status: Status,
+        mentioned: Vec<String>,
+        audience: Vec<String>,
+    },
+    /// `Announce`, `UndoAnnounce`.
+    Boost {
+        boost: Status,
+        original: Status,
+        original_author: Account,
+        audience: Vec<String>,
+    },
+    /// `Like`, `UndoLike`: the post and its author, of another department.
+    Liked { status: Status, author: Account },
+    /// `Follow`: whom, and the follow's own id if it has one.
+    Follow {
+        target: Account,
+        ap_id: Option<String>,
+    },
+    /// `UndoFollow`, `Block`, `UndoBlock`: the target; `Accept`, `Reject`: the follower.
+    Account(Account),
+    /// `UpdateProfile`: the actor's profile goes to its followers and followees.
+    Profile { audience: Vec<String> },
+}
+
+/// What `what`, done by `actor_account_id`, speaks of, with the actor. `None`: nothing to
+/// send (not an employee's act, the post became department-only, the follow was withdrawn).
+/// A row that is gone answers NotFound: a later intent covers that.
+pub fn subject(
+    conn: &mut DbConnection,
+    actor_account_id: i64,
+    what: &Outgoing,
+) -> Result<Option<(Account, Subject)>> {
+    let actor = find_account(conn, actor_account_id)?;
+    if !actor.is_local() {
+        return Ok(None);
+    }
+    let local = Visibility::Local.as_str();
+    let subject = match what {
+        Outgoing::CreateStatus { status_id } | Outgoing::UpdateStatus { status_id } => {
+            let status = find_status(conn, *status_id)?;
+            if status.deleted_at.is_some() || status.visibility == local {
+                return Ok(None);
+            }
+            // A boost is announced, never created.
+            if status.reblog_of_id.is_some() {
+                return Err(Error::not_found());
+            }
+            let audience = status_audience(conn, &status)?;
+            let view = views::hydrate_one(conn, None, status)?;
+            Subject::Status { view, audience }
+        }
+        Outgoing::DeleteStatus { status_id } => {
+            let status = find_status(conn, *status_id)?;
+            if status.visibility == local {
+                return Ok(None);
+            }
+            let mentioned: Vec<String> = mentions::table
+                .inner_join(accounts::table)
+                .filter(mentions::status_id.eq(status.id))
+                .select(accounts::ap_id)
+                .load(conn)?;
+            let audience = status_audience(conn, &status)?;
+            Subject::DeletedStatus {
+                status,
+                mentioned,
+                audience,
+            }
+        }
+        Outgoing::Announce { boost_id } | Outgoing::UndoAnnounce { boost_id } => {
+            let boost = find_status(conn, *boost_id)?;
+            let Some(original_id) = boost.reblog_of_id else {
+                return Ok(None);
+            };
+            let original = find_status(conn, original_id)?;
+            if original.visibility == local || boost.visibility == local {
+                return Ok(None);
+            }
+            let original_author = find_account(conn, original.account_id)?;
+            let mut audience = follower_inboxes(conn, actor.id)?;
+            if !original_author.is_local() {
+                audience.push(inbox_of(&original_author));
+            }
+            Subject::Boost {
+                boost,
+                original,
+                original_author,
+                audience,
+            }
+        }
+        Outgoing::Like { status_id, .. } | Outgoing::UndoLike { status_id, .. } => {
+            let status = find_status(conn, *status_id)?;
+            let author = find_account(conn, status.account_id)?;
+            if author.is_local() {
+                return Ok(None);
+            }
+            Subject::Liked { status, author }
+        }
+        Outgoing::Follow { follow_id } => {
+            let Some((target_id, ap_id)) = follows::table
+                .find(follow_id)
+                .select((follows::target_account_id, follows::ap_id))
+                .first::<(i64, Option<String>)>(conn)
+                .optional()?
+            else {
+                // Withdrawn before it was sent: the Undo intent that follows says so.
+                return Ok(None);
+            };
+            Subject::Follow {
+                target: find_account(conn, target_id)?,
+                ap_id,
+            }
+        }
+        Outgoing::UndoFollow {
+            target_account_id, ..
+        }
+        | Outgoing::Block {
+            target_account_id, ..
+        }
+        | Outgoing::UndoBlock {
+            target_account_id, ..
+        } => Subject::Account(find_account(conn, *target_account_id)?),
+        Outgoing::Accept {
+            follower_account_id,
+            ..
+        }
+        | Outgoing::Reject {
+            follower_account_id,
+            ..
+        } => Subject::Account(find_account(conn, *follower_account_id)?),
+        Outgoing::UpdateProfile => {
+            let mut audience = follower_inboxes(conn, actor.id)?;
+            audience.extend(followee_inboxes(conn, actor.id)?);
+            Subject::Profile { audience }
+        }
+    };
+    Ok(Some((actor, subject)))
+}
+
+fn find_account(conn: &mut DbConnection, id: i64) -> Result<Account> {
+    Ok(accounts::table
+        .find(id)
+        .select(Account::as_select())
+        .first(conn)?)
+}
+
+fn find_status(conn: &mut DbConnection, id: i64) -> Result<Status> {
+    Ok(statuses::table
+        .find(id)
+        .select(Status::as_select())
+        .first(conn)?)
+}
+
+/// Where to deliver to an account: its department's shared inbox, else its own.
+fn inbox_of(account: &Account) -> String {
+    account
+        .shared_inbox_url
+        .clone()
+        .unwrap_or_else(|| account.inbox_url.clone())
+}
+
+/// Inboxes of the remote accounts following `account_id` (shared inboxes once each).
+fn follower_inboxes(conn: &mut DbConnection, account_id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String, Option<String>)> = follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::account_id)))
+        .filter(follows::target_account_id.eq(account_id))
+        .filter(follows::accepted.eq(true))
+        .filter(accounts::domain.is_not_null())
+        .filter(accounts::suspended_at.is_null())
+        .select((accounts::inbox_url, accounts::shared_inbox_url))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(i, s)| s.unwrap_or(i)).collect())
+}
+
+/// Inboxes of remote accounts `account_id` follows (for profile updates).
+fn followee_inboxes(conn: &mut DbConnection, account_id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String, Option<String>)> = follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::target_account_id)))
+        .filter(follows::account_id.eq(account_id))
+        .filter(accounts::domain.is_not_null())
+        .select((accounts::inbox_url, accounts::shared_inbox_url))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(i, s)| s.unwrap_or(i)).collect())
+}
+
+fn mentioned_inboxes(conn: &mut DbConnection, status_id: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String, Option<String>)> = mentions::table
+        .inner_join(accounts::table)
+        .filter(mentions::status_id.eq(status_id))
+        .filter(accounts::domain.is_not_null())
+        .select((accounts::inbox_url, accounts::shared_inbox_url))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(i, s)| s.unwrap_or(i)).collect())
+}
+
+/// Who hears of a post: remote followers (unless direct), remote mentioned accounts, and the
+/// author of the post it replies to.
+fn status_audience(conn: &mut DbConnection, status: &Status) -> Result<Vec<String>> {
+    let visibility: Visibility = status.visibility.parse()?;
+    let mut inboxes = mentioned_inboxes(conn, status.id)?;
+    if visibility != Visibility::Direct {
+        inboxes.extend(follower_inboxes(conn, status.account_id)?);
+    }
+    if let Some(parent_author) = status.in_reply_to_account_id {
+        let parent_author = find_account(conn, parent_author)?;
+        if !parent_author.is_local() && visibility != Visibility::Direct {
+            inboxes.push(inbox_of(&parent_author));
+        }
+    }
+    Ok(inboxes)
 }
 
 /// Queue figures for admins and logs.

@@ -62,12 +62,7 @@ pub struct Edit {
 }
 
 fn base(settings: &Settings) -> String {
-    settings
-        .instance
-        .base_url()
-        .as_str()
-        .trim_end_matches('/')
-        .to_string()
+    settings.instance.base()
 }
 
 fn check_language(language: Option<String>) -> Result<Option<String>> {

@@ -1,6 +1,12 @@
-//! Turning what an employee typed into the HTML clients show: paragraphs and line breaks,
-//! links, @mentions and #hashtags — everything else escaped. Mastodon's markup, so every client
-//! styles it: `<span class="h-card"><a class="u-url mention">`, `<a class="mention hashtag" rel="tag">`.
+//! Text and HTML, in one place.
+//!
+//! - What an employee typed becomes the HTML clients show ([`render`]): paragraphs and line
+//!   breaks, links, @mentions and #hashtags — everything else escaped. Mastodon's markup, so
+//!   every client styles it: `<span class="h-card"><a class="u-url mention">`,
+//!   `<a class="mention hashtag" rel="tag">`.
+//! - HTML becomes text again ([`plain_text`]) for filters, counting and content warnings.
+//! - Every sanitizer configuration: HTML from other departments ([`sanitize_remote`]) and
+//!   post HTML on our own pages ([`sanitize_for_page`]).
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -114,6 +120,54 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// The text of HTML as a reader sees it: tags dropped (and what `script` and `style` hold,
+/// and comments), paragraphs and line breaks kept as newlines, and every character reference
+/// decoded once — named (`&amp;`, `&eacute;`) and numeric (`&#39;`, `&#x27;`); a
+/// non-breaking space becomes a plain space, so keywords match across it.
+///
+/// It reads the markup as a flat sequence of tags, never as a tree, so its work is linear
+/// however deeply the HTML nests (see [`sanitize_remote`]).
+pub fn plain_text(html: &str) -> String {
+    // ASCII lowercasing keeps every byte offset, so positions found in `lower` hold in `html`.
+    let lower = html.to_ascii_lowercase();
+    let mut out = String::with_capacity(html.len());
+    let mut pos = 0;
+    while let Some(found) = html[pos..].find('<') {
+        let start = pos + found;
+        out.push_str(&html[pos..start]);
+        if lower[start..].starts_with("<!--") {
+            pos = lower[start..]
+                .find("-->")
+                .map_or(html.len(), |end| start + end + 3);
+            continue;
+        }
+        let Some(end) = html[start..].find('>').map(|end| start + end) else {
+            pos = html.len();
+            break;
+        };
+        let tag = lower[start + 1..end].trim();
+        let name: &str = tag
+            .split(|c: char| c.is_ascii_whitespace() || c == '/')
+            .find(|part| !part.is_empty())
+            .unwrap_or_default();
+        if (name == "br" && !tag.starts_with('/')) || tag == "/p" {
+            out.push('\n');
+        }
+        pos = end + 1;
+        if !tag.starts_with('/') && matches!(name, "script" | "style") {
+            let close = format!("</{name}");
+            pos = match lower[pos..].find(&close) {
+                Some(at) => lower[pos + at..]
+                    .find('>')
+                    .map_or(html.len(), |gt| pos + at + gt + 1),
+                None => html.len(),
+            };
+        }
+    }
+    out.push_str(&html[pos..]);
+    html_escape::decode_html_entities(&out).replace('\u{a0}', " ")
 }
 
 /// Render plain text as HTML. `mentions` maps resolved mentions to their links (unresolved
@@ -304,6 +358,43 @@ mod tests {
     }
 
     #[test]
+    fn html_becomes_text_with_its_line_breaks() {
+        assert_eq!(
+            plain_text(
+                "<p>Tom &amp; Jerry<br>say <a href=\"x\">#<span>hi</span></a></p><p>bye</p>"
+            ),
+            "Tom & Jerry\nsay #hi\nbye\n"
+        );
+        assert_eq!(plain_text("a<BR/>b<br />c</P>"), "a\nb\nc\n");
+        // `<bravo>` is not a line break, nor is a closing `</br>`'s absence one.
+        assert_eq!(plain_text("a<bravo>b</bravo>"), "ab");
+    }
+
+    #[test]
+    fn every_character_reference_is_decoded_once() {
+        assert_eq!(plain_text("it&#39;s"), "it's");
+        assert_eq!(plain_text("it&#x27;s &#X27;"), "it's '");
+        assert_eq!(plain_text("&lt;b&gt; &quot;q&quot; &apos;"), "<b> \"q\" '");
+        assert_eq!(plain_text("caf&eacute; &euro;5 &#x1F600;"), "café €5 😀");
+        assert_eq!(plain_text("a&nbsp;b&#160;c"), "a b c");
+        // Decoded once: what was escaped twice stays escaped once.
+        assert_eq!(plain_text("&amp;lt;p&amp;gt; &amp;amp;"), "&lt;p&gt; &amp;");
+        // Not a reference: left as it is.
+        assert_eq!(plain_text("AT&T &unknown; & x"), "AT&T &unknown; & x");
+    }
+
+    #[test]
+    fn scripts_styles_and_comments_are_not_text() {
+        assert_eq!(
+            plain_text("a<script type=x>alert('<p>')</script>b<STYLE>p{}</Style>c<!-- <p> -->d"),
+            "abcd"
+        );
+        assert_eq!(plain_text("a<script>never closed"), "a");
+        assert_eq!(plain_text("a<!-- never closed"), "a");
+        assert_eq!(plain_text("a<b"), "a");
+    }
+
+    #[test]
     fn links_count_as_23_characters() {
         assert_eq!(count_chars("hé"), 2);
         assert_eq!(
@@ -366,7 +457,7 @@ pub fn sanitize_remote(html: &str) -> String {
     if nesting_depth(html) > MAX_REMOTE_HTML_DEPTH {
         // The HTML parser's work grows with the square of the nesting: no post nests this
         // deep, so keep its text and drop the markup rather than spend minutes of CPU.
-        let text = crate::service::filters::plain_text(html);
+        let text = plain_text(html);
         return format!("<p>{}</p>", escape(text.trim()));
     }
     let tags: HashSet<&str> = [
@@ -415,9 +506,31 @@ pub fn sanitize_remote(html: &str) -> String {
         .to_string()
 }
 
+/// Post HTML on our own pages. It was made by [`render`] or [`sanitize_remote`], but it is
+/// cleaned again before a page shows it: ammonia's defaults, keeping `class` for the styles
+/// of mentions and hashtags.
+pub fn sanitize_for_page(html: &str) -> String {
+    ammonia::Builder::default()
+        .add_generic_attributes(["class"])
+        .clean(html)
+        .to_string()
+}
+
 #[cfg(test)]
 mod sanitize_tests {
-    use super::sanitize_remote;
+    use super::{sanitize_for_page, sanitize_remote};
+
+    #[test]
+    fn pages_keep_classes_and_lose_scripts() {
+        let html = sanitize_for_page(
+            r#"<p><a href="https://x/@a" class="u-url mention" onclick="y()">@a</a><script>z()</script></p>"#,
+        );
+        assert!(html.contains(r#"class="u-url mention""#), "{html}");
+        assert!(
+            !html.contains("onclick") && !html.contains("script"),
+            "{html}"
+        );
+    }
 
     #[test]
     fn remote_html_keeps_links_and_loses_scripts() {

@@ -209,8 +209,7 @@ pub fn create_local_user(
     }
 
     let now = Utc::now().naive_utc();
-    let base = instance.base_url();
-    let base = base.as_str().trim_end_matches('/');
+    let base = instance.base();
     let actor = format!("{base}/users/{}", new.username);
     let account = NewAccount {
         id: ids::next_id(),

@@ -1,6 +1,7 @@
 //! Server-rendered pages (templates in `frontend/templates`): sign-in (password or the
 //! company's identity provider), the OAuth authorize page, the home page, and static files.
 
+pub mod authorize;
 pub mod pages;
 pub mod profiles;
 pub mod session;
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/media/{folder}/{file}", web::get().to(media_file))
         .route("/@{username}", web::get().to(profiles::profile))
         .route("/@{username}/{id}", web::get().to(profiles::status))
+        .configure(authorize::configure)
         .configure(sso::configure);
 }
 

@@ -26,32 +26,6 @@ pub struct SignInPage<'a> {
 }
 
 #[derive(Template)]
-#[template(path = "authorize.html")]
-pub struct AuthorizePage<'a> {
-    pub instance_name: &'a str,
-    pub app_name: String,
-    pub app_website: Option<String>,
-    pub username: String,
-    pub scopes: Vec<String>,
-    pub scope: String,
-    pub csrf_token: String,
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub state: Option<String>,
-    pub code_challenge: Option<String>,
-    pub code_challenge_method: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "oob.html")]
-pub struct OobPage<'a> {
-    pub instance_name: &'a str,
-    pub app_name: String,
-    pub code: String,
-    pub minutes: i64,
-}
-
-#[derive(Template)]
 #[template(path = "message.html")]
 pub struct MessagePage<'a> {
     pub instance_name: &'a str,
@@ -202,12 +176,9 @@ pub async fn sign_in(
         );
     }
     let lifetime = i64::from(ctx.settings.auth.session_lifetime_hours);
-    let user_agent = req
-        .headers()
-        .get("user-agent")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    let address = crate::client_address::client_address(&req, &ctx.settings.http.trusted_proxies);
+    let user_agent = session::user_agent(&req);
+    let address =
+        crate::http::client_address::client_address(&req, &ctx.settings.http.trusted_proxies);
     let login = form.username.clone();
     let subject = ctx
         .db

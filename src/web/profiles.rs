@@ -13,7 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::service::pagination::Page;
 use crate::service::timelines::{self, AccountStatusesFilter};
 use crate::service::views::{self, StatusView};
-use crate::service::{accounts, visibility};
+use crate::service::{accounts, text, visibility};
 
 pub struct PostItem {
     pub content: String,
@@ -54,14 +54,6 @@ pub struct StatusPage<'a> {
     pub reblogs_count: i64,
     pub favourites_count: i64,
     pub local_only: bool,
-}
-
-/// Post HTML is made by our renderer, but it is cleaned again before it reaches a page.
-fn clean(html: &str) -> String {
-    ammonia::Builder::default()
-        .add_generic_attributes(["class"])
-        .clean(html)
-        .to_string()
 }
 
 fn when(view: &StatusView) -> String {
@@ -115,8 +107,7 @@ pub async fn profile(
         Err(e) if e.kind() == ErrorKind::NotFound => return not_found_page(&ctx),
         Err(e) => return Err(e),
     };
-    let base = ctx.settings.instance.base_url();
-    let base = base.as_str().trim_end_matches('/');
+    let base = ctx.settings.instance.base();
     render(
         StatusCode::OK,
         &ProfilePage {
@@ -127,14 +118,14 @@ pub async fn profile(
                 .avatar_url
                 .clone()
                 .unwrap_or_else(|| format!("{base}/static/avatar.png")),
-            note: clean(&account.note),
+            note: text::sanitize_for_page(&account.note),
             statuses_count: account.statuses_count,
             following_count: account.following_count,
             followers_count: account.followers_count,
             posts: posts
                 .iter()
                 .map(|v| PostItem {
-                    content: clean(&v.status.content),
+                    content: text::sanitize_for_page(&v.status.content),
                     spoiler: v.status.spoiler_text.clone(),
                     url: v
                         .status
@@ -194,7 +185,7 @@ pub async fn status(
                 .unwrap_or_else(|| view.account.ap_id.clone()),
             summary,
             spoiler: view.status.spoiler_text.clone(),
-            content: clean(&view.status.content),
+            content: text::sanitize_for_page(&view.status.content),
             images: view
                 .media
                 .iter()

@@ -50,6 +50,14 @@ pub fn removal(ctx: &AppContext, name: &'static str) -> Cookie<'static> {
     c
 }
 
+/// The browser's `User-Agent`, stored with a new session.
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+}
+
 pub fn data(req: &HttpRequest) -> Option<web::Data<AppContext>> {
     req.app_data::<web::Data<AppContext>>().cloned()
 }

@@ -183,11 +183,7 @@ pub async fn callback(
         Err(e) => return failure_page(&ctx, "You cannot sign in here", &e),
     };
     let lifetime = i64::from(ctx.settings.auth.session_lifetime_hours);
-    let user_agent = req
-        .headers()
-        .get("user-agent")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
+    let user_agent = session::user_agent(&req);
     let token = ctx
         .db
         .write(move |conn| {

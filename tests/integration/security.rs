@@ -544,7 +544,7 @@ pub(crate) fn actor_keys(f: &Fixture, username: &str) -> (String, String) {
 
 /// Sign a request as `ap_id` over exactly `covered` (Cavage draft, rsa-sha256), returning the
 /// headers to send. `host` is the Host the signature names (and that is sent).
-fn sign(
+pub(crate) fn sign(
     method: &str,
     url: &url::Url,
     covered: &[&str],
@@ -616,7 +616,7 @@ async fn send_signed(
     req.send().await.unwrap().status().as_u16()
 }
 
-fn local_url(f: &Fixture, path: &str) -> url::Url {
+pub(crate) fn local_url(f: &Fixture, path: &str) -> url::Url {
     url::Url::parse(&format!("http://{}{path}", f.ctx.settings.instance.domain)).unwrap()
 }
 
