@@ -74,6 +74,12 @@ pub(crate) fn fan_out(conn: &mut DbConnection, status: &Status) -> Result<()> {
     Ok(())
 }
 
+/// A status was deleted: it leaves every feed (reading would skip it anyway).
+pub(crate) fn forget(conn: &mut DbConnection, status_id: i64) -> Result<()> {
+    diesel::delete(home_feeds::table.filter(home_feeds::status_id.eq(status_id))).execute(conn)?;
+    Ok(())
+}
+
 /// What a new follow (or followed hashtag) brings into `me`'s feed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Source {

@@ -792,10 +792,12 @@ pub fn delete(conn: &mut DbConnection, actor: &Account, id: i64, origin: Origin)
         .filter(statuses::deleted_at.is_null())
         .select((statuses::id, statuses::account_id))
         .load(conn)?;
+    feeds::forget(conn, id)?;
     for (boost_id, booster) in boosts {
         diesel::update(statuses::table.find(boost_id))
             .set(statuses::deleted_at.eq(now))
             .execute(conn)?;
+        feeds::forget(conn, boost_id)?;
         events::emit(
             conn,
             Event::StatusDeleted {
@@ -1062,6 +1064,7 @@ pub fn unreblog(
             .set(statuses::deleted_at.eq(now))
             .execute(conn)?;
     for (boost_id, visibility) in boosts {
+        feeds::forget(conn, boost_id)?;
         if ours && visibility != Visibility::Local.as_str() {
             outbox::enqueue(conn, me, Outgoing::UndoAnnounce { boost_id })?;
         }
