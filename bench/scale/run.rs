@@ -88,7 +88,10 @@ impl Server {
         let mut cmd = Command::new(bin());
         cmd.arg("serve");
         for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("GROUNDSWELL_") {
+            // Only the settings below; and no backtraces (capturing one for every error
+            // costs what a production server does not pay).
+            let k_str = k.to_string_lossy();
+            if k_str.starts_with("GROUNDSWELL_") || k_str.ends_with("_BACKTRACE") {
                 cmd.env_remove(k);
             }
         }
@@ -247,6 +250,9 @@ pub struct Load {
     pub peak_rss_mb: f64,
     /// How this load differs from the others, if it does.
     pub note: Option<String>,
+    /// Of the ≥400 answers, how many were 4xx and 5xx (counted by post.lua only).
+    pub status_4xx: Option<u64>,
+    pub status_5xx: Option<u64>,
 }
 
 fn wrk(
@@ -305,6 +311,8 @@ fn wrk(
         bad_status: field("status") as u64,
         peak_rss_mb: f64::NAN,
         note: None,
+        status_4xx: line.contains(" 4xx=").then(|| field("4xx") as u64),
+        status_5xx: line.contains(" 5xx=").then(|| field("5xx") as u64),
     })
 }
 
@@ -648,7 +656,11 @@ fn run_backend(
     let work = tempfile::Builder::new()
         .prefix("groundswell-bench-")
         .tempdir_in(&store.cache)?;
-    let log = work.path().join("server.log");
+    // The servers' output (warnings and errors) of this backend's last run, kept for reading.
+    let results = store.cache.join("results");
+    std::fs::create_dir_all(&results)?;
+    let log = results.join(format!("server-{}.log", backend.name()));
+    let _ = std::fs::remove_file(&log);
 
     // Memory and start time on an empty database (the first start migrates, makes the
     // instance actor's keys and the first admin).
@@ -983,9 +995,37 @@ async fn probe(url: &str, token: &str) -> Result<f64> {
 
 fn print_load(l: &Load) {
     println!(
-        "  {:<44} {:>8.0} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {} / ≥400 {}  peak RSS {:.0} MB",
-        l.name, l.rps, l.p50_ms, l.p99_ms, l.errors, l.bad_status, l.peak_rss_mb
+        "  {:<44} {:>8} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {} / ≥400 {}{}  peak RSS {:.0} MB",
+        l.name,
+        fmt_rps(l.rps),
+        l.p50_ms,
+        l.p99_ms,
+        l.errors,
+        l.bad_status,
+        status_split(l),
+        l.peak_rss_mb
     );
+}
+
+/// " (4xx 3, 5xx 25)" when the script counted them.
+fn status_split(l: &Load) -> String {
+    match (l.status_4xx, l.status_5xx) {
+        (Some(c4), Some(c5)) if c4 + c5 > 0 => format!(" (4xx {c4}, 5xx {c5})"),
+        _ => String::new(),
+    }
+}
+
+/// Requests per second with the digits that matter for slow endpoints.
+fn fmt_rps(v: f64) -> String {
+    if !v.is_finite() {
+        "–".into()
+    } else if v < 1.0 {
+        format!("{v:.2}")
+    } else if v < 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
 }
 
 async fn get(client: &reqwest::Client, url: &str, token: &str) -> Result<(u16, Value)> {
@@ -1270,27 +1310,41 @@ pub fn report(r: &RunResult) -> String {
         line(String::new());
         line("| load | req/s | p50 ms | p99 ms | errors / ≥400 | peak RSS MB |".into());
         line("| --- | ---: | ---: | ---: | ---: | ---: |".into());
-        let row = |l: &Load| {
+        let mut notes: Vec<String> = Vec::new();
+        let mut row = |l: &Load| {
+            let mark = match &l.note {
+                Some(note) => {
+                    notes.push(format!(
+                        "{} {}: {note}.",
+                        "†".repeat(notes.len() + 1),
+                        l.name
+                    ));
+                    format!(" {}", "†".repeat(notes.len()))
+                }
+                None => String::new(),
+            };
             format!(
-                "| {} ({} conn.) | {} | {} | {} | {} / {} | {} |",
+                "| {} ({} conn.){mark} | {} | {} | {} | {} / {}{} | {} |",
                 l.name,
                 l.connections,
-                fmt(l.rps, 0),
+                fmt_rps(l.rps),
                 fmt(l.p50_ms, 2),
                 fmt(l.p99_ms, 2),
                 l.errors,
                 l.bad_status,
+                status_split(l),
                 fmt(l.peak_rss_mb, 0)
             )
         };
+        let mut rows = Vec::new();
         for l in &b.loads {
-            line(row(l));
+            rows.push(row(l));
         }
         if let Some(h) = &b.home_half_rate {
-            line(format!(
-                "| home timeline at half of peak, open loop {:.0}/s | {} | {} | {} | {} | {} |",
-                h.target_rps,
-                fmt(h.achieved_rps, 0),
+            rows.push(format!(
+                "| home timeline at half of peak, open loop {}/s | {} | {} | {} | {} | {} |",
+                fmt_rps(h.target_rps),
+                fmt_rps(h.achieved_rps),
                 fmt(h.p50_ms, 2),
                 fmt(h.p99_ms, 2),
                 h.errors,
@@ -1306,7 +1360,16 @@ pub fn report(r: &RunResult) -> String {
         .into_iter()
         .flatten()
         {
-            line(row(l));
+            rows.push(row(l));
+        }
+        for r in rows {
+            line(r);
+        }
+        if !notes.is_empty() {
+            line(String::new());
+            for n in notes {
+                line(n);
+            }
         }
         line(String::new());
         let growth = match (&b.home_unloaded, &b.home_unloaded_small) {
