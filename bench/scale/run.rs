@@ -740,7 +740,7 @@ fn run_backend(
     let endpoints: Vec<(&str, String, &str)> = vec![
         (
             "home timeline",
-            format!("/api/v1/timelines/home?limit=20"),
+            "/api/v1/timelines/home?limit=20".into(),
             &m.reader_token,
         ),
         (
