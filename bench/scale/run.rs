@@ -404,6 +404,7 @@ pub struct BackendResult {
     pub home_unloaded: Option<Load>,
     pub home_unloaded_small: Option<Load>,
     pub home_small: Option<Load>,
+    pub statuses: usize,
     pub small_statuses: usize,
     pub create: Option<Load>,
     /// From the POST's answer to the post at the top of a follower's home timeline (ms).
@@ -644,6 +645,7 @@ fn run_backend(
             Backend::Postgres => pg_size(store, &seed::pg_name(&m.key)).unwrap_or(0) as f64 / 1e9,
         },
         load_average_before: load_average(),
+        statuses: args.statuses,
         small_statuses: args.small_statuses,
         ..Default::default()
     };
@@ -1374,11 +1376,12 @@ pub fn report(r: &RunResult) -> String {
         line(String::new());
         let growth = match (&b.home_unloaded, &b.home_unloaded_small) {
             (Some(big), Some(small)) => format!(
-                "{}× (p50 {} ms at {} statuses → {} ms at 1M)",
+                "{}× (p50 {} ms at {} statuses → {} ms at {})",
                 fmt(big.p50_ms / small.p50_ms, 1),
                 fmt(small.p50_ms, 2),
                 b.small_statuses,
-                fmt(big.p50_ms, 2)
+                fmt(big.p50_ms, 2),
+                b.statuses
             ),
             _ => "not measured".into(),
         };
@@ -1407,8 +1410,8 @@ pub fn report(r: &RunResult) -> String {
             fmt(b.rss_after_loads_mb, 1)
         ));
         line(format!(
-            "| home latency growth, 1 connection, {} → 1M statuses | {growth} |",
-            b.small_statuses
+            "| home latency growth, 1 connection, {} → {} statuses | {growth} |",
+            b.small_statuses, b.statuses
         ));
         line(format!(
             "| a new post in a follower's home timeline (POST answered → seen in a home read) | {} ms (max of 5) |",
