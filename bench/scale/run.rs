@@ -219,6 +219,16 @@ impl Server {
     }
 }
 
+/// A server is never left running: when a run fails or panics, the process it started ends.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// The status code of a plain HTTP/1.1 GET, without a client library: the readiness probe.
 fn raw_get_status(port: u16, path: &str) -> Result<u16> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
