@@ -5,7 +5,8 @@
 //!
 //! Starts 11 departments in this process (eng plus 10 others, each with its own database and
 //! an employee following alice@eng) and prints:
-//! - time for one post to reach all 10 departments (p50/p99 over 20 posts);
+//! - time for one post to reach all 10 departments (p50/p95/p99 over 20 posts; the goal is
+//!   stated for p95);
 //! - fan-out: signed POSTs per second while a burst of posts goes to 10 departments;
 //! - inbox ingest: signed Create activities per second accepted by one inbox.
 //!
@@ -273,9 +274,10 @@ async fn main() {
     }
     latencies.sort();
     println!(
-        "{:<44} p50 {:>7.1} ms   p99 {:>7.1} ms   ({LATENCY_POSTS} posts)",
+        "{:<44} p50 {:>7.1} ms   p95 {:>7.1} ms   p99 {:>7.1} ms   ({LATENCY_POSTS} posts)",
         format!("one post reaches {DEPARTMENTS} departments"),
         percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.95).as_secs_f64() * 1000.0,
         percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
     );
 
