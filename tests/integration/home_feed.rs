@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 use crate::federation::{departments_with, domain, eventually, resolve};
 use crate::on_both_backends;
+use crate::write_path::follow;
 
 /// Every page of `user`'s home timeline, newest first, paged by `max_id` as apps do.
 async fn whole_home(f: &Fixture, user: &TestUser) -> Vec<String> {
@@ -105,23 +106,6 @@ async fn min_page(f: &Fixture, user: &TestUser, path: Option<&str>) -> Value {
     }
 }
 
-async fn follow(f: &Fixture, me: &TestUser, id: &str) {
-    let (code, rel) = f
-        .post(me, &format!("/api/v1/accounts/{id}/follow"), json!({}))
-        .await;
-    assert_eq!(code, 200, "{rel}");
-    eventually("the follow to be accepted", || async {
-        let (_, rels) = f
-            .get(
-                Some(me),
-                &format!("/api/v1/accounts/relationships?id[]={id}"),
-            )
-            .await;
-        (rels[0]["following"] == true).then_some(())
-    })
-    .await;
-}
-
 async fn act(f: &Fixture, me: &TestUser, path: &str, body: Value) -> Value {
     let (code, out) = f.post(me, path, body).await;
     assert_eq!(code, 200, "{path}: {out}");
@@ -148,8 +132,8 @@ async fn home_feeds_match_the_search_after_every_change(db: TestDb) {
     let erin = eng.user("erin").await;
     let bob = sales.user("bob").await;
     let bob_on_eng = resolve(eng, &alice, &format!("bob@{}", domain(sales))).await;
-    follow(eng, &alice, &carol.id).await;
-    follow(eng, &alice, &bob_on_eng).await;
+    follow(eng, &alice, &carol.id, json!({})).await;
+    follow(eng, &alice, &bob_on_eng, json!({})).await;
 
     // Dave, whom Alice does not follow yet, posts for everyone, for his followers and to her.
     eng.status(&dave, json!({"status": "dave for everyone"}))
@@ -218,7 +202,7 @@ async fn home_feeds_match_the_search_after_every_change(db: TestDb) {
 
     // Following brings in what they said before (Dave's posts for everyone and for his
     // followers); a followed hashtag too (Erin's post).
-    follow(eng, &alice, &dave.id).await;
+    follow(eng, &alice, &dave.id, json!({})).await;
     assert_eq!(whole_home(eng, &alice).await.len(), before.len() + 2);
     act(eng, &alice, "/api/v1/tags/launch/follow", json!({})).await;
     assert_eq!(whole_home(eng, &alice).await.len(), before.len() + 3);
@@ -317,7 +301,7 @@ async fn home_feeds_are_shared_by_app_nodes_body() {
     let f = Fixture::start(TestDb::postgres()).await;
     let alice = f.user("alice").await;
     let bob = f.user("bob").await;
-    follow(&f, &alice, &bob.id).await;
+    follow(&f, &alice, &bob.id, json!({})).await;
     let mut settings = (*f.ctx.settings).clone();
     settings.http.bind = "127.0.0.1:0".parse().unwrap();
     let (second, ctx2) = start_server(settings).await;

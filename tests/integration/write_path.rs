@@ -10,7 +10,8 @@ use crate::federation::{departments_with, domain, eventually, home_has, notifica
 use crate::on_both_backends;
 use crate::security::{actor_keys, deliver};
 
-async fn follow(f: &Fixture, me: &TestUser, id: &str, body: Value) {
+/// `me` follows `id` and waits until the follow is accepted.
+pub(crate) async fn follow(f: &Fixture, me: &TestUser, id: &str, body: Value) {
     let (code, rel) = f
         .post(me, &format!("/api/v1/accounts/{id}/follow"), body)
         .await;
