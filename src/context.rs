@@ -7,6 +7,7 @@ use activitypub_federation::config::FederationConfig;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::models::Account;
+use crate::service::caches::Caches;
 use crate::service::events::EventBus;
 use crate::service::policy::FederationPolicy;
 use crate::service::rate_limit::RateLimits;
@@ -17,6 +18,8 @@ pub struct AppContext {
     pub db: Db,
     /// Live events for streaming clients.
     pub events: EventBus,
+    /// Tokens and counts, kept right by `events`.
+    pub caches: Arc<Caches>,
     pub rate_limits: Arc<RateLimits>,
     /// Which departments we federate with; asked by every federation path.
     pub policy: Arc<FederationPolicy>,
@@ -33,7 +36,7 @@ impl AppContext {
     /// events of every app node: see `server::start`.)
     pub fn new(settings: Settings, mut db: Db) -> Self {
         let events = EventBus::new();
-        db.set_after_commit(events.after_commit_hook());
+        db.set_hooks(std::sync::Arc::new(events.clone()));
         let sso = settings.auth.oidc.enabled().then(|| {
             crate::auth::oidc::OidcClient::new(&settings.auth.oidc, &settings.instance.base_url())
         });
@@ -53,6 +56,7 @@ impl AppContext {
             federation: Default::default(),
             settings: Arc::new(settings),
             db,
+            caches: Caches::new(&events),
             events,
         }
     }

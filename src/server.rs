@@ -12,7 +12,8 @@ use crate::config::Settings;
 use crate::context::AppContext;
 use crate::db::{self, Db};
 use crate::service;
-use crate::service::events::EventBus;
+use crate::service::events::{Event, EventBus};
+use tokio::sync::broadcast;
 
 /// A server that is listening; await [`RunningServer::stopped`] to wait until it stops.
 ///
@@ -142,6 +143,7 @@ fn start_listening(
     let task = tokio::spawn(server);
     // Live streams hear the events of every app node (PostgreSQL); stopped in `stopped`.
     events.start_listener(&settings.database.url);
+    watch_other_writers(&ctx_for_worker);
     let worker =
         crate::apub::delivery::spawn(ctx_for_worker, crate::apub::delivery::node_name(addr));
     Ok(RunningServer {
@@ -151,6 +153,34 @@ fn start_listening(
         worker,
         events,
     })
+}
+
+/// SQLite: what another process (the CLI) changed was announced to nobody; when the database
+/// changed under this process, its caches are emptied (within a quarter of a second). Ends
+/// with the server.
+fn watch_other_writers(ctx: &AppContext) {
+    if ctx.db.backend() != crate::db::Backend::Sqlite {
+        return;
+    }
+    let (db, caches) = (ctx.db.clone(), ctx.caches.clone());
+    let mut events = ctx.events.subscribe();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                event = events.recv() => match event {
+                    Ok(Event::Shutdown) | Err(broadcast::error::RecvError::Closed) => return,
+                    _ => continue,
+                },
+            }
+            match db.written_elsewhere().await {
+                Ok(true) => caches.clear(),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot tell whether the database changed"),
+            }
+        }
+    });
 }
 
 /// `groundswell serve`: prepare, make sure someone can sign in, serve until stopped.

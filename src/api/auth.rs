@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
@@ -14,7 +15,7 @@ use crate::service::users::{LocalUser, Role};
 /// A request with a valid bearer token (`Authorization: Bearer …`). Missing, unknown, revoked
 /// or expired tokens, and tokens of suspended employees, get `401`.
 #[derive(Debug, Clone)]
-pub struct Auth(pub TokenOwner);
+pub struct Auth(pub Arc<TokenOwner>);
 
 /// A request that may carry a bearer token (public endpoints). An invalid token still gets
 /// `401`, as on Mastodon.
@@ -93,11 +94,8 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
 }
 
 async fn resolve(ctx: web::Data<AppContext>, token: String) -> Result<Auth> {
-    let owner = ctx
-        .db
-        .read(move |conn| oauth::authenticate_bearer(conn, &token))
-        .await?;
-    let auth = owner
+    let auth = oauth::bearer(&ctx, &token)
+        .await?
         .map(Auth)
         .ok_or_else(|| Error::new(ErrorKind::Unauthorized, "The access token is invalid"))?;
     ctx.rate_limits

@@ -143,7 +143,8 @@ async fn nodeinfo_links(ctx: web::Data<AppContext>) -> HttpResponse {
 
 /// `GET /nodeinfo/2.1`
 async fn nodeinfo(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
-    let stats = ctx.db.read(instance::stats).await?;
+    let summary = instance::summary(&ctx).await?;
+    let stats = &summary.stats;
     Ok(HttpResponse::Ok()
         .content_type(
             "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",

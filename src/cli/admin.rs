@@ -84,7 +84,7 @@ pub fn run(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
     let mut db = Db::open(&settings.database)?;
     // On PostgreSQL, running servers hear of what the CLI did (e.g. close a suspended
     // employee's streams).
-    db.set_after_commit(crate::service::events::EventBus::new().after_commit_hook());
+    db.set_hooks(std::sync::Arc::new(crate::service::events::EventBus::new()));
     let pending = {
         let mut conn = db.get_blocking().map_err(cli_error)?;
         db::pending_migrations(&mut conn).map_err(cli_error)?

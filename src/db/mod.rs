@@ -128,11 +128,20 @@ pub struct Db {
     read: DbPool,
     write: DbPool,
     backend: Backend,
-    /// Runs after each committed write transaction, on its connection (publishes events).
-    after_commit: Option<AfterCommit>,
+    /// Told when each write transaction begins and ends, on its thread and connection
+    /// (publishes the events it recorded).
+    hooks: Option<std::sync::Arc<dyn TransactionHooks>>,
+    /// SQLite: the write connection's `data_version` when last asked (see
+    /// [`Db::written_elsewhere`]).
+    data_version: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
-pub type AfterCommit = std::sync::Arc<dyn Fn(&mut DbConnection) + Send + Sync>;
+/// What runs around every write transaction, on the thread that runs it: `begin` before the
+/// transaction's work, `end` after it committed (`committed`) or rolled back.
+pub trait TransactionHooks: Send + Sync {
+    fn begin(&self);
+    fn end(&self, conn: &mut DbConnection, committed: bool);
+}
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -175,7 +184,8 @@ impl Db {
                 read: build(settings.pool_size)?,
                 write: build(1)?,
                 backend: Backend::Sqlite,
-                after_commit: None,
+                hooks: None,
+                data_version: Default::default(),
             }),
             DatabaseUrl::Postgres(_) => {
                 let pool = build(settings.pool_size)?;
@@ -183,15 +193,16 @@ impl Db {
                     read: pool.clone(),
                     write: pool,
                     backend: Backend::Postgres,
-                    after_commit: None,
+                    hooks: None,
+                    data_version: Default::default(),
                 })
             }
         }
     }
 
-    /// Run `hook` after every committed write transaction.
-    pub fn set_after_commit(&mut self, hook: AfterCommit) {
-        self.after_commit = Some(hook);
+    /// Run `hooks` around every write transaction.
+    pub fn set_hooks(&mut self, hooks: std::sync::Arc<dyn TransactionHooks>) {
+        self.hooks = Some(hooks);
     }
 
     pub fn backend(&self) -> Backend {
@@ -226,14 +237,36 @@ impl Db {
         T: Send + 'static,
     {
         let pool = self.write.clone();
-        let after_commit = self.after_commit.clone();
+        let hooks = self.hooks.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            let result = write_transaction(&mut conn, f);
-            if let (Ok(_), Some(hook)) = (&result, after_commit) {
-                hook(&mut conn);
-            }
-            result
+            hooked_transaction(hooks.as_deref(), &mut conn, f)
+        })
+        .await?
+    }
+
+    /// SQLite: whether another process (the CLI, a second server) committed to the database
+    /// since the last time this was asked — what this process's caches cannot have heard of.
+    /// Always `false` on PostgreSQL, where every change is announced.
+    pub async fn written_elsewhere(&self) -> Result<bool> {
+        #[derive(diesel::QueryableByName)]
+        struct Version {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            data_version: i64,
+        }
+        if self.backend != Backend::Sqlite {
+            return Ok(false);
+        }
+        let (pool, seen) = (self.write.clone(), self.data_version.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            // Changes only when a connection other than this one (the only writer of this
+            // process) committed.
+            let now = diesel::sql_query("PRAGMA data_version")
+                .get_result::<Version>(&mut *conn)?
+                .data_version;
+            let before = seen.swap(now, std::sync::atomic::Ordering::SeqCst);
+            Ok(before != 0 && before != now)
         })
         .await?
     }
@@ -249,12 +282,25 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T>,
     {
         let mut conn = self.write.get()?;
-        let result = write_transaction(&mut conn, f);
-        if let (Ok(_), Some(hook)) = (&result, &self.after_commit) {
-            hook(&mut conn);
-        }
-        result
+        hooked_transaction(self.hooks.as_deref(), &mut conn, f)
     }
+}
+
+fn hooked_transaction<T, F>(
+    hooks: Option<&dyn TransactionHooks>,
+    conn: &mut DbConnection,
+    f: F,
+) -> Result<T>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T>,
+{
+    let Some(hooks) = hooks else {
+        return write_transaction(conn, f);
+    };
+    hooks.begin();
+    let result = write_transaction(conn, f);
+    hooks.end(conn, result.is_ok());
+    result
 }
 
 /// Run `f` in a write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, taking the

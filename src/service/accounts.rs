@@ -421,6 +421,7 @@ pub fn update_profile(
         .returning(users::all_columns)
         .get_result(conn)?;
     outbox::enqueue(conn, account.id, Outgoing::UpdateProfile)?;
+    crate::service::users::changed(conn, account.id)?;
     Ok(LocalUser { user, account })
 }
 

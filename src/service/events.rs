@@ -2,10 +2,15 @@
 //!
 //! Service functions call [`emit`] inside their write transaction, and the event is part of
 //! that transaction: it is published when the transaction commits and never if it rolls
-//! back, so a listener never hears of a row it cannot read yet. On PostgreSQL the event is a
-//! `NOTIFY groundswell_events` (delivered at commit; every app node `LISTEN`s, so streams
-//! work across nodes); on SQLite (one node) it is a row of the connection's temporary
-//! `pending_events` table, which the after-commit hook hands to the in-process bus.
+//! back, so a listener never hears of a row it cannot read yet. This node hears it as the
+//! commit returns, before the request that made it is answered (so its caches are never
+//! behind its own writes); on PostgreSQL it is also a `NOTIFY groundswell_events`, delivered
+//! at commit to every other app node (each `LISTEN`s, and skips its own). On SQLite (one
+//! node) a transaction's events are rows of the connection's temporary `pending_events`
+//! table; on PostgreSQL they are kept on the transaction's thread.
+//!
+//! Besides live streams, the bus keeps caches right: [`EventBus::watch`] runs a function on
+//! every event, synchronously.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -44,6 +49,14 @@ pub enum Event {
     AccessRevoked {
         account_id: i64,
     },
+    /// An account's profile, or its employee's role, settings or sign-in changed.
+    AccountChanged {
+        account_id: i64,
+    },
+    /// An access token was revoked.
+    TokenRevoked {
+        token_id: i64,
+    },
     /// Something was written to the federation outbox: wake the delivery workers.
     OutboxReady,
     /// This node is shutting down: close every stream so the shutdown is quick (clients
@@ -51,18 +64,54 @@ pub enum Event {
     Shutdown,
 }
 
-/// Record an event of the current write transaction (published when it commits).
+/// What goes over `NOTIFY`: the event and the node that made it.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    node: u64,
+    event: Event,
+}
+
+/// The write transaction running on this thread (PostgreSQL): its node, and the events it
+/// recorded, published locally when it commits.
+#[derive(Default)]
+struct Transaction {
+    node: u64,
+    events: Vec<Event>,
+}
+
+thread_local! {
+    static TRANSACTION: std::cell::RefCell<Transaction> = Default::default();
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| Error::internal(anyhow::anyhow!("cannot encode an event: {e}")))
+}
+
+/// Record an event of the current write transaction (published when it commits). Not to be
+/// called inside a savepoint that may roll back alone.
 pub fn emit(conn: &mut DbConnection, event: Event) -> Result<()> {
-    let payload = serde_json::to_string(&event)
-        .map_err(|e| Error::internal(anyhow::anyhow!("cannot encode an event: {e}")))?;
     match conn {
         DbConnection::Postgresql(pg) => {
+            let node = TRANSACTION.with(|tx| tx.borrow().node);
+            let payload = encode(&Envelope {
+                node,
+                event: event.clone(),
+            })?;
             diesel::sql_query("SELECT pg_notify($1, $2)")
                 .bind::<Text, _>(CHANNEL)
                 .bind::<Text, _>(payload)
                 .execute(pg)?;
+            TRANSACTION.with(|tx| {
+                let events = &mut tx.borrow_mut().events;
+                // NOTIFY sends a payload once per transaction, however often it was sent.
+                if !events.contains(&event) {
+                    events.push(event);
+                }
+            });
         }
         DbConnection::Sqlite(sqlite) => {
+            let payload = encode(&event)?;
             diesel::sql_query("INSERT INTO temp.pending_events (payload) VALUES (?)")
                 .bind::<Text, _>(payload)
                 .execute(sqlite)?;
@@ -91,10 +140,30 @@ fn take_pending(sqlite: &mut diesel::SqliteConnection) -> QueryResult<Vec<Event>
         .collect())
 }
 
+/// A function run on every event this node hears, as it hears it (keeps caches right).
+pub type Watcher = Arc<dyn Fn(&Event) + Send + Sync>;
+
+struct Inner {
+    sender: broadcast::Sender<Event>,
+    watchers: std::sync::RwLock<Vec<Watcher>>,
+    /// This node, in the events it sends to the others (which skip their own).
+    node: u64,
+}
+
+impl Inner {
+    fn send(&self, event: Event) {
+        if let Ok(watchers) = self.watchers.read() {
+            watchers.iter().for_each(|watch| watch(&event));
+        }
+        // No subscriber is fine: nobody is streaming.
+        let _ = self.sender.send(event);
+    }
+}
+
 /// The in-process side of the event stream: every live stream subscribes here.
 #[derive(Clone)]
 pub struct EventBus {
-    sender: Arc<broadcast::Sender<Event>>,
+    inner: Arc<Inner>,
     /// The PostgreSQL listener thread and its stop flag, so shutdown can end it cleanly:
     /// exiting while it is inside libpq crashes the process.
     listener: Arc<std::sync::Mutex<Option<Listener>>>,
@@ -115,7 +184,11 @@ impl EventBus {
     pub fn new() -> EventBus {
         let (sender, _) = broadcast::channel(4096);
         EventBus {
-            sender: Arc::new(sender),
+            inner: Arc::new(Inner {
+                sender,
+                watchers: Default::default(),
+                node: rand::random(),
+            }),
             listener: Arc::new(std::sync::Mutex::new(None)),
         }
     }
@@ -126,29 +199,54 @@ impl EventBus {
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.sender.subscribe()
+        self.inner.sender.subscribe()
+    }
+
+    /// Run `watcher` on every event from now on, synchronously: for this node's own events
+    /// before the write that made them returns, for other nodes' as they arrive.
+    pub fn watch(&self, watcher: Watcher) {
+        if let Ok(mut watchers) = self.inner.watchers.write() {
+            watchers.push(watcher);
+        }
     }
 
     fn send(&self, event: Event) {
-        // No subscriber is fine: nobody is streaming.
-        let _ = self.sender.send(event);
+        self.inner.send(event);
     }
+}
 
-    /// The hook `Db` runs after each committed write transaction: on SQLite it hands the
-    /// transaction's events to this node's streams (PostgreSQL delivered them at commit).
-    pub fn after_commit_hook(&self) -> Arc<dyn Fn(&mut DbConnection) + Send + Sync> {
-        let bus = self.clone();
-        Arc::new(move |conn: &mut DbConnection| {
-            let DbConnection::Sqlite(sqlite) = conn else {
-                return;
-            };
-            match take_pending(sqlite) {
-                Ok(events) => events.into_iter().for_each(|e| bus.send(e)),
-                Err(e) => tracing::warn!(error = %e, "cannot read the events of a transaction"),
+/// `Db` tells the bus of every write transaction: the events a committed one recorded are
+/// this node's to hear at once.
+impl crate::db::TransactionHooks for EventBus {
+    fn begin(&self) {
+        TRANSACTION.with(|tx| {
+            *tx.borrow_mut() = Transaction {
+                node: self.inner.node,
+                events: Vec::new(),
             }
-        })
+        });
     }
 
+    fn end(&self, conn: &mut DbConnection, committed: bool) {
+        let events = TRANSACTION.with(|tx| std::mem::take(&mut tx.borrow_mut().events));
+        if !committed {
+            return;
+        }
+        let events = match conn {
+            DbConnection::Postgresql(_) => events,
+            DbConnection::Sqlite(sqlite) => match take_pending(sqlite) {
+                Ok(events) => events,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the events of a transaction");
+                    return;
+                }
+            },
+        };
+        events.into_iter().for_each(|e| self.send(e));
+    }
+}
+
+impl EventBus {
     /// On PostgreSQL, listen for events of every app node and pass them to local streams.
     /// Runs on its own thread; reconnects after errors.
     pub fn start_listener(&self, url: &DatabaseUrl) {
@@ -164,7 +262,7 @@ impl EventBus {
         }
         // The listener stops when asked (`stop_listener`) or when the last handle on the bus
         // is gone.
-        let bus = Arc::downgrade(&self.sender);
+        let bus = Arc::downgrade(&self.inner);
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopping = stop.clone();
         let manager = ConnectionManager::new(url.clone());
@@ -204,7 +302,7 @@ impl EventBus {
 
 fn listen(
     manager: &ConnectionManager,
-    bus: &std::sync::Weak<broadcast::Sender<Event>>,
+    bus: &std::sync::Weak<Inner>,
     stop: &std::sync::atomic::AtomicBool,
 ) -> anyhow::Result<()> {
     let DbConnection::Postgresql(mut pg) = manager.establish()? else {
@@ -215,13 +313,13 @@ fn listen(
     loop {
         for notification in pg.notifications_iter() {
             let notification = notification?;
-            let Some(sender) = bus.upgrade() else {
+            let Some(bus) = bus.upgrade() else {
                 return Ok(());
             };
-            match serde_json::from_str::<Event>(&notification.payload) {
-                Ok(event) => {
-                    let _ = sender.send(event);
-                }
+            match serde_json::from_str::<Envelope>(&notification.payload) {
+                // This node heard its own events when they committed.
+                Ok(envelope) if envelope.node == bus.node => {}
+                Ok(envelope) => bus.send(envelope.event),
                 Err(e) => tracing::warn!(error = %e, "ignoring an unreadable event"),
             }
         }
@@ -251,7 +349,7 @@ mod tests {
         };
         let mut db = Db::open(&settings).expect("database");
         let bus = EventBus::new();
-        db.set_after_commit(bus.after_commit_hook());
+        db.set_hooks(Arc::new(bus.clone()));
         let mut heard = bus.subscribe();
 
         let failed: Result<()> = db

@@ -5,6 +5,9 @@ use activitypub_federation::http_signatures::generate_actor_keypair;
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 
+use std::sync::Arc;
+
+use crate::context::AppContext;
 use crate::db::DbConnection;
 use crate::db::models::Account;
 use crate::db::schema::{accounts, instance_keys, statuses, users};
@@ -57,6 +60,31 @@ pub fn stats(conn: &mut DbConnection) -> Result<InstanceStats> {
         active_month: active_since(conn, 30)?,
         active_halfyear: active_since(conn, 180)?,
     })
+}
+
+/// What the instance says about itself: its counts and its contact.
+pub struct Summary {
+    pub stats: InstanceStats,
+    pub contact: Option<Account>,
+}
+
+/// The instance's [`Summary`], from this node's cache (at most `caches::STATS_TTL` old; a
+/// change of role or profile drops it at once).
+pub async fn summary(ctx: &AppContext) -> Result<Arc<Summary>> {
+    if let Some(summary) = ctx.caches.summary() {
+        return Ok(summary);
+    }
+    let summary = ctx
+        .db
+        .read(|conn| {
+            Ok(Arc::new(Summary {
+                stats: stats(conn)?,
+                contact: contact_account(conn)?,
+            }))
+        })
+        .await?;
+    ctx.caches.keep_summary(summary.clone());
+    Ok(summary)
 }
 
 /// The oldest active admin: who clients show as the instance's contact.

@@ -3,6 +3,7 @@
 //! HTTP or wire formats.
 
 pub mod accounts;
+pub mod caches;
 pub mod collections;
 pub mod conversations;
 pub mod delivery;

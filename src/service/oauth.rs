@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::auth::{Scopes, secrets};
+use crate::context::AppContext;
 use crate::db::models::{
     AccessToken, Account, Application, AuthorizationCode, NewAccessToken, NewApplication,
     NewAuthorizationCode, User,
@@ -18,7 +19,9 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
+use crate::service::events::{self, Event};
 use crate::service::users::LocalUser;
+use std::sync::Arc;
 
 /// The redirect URI that shows the code on a page instead of redirecting.
 pub const OOB_REDIRECT_URI: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -455,16 +458,18 @@ pub fn exchange_code(
         .ok_or_else(invalid)?;
     let now = Utc::now().naive_utc();
     if row.used_at.is_some() {
-        let revoked = diesel::update(
+        let revoked: Vec<i64> = diesel::update(
             oauth_access_tokens::table
                 .filter(oauth_access_tokens::authorization_code_id.eq(row.id))
                 .filter(oauth_access_tokens::revoked_at.is_null()),
         )
         .set(oauth_access_tokens::revoked_at.eq(now))
-        .execute(conn)?;
+        .returning(oauth_access_tokens::id)
+        .get_results(conn)?;
+        revoked_tokens(conn, &revoked)?;
         tracing::warn!(
             code_id = row.id,
-            revoked,
+            revoked = revoked.len(),
             "authorization code replayed; its tokens are revoked"
         );
         return Err(invalid().into());
@@ -556,14 +561,23 @@ pub fn client_credentials(
 
 /// `POST /oauth/revoke`: revoke a token the app holds. Unknown tokens are not an error.
 pub fn revoke(conn: &mut DbConnection, app: &Application, token: &str) -> Result<()> {
-    diesel::update(
+    let revoked: Vec<i64> = diesel::update(
         oauth_access_tokens::table
             .filter(oauth_access_tokens::token_hash.eq(secrets::hash_token(token)))
             .filter(oauth_access_tokens::application_id.eq(app.id))
             .filter(oauth_access_tokens::revoked_at.is_null()),
     )
     .set(oauth_access_tokens::revoked_at.eq(Utc::now().naive_utc()))
-    .execute(conn)?;
+    .returning(oauth_access_tokens::id)
+    .get_results(conn)?;
+    revoked_tokens(conn, &revoked)
+}
+
+/// Tell every app node that these tokens no longer work (their caches drop them).
+pub(crate) fn revoked_tokens(conn: &mut DbConnection, ids: &[i64]) -> Result<()> {
+    for &token_id in ids {
+        events::emit(conn, Event::TokenRevoked { token_id })?;
+    }
     Ok(())
 }
 
@@ -574,6 +588,28 @@ pub struct TokenOwner {
     pub scopes: Scopes,
     /// `None` for app-only tokens (client_credentials).
     pub user: Option<LocalUser>,
+}
+
+/// Who a bearer token speaks for, from this node's cache when it can (see
+/// `service::caches`): `Ok(None)` if it is unknown, revoked, expired, or its employee is
+/// suspended.
+pub async fn bearer(ctx: &AppContext, token: &str) -> Result<Option<Arc<TokenOwner>>> {
+    let hash = secrets::hash_token(token);
+    let cache = &ctx.caches.tokens;
+    if let Some(owner) = cache.get(&hash) {
+        return Ok(Some(owner));
+    }
+    let generation = cache.generation();
+    let token = token.to_string();
+    let found = ctx
+        .db
+        .read(move |conn| authenticate_bearer(conn, &token))
+        .await?
+        .map(Arc::new);
+    if let Some(owner) = &found {
+        cache.keep(hash, owner.clone(), generation);
+    }
+    Ok(found)
 }
 
 /// Resolve a bearer token: `Ok(None)` if it is unknown, revoked, expired, or its employee is

@@ -296,6 +296,7 @@ fn apply(
             .execute(conn)?;
     }
     set_active(conn, &current.user, data.active)?;
+    crate::service::users::changed(conn, account_id)?;
     load_user(conn, account_id)
 }
 
@@ -577,6 +578,7 @@ pub fn refresh_role(conn: &mut DbConnection, oidc: &OidcSettings, user_id: i64) 
         diesel::update(users::table.find(user_id))
             .set(users::role.eq(role.as_str()))
             .execute(conn)?;
+        crate::service::users::changed(conn, user.account_id)?;
         tracing::info!(user_id, %role, "role changed by SCIM group membership");
     }
     Ok(())

@@ -318,6 +318,7 @@ fn apply_profile(
             .returning(accounts::all_columns)
             .get_result(conn)?;
     }
+    crate::service::users::changed(conn, found.account.id)?;
     Ok(found)
 }
 

@@ -145,7 +145,10 @@ pub fn route(
     match event {
         Event::Shutdown => Ok(Some(Delivery::Close)),
         Event::AccessRevoked { account_id } if *account_id == me => Ok(Some(Delivery::Close)),
-        Event::AccessRevoked { .. } | Event::OutboxReady => Ok(None),
+        Event::AccessRevoked { .. }
+        | Event::AccountChanged { .. }
+        | Event::TokenRevoked { .. }
+        | Event::OutboxReady => Ok(None),
         Event::StatusDeleted { status_id } => Ok(match stream {
             Stream::UserNotification => None,
             _ => Some(Delivery::Delete(*status_id)),

@@ -347,6 +347,15 @@ pub fn count_users(conn: &mut DbConnection) -> Result<i64> {
     Ok(users::table.count().get_result(conn)?)
 }
 
+/// Tell every app node that this account's profile, or its employee's role or settings,
+/// changed (their caches drop what they kept of it). Call in the transaction that changed it.
+pub(crate) fn changed(conn: &mut DbConnection, account_id: i64) -> Result<()> {
+    crate::service::events::emit(
+        conn,
+        crate::service::events::Event::AccountChanged { account_id },
+    )
+}
+
 /// Give an employee another role.
 #[tracing::instrument(skip(conn))]
 pub fn set_role(conn: &mut DbConnection, username: &str, role: Role) -> Result<LocalUser> {
@@ -358,6 +367,7 @@ pub fn set_role(conn: &mut DbConnection, username: &str, role: Role) -> Result<L
         ))
         .returning(users::all_columns)
         .get_result(conn)?;
+    changed(conn, found.account.id)?;
     tracing::info!(account_id = found.account.id, %role, "role changed");
     Ok(found)
 }
@@ -404,19 +414,23 @@ pub fn unsuspend(conn: &mut DbConnection, username: &str) -> Result<LocalUser> {
         ))
         .returning(accounts::all_columns)
         .get_result(conn)?;
+    changed(conn, found.account.id)?;
     tracing::info!(account_id = found.account.id, "suspension lifted");
     Ok(found)
 }
 
 /// Revoke every API token of an employee; returns how many were live.
 pub fn revoke_all_tokens(conn: &mut DbConnection, user_id: i64) -> Result<usize> {
-    Ok(diesel::update(
+    let revoked: Vec<i64> = diesel::update(
         oauth_access_tokens::table
             .filter(oauth_access_tokens::user_id.eq(user_id))
             .filter(oauth_access_tokens::revoked_at.is_null()),
     )
     .set(oauth_access_tokens::revoked_at.eq(Utc::now().naive_utc()))
-    .execute(conn)?)
+    .returning(oauth_access_tokens::id)
+    .get_results(conn)?;
+    crate::service::oauth::revoked_tokens(conn, &revoked)?;
+    Ok(revoked.len())
 }
 
 #[cfg(test)]

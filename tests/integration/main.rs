@@ -14,6 +14,7 @@ mod api_statuses;
 mod api_visibility;
 mod apub_documents;
 mod apub_fixtures;
+mod caches;
 mod cli_admin;
 mod config;
 mod discovery;

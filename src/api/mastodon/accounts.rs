@@ -59,12 +59,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// <https://docs.joinmastodon.org/methods/accounts/#verify_credentials>
 async fn verify_credentials(ctx: web::Data<AppContext>, auth: Auth) -> Result<HttpResponse> {
-    let user = auth.user_with("read:accounts")?.clone();
+    let mut user = auth.user_with("read:accounts")?.clone();
     let account_id = user.account.id;
-    let pending = ctx
+    // The counts change with every post and follow: read them, not the token's cached copy.
+    let (account, pending) = ctx
         .db
-        .read(move |conn| accounts::follow_requests_count(conn, account_id))
+        .read(move |conn| {
+            Ok((
+                accounts::find(conn, account_id)?,
+                accounts::follow_requests_count(conn, account_id)?,
+            ))
+        })
         .await?;
+    user.account = account;
     Ok(HttpResponse::Ok().json(credential_account_from_user(
         &user,
         ctx.settings.instance.default_visibility.as_str(),

@@ -18,27 +18,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn load(
     ctx: &AppContext,
 ) -> Result<(
-    instance::InstanceStats,
+    std::sync::Arc<instance::Summary>,
     Option<super::entities::account::AccountEntity>,
 )> {
-    let (stats, contact) = ctx
-        .db
-        .read(|conn| Ok((instance::stats(conn)?, instance::contact_account(conn)?)))
-        .await?;
+    let summary = instance::summary(ctx).await?;
     let base = ctx.settings.instance.base_url();
-    Ok((stats, contact.map(|a| account_from_row(&a, &base))))
+    let contact = summary.contact.as_ref().map(|a| account_from_row(a, &base));
+    Ok((summary, contact))
 }
 
 /// <https://docs.joinmastodon.org/methods/instance/#v2>
 async fn get_v2(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
-    let (stats, contact) = load(&ctx).await?;
-    Ok(HttpResponse::Ok().json(instance_v2(&ctx.settings, &stats, contact)))
+    let (summary, contact) = load(&ctx).await?;
+    Ok(HttpResponse::Ok().json(instance_v2(&ctx.settings, &summary.stats, contact)))
 }
 
 /// <https://docs.joinmastodon.org/methods/instance/#v1>
 async fn get_v1(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
-    let (stats, contact) = load(&ctx).await?;
-    Ok(HttpResponse::Ok().json(instance_v1(&ctx.settings, &stats, contact)))
+    let (summary, contact) = load(&ctx).await?;
+    Ok(HttpResponse::Ok().json(instance_v1(&ctx.settings, &summary.stats, contact)))
 }
 
 /// <https://docs.joinmastodon.org/methods/instance/#rules>

@@ -193,10 +193,7 @@ async fn websocket(
     let token = bearer_token(&req)
         .or(protocol_token.clone())
         .ok_or_else(|| Error::new(ErrorKind::Unauthorized, "The access token is invalid"))?;
-    let lookup = token.clone();
-    let owner = ctx
-        .db
-        .read(move |conn| oauth::authenticate_bearer(conn, &lookup))
+    let owner = oauth::bearer(&ctx, &token)
         .await?
         .ok_or_else(|| Error::new(ErrorKind::Unauthorized, "The access token is invalid"))?;
     let auth = Auth(owner);

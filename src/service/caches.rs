@@ -1,0 +1,146 @@
+//! What a request would otherwise ask the database for every time: who a bearer token speaks
+//! for, and the instance's counts.
+//!
+//! Entries are dropped by the event bus the moment what they hold changes — on this node
+//! before the change's request is answered, on the other app nodes as its `NOTIFY` arrives —
+//! and in any case after a short time to live. On SQLite, which has no bus between processes,
+//! a change by another process (the CLI) empties them within a quarter of a second
+//! (`server`'s job on `Db::written_elsewhere`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::service::events::{Event, EventBus};
+use crate::service::instance::Summary;
+use crate::service::oauth::TokenOwner;
+
+/// How long a token's owner is kept without being asked again.
+pub const TOKEN_TTL: Duration = Duration::from_secs(60);
+/// How many tokens are kept (the least used beyond that are dropped).
+pub const TOKEN_CAPACITY: u64 = 20_000;
+/// How long the instance's counts are kept (Mastodon keeps them longer).
+pub const STATS_TTL: Duration = Duration::from_secs(60);
+
+pub struct Caches {
+    pub tokens: TokenCache,
+    summary: moka::sync::Cache<(), Arc<Summary>>,
+}
+
+impl Caches {
+    /// The caches of one app node, kept right by its event bus.
+    pub fn new(events: &EventBus) -> Arc<Caches> {
+        let caches = Arc::new(Caches {
+            tokens: TokenCache::new(),
+            summary: moka::sync::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(STATS_TTL)
+                .build(),
+        });
+        let weak = Arc::downgrade(&caches);
+        events.watch(Arc::new(move |event| {
+            if let Some(caches) = weak.upgrade() {
+                caches.tokens.heard(event);
+                if let Event::AccountChanged { .. } | Event::AccessRevoked { .. } = event {
+                    // The contact may be that account.
+                    caches.summary.invalidate_all();
+                }
+            }
+        }));
+        caches
+    }
+
+    /// Forget everything (another process changed the database).
+    pub fn clear(&self) {
+        self.tokens.generation.fetch_add(1, Ordering::SeqCst);
+        self.tokens.entries.invalidate_all();
+        self.summary.invalidate_all();
+    }
+
+    /// The instance's counts and contact, as of at most [`STATS_TTL`] ago.
+    pub fn summary(&self) -> Option<Arc<Summary>> {
+        self.summary.get(&())
+    }
+
+    pub fn keep_summary(&self, summary: Arc<Summary>) {
+        self.summary.insert((), summary);
+    }
+}
+
+/// Bearer token (by its hash) → who it speaks for.
+pub struct TokenCache {
+    entries: moka::sync::Cache<String, Arc<TokenOwner>>,
+    /// Counts the events that dropped entries: a lookup that raced one does not keep what it
+    /// read.
+    generation: AtomicU64,
+}
+
+impl TokenCache {
+    fn new() -> TokenCache {
+        TokenCache {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(TOKEN_CAPACITY)
+                .time_to_live(TOKEN_TTL)
+                .support_invalidation_closures()
+                .build(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The owner of the token with this hash, if it is cached and has not expired since.
+    pub fn get(&self, hash: &str) -> Option<Arc<TokenOwner>> {
+        let owner = self.entries.get(hash)?;
+        if owner
+            .token
+            .expires_at
+            .is_some_and(|t| t < Utc::now().naive_utc())
+        {
+            self.entries.invalidate(hash);
+            return None;
+        }
+        Some(owner)
+    }
+
+    /// Where the cache stands before a lookup in the database (for [`TokenCache::keep`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Keep what a lookup that started at `generation` read, unless an event dropped entries
+    /// meanwhile (what it read may be what that event changed).
+    pub fn keep(&self, hash: String, owner: Arc<TokenOwner>, generation: u64) {
+        self.entries.insert(hash.clone(), owner);
+        if self.generation() != generation {
+            self.entries.invalidate(&hash);
+        }
+    }
+
+    fn heard(&self, event: &Event) {
+        let drop_if = |predicate: Box<dyn Fn(&TokenOwner) -> bool + Send + Sync>| {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            if let Err(e) = self
+                .entries
+                .invalidate_entries_if(move |_, owner| predicate(owner))
+            {
+                tracing::error!(error = %e, "cannot drop cached tokens; dropping all");
+                self.entries.invalidate_all();
+            }
+        };
+        match *event {
+            Event::AccountChanged { account_id } | Event::AccessRevoked { account_id } => {
+                drop_if(Box::new(move |owner| {
+                    owner
+                        .user
+                        .as_ref()
+                        .is_some_and(|u| u.account.id == account_id)
+                }))
+            }
+            Event::TokenRevoked { token_id } => {
+                drop_if(Box::new(move |owner| owner.token.id == token_id))
+            }
+            _ => {}
+        }
+    }
+}
