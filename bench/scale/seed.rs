@@ -604,6 +604,29 @@ async fn make_specials(url: &str, data_dir: &Path) -> Result<Vec<Special>> {
     Ok(out)
 }
 
+/// Build every employee's home feed as the server would: the bulk load wrote statuses the
+/// feeds never heard of (and the benchmark accounts' feeds were made empty, before it).
+fn build_feeds(url: &str) -> Result<usize> {
+    let settings = groundswell::config::Settings::default();
+    let db = groundswell::db::Db::open(&groundswell::config::DatabaseSettings {
+        url: groundswell::config::DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("{e}"))?,
+        ..Default::default()
+    })?;
+    let size = settings.limits.home_feed_size;
+    db.write_blocking(groundswell::service::feeds::forget_all)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut built = 0;
+    loop {
+        let n = db
+            .write_blocking(|conn| groundswell::service::feeds::build_missing(conn, size, 200))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if n == 0 {
+            return Ok(built);
+        }
+        built += n;
+    }
+}
+
 fn make(store: &Store, backend: Backend, params: Params) -> Result<Manifest> {
     let key = key(backend, params)?;
     std::fs::create_dir_all(&store.cache)?;
@@ -730,6 +753,13 @@ fn write_seed(
     println!(
         "  counters (and on PostgreSQL references) checked against the rows: {:.1} s",
         checked.elapsed().as_secs_f64()
+    );
+
+    let feeds = Instant::now();
+    let built = build_feeds(partial_url)?;
+    println!(
+        "  home feeds of all {built} employees (library, `service::feeds`): {:.1} s",
+        feeds.elapsed().as_secs_f64()
     );
 
     let finished = Instant::now();

@@ -21,7 +21,9 @@ use diesel::sql_types::{BigInt, Bool};
 
 use crate::db::DbConnection;
 use crate::db::models::Status;
-use crate::db::schema::{accounts, home_feed_states, home_feeds, status_tags, statuses};
+use crate::db::schema::{
+    accounts, follows, home_feed_states, home_feeds, status_tags, statuses, tag_follows,
+};
 use crate::error::Result;
 use crate::service::pagination::Page;
 
@@ -175,15 +177,7 @@ pub(crate) fn build(conn: &mut DbConnection, me: i64, feed_size: usize) -> Resul
     let size = feed_size.max(1) as i64;
     diesel::delete(home_feeds::table.filter(home_feeds::account_id.eq(me))).execute(conn)?;
     diesel::delete(home_feed_states::table.find(me)).execute(conn)?;
-    // Candidates only: what `me` may not see or chose not to see is left out when a page is
-    // read, so that an unmute or an unblock brings it back.
-    let ids: Vec<i64> = statuses::table
-        .filter(statuses::deleted_at.is_null())
-        .filter(super::timelines::home_membership(me))
-        .select(statuses::id)
-        .order(statuses::id.desc())
-        .limit(size)
-        .load(conn)?;
+    let ids = newest_candidates(conn, me, size)?;
     insert(conn, me, &ids)?;
     let floor = (ids.len() as i64 == size)
         .then(|| ids.last().copied())
@@ -196,6 +190,86 @@ pub(crate) fn build(conn: &mut DbConnection, me: i64, feed_size: usize) -> Resul
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// How many sources one statement reads (SQLite allows 500 terms in a compound `SELECT`).
+const SOURCES_PER_QUERY: usize = 100;
+
+/// The newest `size` statuses that may belong in `me`'s home timeline
+/// (`timelines::home_membership`), newest first. Candidates only: what `me` may not see or
+/// chose not to see is left out when a page is read, so that an unmute or an unblock brings
+/// it back.
+///
+/// Read source by source — `me`, each account `me` follows, the statuses mentioning `me`,
+/// each followed hashtag — each the newest `size` of one index range, newer than the
+/// `size`-th newest found so far; a search over all statuses for the same answer would read
+/// them all.
+fn newest_candidates(conn: &mut DbConnection, me: i64, size: i64) -> Result<Vec<i64>> {
+    let followed: Vec<i64> = follows::table
+        .filter(follows::account_id.eq(me))
+        .filter(follows::accepted.eq(true))
+        .select(follows::target_account_id)
+        .load(conn)?;
+    let tags: Vec<i64> = tag_follows::table
+        .filter(tag_follows::account_id.eq(me))
+        .select(tag_follows::tag_id)
+        .load(conn)?;
+    // Each source as a query for its newest statuses above `bound` (ids are integers).
+    let live = "deleted_at IS NULL";
+    let mut sources: Vec<Box<dyn Fn(i64) -> String>> = Vec::new();
+    for author in std::iter::once(me).chain(followed) {
+        sources.push(Box::new(move |bound| {
+            format!(
+                "SELECT id FROM statuses WHERE account_id = {author} AND {live} AND id > {bound} \
+                 ORDER BY id DESC LIMIT {size}"
+            )
+        }));
+    }
+    sources.push(Box::new(move |bound| {
+        format!(
+            "SELECT m.status_id AS id FROM mentions m JOIN statuses s ON s.id = m.status_id \
+             WHERE m.account_id = {me} AND m.status_id > {bound} AND s.{live} \
+             ORDER BY m.status_id DESC LIMIT {size}"
+        )
+    }));
+    for tag in tags {
+        // Followed hashtags bring in posts meant for everyone (not their boosts).
+        sources.push(Box::new(move |bound| {
+            format!(
+                "SELECT t.status_id AS id FROM status_tags t JOIN statuses s ON s.id = t.status_id \
+                 WHERE t.tag_id = {tag} AND t.status_id > {bound} AND s.{live} \
+                 AND s.reblog_of_id IS NULL AND s.visibility IN ('public', 'local') \
+                 ORDER BY t.status_id DESC LIMIT {size}"
+            )
+        }));
+    }
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let mut found: Vec<i64> = Vec::new();
+    let mut bound = 0i64;
+    for chunk in sources.chunks(SOURCES_PER_QUERY) {
+        let union = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, source)| format!("SELECT id FROM ({}) AS s{i}", source(bound)))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let rows: Vec<Id> = diesel::sql_query(union).load(conn)?;
+        found.extend(rows.into_iter().map(|row| row.id));
+        found.sort_unstable_by(|a, b| b.cmp(a));
+        found.dedup();
+        found.truncate(size as usize);
+        if found.len() as i64 == size
+            && let Some(&oldest) = found.last()
+        {
+            // Later sources need only what is newer than the oldest kept.
+            bound = oldest;
+        }
+    }
+    Ok(found)
 }
 
 /// Build the feeds of up to `batch` local accounts that have none; returns how many were
