@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::auth::{password, secrets};
 use crate::db::models::{Account, User, WebSession};
 use crate::db::schema::{accounts, users, web_sessions};
-use crate::db::{DbConnection, ids};
+use crate::db::{Db, DbConnection, ids};
 use crate::error::{Error, ErrorKind, Result};
 use crate::service::users::LocalUser;
 
@@ -37,20 +37,26 @@ fn normalise_login(login: &str) -> String {
 }
 
 /// Check a username (or e-mail) and password. The message never tells which one was wrong.
-#[tracing::instrument(skip(conn, password))]
-pub fn verify_password_login(
-    conn: &mut DbConnection,
-    login: &str,
-    password: &str,
-) -> Result<LocalUser> {
+/// The employee is looked up with a pooled connection; the (deliberately slow) Argon2 check
+/// runs after it is given back, on the blocking pool.
+#[tracing::instrument(skip(db, password))]
+pub async fn verify_password_login(db: &Db, login: &str, password: String) -> Result<LocalUser> {
     let login = normalise_login(login);
-    let found: Option<(User, Account)> = users::table
-        .inner_join(accounts::table)
-        .filter(accounts::domain.is_null())
-        .filter(accounts::username.eq(&login).or(users::email.eq(&login)))
-        .select((User::as_select(), Account::as_select()))
-        .first(conn)
-        .optional()?;
+    let found: Option<(User, Account)> = db
+        .read(move |conn| {
+            Ok(users::table
+                .inner_join(accounts::table)
+                .filter(accounts::domain.is_null())
+                .filter(accounts::username.eq(&login).or(users::email.eq(&login)))
+                .select((User::as_select(), Account::as_select()))
+                .first(conn)
+                .optional()?)
+        })
+        .await?;
+    tokio::task::spawn_blocking(move || check_password(found, &password)).await?
+}
+
+fn check_password(found: Option<(User, Account)>, password: &str) -> Result<LocalUser> {
     let refused = || {
         Error::new(
             ErrorKind::Unauthorized,

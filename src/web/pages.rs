@@ -197,11 +197,7 @@ pub async fn sign_in(
         }
     };
     let (login, password) = (form.username.clone(), form.password);
-    // Password hashing is slow: verify on a reader, then write the session.
-    let verified = ctx
-        .db
-        .read(move |conn| sessions::verify_password_login(conn, &login, &password))
-        .await;
+    let verified = sessions::verify_password_login(&ctx.db, &login, password).await;
     // Only a wrong password (or name) counts against the budget.
     if verified.is_ok() {
         ctx.rate_limits.sign_in_succeeded(attempt);
