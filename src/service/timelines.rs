@@ -3,11 +3,12 @@
 //! Mastodon does. Ids sort by time, so pages are index range scans.
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
 
 use crate::db::models::Status;
 use crate::db::schema::{
     bookmarks, favourites, follows, list_accounts, lists, media_attachments, mentions, status_pins,
-    status_tags, statuses, tag_follows, tags,
+    status_tags, statuses, tags,
 };
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::Result;
@@ -211,15 +212,14 @@ pub(crate) fn home_membership(me: i64) -> crate::service::visibility::StatusFilt
     let mentioning_me = mentions::table
         .filter(mentions::account_id.eq(me))
         .select(mentions::status_id);
-    let with_followed_tags = status_tags::table
-        .filter(
-            status_tags::tag_id.eq_any(
-                tag_follows::table
-                    .filter(tag_follows::account_id.eq(me))
-                    .select(tag_follows::tag_id),
-            ),
-        )
-        .select(status_tags::status_id);
+    // Asked of each status (an index probe), not as the set of every status carrying a
+    // followed hashtag, which the planner would make in full for each page.
+    let with_followed_tags = diesel::dsl::sql::<Bool>(
+        "EXISTS (SELECT 1 FROM status_tags st JOIN tag_follows tf ON tf.tag_id = st.tag_id \
+         WHERE st.status_id = statuses.id AND tf.account_id = ",
+    )
+    .bind::<BigInt, _>(me)
+    .sql(")");
     Box::new(
         statuses::account_id
             .eq(me)
@@ -229,7 +229,7 @@ pub(crate) fn home_membership(me: i64) -> crate::service::visibility::StatusFilt
             .or(statuses::visibility
                 .eq_any(["public", "local"])
                 .and(statuses::reblog_of_id.is_null())
-                .and(statuses::id.eq_any(with_followed_tags))),
+                .and(with_followed_tags)),
     )
 }
 

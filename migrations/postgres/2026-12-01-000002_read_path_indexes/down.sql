@@ -1,1 +1,2 @@
+DROP INDEX accounts_suspended;
 DROP INDEX statuses_waiting_replies;
