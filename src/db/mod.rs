@@ -69,15 +69,15 @@ impl ConnectionManager {
                 })?;
                 let mut conn = diesel::SqliteConnection::establish(path_str)?;
                 // busy_timeout must be set before journal_mode, and each PRAGMA needs its own
-                // statement (see shared/STACK.md). Reads map the first 256 MiB of the file
-                // instead of copying each page into the connection's own cache. `pending_events` holds the live events a
+                // statement (see shared/STACK.md). No `mmap_size`: it was 8 % faster on the
+                // home timeline, but each pooled connection maps the file anew, so the
+                // process's resident memory grew to 780 MB under load (BENCHMARKS.md). `pending_events` holds the live events a
                 // write transaction records: they commit or roll back with it and are read
                 // after the commit (PostgreSQL has NOTIFY for this).
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 10000;
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA mmap_size = 268435456;
                      PRAGMA foreign_keys = ON;
                      CREATE TEMP TABLE IF NOT EXISTS pending_events (payload TEXT NOT NULL);",
                 )
