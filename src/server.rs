@@ -156,7 +156,7 @@ fn start_listening(
 }
 
 /// SQLite: what another process (the CLI) changed was announced to nobody; when the database
-/// changed under this process, its caches are emptied (within a quarter of a second). Ends
+/// changed under this process, its caches are emptied (within a tenth of a second). Ends
 /// with the server.
 fn watch_other_writers(ctx: &AppContext) {
     if ctx.db.backend() != crate::db::Backend::Sqlite {
@@ -165,7 +165,7 @@ fn watch_other_writers(ctx: &AppContext) {
     let (db, caches) = (ctx.db.clone(), ctx.caches.clone());
     let mut events = ctx.events.subscribe();
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_millis(250));
+        let mut every = tokio::time::interval(Duration::from_millis(100));
         loop {
             tokio::select! {
                 _ = every.tick() => {}

@@ -4,7 +4,7 @@
 //! Entries are dropped by the event bus the moment what they hold changes — on this node
 //! before the change's request is answered, on the other app nodes as its `NOTIFY` arrives —
 //! and in any case after a short time to live. On SQLite, which has no bus between processes,
-//! a change by another process (the CLI) empties them within a quarter of a second
+//! a change by another process (the CLI) empties them within a tenth of a second
 //! (`server`'s job on `Db::written_elsewhere`).
 
 use std::sync::Arc;

@@ -13,7 +13,7 @@ use crate::on_both_backends;
 on_both_backends!(token_owners_follow_every_change);
 
 /// How long a change may take to reach a cache it does not come through: the CLI's on
-/// SQLite (a quarter of a second), another node's (its `NOTIFY`).
+/// SQLite (a tenth of a second), another node's (its `NOTIFY`).
 const AT_MOST: Duration = Duration::from_secs(2);
 
 async fn within<F, Fut>(what: &str, mut check: F)
@@ -85,6 +85,22 @@ async fn app_token(f: &Fixture, base: &str) -> (String, String, String) {
     )
 }
 
+/// Revoke an app's token (`POST /oauth/revoke`).
+async fn revoke(f: &Fixture, client_id: &str, secret: &str, token: &str) {
+    let resp = f
+        .client
+        .post(f.url("/oauth/revoke"))
+        .form(&[
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("token", token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
 async fn app_status(f: &Fixture, base: &str, token: &str) -> u16 {
     f.client
         .get(format!("{base}/api/v1/apps/verify_credentials"))
@@ -138,18 +154,7 @@ async fn token_owners_follow_every_change(db: TestDb) {
     // A revoked app token stops working with the revocation's answer.
     let (client_id, secret, token) = app_token(&f, &base).await;
     assert_eq!(app_status(&f, &base, &token).await, 200);
-    let resp = f
-        .client
-        .post(f.url("/oauth/revoke"))
-        .form(&[
-            ("client_id", client_id.as_str()),
-            ("client_secret", secret.as_str()),
-            ("token", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    revoke(&f, &client_id, &secret, &token).await;
     assert_eq!(app_status(&f, &base, &token).await, 401);
 
     // Suspension by the CLI ends her access.
@@ -200,18 +205,7 @@ async fn app_nodes_drop_what_another_node_changed_body() {
     .await;
 
     // A token revoked here is refused there.
-    let resp = f
-        .client
-        .post(f.url("/oauth/revoke"))
-        .form(&[
-            ("client_id", client_id.as_str()),
-            ("client_secret", secret.as_str()),
-            ("token", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    revoke(&f, &client_id, &secret, &token).await;
     within("the revoked token refused there", || async {
         app_status(&f, &other, &token).await == 401
     })

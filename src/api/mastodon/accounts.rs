@@ -12,7 +12,7 @@ use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{FileFields, Params, ParamsWithFiles, lenient};
 use crate::context::AppContext;
 use crate::db::models::Account;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::service::accounts::{self, FieldInput, ProfileUpdate};
 use crate::service::filters::FilterContext;
 use crate::service::media;
@@ -65,10 +65,10 @@ async fn verify_credentials(ctx: web::Data<AppContext>, auth: Auth) -> Result<Ht
     let (account, pending) = ctx
         .db
         .read(move |conn| {
-            Ok((
-                accounts::find(conn, account_id)?,
-                accounts::follow_requests_count(conn, account_id)?,
-            ))
+            // Suspended since the token was cached: the token is no longer valid.
+            let account = accounts::find(conn, account_id)
+                .map_err(|_| Error::new(ErrorKind::Unauthorized, "The access token is invalid"))?;
+            Ok((account, accounts::follow_requests_count(conn, account_id)?))
         })
         .await?;
     user.account = account;
