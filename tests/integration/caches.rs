@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Fixture, TestDb, TestUser, assert_ok, run_cli, start_server};
 use crate::on_both_backends;
+use crate::sso::register_app;
 
 on_both_backends!(token_owners_follow_every_change);
 
@@ -44,28 +45,11 @@ async fn verify(f: &Fixture, base: &str, user: &TestUser) -> (u16, Value) {
 }
 
 /// A token registered by an app (client credentials), and the app's id and secret.
-async fn app_token(f: &Fixture, base: &str) -> (String, String, String) {
-    let app: Value = f
-        .client
-        .post(format!("{base}/api/v1/apps"))
-        .form(&[
-            ("client_name", "Cache test"),
-            ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
-            ("scopes", "read"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let (id, secret) = (
-        app["client_id"].as_str().unwrap().to_string(),
-        app["client_secret"].as_str().unwrap().to_string(),
-    );
+async fn app_token(f: &Fixture) -> (String, String, String) {
+    let (id, secret) = register_app(f, "urn:ietf:wg:oauth:2.0:oob").await;
     let token: Value = f
         .client
-        .post(format!("{base}/oauth/token"))
+        .post(f.url("/oauth/token"))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", id.as_str()),
@@ -152,7 +136,7 @@ async fn token_owners_follow_every_change(db: TestDb) {
     .await;
 
     // A revoked app token stops working with the revocation's answer.
-    let (client_id, secret, token) = app_token(&f, &base).await;
+    let (client_id, secret, token) = app_token(&f).await;
     assert_eq!(app_status(&f, &base, &token).await, 200);
     revoke(&f, &client_id, &secret, &token).await;
     assert_eq!(app_status(&f, &base, &token).await, 401);
@@ -186,7 +170,7 @@ async fn app_nodes_drop_what_another_node_changed_body() {
         assert_eq!(verify(&f, base, &alice).await.0, 200);
         assert_eq!(verify(&f, base, &bob).await.0, 200);
     }
-    let (client_id, secret, token) = app_token(&f, &here).await;
+    let (client_id, secret, token) = app_token(&f).await;
     assert_eq!(app_status(&f, &other, &token).await, 200);
 
     // A profile changed on this node shows on the other.

@@ -246,7 +246,8 @@ async fn members_of_other_groups_are_refused(db: TestDb) {
     f.stop().await;
 }
 
-async fn register_app(f: &Fixture, redirect: &str) -> (String, String) {
+/// Register a client app (`POST /api/v1/apps`, scopes `read write`): its id and secret.
+pub(crate) async fn register_app(f: &Fixture, redirect: &str) -> (String, String) {
     let app: Value = f
         .client
         .post(f.url("/api/v1/apps"))
