@@ -15,6 +15,9 @@ use crate::service;
 use crate::service::events::{Event, EventBus};
 use tokio::sync::broadcast;
 
+/// How many queued statuses one fan-out transaction takes.
+const FAN_OUT_BATCH: i64 = 200;
+
 /// A server that is listening; await [`RunningServer::stopped`] to wait until it stops.
 ///
 /// Everything of the server that holds a database connection on a thread of its own (the
@@ -144,6 +147,7 @@ fn start_listening(
     // Live streams hear the events of every app node (PostgreSQL); stopped in `stopped`.
     events.start_listener(&settings.database.url);
     watch_other_writers(&ctx_for_worker);
+    fan_out_queued(&ctx_for_worker);
     let worker =
         crate::apub::delivery::spawn(ctx_for_worker, crate::apub::delivery::node_name(addr));
     Ok(RunningServer {
@@ -153,6 +157,45 @@ fn start_listening(
         worker,
         events,
     })
+}
+
+/// Fan-out: new statuses are queued for their audience's feeds by the request that publishes
+/// them, and fanned out here as they come, many per transaction. Ends with the server.
+fn fan_out_queued(ctx: &AppContext) {
+    let (db, events) = (ctx.db.clone(), ctx.events.clone());
+    tokio::spawn(async move {
+        let mut heard = events.subscribe();
+        loop {
+            loop {
+                match db
+                    .write(|conn| crate::service::feeds::fan_out_queued(conn, FAN_OUT_BATCH))
+                    .await
+                {
+                    Ok(n) if (n as i64) < FAN_OUT_BATCH => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot fan out new statuses");
+                        break;
+                    }
+                }
+            }
+            // Woken by a new status on any node, or once a second in any case.
+            let wake = tokio::time::sleep(Duration::from_secs(1));
+            tokio::pin!(wake);
+            loop {
+                tokio::select! {
+                    event = heard.recv() => match event {
+                        Ok(Event::StatusCreated { .. })
+                        | Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Ok(Event::Shutdown)
+                        | Err(broadcast::error::RecvError::Closed) => return,
+                        Ok(_) => {}
+                    },
+                    _ = &mut wake => break,
+                }
+            }
+        }
+    });
 }
 
 /// SQLite: what another process (the CLI) changed was announced to nobody; when the database

@@ -532,7 +532,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    home_feed_queue (status_id) {
+        status_id -> BigInt,
+    }
+}
+
 diesel::joinable!(home_feeds -> statuses (status_id));
+diesel::joinable!(home_feed_queue -> statuses (status_id));
 diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
@@ -617,4 +624,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_conversations,
     home_feeds,
     home_feed_states,
+    home_feed_queue,
 );

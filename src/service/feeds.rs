@@ -22,7 +22,8 @@ use diesel::sql_types::{BigInt, Bool};
 use crate::db::DbConnection;
 use crate::db::models::Status;
 use crate::db::schema::{
-    accounts, follows, home_feed_states, home_feeds, status_tags, statuses, tag_follows,
+    accounts, follows, home_feed_queue, home_feed_states, home_feeds, status_tags, statuses,
+    tag_follows,
 };
 use crate::error::Result;
 use crate::service::pagination::Page;
@@ -49,18 +50,65 @@ pub(crate) fn create(conn: &mut DbConnection, account_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Add a new status (or boost) to the feeds of the employees whose home timeline it may
-/// belong in: its author, the author's followers, the accounts it mentions and, for a post
-/// meant for everyone, the followers of its hashtags. Only built feeds get it (the others are
-/// built from the statuses, this one included). One statement, whatever the audience.
-pub(crate) fn fan_out(conn: &mut DbConnection, status: &Status) -> Result<()> {
+/// A new status (or boost) was published: it goes into its author's feed at once and is
+/// queued for everyone else's ([`fan_out_queued`], in the background). Until it has been
+/// fanned out, home pages take it from the queue as a candidate ([`page_ids`]), so nobody's
+/// home timeline misses it in between.
+pub(crate) fn publish(conn: &mut DbConnection, status: &Status) -> Result<()> {
+    diesel::insert_into(home_feed_queue::table)
+        .values(home_feed_queue::status_id.eq(status.id))
+        .execute(conn)?;
+    diesel::sql_query(
+        "INSERT INTO home_feeds (account_id, status_id)
+         SELECT account_id, $1 FROM home_feed_states WHERE account_id = $2
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<BigInt, _>(status.id)
+    .bind::<BigInt, _>(status.account_id)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Fan out up to `batch` queued statuses, oldest first, in this one transaction (the
+/// statuses of a busy moment share each follower's feed pages and one commit). Returns how
+/// many were taken from the queue. On PostgreSQL app nodes draining at once take different
+/// statuses.
+pub fn fan_out_queued(conn: &mut DbConnection, batch: i64) -> Result<usize> {
+    let queued = home_feed_queue::table
+        .select(home_feed_queue::status_id)
+        .order(home_feed_queue::status_id)
+        .limit(batch);
+    let ids: Vec<i64> = match conn {
+        DbConnection::Postgresql(pg) => queued.for_update().skip_locked().load(pg)?,
+        DbConnection::Sqlite(_) => queued.load(conn)?,
+    };
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let found: Vec<Status> = statuses::table
+        .filter(statuses::id.eq_any(&ids))
+        .filter(statuses::deleted_at.is_null())
+        .select(Status::as_select())
+        .load(conn)?;
+    for status in &found {
+        fan_out(conn, status)?;
+    }
+    diesel::delete(home_feed_queue::table.filter(home_feed_queue::status_id.eq_any(&ids)))
+        .execute(conn)?;
+    Ok(ids.len())
+}
+
+/// Add a status (or boost) to the feeds of the employees whose home timeline it may belong
+/// in: its author, the author's followers, the accounts it mentions and, for a post meant
+/// for everyone, the followers of its hashtags. Only built feeds get it (the others are built
+/// from the statuses, this one included). One statement, whatever the audience.
+fn fan_out(conn: &mut DbConnection, status: &Status) -> Result<()> {
     let tags_count =
         status.reblog_of_id.is_none() && matches!(status.visibility.as_str(), "public" | "local");
     diesel::sql_query(
         "INSERT INTO home_feeds (account_id, status_id)
          SELECT s.account_id, $1 FROM home_feed_states s WHERE s.account_id IN (
-             SELECT $2
-             UNION SELECT f.account_id FROM follows f
+             SELECT f.account_id FROM follows f
                  WHERE f.target_account_id = $2 AND f.accepted = TRUE
              UNION SELECT m.account_id FROM mentions m WHERE m.status_id = $1
              UNION SELECT tf.account_id FROM tag_follows tf
@@ -79,6 +127,7 @@ pub(crate) fn fan_out(conn: &mut DbConnection, status: &Status) -> Result<()> {
 /// A status was deleted: it leaves every feed (reading would skip it anyway).
 pub(crate) fn forget(conn: &mut DbConnection, status_id: i64) -> Result<()> {
     diesel::delete(home_feeds::table.filter(home_feeds::status_id.eq(status_id))).execute(conn)?;
+    diesel::delete(home_feed_queue::table.find(status_id)).execute(conn)?;
     Ok(())
 }
 
@@ -341,7 +390,8 @@ pub fn trim(
 }
 
 /// Up to `limit` candidate status ids of `me`'s feed in the page's range (from `floor` up),
-/// newest first (oldest first for `min_id` pages).
+/// newest first (oldest first for `min_id` pages), with the statuses still queued for fan-out
+/// in that range (whether they belong is the home rule's to say, as for every row).
 pub(crate) fn page_ids(
     conn: &mut DbConnection,
     me: i64,
@@ -353,24 +403,51 @@ pub(crate) fn page_ids(
         .filter(home_feeds::account_id.eq(me))
         .select(home_feeds::status_id)
         .into_boxed();
+    let mut queued = home_feed_queue::table
+        .select(home_feed_queue::status_id)
+        .into_boxed();
     if let Some(max) = page.max_id {
         q = q.filter(home_feeds::status_id.lt(max));
+        queued = queued.filter(home_feed_queue::status_id.lt(max));
     }
     if let Some(since) = page.since_id {
         q = q.filter(home_feeds::status_id.gt(since));
+        queued = queued.filter(home_feed_queue::status_id.gt(since));
     }
     if let Some(floor) = floor {
         q = q.filter(home_feeds::status_id.ge(floor));
+        queued = queued.filter(home_feed_queue::status_id.ge(floor));
     }
-    Ok(match page.min_id {
-        Some(min) => q
-            .filter(home_feeds::status_id.gt(min))
-            .order(home_feeds::status_id.asc())
-            .limit(limit)
-            .load(conn)?,
-        None => q
-            .order(home_feeds::status_id.desc())
-            .limit(limit)
-            .load(conn)?,
-    })
+    let (mut ids, queued): (Vec<i64>, Vec<i64>) = match page.min_id {
+        Some(min) => (
+            q.filter(home_feeds::status_id.gt(min))
+                .order(home_feeds::status_id.asc())
+                .limit(limit)
+                .load(conn)?,
+            queued
+                .filter(home_feed_queue::status_id.gt(min))
+                .order(home_feed_queue::status_id.asc())
+                .limit(limit)
+                .load(conn)?,
+        ),
+        None => (
+            q.order(home_feeds::status_id.desc())
+                .limit(limit)
+                .load(conn)?,
+            queued
+                .order(home_feed_queue::status_id.desc())
+                .limit(limit)
+                .load(conn)?,
+        ),
+    };
+    if !queued.is_empty() {
+        ids.extend(queued);
+        ids.sort_unstable();
+        ids.dedup();
+        if page.min_id.is_none() {
+            ids.reverse();
+        }
+        ids.truncate(limit.max(0) as usize);
+    }
+    Ok(ids)
 }

@@ -510,7 +510,7 @@ pub(crate) fn publish(
             }
         }
     }
-    feeds::fan_out(conn, &status)?;
+    feeds::publish(conn, &status)?;
     if ours && visibility != Visibility::Local {
         outbox::enqueue(conn, me, Outgoing::CreateStatus { status_id: id })?;
     }
@@ -1033,7 +1033,7 @@ pub fn reblog(
         ))
         .execute(conn)?;
     notifications::notify(conn, original.account_id, me, "reblog", Some(original.id))?;
-    feeds::fan_out(conn, &boost)?;
+    feeds::publish(conn, &boost)?;
     if ours && visibility != Visibility::Local {
         outbox::enqueue(conn, me, Outgoing::Announce { boost_id: id })?;
     }

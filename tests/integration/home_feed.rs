@@ -290,6 +290,90 @@ async fn home_feeds_match_the_search_after_every_change(db: TestDb) {
 
 on_both_backends!(home_feeds_match_the_search_after_every_change);
 
+/// Whether `status` is in `account`'s feed, and whether it still waits to be fanned out.
+async fn fanned_out(f: &Fixture, account: i64, status: i64) -> (bool, bool) {
+    use diesel::prelude::*;
+    use groundswell::db::schema::{home_feed_queue, home_feeds};
+    f.ctx
+        .db
+        .read(move |conn| {
+            let in_feed: bool = diesel::select(diesel::dsl::exists(
+                home_feeds::table
+                    .filter(home_feeds::account_id.eq(account))
+                    .filter(home_feeds::status_id.eq(status)),
+            ))
+            .get_result(conn)?;
+            let queued: bool =
+                diesel::select(diesel::dsl::exists(home_feed_queue::table.find(status)))
+                    .get_result(conn)?;
+            Ok((in_feed, queued))
+        })
+        .await
+        .unwrap()
+}
+
+/// A post is queued for fan-out by the request that publishes it and fanned out to its
+/// followers' feeds in the background; in between (as after a crash before the fan-out) the
+/// followers' home timelines show it all the same, and a queued post is fanned out without
+/// anything new being posted.
+async fn posts_reach_home_timelines_before_and_after_fan_out(db: TestDb) {
+    use diesel::prelude::*;
+    use groundswell::db::schema::{home_feed_queue, home_feeds};
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    follow(&f, &alice, &bob.id, json!({})).await;
+    let alice_id: i64 = alice.id.parse().unwrap();
+    let post: i64 = f
+        .status(&bob, json!({"status": "fanned out"}))
+        .await
+        .parse()
+        .unwrap();
+    eventually("the post in alice's feed", || async {
+        (fanned_out(&f, alice_id, post).await == (true, false)).then_some(())
+    })
+    .await;
+
+    // Published, not yet fanned out: alice's feed lacks it, the queue has it. Read in the
+    // same transaction, so the fan-out cannot come in between.
+    let page = groundswell::service::pagination::Page {
+        max_id: None,
+        since_id: None,
+        min_id: None,
+        limit: 20,
+    };
+    let home = f
+        .ctx
+        .db
+        .write(move |conn| {
+            diesel::delete(
+                home_feeds::table
+                    .filter(home_feeds::account_id.eq(alice_id))
+                    .filter(home_feeds::status_id.eq(post)),
+            )
+            .execute(conn)?;
+            diesel::insert_into(home_feed_queue::table)
+                .values(home_feed_queue::status_id.eq(post))
+                .execute(conn)?;
+            groundswell::service::timelines::home(conn, alice_id, &page)
+        })
+        .await
+        .unwrap();
+    assert_eq!(home.first().map(|s| s.id), Some(post));
+    assert_eq!(fanned_out(&f, alice_id, post).await, (false, true));
+    let (_, timeline) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert_eq!(timeline[0]["id"], post.to_string(), "{timeline}");
+    eventually("the queued post fanned out", || async {
+        (fanned_out(&f, alice_id, post).await == (true, false)).then_some(())
+    })
+    .await;
+    let (_, timeline) = f.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert_eq!(timeline[0]["id"], post.to_string(), "{timeline}");
+    f.stop().await;
+}
+
+on_both_backends!(posts_reach_home_timelines_before_and_after_fan_out);
+
 /// Two app nodes on one PostgreSQL database share the feeds: a post made through one is in
 /// the home timeline read through the other at once.
 #[actix_web::test]
