@@ -114,9 +114,15 @@ pub fn note(settings: &Settings, view: &StatusView) -> Result<Note> {
     }
     let base = settings.instance.base();
     let own_domain = settings.instance.domain.as_str();
-    let mention_ids: Vec<String> = view.mentions.iter().map(|m| m.ap_id.clone()).collect();
+    let mention_ids: Vec<String> = view
+        .parts
+        .mentions
+        .iter()
+        .map(|m| m.ap_id.clone())
+        .collect();
     let (to, cc) = addressing(visibility, &followers_url(author), &mention_ids);
     let mut tag: Vec<Value> = view
+        .parts
         .mentions
         .iter()
         .map(|m| {
@@ -127,7 +133,7 @@ pub fn note(settings: &Settings, view: &StatusView) -> Result<Note> {
             })
         })
         .collect();
-    tag.extend(view.tags.iter().map(|t| {
+    tag.extend(view.parts.tags.iter().map(|t| {
         json!({
             "type": "Hashtag",
             "href": format!("{base}/tags/{}", t.display_name.to_lowercase()),
@@ -135,6 +141,7 @@ pub fn note(settings: &Settings, view: &StatusView) -> Result<Note> {
         })
     }));
     let attachment = view
+        .parts
         .media
         .iter()
         .filter_map(|m| {

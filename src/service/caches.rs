@@ -1,5 +1,5 @@
 //! What a request would otherwise ask the database for every time: who a bearer token speaks
-//! for, and the instance's counts.
+//! for, the instance's counts, and what statuses show that is the same for every viewer.
 //!
 //! Entries are dropped by the event bus the moment what they hold changes — on this node
 //! before the change's request is answered, on the other app nodes as its `NOTIFY` arrives —
@@ -16,6 +16,7 @@ use chrono::Utc;
 use crate::service::events::{Event, EventBus};
 use crate::service::instance::Summary;
 use crate::service::oauth::TokenOwner;
+use crate::service::views::StatusParts;
 
 /// How long a token's owner is kept without being asked again.
 pub const TOKEN_TTL: Duration = Duration::from_secs(60);
@@ -23,9 +24,14 @@ pub const TOKEN_TTL: Duration = Duration::from_secs(60);
 pub const TOKEN_CAPACITY: u64 = 20_000;
 /// How long the instance's counts are kept (Mastodon keeps them longer).
 pub const STATS_TTL: Duration = Duration::from_secs(60);
+/// How many statuses' viewer-independent parts are kept (the least used beyond that are
+/// dropped), and for how long at most.
+pub const STATUS_CAPACITY: u64 = 20_000;
+pub const STATUS_TTL: Duration = Duration::from_secs(600);
 
 pub struct Caches {
     pub tokens: TokenCache,
+    pub statuses: StatusPartsCache,
     summary: moka::sync::Cache<(), Arc<Summary>>,
 }
 
@@ -34,6 +40,7 @@ impl Caches {
     pub fn new(events: &EventBus) -> Arc<Caches> {
         let caches = Arc::new(Caches {
             tokens: TokenCache::new(),
+            statuses: StatusPartsCache::new(),
             summary: moka::sync::Cache::builder()
                 .max_capacity(1)
                 .time_to_live(STATS_TTL)
@@ -43,6 +50,7 @@ impl Caches {
         events.watch(Arc::new(move |event| {
             if let Some(caches) = weak.upgrade() {
                 caches.tokens.heard(event);
+                caches.statuses.heard(event);
                 if let Event::AccountChanged { .. } | Event::AccessRevoked { .. } = event {
                     // The contact may be that account.
                     caches.summary.invalidate_all();
@@ -56,6 +64,8 @@ impl Caches {
     pub fn clear(&self) {
         self.tokens.generation.fetch_add(1, Ordering::SeqCst);
         self.tokens.entries.invalidate_all();
+        self.statuses.generation.fetch_add(1, Ordering::SeqCst);
+        self.statuses.entries.invalidate_all();
         self.summary.invalidate_all();
     }
 
@@ -141,6 +151,53 @@ impl TokenCache {
                 drop_if(Box::new(move |owner| owner.token.id == token_id))
             }
             _ => {}
+        }
+    }
+}
+
+/// Status id → what it shows that is the same for every viewer (mentions, hashtags, media,
+/// app, whether it has a poll). Those change only when the status is edited or deleted; the
+/// counts, the author and the viewer's own flags are read with every page.
+pub struct StatusPartsCache {
+    entries: moka::sync::Cache<i64, Arc<StatusParts>>,
+    /// Counts the events that dropped entries: a read that raced one does not keep what it
+    /// read.
+    generation: AtomicU64,
+}
+
+impl StatusPartsCache {
+    fn new() -> StatusPartsCache {
+        StatusPartsCache {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(STATUS_CAPACITY)
+                .time_to_live(STATUS_TTL)
+                .build(),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    pub fn get(&self, status_id: i64) -> Option<Arc<StatusParts>> {
+        self.entries.get(&status_id)
+    }
+
+    /// Where the cache stands before a read of the database (for [`StatusPartsCache::keep`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Keep what a read that started at `generation` found, unless an event dropped entries
+    /// meanwhile.
+    pub fn keep(&self, status_id: i64, parts: Arc<StatusParts>, generation: u64) {
+        self.entries.insert(status_id, parts);
+        if self.generation() != generation {
+            self.entries.invalidate(&status_id);
+        }
+    }
+
+    fn heard(&self, event: &Event) {
+        if let Event::StatusUpdated { status_id } | Event::StatusDeleted { status_id } = *event {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            self.entries.invalidate(&status_id);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
+use crate::service::caches::StatusPartsCache;
 use crate::service::events::Event;
 use crate::service::filters::{self, FilterContext};
 use crate::service::timelines::{self, Origin};
@@ -138,6 +139,7 @@ fn context_of(stream: &Stream) -> FilterContext {
 /// What `event` means for employee `me` subscribed to `stream`, if anything.
 pub fn route(
     conn: &mut DbConnection,
+    cache: &StatusPartsCache,
     me: i64,
     stream: &Stream,
     event: &Event,
@@ -163,7 +165,7 @@ pub fn route(
             let Ok(n) = crate::service::notifications::get(conn, me, *notification_id) else {
                 return Ok(None);
             };
-            Ok(views::hydrate_notifications(conn, me, vec![n])?
+            Ok(views::hydrate_notifications(conn, cache, me, vec![n])?
                 .pop()
                 .map(|v| Delivery::Notification(Box::new(v))))
         }
@@ -174,7 +176,11 @@ pub fn route(
             let Ok(status) = find_visible(conn, Some(me), *status_id) else {
                 return Ok(None);
             };
-            let view = Box::new(views::hydrate_one(conn, Some(me), status)?);
+            let Some(view) = views::hydrate_cached(conn, cache, Some(me), vec![status])?.pop()
+            else {
+                return Ok(None);
+            };
+            let view = Box::new(view);
             // `hide` filters apply to streams as to the timelines they feed.
             if filters::hidden_in(&view.filtered, context_of(stream)) {
                 return Ok(None);

@@ -2,18 +2,34 @@
 //! loaded in a fixed number of queries per page (no N+1).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use diesel::prelude::*;
+use diesel::sql_types::Integer;
 
 use crate::db::DbConnection;
 use crate::db::models::{Account, MediaAttachment, Notification, Status, Tag};
 use crate::db::schema::{
-    accounts, bookmarks, favourites, media_attachments, mentions, mutes, oauth_applications,
+    accounts, bookmarks, favourites, media_attachments, mentions, mutes, oauth_applications, polls,
     status_pins, status_tags, statuses, tags,
 };
 use crate::error::Result;
+use crate::service::caches::StatusPartsCache;
 use crate::service::filters::{self, FilterMatch};
 use crate::service::visibility::{Viewer, visible_to};
+
+/// What a status shows that is the same for every viewer and changes only when the status
+/// is edited: the accounts it mentions, its hashtags, its media, the app it was posted with
+/// and whether it has a poll. Built once and kept ([`crate::service::caches::StatusPartsCache`]).
+#[derive(Debug, Default)]
+pub struct StatusParts {
+    pub mentions: Vec<Account>,
+    pub tags: Vec<Tag>,
+    pub media: Vec<MediaAttachment>,
+    /// Name and website of the app it was posted with.
+    pub application: Option<(String, Option<String>)>,
+    pub has_poll: bool,
+}
 
 /// A status as a client shows it.
 #[derive(Debug, Clone)]
@@ -22,12 +38,8 @@ pub struct StatusView {
     pub account: Account,
     /// The boosted status, for boosts.
     pub reblog: Option<Box<StatusView>>,
-    pub mentions: Vec<Account>,
-    pub tags: Vec<Tag>,
-    pub media: Vec<MediaAttachment>,
+    pub parts: Arc<StatusParts>,
     pub poll: Option<crate::service::polls::PollView>,
-    /// Name and website of the app it was posted with (shown for one's own posts).
-    pub application: Option<(String, Option<String>)>,
     pub favourited: bool,
     pub reblogged: bool,
     pub bookmarked: bool,
@@ -35,18 +47,70 @@ pub struct StatusView {
     pub muted: bool,
     /// The viewer's filters that match it (for statuses by others).
     pub filtered: Vec<FilterMatch>,
+    /// Whether the viewer wrote it (the app it was posted with is shown only to them).
+    pub own: bool,
+}
+
+impl StatusView {
+    /// A status as shown to nobody in particular, from its row and author alone.
+    pub fn bare(status: Status, account: Account) -> StatusView {
+        StatusView {
+            status,
+            account,
+            reblog: None,
+            parts: Arc::default(),
+            poll: None,
+            favourited: false,
+            reblogged: false,
+            bookmarked: false,
+            pinned: false,
+            muted: false,
+            filtered: Vec::new(),
+            own: false,
+        }
+    }
+
+    /// Name and website of the app it was posted with, for its author only.
+    pub fn application(&self) -> Option<&(String, Option<String>)> {
+        self.parts.application.as_ref().filter(|_| self.own)
+    }
 }
 
 /// Everything shown with these statuses, for `viewer`. Boosts whose original the viewer may
-/// not see are dropped. Order is kept.
+/// not see are dropped. Order is kept. Reads everything from the database: for what a
+/// transaction is writing, and for rare reads; the read paths use [`hydrate_cached`].
 pub fn hydrate(
     conn: &mut DbConnection,
+    viewer: Viewer,
+    rows: Vec<Status>,
+) -> Result<Vec<StatusView>> {
+    hydrate_with(conn, None, viewer, rows)
+}
+
+/// [`hydrate`], with the parts that are the same for every viewer taken from `cache` where
+/// it has them (and kept there). Only for reads outside a write transaction: what an
+/// uncommitted transaction sees must not be kept.
+pub fn hydrate_cached(
+    conn: &mut DbConnection,
+    cache: &StatusPartsCache,
+    viewer: Viewer,
+    rows: Vec<Status>,
+) -> Result<Vec<StatusView>> {
+    hydrate_with(conn, Some(cache), viewer, rows)
+}
+
+fn hydrate_with(
+    conn: &mut DbConnection,
+    cache: Option<&StatusPartsCache>,
     viewer: Viewer,
     rows: Vec<Status>,
 ) -> Result<Vec<StatusView>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
+    // Before anything is read: an edit committed after this is not kept (each read below
+    // sees the database as of its own statement).
+    let generation = cache.map(|c| c.generation());
     let original_ids: Vec<i64> = rows.iter().filter_map(|s| s.reblog_of_id).collect();
     let originals: HashMap<i64, Status> = if original_ids.is_empty() {
         HashMap::new()
@@ -72,113 +136,54 @@ pub fn hydrate(
         .map(|a| (a.id, a))
         .collect();
 
-    let mut mentions_by_status: HashMap<i64, Vec<Account>> = HashMap::new();
-    for (status_id, account) in mentions::table
-        .inner_join(accounts::table)
-        .filter(mentions::status_id.eq_any(&status_ids))
-        .order(mentions::id.asc())
-        .select((mentions::status_id, Account::as_select()))
-        .load::<(i64, Account)>(conn)?
-    {
-        mentions_by_status
-            .entry(status_id)
-            .or_default()
-            .push(account);
-    }
-    let mut tags_by_status: HashMap<i64, Vec<Tag>> = HashMap::new();
-    for (status_id, tag) in status_tags::table
-        .inner_join(tags::table)
-        .filter(status_tags::status_id.eq_any(&status_ids))
-        .select((status_tags::status_id, Tag::as_select()))
-        .load::<(i64, Tag)>(conn)?
-    {
-        tags_by_status.entry(status_id).or_default().push(tag);
-    }
-    let mut media_by_status: HashMap<i64, Vec<MediaAttachment>> = HashMap::new();
-    for m in media_attachments::table
-        .filter(media_attachments::status_id.eq_any(&status_ids))
-        .order(media_attachments::id.asc())
-        .select(MediaAttachment::as_select())
-        .load::<MediaAttachment>(conn)?
-    {
-        if let Some(status_id) = m.status_id {
-            media_by_status.entry(status_id).or_default().push(m);
+    let mut parts: HashMap<i64, Arc<StatusParts>> = HashMap::with_capacity(all.len());
+    let mut missing: Vec<&Status> = Vec::new();
+    for s in &all {
+        match cache.and_then(|c| c.get(s.id)) {
+            Some(p) => {
+                parts.insert(s.id, p);
+            }
+            None => missing.push(s),
         }
     }
-    let polls_by_status = crate::service::polls::load_views(conn, viewer, &status_ids)?;
-    let app_ids: Vec<i64> = all.iter().filter_map(|s| s.application_id).collect();
-    let apps: HashMap<i64, (String, Option<String>)> = if app_ids.is_empty() {
+    if !missing.is_empty() {
+        let loaded = load_parts(conn, &missing)?;
+        for (id, p) in loaded {
+            if let (Some(cache), Some(generation)) = (cache, generation) {
+                cache.keep(id, p.clone(), generation);
+            }
+            parts.insert(id, p);
+        }
+    }
+    let with_polls: Vec<i64> = status_ids
+        .iter()
+        .copied()
+        .filter(|id| parts.get(id).is_some_and(|p| p.has_poll))
+        .collect();
+    let polls_by_status = if with_polls.is_empty() {
         HashMap::new()
     } else {
-        oauth_applications::table
-            .filter(oauth_applications::id.eq_any(&app_ids))
-            .select((
-                oauth_applications::id,
-                oauth_applications::name,
-                oauth_applications::website,
-            ))
-            .load::<(i64, String, Option<String>)>(conn)?
-            .into_iter()
-            .map(|(id, name, site)| (id, (name, site)))
-            .collect()
+        crate::service::polls::load_views(conn, viewer, &with_polls)?
     };
-
-    let (favourited, reblogged, bookmarked, pinned, muted) = match viewer {
-        None => Default::default(),
-        Some(me) => {
-            let set = |v: Vec<i64>| v.into_iter().collect::<HashSet<i64>>();
-            (
-                set(favourites::table
-                    .filter(favourites::account_id.eq(me))
-                    .filter(favourites::status_id.eq_any(&status_ids))
-                    .select(favourites::status_id)
-                    .load(conn)?),
-                set(statuses::table
-                    .filter(statuses::account_id.eq(me))
-                    .filter(statuses::reblog_of_id.eq_any(&status_ids))
-                    .filter(statuses::deleted_at.is_null())
-                    .select(statuses::reblog_of_id.assume_not_null())
-                    .load(conn)?),
-                set(bookmarks::table
-                    .filter(bookmarks::account_id.eq(me))
-                    .filter(bookmarks::status_id.eq_any(&status_ids))
-                    .select(bookmarks::status_id)
-                    .load(conn)?),
-                set(status_pins::table
-                    .filter(status_pins::account_id.eq(me))
-                    .filter(status_pins::status_id.eq_any(&status_ids))
-                    .select(status_pins::status_id)
-                    .load(conn)?),
-                set(mutes::table
-                    .filter(mutes::account_id.eq(me))
-                    .filter(mutes::target_account_id.eq_any(&account_ids))
-                    .select(mutes::target_account_id)
-                    .load(conn)?),
-            )
-        }
+    let flags = match viewer {
+        None => ViewerFlags::default(),
+        Some(me) => viewer_flags(conn, me, &status_ids, &account_ids)?,
     };
 
     let build = |s: &Status| -> Option<StatusView> {
         let account = accounts_by_id.get(&s.account_id)?.clone();
-        let own = viewer == Some(s.account_id);
         Some(StatusView {
             account,
             reblog: None,
-            mentions: mentions_by_status.get(&s.id).cloned().unwrap_or_default(),
-            tags: tags_by_status.get(&s.id).cloned().unwrap_or_default(),
-            media: media_by_status.get(&s.id).cloned().unwrap_or_default(),
+            parts: parts.get(&s.id).cloned().unwrap_or_default(),
             poll: polls_by_status.get(&s.id).cloned(),
-            application: if own {
-                s.application_id.and_then(|id| apps.get(&id).cloned())
-            } else {
-                None
-            },
-            favourited: favourited.contains(&s.id),
-            reblogged: reblogged.contains(&s.id),
-            bookmarked: bookmarked.contains(&s.id),
-            pinned: pinned.contains(&s.id),
-            muted: muted.contains(&s.account_id),
+            favourited: flags.favourited.contains(&s.id),
+            reblogged: flags.reblogged.contains(&s.id),
+            bookmarked: flags.bookmarked.contains(&s.id),
+            pinned: flags.pinned.contains(&s.id),
+            muted: flags.muted.contains(&s.account_id),
             filtered: Vec::new(),
+            own: viewer == Some(s.account_id),
             status: s.clone(),
         })
     };
@@ -197,6 +202,158 @@ pub fn hydrate(
         apply_filters(conn, me, &mut out)?;
     }
     Ok(out)
+}
+
+/// The viewer-independent parts of these statuses, read from the database.
+fn load_parts(
+    conn: &mut DbConnection,
+    found: &[&Status],
+) -> Result<HashMap<i64, Arc<StatusParts>>> {
+    let ids: Vec<i64> = found.iter().map(|s| s.id).collect();
+    let mut parts: HashMap<i64, StatusParts> =
+        ids.iter().map(|&id| (id, StatusParts::default())).collect();
+    for (status_id, account) in mentions::table
+        .inner_join(accounts::table)
+        .filter(mentions::status_id.eq_any(&ids))
+        .order(mentions::id.asc())
+        .select((mentions::status_id, Account::as_select()))
+        .load::<(i64, Account)>(conn)?
+    {
+        if let Some(p) = parts.get_mut(&status_id) {
+            p.mentions.push(account);
+        }
+    }
+    for (status_id, tag) in status_tags::table
+        .inner_join(tags::table)
+        .filter(status_tags::status_id.eq_any(&ids))
+        .select((status_tags::status_id, Tag::as_select()))
+        .load::<(i64, Tag)>(conn)?
+    {
+        if let Some(p) = parts.get_mut(&status_id) {
+            p.tags.push(tag);
+        }
+    }
+    for m in media_attachments::table
+        .filter(media_attachments::status_id.eq_any(&ids))
+        .order(media_attachments::id.asc())
+        .select(MediaAttachment::as_select())
+        .load::<MediaAttachment>(conn)?
+    {
+        if let Some(p) = m.status_id.and_then(|id| parts.get_mut(&id)) {
+            p.media.push(m);
+        }
+    }
+    for status_id in polls::table
+        .filter(polls::status_id.eq_any(&ids))
+        .select(polls::status_id)
+        .load::<i64>(conn)?
+    {
+        if let Some(p) = parts.get_mut(&status_id) {
+            p.has_poll = true;
+        }
+    }
+    let app_ids: Vec<i64> = found.iter().filter_map(|s| s.application_id).collect();
+    if !app_ids.is_empty() {
+        let apps: HashMap<i64, (String, Option<String>)> = oauth_applications::table
+            .filter(oauth_applications::id.eq_any(&app_ids))
+            .select((
+                oauth_applications::id,
+                oauth_applications::name,
+                oauth_applications::website,
+            ))
+            .load::<(i64, String, Option<String>)>(conn)?
+            .into_iter()
+            .map(|(id, name, site)| (id, (name, site)))
+            .collect();
+        for s in found {
+            if let (Some(p), Some(app)) = (
+                parts.get_mut(&s.id),
+                s.application_id.and_then(|id| apps.get(&id)),
+            ) {
+                p.application = Some(app.clone());
+            }
+        }
+    }
+    Ok(parts.into_iter().map(|(id, p)| (id, Arc::new(p))).collect())
+}
+
+/// What the viewer did to these statuses and their authors.
+#[derive(Default)]
+struct ViewerFlags {
+    favourited: HashSet<i64>,
+    reblogged: HashSet<i64>,
+    bookmarked: HashSet<i64>,
+    pinned: HashSet<i64>,
+    muted: HashSet<i64>,
+}
+
+/// The viewer's favourites, boosts, bookmarks and pins among `status_ids`, and which of
+/// `account_ids` they mute: one statement.
+fn viewer_flags(
+    conn: &mut DbConnection,
+    me: i64,
+    status_ids: &[i64],
+    account_ids: &[i64],
+) -> Result<ViewerFlags> {
+    const FAVOURITED: i32 = 0;
+    const REBLOGGED: i32 = 1;
+    const BOOKMARKED: i32 = 2;
+    const PINNED: i32 = 3;
+    const MUTED: i32 = 4;
+    // Compound statements are not available through the multi-backend connection: the same
+    // statement is built for the backend at hand.
+    macro_rules! flags_query {
+        () => {
+            favourites::table
+                .filter(favourites::account_id.eq(me))
+                .filter(favourites::status_id.eq_any(status_ids))
+                .select((FAVOURITED.into_sql::<Integer>(), favourites::status_id))
+                .union_all(
+                    statuses::table
+                        .filter(statuses::account_id.eq(me))
+                        .filter(statuses::reblog_of_id.eq_any(status_ids))
+                        .filter(statuses::deleted_at.is_null())
+                        .select((
+                            REBLOGGED.into_sql::<Integer>(),
+                            statuses::reblog_of_id.assume_not_null(),
+                        )),
+                )
+                .union_all(
+                    bookmarks::table
+                        .filter(bookmarks::account_id.eq(me))
+                        .filter(bookmarks::status_id.eq_any(status_ids))
+                        .select((BOOKMARKED.into_sql::<Integer>(), bookmarks::status_id)),
+                )
+                .union_all(
+                    status_pins::table
+                        .filter(status_pins::account_id.eq(me))
+                        .filter(status_pins::status_id.eq_any(status_ids))
+                        .select((PINNED.into_sql::<Integer>(), status_pins::status_id)),
+                )
+                .union_all(
+                    mutes::table
+                        .filter(mutes::account_id.eq(me))
+                        .filter(mutes::target_account_id.eq_any(account_ids))
+                        .select((MUTED.into_sql::<Integer>(), mutes::target_account_id)),
+                )
+        };
+    }
+    let rows: Vec<(i32, i64)> = match conn {
+        DbConnection::Postgresql(pg) => flags_query!().load(pg)?,
+        DbConnection::Sqlite(sqlite) => flags_query!().load(sqlite)?,
+    };
+    let mut flags = ViewerFlags::default();
+    for (kind, id) in rows {
+        let set = match kind {
+            FAVOURITED => &mut flags.favourited,
+            REBLOGGED => &mut flags.reblogged,
+            BOOKMARKED => &mut flags.bookmarked,
+            PINNED => &mut flags.pinned,
+            _ => &mut flags.muted,
+        };
+        set.insert(id);
+    }
+    Ok(flags)
 }
 
 /// Record which of `me`'s filters match each status by someone else. The filters are loaded
@@ -243,6 +400,7 @@ pub struct NotificationView {
 
 pub fn hydrate_notifications(
     conn: &mut DbConnection,
+    cache: &StatusPartsCache,
     me: i64,
     rows: Vec<Notification>,
 ) -> Result<Vec<NotificationView>> {
@@ -264,7 +422,7 @@ pub fn hydrate_notifications(
             .select(Status::as_select())
             .load(conn)?
     };
-    let views: HashMap<i64, StatusView> = hydrate(conn, Some(me), visible)?
+    let views: HashMap<i64, StatusView> = hydrate_cached(conn, cache, Some(me), visible)?
         .into_iter()
         .map(|v| (v.status.id, v))
         .collect();

@@ -187,6 +187,7 @@ pub async fn status(
             spoiler: view.status.spoiler_text.clone(),
             content: text::sanitize_for_page(&view.status.content),
             images: view
+                .parts
                 .media
                 .iter()
                 .filter_map(|m| {

@@ -1,5 +1,5 @@
 //! What a node keeps in memory — who a bearer token speaks for, the instance's counts and
-//! contact — is never behind a change an employee or IT relies on: the next request on the
+//! contact, what a status shows to everyone (mentions, hashtags, media) — is never behind a change an employee or IT relies on: the next request on the
 //! same node sees it, another app node sees it within moments, and so does a change made by
 //! the CLI while the server runs.
 
@@ -12,6 +12,7 @@ use crate::on_both_backends;
 use crate::sso::register_app;
 
 on_both_backends!(token_owners_follow_every_change);
+on_both_backends!(statuses_show_their_edits_at_once);
 
 /// How long a change may take to reach a cache it does not come through: the CLI's on
 /// SQLite (a tenth of a second), another node's (its `NOTIFY`).
@@ -150,6 +151,102 @@ async fn token_owners_follow_every_change(db: TestDb) {
     f.stop().await;
 }
 
+/// What a status shows (its hashtags, mentions, media), as `viewer` sees it on `base`.
+async fn shown(f: &Fixture, base: &str, viewer: &TestUser, id: &str) -> (Vec<Value>, Vec<Value>) {
+    let resp = f
+        .client
+        .get(format!("{base}/api/v1/statuses/{id}"))
+        .bearer_auth(&viewer.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let status: Value = resp.json().await.unwrap();
+    let names = |key: &str, field: &str| -> Vec<Value> {
+        status[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v[field].clone())
+            .collect()
+    };
+    (names("tags", "name"), names("mentions", "username"))
+}
+
+/// Edit a status (`PUT /api/v1/statuses/:id`) on `base`.
+async fn edit(f: &Fixture, base: &str, author: &TestUser, id: &str, text: &str) {
+    let resp = f
+        .client
+        .put(format!("{base}/api/v1/statuses/{id}"))
+        .bearer_auth(&author.token)
+        .json(&json!({ "status": text }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// What every reader is shown of a status (kept in memory after the first read) follows its
+/// edits from the next request, in every place it is shown: the status, the home timeline,
+/// notifications; a deleted status is gone from them.
+async fn statuses_show_their_edits_at_once(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    let (code, _) = f
+        .post(
+            &bob,
+            &format!("/api/v1/accounts/{}/follow", alice.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let base = f.base.clone();
+    let id = f
+        .status(&alice, json!({"status": "release notes #first for @carol"}))
+        .await;
+    for reader in [&bob, &carol] {
+        let shown = shown(&f, &base, reader, &id).await;
+        assert_eq!(shown, (vec![json!("first")], vec![json!("carol")]));
+    }
+    let (_, home) = f.get(Some(&bob), "/api/v1/timelines/home").await;
+    assert_eq!(home[0]["tags"][0]["name"], "first");
+
+    // An edit may mention more people, never fewer (as on Mastodon: those mentioned keep it).
+    edit(&f, &base, &alice, &id, "release notes #second for @bob").await;
+    for reader in [&bob, &carol] {
+        let shown = shown(&f, &base, reader, &id).await;
+        assert_eq!(
+            shown,
+            (vec![json!("second")], vec![json!("carol"), json!("bob")])
+        );
+    }
+    let (_, home) = f.get(Some(&bob), "/api/v1/timelines/home").await;
+    assert_eq!(home[0]["id"], id.as_str());
+    assert_eq!(home[0]["tags"][0]["name"], "second");
+    assert_eq!(home[0]["mentions"][1]["username"], "bob");
+    // Carol's mention notification shows the status as it is now.
+    let (_, notes) = f.get(Some(&carol), "/api/v1/notifications").await;
+    assert_eq!(notes[0]["status"]["tags"][0]["name"], "second");
+
+    let resp = f
+        .client
+        .delete(f.url(&format!("/api/v1/statuses/{id}")))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        f.get(Some(&bob), &format!("/api/v1/statuses/{id}")).await.0,
+        404
+    );
+    let (_, home) = f.get(Some(&bob), "/api/v1/timelines/home").await;
+    assert_eq!(home, json!([]));
+    f.stop().await;
+}
+
 /// Two app nodes on one PostgreSQL: what one node revokes or changes, the other's cache drops.
 #[actix_web::test]
 async fn app_nodes_drop_what_another_node_changed() {
@@ -185,6 +282,21 @@ async fn app_nodes_drop_what_another_node_changed_body() {
     assert_eq!(resp.status(), 200);
     within("bob's settings on the other node", || async {
         verify(&f, &other, &bob).await.1["source"]["privacy"] == "unlisted"
+    })
+    .await;
+
+    // A status read on the other node, then edited here, shows the edit there.
+    let post = f
+        .status(&alice, json!({"status": "plan #draft with @bob"}))
+        .await;
+    assert_eq!(
+        shown(&f, &other, &bob, &post).await,
+        (vec![json!("draft")], vec![json!("bob")])
+    );
+    edit(&f, &here, &alice, &post, "plan #final @alice").await;
+    within("the edit on the other node", || async {
+        shown(&f, &other, &bob, &post).await
+            == (vec![json!("final")], vec![json!("bob"), json!("alice")])
     })
     .await;
 

@@ -325,19 +325,16 @@ async fn statuses(
         tagged: p.tagged,
     };
     let page = p.page.page();
-    let rows = ctx
-        .db
-        .read(move |conn| {
-            accounts::find(conn, id)?;
-            timelines::account(conn, viewer, id, &filter, &page)
-        })
-        .await?;
     render_timeline(
         &ctx,
         &req,
         viewer,
-        rows.into_iter().map(|s| (s.id, s)).collect(),
         Some(FilterContext::Account),
+        move |conn| {
+            accounts::find(conn, id)?;
+            let rows = timelines::account(conn, viewer, id, &filter, &page)?;
+            Ok(rows.into_iter().map(|s| (s.id, s)).collect())
+        },
     )
     .await
 }

@@ -24,6 +24,7 @@ pub mod timelines;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::context::AppContext;
+use crate::db::DbConnection;
 use crate::db::models::{Account, Status};
 use crate::error::{Error, Result};
 use crate::service::filters::FilterContext;
@@ -61,50 +62,68 @@ pub fn parse_id(raw: &str) -> Result<i64> {
     raw.trim().parse::<i64>().map_err(|_| Error::not_found())
 }
 
-/// One status as `viewer` sees it.
-pub async fn render_status(
-    ctx: &AppContext,
-    viewer: Viewer,
-    status: Status,
-) -> Result<HttpResponse> {
+/// One status as `viewer` sees it; `load` reads it, on the same pooled connection as what
+/// is shown with it.
+pub async fn render_status<F>(ctx: &AppContext, viewer: Viewer, load: F) -> Result<HttpResponse>
+where
+    F: FnOnce(&mut DbConnection) -> Result<Status> + Send + 'static,
+{
+    let caches = ctx.caches.clone();
     let view = ctx
         .db
-        .read(move |conn| views::hydrate_one(conn, viewer, status))
+        .read(move |conn| {
+            let status = load(conn)?;
+            views::hydrate_cached(conn, &caches.statuses, viewer, vec![status])?
+                .pop()
+                .ok_or_else(Error::not_found)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
 }
 
 /// A page of statuses with the `Link` header, paged by the ids given with each status
-/// (the status id for timelines, the bookmark or favourite id for those lists).
-pub async fn render_statuses(
+/// (the status id for timelines, the bookmark or favourite id for those lists). `load`
+/// reads the page; it and everything shown with it are read on one pooled connection.
+pub async fn render_statuses<F>(
     ctx: &AppContext,
     req: &HttpRequest,
     viewer: Viewer,
-    rows: Vec<(i64, Status)>,
-) -> Result<HttpResponse> {
-    render_timeline(ctx, req, viewer, rows, None).await
+    load: F,
+) -> Result<HttpResponse>
+where
+    F: FnOnce(&mut DbConnection) -> Result<Vec<(i64, Status)>> + Send + 'static,
+{
+    render_timeline(ctx, req, viewer, None, load).await
 }
 
 /// [`render_statuses`] for a timeline shown in `context`: statuses the viewer's `hide`
 /// filters for that context match are left out (the `Link` header still pages by every row
 /// loaded, so the next page starts after them).
-pub async fn render_timeline(
+pub async fn render_timeline<F>(
     ctx: &AppContext,
     req: &HttpRequest,
     viewer: Viewer,
-    rows: Vec<(i64, Status)>,
     context: Option<FilterContext>,
-) -> Result<HttpResponse> {
-    let page_ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-    let statuses: Vec<Status> = rows.into_iter().map(|(_, s)| s).collect();
-    let views = ctx
+    load: F,
+) -> Result<HttpResponse>
+where
+    F: FnOnce(&mut DbConnection) -> Result<Vec<(i64, Status)>> + Send + 'static,
+{
+    let caches = ctx.caches.clone();
+    let (page_ids, views) = ctx
         .db
         .read(move |conn| {
-            let views = views::hydrate(conn, viewer, statuses)?;
-            Ok(match context {
-                Some(context) => crate::service::filters::drop_hidden(views, context),
-                None => views,
-            })
+            let rows = load(conn)?;
+            let page_ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+            let statuses: Vec<Status> = rows.into_iter().map(|(_, s)| s).collect();
+            let views = views::hydrate_cached(conn, &caches.statuses, viewer, statuses)?;
+            Ok((
+                page_ids,
+                match context {
+                    Some(context) => crate::service::filters::drop_hidden(views, context),
+                    None => views,
+                },
+            ))
         })
         .await?;
     let body: Vec<_> = views

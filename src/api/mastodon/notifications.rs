@@ -47,12 +47,13 @@ async fn list(
         account_id: p.account_id.and_then(|id| id.parse().ok()),
     };
     let page = p.page.page_with(40, 80);
+    let caches = ctx.caches.clone();
     let (ids, views) = ctx
         .db
         .read(move |conn| {
             let rows = notifications::list(conn, me, &filter, &page)?;
             let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
-            let views = views::hydrate_notifications(conn, me, rows)?;
+            let views = views::hydrate_notifications(conn, &caches.statuses, me, rows)?;
             Ok((ids, filters::drop_hidden_notifications(views)))
         })
         .await?;
@@ -71,11 +72,12 @@ async fn get(
 ) -> Result<HttpResponse> {
     let me = auth.user_with("read:notifications")?.account.id;
     let id = parse_id(&id)?;
+    let caches = ctx.caches.clone();
     let view = ctx
         .db
         .read(move |conn| {
             let n = notifications::get(conn, me, id)?;
-            views::hydrate_notifications(conn, me, vec![n])?
+            views::hydrate_notifications(conn, &caches.statuses, me, vec![n])?
                 .pop()
                 .ok_or_else(crate::error::Error::not_found)
         })

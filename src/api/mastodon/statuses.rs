@@ -159,14 +159,10 @@ async fn get(
 ) -> Result<HttpResponse> {
     let viewer = auth.viewer("read:statuses")?.map(|u| u.account.id);
     let id = parse_id(&id)?;
-    let view = ctx
-        .db
-        .read(move |conn| {
-            let status = crate::service::visibility::find_visible(conn, viewer, id)?;
-            views::hydrate_one(conn, viewer, status)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
+    render_status(&ctx, viewer, move |conn| {
+        crate::service::visibility::find_visible(conn, viewer, id)
+    })
+    .await
 }
 
 /// <https://docs.joinmastodon.org/methods/statuses/#delete>
@@ -186,22 +182,10 @@ async fn delete(
             // Deleted rows are no longer visible; build the view from the row we had.
             match view.pop() {
                 Some(v) => Ok(v),
-                None => Ok(views::StatusView {
-                    account: crate::service::accounts::find(conn, me)?,
+                None => Ok(views::StatusView::bare(
                     status,
-                    reblog: None,
-                    mentions: Vec::new(),
-                    tags: Vec::new(),
-                    media: Vec::new(),
-                    poll: None,
-                    application: None,
-                    favourited: false,
-                    reblogged: false,
-                    bookmarked: false,
-                    pinned: false,
-                    muted: false,
-                    filtered: Vec::new(),
-                }),
+                    crate::service::accounts::find(conn, me)?,
+                )),
             }
         })
         .await?;
@@ -247,13 +231,14 @@ async fn context(
 ) -> Result<HttpResponse> {
     let viewer = auth.viewer("read:statuses")?.map(|u| u.account.id);
     let id = parse_id(&id)?;
+    let caches = ctx.caches.clone();
     let (ancestors, descendants) = ctx
         .db
         .read(move |conn| {
             let (a, d) = statuses::context(conn, viewer, id)?;
             Ok((
-                views::hydrate(conn, viewer, a)?,
-                views::hydrate(conn, viewer, d)?,
+                views::hydrate_cached(conn, &caches.statuses, viewer, a)?,
+                views::hydrate_cached(conn, &caches.statuses, viewer, d)?,
             ))
         })
         .await?;
@@ -384,7 +369,7 @@ where
         .db
         .write(move |conn| action(conn, &settings, &user, id))
         .await?;
-    render_status(&ctx, Some(me), status).await
+    render_status(&ctx, Some(me), move |_| Ok(status)).await
 }
 
 /// <https://docs.joinmastodon.org/methods/statuses/#favourite>

@@ -54,10 +54,10 @@ fn render(ctx: &AppContext, delivery: &Delivery) -> Option<(&'static str, String
 
 /// Route one event for one subscriber (on the blocking pool).
 async fn route(ctx: &AppContext, me: i64, stream: &Stream, event: &Event) -> Option<Delivery> {
-    let (stream, event) = (stream.clone(), event.clone());
+    let (stream, event, caches) = (stream.clone(), event.clone(), ctx.caches.clone());
     match ctx
         .db
-        .read(move |conn| streaming::route(conn, me, &stream, &event))
+        .read(move |conn| streaming::route(conn, &caches.statuses, me, &stream, &event))
         .await
     {
         Ok(d) => d,

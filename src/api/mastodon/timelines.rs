@@ -34,11 +34,14 @@ async fn home(
 ) -> Result<HttpResponse> {
     let me = auth.user_with("read:statuses")?.account.id;
     let page = page.page();
-    let rows = ctx
-        .db
-        .read(move |conn| timelines::home(conn, me, &page))
-        .await?;
-    render_timeline(&ctx, &req, Some(me), by_id(rows), Some(FilterContext::Home)).await
+    render_timeline(
+        &ctx,
+        &req,
+        Some(me),
+        Some(FilterContext::Home),
+        move |conn| timelines::home(conn, me, &page).map(by_id),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,11 +75,14 @@ async fn public(
     let origin = origin(p.local, p.remote);
     let only_media = p.only_media.unwrap_or(false);
     let page = p.page.page();
-    let rows = ctx
-        .db
-        .read(move |conn| timelines::public(conn, viewer, origin, only_media, &page))
-        .await?;
-    render_timeline(&ctx, &req, viewer, by_id(rows), Some(FilterContext::Public)).await
+    render_timeline(
+        &ctx,
+        &req,
+        viewer,
+        Some(FilterContext::Public),
+        move |conn| timelines::public(conn, viewer, origin, only_media, &page).map(by_id),
+    )
+    .await
 }
 
 /// <https://docs.joinmastodon.org/methods/timelines/#tag>
@@ -91,11 +97,14 @@ async fn tag(
     let origin = origin(p.local, p.remote);
     let page = p.page.page();
     let name = hashtag.into_inner();
-    let rows = ctx
-        .db
-        .read(move |conn| timelines::tag(conn, viewer, &name, origin, &page))
-        .await?;
-    render_timeline(&ctx, &req, viewer, by_id(rows), Some(FilterContext::Public)).await
+    render_timeline(
+        &ctx,
+        &req,
+        viewer,
+        Some(FilterContext::Public),
+        move |conn| timelines::tag(conn, viewer, &name, origin, &page).map(by_id),
+    )
+    .await
 }
 
 /// <https://docs.joinmastodon.org/methods/timelines/#list>
@@ -109,12 +118,15 @@ async fn list(
     let me = auth.user_with("read:lists")?.account.id;
     let list_id = parse_id(&list_id)?;
     let page = page.page();
-    let rows = ctx
-        .db
-        .read(move |conn| timelines::list(conn, me, list_id, &page))
-        .await?;
     // Lists share the home context, as on Mastodon.
-    render_timeline(&ctx, &req, Some(me), by_id(rows), Some(FilterContext::Home)).await
+    render_timeline(
+        &ctx,
+        &req,
+        Some(me),
+        Some(FilterContext::Home),
+        move |conn| timelines::list(conn, me, list_id, &page).map(by_id),
+    )
+    .await
 }
 
 /// <https://docs.joinmastodon.org/methods/bookmarks/>
@@ -126,11 +138,10 @@ async fn bookmarks(
 ) -> Result<HttpResponse> {
     let me = auth.user_with("read:bookmarks")?.account.id;
     let page = page.page();
-    let rows = ctx
-        .db
-        .read(move |conn| timelines::bookmarks(conn, me, &page))
-        .await?;
-    render_statuses(&ctx, &req, Some(me), rows).await
+    render_statuses(&ctx, &req, Some(me), move |conn| {
+        timelines::bookmarks(conn, me, &page)
+    })
+    .await
 }
 
 /// <https://docs.joinmastodon.org/methods/favourites/>
@@ -142,9 +153,8 @@ async fn favourites(
 ) -> Result<HttpResponse> {
     let me = auth.user_with("read:favourites")?.account.id;
     let page = page.page();
-    let rows = ctx
-        .db
-        .read(move |conn| timelines::favourites(conn, me, &page))
-        .await?;
-    render_statuses(&ctx, &req, Some(me), rows).await
+    render_statuses(&ctx, &req, Some(me), move |conn| {
+        timelines::favourites(conn, me, &page)
+    })
+    .await
 }

@@ -93,15 +93,16 @@ pub fn status_from_view(view: &StatusView, settings: &Settings) -> StatusEntity 
         sensitive: s.sensitive,
         spoiler_text: s.spoiler_text.clone(),
         media_attachments: view
+            .parts
             .media
             .iter()
             .map(|m| media_entity(m, settings))
             .collect(),
         application: view
-            .application
-            .as_ref()
+            .application()
             .map(|(name, website)| json!({ "name": name, "website": website })),
         mentions: view
+            .parts
             .mentions
             .iter()
             .map(|a| MentionEntity {
@@ -112,6 +113,7 @@ pub fn status_from_view(view: &StatusView, settings: &Settings) -> StatusEntity 
             })
             .collect(),
         tags: view
+            .parts
             .tags
             .iter()
             .map(|t| TagRef {
