@@ -11,7 +11,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::apub::FedData;
-use crate::apub::objects::{ApubActor, ApubNote, visibility_of};
+use crate::apub::objects::{ApubActor, ApubNote, store_note, visibility_of};
 use crate::apub::protocol::{self, IdOrObject, Note, Person};
 use crate::context::AppContext;
 use crate::db::DbConnection;
@@ -91,11 +91,8 @@ impl IncomingActivity {
             return Err(Error::forbidden("A post can only be sent by its author"));
         }
         ApubNote::verify(&note, &self.id, data).await?;
-        ApubNote::from_json(note, data).await?;
-        let id = self.id.to_string();
-        data.db
-            .write(move |conn| inbound::mark_received(conn, &id))
-            .await
+        store_note(note, data, Some(self.id.to_string())).await?;
+        Ok(())
     }
 
     async fn handle(self, data: &FedData) -> Result<()> {

@@ -265,27 +265,37 @@ impl Object for ApubNote {
     }
 
     async fn from_json(json: Note, data: &FedData) -> Result<Self> {
-        let author: ApubActor = ObjectId::<ApubActor>::from(json.attributed_to.id.clone())
-            .dereference(data)
-            .await?;
-        // Fetch the post it replies to, so the thread is whole on this side too (bounded by
-        // the library's per-request fetch limit).
-        if let Some(parent) = &json.in_reply_to
-            && data.policy.check_url(&parent.id).is_ok()
-            && let Err(e) = ObjectId::<ApubNote>::from(parent.id.clone())
-                .dereference(data)
-                .await
-        {
-            tracing::debug!(parent = %parent.id, error = %e, "cannot fetch the parent post");
-        }
-        let remote = remote_status(&json, &author.account, data).await?;
-        let settings = data.settings.clone();
-        let status = data
-            .db
-            .write(move |conn| inbound::receive_status(conn, &settings, remote))
-            .await?;
-        ApubNote::new(status)
+        ApubNote::new(store_note(json, data, None).await?)
     }
+}
+
+/// Store a post of another department (or its edit), fetching the post it replies to first
+/// so the thread is whole on this side too (bounded by the library's per-request fetch
+/// limit). When it came in an activity, the activity is remembered in the same transaction
+/// (a redelivery finds it done).
+pub async fn store_note(json: Note, data: &FedData, activity: Option<String>) -> Result<Status> {
+    let author: ApubActor = ObjectId::<ApubActor>::from(json.attributed_to.id.clone())
+        .dereference(data)
+        .await?;
+    if let Some(parent) = &json.in_reply_to
+        && data.policy.check_url(&parent.id).is_ok()
+        && let Err(e) = ObjectId::<ApubNote>::from(parent.id.clone())
+            .dereference(data)
+            .await
+    {
+        tracing::debug!(parent = %parent.id, error = %e, "cannot fetch the parent post");
+    }
+    let remote = remote_status(&json, &author.account, data).await?;
+    let settings = data.settings.clone();
+    data.db
+        .write(move |conn| {
+            let status = inbound::receive_status(conn, &settings, remote)?;
+            if let Some(id) = &activity {
+                inbound::mark_received(conn, id)?;
+            }
+            Ok(status)
+        })
+        .await
 }
 
 /// Who a post is for, from its addressing (as Mastodon reads it).
