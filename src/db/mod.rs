@@ -382,6 +382,17 @@ pub fn pending_migrations(conn: &mut DbConnection) -> Result<usize> {
 }
 
 /// Whether a diesel error is a unique-constraint violation (two writers raced for one row).
+/// For a write transaction whose loss in a crash is harmless because it is redone (a delivery
+/// marked done is at worst delivered again, which the receiver ignores; a fan-out lost with
+/// its queue rows is fanned out again): PostgreSQL commits it without waiting for the WAL
+/// flush. Still atomic; SQLite (WAL, `synchronous = NORMAL`) never waits for it anyway.
+pub fn commit_without_flush_wait(conn: &mut DbConnection) -> Result<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        pg.batch_execute("SET LOCAL synchronous_commit = off")?;
+    }
+    Ok(())
+}
+
 pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     matches!(
         e,

@@ -284,6 +284,7 @@ pub fn delivered(
     domain: &str,
     delivery_id: i64,
 ) -> Result<()> {
+    crate::db::commit_without_flush_wait(conn)?;
     let now = Utc::now().naive_utc();
     diesel::update(deliveries::table.find(delivery_id))
         .set((

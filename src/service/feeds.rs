@@ -85,6 +85,7 @@ pub fn fan_out_queued(conn: &mut DbConnection, batch: i64) -> Result<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
+    crate::db::commit_without_flush_wait(conn)?;
     let found: Vec<Status> = statuses::table
         .filter(statuses::id.eq_any(&ids))
         .filter(statuses::deleted_at.is_null())
