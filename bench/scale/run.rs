@@ -419,6 +419,9 @@ pub struct BackendResult {
     pub create: Option<Load>,
     /// From the POST's answer to the post at the top of a follower's home timeline (ms).
     pub freshness_ms: Vec<f64>,
+    /// Statuses still waiting for fan-out when the posting load stopped, and the seconds
+    /// until none was left.
+    pub fan_out_backlog: Option<(i64, f64)>,
     pub seconds: f64,
 }
 
@@ -841,6 +844,12 @@ fn run_backend(
         &m.poster_token,
         "post.lua",
     )?);
+    r.fan_out_backlog = Some(fan_out_backlog(&copy)?);
+    if let Some((left, secs)) = r.fan_out_backlog {
+        println!(
+            "  fan-out backlog when the load stopped: {left} statuses, gone after {secs:.2} s"
+        );
+    }
     server.wait_idle();
     r.freshness_ms = rt.block_on(freshness(&client, &base, &m))?;
     println!(
@@ -1243,6 +1252,34 @@ async fn check(client: &reqwest::Client, base: &str, m: &Manifest) -> Result<Vec
     Ok(out)
 }
 
+/// How many statuses wait for fan-out (`home_feed_queue`) as the posting load stops, and
+/// how long until none does (at most two minutes).
+fn fan_out_backlog(copy: &WorkCopy) -> Result<(i64, f64)> {
+    use diesel::{Connection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    const COUNT: &str = "SELECT COUNT(*) AS n FROM home_feed_queue";
+    let mut count: Box<dyn FnMut() -> Result<i64>> = match (&copy.path, copy.backend) {
+        (Some(path), Backend::Sqlite) => {
+            let mut c = diesel::SqliteConnection::establish(&path.display().to_string())?;
+            Box::new(move || Ok(diesel::sql_query(COUNT).get_result::<N>(&mut c)?.n))
+        }
+        _ => {
+            let mut c = diesel::PgConnection::establish(&copy.url)?;
+            Box::new(move || Ok(diesel::sql_query(COUNT).get_result::<N>(&mut c)?.n))
+        }
+    };
+    let started = Instant::now();
+    let left = count()?;
+    while count()? > 0 && started.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok((left, started.elapsed().as_secs_f64()))
+}
+
 /// How soon a follower sees a new post: post as the poster, then read the reader's home
 /// (the reader follows the poster) until the post is on its first page. The time includes
 /// the home read itself.
@@ -1427,6 +1464,11 @@ pub fn report(r: &RunResult) -> String {
             "| a new post in a follower's home timeline (POST answered → seen in a home read) | {} ms (max of 5) |",
             fmt(b.freshness_ms.iter().copied().fold(0.0, f64::max), 0)
         ));
+        if let Some((left, secs)) = b.fan_out_backlog {
+            line(format!(
+                "| fan-out backlog when the posting load stopped → none left | {left} statuses → {secs:.2} s |"
+            ));
+        }
         line(format!(
             "| checks of the answers against the seed | {} of {} ok |",
             b.checks.iter().filter(|c| c.starts_with("ok")).count(),
