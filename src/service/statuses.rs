@@ -247,8 +247,13 @@ pub async fn post(ctx: &AppContext, author: LocalUser, post: NewPost) -> Result<
         .db
         .write(move |conn| create(conn, &settings, &author, post))
         .await?;
+    let caches = ctx.caches.clone();
     ctx.db
-        .read(move |conn| views::hydrate_one(conn, Some(me), status))
+        .read(move |conn| {
+            views::hydrate_cached(conn, &caches.statuses, Some(me), vec![status])?
+                .pop()
+                .ok_or_else(Error::not_found)
+        })
         .await
 }
 
