@@ -17,6 +17,8 @@ use tokio::sync::broadcast;
 
 /// How many queued statuses one fan-out transaction takes.
 const FAN_OUT_BATCH: i64 = 200;
+/// How long the fan-out worker gathers new statuses before it fans them out together.
+const FAN_OUT_GATHER: Duration = Duration::from_millis(200);
 
 /// A server that is listening; await [`RunningServer::stopped`] to wait until it stops.
 ///
@@ -179,7 +181,9 @@ fn fan_out_queued(ctx: &AppContext) {
                     }
                 }
             }
-            // Woken by a new status on any node, or once a second in any case.
+            // Woken by a new status on any node, or once a second in any case; then the
+            // statuses of the next moment are gathered, so that they share each follower's
+            // feed pages (home pages read the queue meanwhile).
             let wake = tokio::time::sleep(Duration::from_secs(1));
             tokio::pin!(wake);
             loop {
@@ -194,6 +198,7 @@ fn fan_out_queued(ctx: &AppContext) {
                     _ = &mut wake => break,
                 }
             }
+            tokio::time::sleep(FAN_OUT_GATHER).await;
         }
     });
 }

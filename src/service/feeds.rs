@@ -17,7 +17,7 @@
 
 use chrono::Utc;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::BigInt;
 
 use crate::db::DbConnection;
 use crate::db::models::Status;
@@ -69,10 +69,11 @@ pub(crate) fn publish(conn: &mut DbConnection, status: &Status) -> Result<()> {
     Ok(())
 }
 
-/// Fan out up to `batch` queued statuses, oldest first, in this one transaction (the
-/// statuses of a busy moment share each follower's feed pages and one commit). Returns how
-/// many were taken from the queue. On PostgreSQL app nodes draining at once take different
-/// statuses.
+/// Fan out up to `batch` queued statuses, oldest first, in this one transaction and one
+/// statement whose rows are written in feed order, so that the statuses of a busy moment
+/// share each follower's feed pages (one page write per follower, not one per follower per
+/// status). Returns how many were taken from the queue. On PostgreSQL app nodes draining at
+/// once take different statuses.
 pub fn fan_out_queued(conn: &mut DbConnection, batch: i64) -> Result<usize> {
     let queued = home_feed_queue::table
         .select(home_feed_queue::status_id)
@@ -82,47 +83,46 @@ pub fn fan_out_queued(conn: &mut DbConnection, batch: i64) -> Result<usize> {
         DbConnection::Postgresql(pg) => queued.for_update().skip_locked().load(pg)?,
         DbConnection::Sqlite(_) => queued.load(conn)?,
     };
-    if ids.is_empty() {
+    let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
         return Ok(0);
-    }
+    };
     crate::db::commit_without_flush_wait(conn)?;
-    let found: Vec<Status> = statuses::table
-        .filter(statuses::id.eq_any(&ids))
-        .filter(statuses::deleted_at.is_null())
-        .select(Status::as_select())
-        .load(conn)?;
-    for status in &found {
-        fan_out(conn, status)?;
-    }
+    // The feeds each status may belong in — its author's followers, the accounts it
+    // mentions and, for a post meant for everyone, the followers of its hashtags; only built
+    // feeds (the others are built from the statuses) — for the statuses queued from `first`
+    // to `last` (on PostgreSQL, one another node has taken meanwhile may be fanned out twice:
+    // the second time adds nothing).
+    diesel::sql_query(
+        "INSERT INTO home_feeds (account_id, status_id)
+         SELECT DISTINCT a.account_id, a.status_id FROM (
+             SELECT f.account_id AS account_id, s.id AS status_id
+                 FROM home_feed_queue q
+                 JOIN statuses s ON s.id = q.status_id
+                 JOIN follows f ON f.target_account_id = s.account_id AND f.accepted = TRUE
+                 WHERE q.status_id BETWEEN $1 AND $2 AND s.deleted_at IS NULL
+             UNION ALL SELECT m.account_id, m.status_id
+                 FROM home_feed_queue q
+                 JOIN mentions m ON m.status_id = q.status_id
+                 WHERE q.status_id BETWEEN $1 AND $2
+             UNION ALL SELECT tf.account_id, s.id
+                 FROM home_feed_queue q
+                 JOIN statuses s ON s.id = q.status_id
+                 JOIN status_tags st ON st.status_id = s.id
+                 JOIN tag_follows tf ON tf.tag_id = st.tag_id
+                 WHERE q.status_id BETWEEN $1 AND $2 AND s.deleted_at IS NULL
+                     AND s.reblog_of_id IS NULL AND s.visibility IN ('public', 'local')
+         ) a
+         JOIN home_feed_states hs ON hs.account_id = a.account_id
+         WHERE TRUE
+         ORDER BY a.account_id, a.status_id
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<BigInt, _>(first)
+    .bind::<BigInt, _>(last)
+    .execute(conn)?;
     diesel::delete(home_feed_queue::table.filter(home_feed_queue::status_id.eq_any(&ids)))
         .execute(conn)?;
     Ok(ids.len())
-}
-
-/// Add a status (or boost) to the feeds of the employees whose home timeline it may belong
-/// in: its author, the author's followers, the accounts it mentions and, for a post meant
-/// for everyone, the followers of its hashtags. Only built feeds get it (the others are built
-/// from the statuses, this one included). One statement, whatever the audience.
-fn fan_out(conn: &mut DbConnection, status: &Status) -> Result<()> {
-    let tags_count =
-        status.reblog_of_id.is_none() && matches!(status.visibility.as_str(), "public" | "local");
-    diesel::sql_query(
-        "INSERT INTO home_feeds (account_id, status_id)
-         SELECT s.account_id, $1 FROM home_feed_states s WHERE s.account_id IN (
-             SELECT f.account_id FROM follows f
-                 WHERE f.target_account_id = $2 AND f.accepted = TRUE
-             UNION SELECT m.account_id FROM mentions m WHERE m.status_id = $1
-             UNION SELECT tf.account_id FROM tag_follows tf
-                 JOIN status_tags st ON st.tag_id = tf.tag_id
-                 WHERE st.status_id = $1 AND $3
-         )
-         ON CONFLICT DO NOTHING",
-    )
-    .bind::<BigInt, _>(status.id)
-    .bind::<BigInt, _>(status.account_id)
-    .bind::<Bool, _>(tags_count)
-    .execute(conn)?;
-    Ok(())
 }
 
 /// A status was deleted: it leaves every feed (reading would skip it anyway).
