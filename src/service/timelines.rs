@@ -122,7 +122,9 @@ where
 {
     let ascending = page.min_id.is_some();
     let want = page.limit.max(1) as usize;
-    let fetch = page.limit.max(1) * 2 + 8;
+    // Candidates mostly pass (a feed holds what was fanned out to this reader): a quarter
+    // more than the page, and another round in the rare case that is not enough.
+    let fetch = page.limit.max(1) + page.limit.max(1) / 4 + 4;
     let mut found: Vec<Status> = Vec::with_capacity(want);
     let mut cursor = page.clone();
     let exhausted = loop {
