@@ -194,14 +194,7 @@ async fn statuses_show_their_edits_at_once(db: TestDb) {
     let alice = f.user("alice").await;
     let bob = f.user("bob").await;
     let carol = f.user("carol").await;
-    let (code, _) = f
-        .post(
-            &bob,
-            &format!("/api/v1/accounts/{}/follow", alice.id),
-            json!({}),
-        )
-        .await;
-    assert_eq!(code, 200);
+    crate::write_path::follow(&f, &bob, &alice.id, json!({})).await;
     let base = f.base.clone();
     let id = f
         .status(&alice, json!({"status": "release notes #first for @carol"}))
