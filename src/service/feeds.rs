@@ -2,8 +2,9 @@
 //! (fan-out on write), not searched for among all statuses.
 //!
 //! A feed row is a candidate: "this status may belong in this home timeline". Rows are added
-//! when a status is published or boosted ([`fan_out`], called by the one write path for both
-//! origins), when a follow is accepted or a hashtag followed ([`bring_in`]), and when a feed
+//! when a status is published or boosted ([`publish`], called by the one write path for both
+//! origins, queues it; [`fan_out_queued`] writes the rows in the background, many statuses
+//! at once), when a follow is accepted or a hashtag followed ([`bring_in`]), and when a feed
 //! is built ([`build`]). Reading a page applies the whole home rule
 //! (`timelines::home_query`: visibility, blocks, mutes, boosts shown, exclusive lists) to the
 //! page's rows only, so whatever makes a status leave the home timeline (unfollow, block,
