@@ -81,6 +81,42 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 pub fn run(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
+    // What needs no database is checked before it is opened.
+    let new_user = match &command {
+        AdminCommand::CreateUser {
+            username,
+            email,
+            display_name,
+            role,
+            password_stdin,
+            no_password,
+        } => {
+            let username = Username::parse(username).map_err(cli_error)?;
+            let email = Email::parse(email).map_err(cli_error)?;
+            let (password, show_password) = if *password_stdin {
+                (Some(read_password_from_stdin()?), false)
+            } else if *no_password {
+                (None, false)
+            } else {
+                (Some(secrets::new_password()), true)
+            };
+            let parsed = password
+                .as_deref()
+                .map(Password::parse)
+                .transpose()
+                .map_err(cli_error)?;
+            let prepared = NewLocalUser::prepare(
+                username,
+                email,
+                display_name.clone(),
+                *role,
+                parsed.as_ref(),
+            )
+            .map_err(cli_error)?;
+            Some((prepared, password, show_password))
+        }
+        _ => None,
+    };
     let mut db = Db::open(&settings.database)?;
     // On PostgreSQL, running servers hear of what the CLI did (e.g. close a suspended
     // employee's streams).
@@ -110,31 +146,10 @@ pub fn run(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
             }
             println!("rebuilt {built} home feeds");
         }
-        AdminCommand::CreateUser {
-            username,
-            email,
-            display_name,
-            role,
-            password_stdin,
-            no_password,
-        } => {
-            let username = Username::parse(&username).map_err(cli_error)?;
-            let email = Email::parse(&email).map_err(cli_error)?;
-            let (password, show_password) = if password_stdin {
-                (Some(read_password_from_stdin()?), false)
-            } else if no_password {
-                (None, false)
-            } else {
-                (Some(secrets::new_password()), true)
+        AdminCommand::CreateUser { .. } => {
+            let Some((prepared, password, show_password)) = new_user else {
+                anyhow::bail!("no account to create");
             };
-            let parsed = password
-                .as_deref()
-                .map(Password::parse)
-                .transpose()
-                .map_err(cli_error)?;
-            let prepared =
-                NewLocalUser::prepare(username, email, display_name, role, parsed.as_ref())
-                    .map_err(cli_error)?;
             let created = db
                 .write_blocking(|conn| users::create_local_user(conn, &settings.instance, prepared))
                 .map_err(cli_error)?;
