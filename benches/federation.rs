@@ -156,19 +156,11 @@ async fn employee(ctx: &AppContext, name: &str) -> LocalUser {
 }
 
 async fn post(ctx: &AppContext, author: &LocalUser, text: String) {
-    let (settings, author) = (ctx.settings.clone(), author.clone());
-    ctx.db
-        .write(move |conn| {
-            groundswell::service::statuses::create(
-                conn,
-                &settings,
-                &author,
-                NewPost {
-                    text,
-                    ..Default::default()
-                },
-            )
-        })
+    let post = NewPost {
+        text,
+        ..Default::default()
+    };
+    groundswell::service::statuses::post(ctx, author.clone(), post)
         .await
         .unwrap();
 }

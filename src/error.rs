@@ -78,6 +78,9 @@ pub struct Error {
     message: Cow<'static, str>,
     cause: Option<anyhow::Error>,
     retry_after_secs: Option<u64>,
+    /// Fields the client may act on besides `error` (e.g. `policy_url`, the rules a post
+    /// broke), merged into the JSON body. Safe to show, like the message.
+    details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -90,6 +93,7 @@ impl Error {
             message: message.into(),
             cause: None,
             retry_after_secs: None,
+            details: None,
         }
     }
 
@@ -129,6 +133,7 @@ impl Error {
             message: ErrorKind::Internal.default_message().into(),
             cause: Some(cause.into()),
             retry_after_secs: None,
+            details: None,
         }
     }
 
@@ -139,6 +144,7 @@ impl Error {
             message: ErrorKind::Unavailable.default_message().into(),
             cause: Some(cause.into()),
             retry_after_secs: None,
+            details: None,
         }
     }
 
@@ -146,6 +152,22 @@ impl Error {
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after_secs = Some(secs);
         self
+    }
+
+    /// Add a field to the JSON body beside `error` (never `error` itself); for what a client
+    /// can act on, such as where to read and accept the usage policy.
+    pub fn with_detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        if key != "error" {
+            self.details
+                .get_or_insert_with(Default::default)
+                .insert(key.to_string(), value.into());
+        }
+        self
+    }
+
+    /// The fields added with [`Error::with_detail`].
+    pub fn details(&self) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.details.as_deref()
     }
 
     /// Attach a cause (for the log) to an error.
@@ -271,10 +293,12 @@ impl From<serde_json::Error> for Error {
     }
 }
 
-/// The Mastodon error body.
+/// The Mastodon error body, with any details beside `error`.
 #[derive(serde::Serialize)]
 struct ErrorBody<'a> {
     error: &'a str,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    details: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ResponseError for Error {
@@ -307,6 +331,7 @@ impl ResponseError for Error {
         }
         resp.json(ErrorBody {
             error: &self.message,
+            details: self.details.as_deref(),
         })
     }
 }
@@ -325,6 +350,26 @@ mod tests {
         );
         let resp = err.error_response();
         assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[actix_web::test]
+    async fn details_go_beside_the_error_and_never_replace_it() {
+        let err = Error::forbidden("Accept the usage policy first")
+            .with_detail("policy_url", "https://eng.corp.example/about/usage-policy")
+            .with_detail("error", "overwritten?");
+        let resp = err.error_response();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        let body = actix_web::body::to_bytes(resp.into_body())
+            .await
+            .expect("body");
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "error": "Accept the usage policy first",
+                "policy_url": "https://eng.corp.example/about/usage-policy",
+            })
+        );
     }
 
     #[test]

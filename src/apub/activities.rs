@@ -17,6 +17,7 @@ use crate::context::AppContext;
 use crate::db::DbConnection;
 use crate::error::{Error, Result};
 use crate::service::origin::Origin;
+use crate::service::policy::Subject;
 use crate::service::statuses;
 use crate::service::{inbound, relationships};
 
@@ -91,6 +92,8 @@ impl IncomingActivity {
             return Err(Error::forbidden("A post can only be sent by its author"));
         }
         ApubNote::verify(&note, &self.id, data).await?;
+        // A post the department's policy refuses is accepted and dropped (recorded there):
+        // the sender has nothing to retry.
         store_note(note, data, Some(self.id.to_string())).await?;
         Ok(())
     }
@@ -136,6 +139,11 @@ impl IncomingActivity {
             "Follow" => {
                 let target = self.local_account_id(data, &self.object()?.id).await?;
                 let follow_id = self.id.to_string();
+                let about = inbound::About::Account(target);
+                if !inbound::admit(data, &actor.account, Subject::Follow, about, &follow_id).await?
+                {
+                    return Ok(());
+                }
                 let account = actor.account.clone();
                 let settings = data.settings.clone();
                 self.apply(data, move |conn| {
@@ -177,15 +185,21 @@ impl IncomingActivity {
                 let object = self.object()?.id.to_string();
                 let like_id = self.id.to_string();
                 let account = actor.account.clone();
+                let liked = data
+                    .db
+                    .read(move |conn| inbound::find_status_by_ap_id(conn, &object))
+                    .await?;
+                // Likes of posts that are not ours concern only their author.
+                let Some(status) = liked.filter(|s| s.local) else {
+                    return Ok(());
+                };
+                let about = inbound::About::Status(status.id);
+                if !inbound::admit(data, &account, Subject::Like, about, &like_id).await? {
+                    return Ok(());
+                }
                 self.apply(data, move |conn| {
-                    match inbound::find_status_by_ap_id(conn, &object)? {
-                        Some(status) if status.local => {
-                            statuses::favourite(conn, &account, status.id, Origin::remote(&like_id))
-                                .map(drop)
-                        }
-                        // Likes of posts that are not ours concern only their author.
-                        _ => Ok(()),
-                    }
+                    statuses::favourite(conn, &account, status.id, Origin::remote(&like_id))
+                        .map(drop)
                 })
                 .await
             }
@@ -202,6 +216,10 @@ impl IncomingActivity {
                     .unwrap_or_else(|| Utc::now().naive_utc());
                 let original_id = original.status.id;
                 let account = actor.account.clone();
+                let about = inbound::About::Status(original_id);
+                if !inbound::admit(data, &account, Subject::Boost, about, &announce_id).await? {
+                    return Ok(());
+                }
                 let settings = data.settings.clone();
                 self.apply(data, move |conn| {
                     let origin = Origin::Remote {
@@ -215,6 +233,7 @@ impl IncomingActivity {
                         original_id,
                         Some(visibility),
                         origin,
+                        false,
                     )
                     .map(drop)
                 })

@@ -265,15 +265,24 @@ impl Object for ApubNote {
     }
 
     async fn from_json(json: Note, data: &FedData) -> Result<Self> {
-        ApubNote::new(store_note(json, data, None).await?)
+        match store_note(json, data, None).await? {
+            Some(status) => ApubNote::new(status),
+            None => Err(Error::forbidden(
+                "This post is refused by the department's policy",
+            )),
+        }
     }
 }
 
 /// Store a post of another department (or its edit), fetching the post it replies to first
 /// so the thread is whole on this side too (bounded by the library's per-request fetch
 /// limit). When it came in an activity, the activity is remembered in the same transaction
-/// (a redelivery finds it done).
-pub async fn store_note(json: Note, data: &FedData, activity: Option<String>) -> Result<Status> {
+/// (a redelivery finds it done). `None`: the department's policy refuses it.
+pub async fn store_note(
+    json: Note,
+    data: &FedData,
+    activity: Option<String>,
+) -> Result<Option<Status>> {
     let author: ApubActor = ObjectId::<ApubActor>::from(json.attributed_to.id.clone())
         .dereference(data)
         .await?;
@@ -286,16 +295,7 @@ pub async fn store_note(json: Note, data: &FedData, activity: Option<String>) ->
         tracing::debug!(parent = %parent.id, error = %e, "cannot fetch the parent post");
     }
     let remote = remote_status(&json, &author.account, data).await?;
-    let settings = data.settings.clone();
-    data.db
-        .write(move |conn| {
-            let status = inbound::receive_status(conn, &settings, remote)?;
-            if let Some(id) = &activity {
-                inbound::mark_received(conn, id)?;
-            }
-            Ok(status)
-        })
-        .await
+    inbound::receive_post(data, remote, activity).await
 }
 
 /// Who a post is for, from its addressing (as Mastodon reads it).

@@ -253,7 +253,7 @@ pub fn intent(
             }
         }
         (
-            Outgoing::DeleteStatus { .. },
+            Outgoing::DeleteStatus { .. } | Outgoing::WithdrawStatus { .. },
             Subject::DeletedStatus {
                 status,
                 mentioned,

@@ -21,7 +21,7 @@ use crate::context::AppContext;
 use crate::db::models::Account;
 use crate::error::{Error, Result};
 use crate::service::policy::authority;
-use crate::service::visibility::{Visibility, find_visible};
+use crate::service::visibility::find_visible;
 use crate::service::{accounts, collections};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -136,10 +136,7 @@ async fn note(
         }
         Err(e) => return Err(e),
     };
-    if status.account_id != account.id
-        || status.visibility == Visibility::Local.as_str()
-        || status.reblog_of_id.is_some()
-    {
+    if status.account_id != account.id || status.stays_here() || status.reblog_of_id.is_some() {
         return Err(Error::not_found());
     }
     let json = ApubNote::new(status)?.into_json(&data).await?;

@@ -14,6 +14,7 @@ use crate::context::AppContext;
 use crate::db::schema::follows;
 use crate::server::{self, RunningServer};
 use crate::service::origin::Origin;
+use crate::service::policy::Verdict;
 use crate::service::relationships::{self, FollowOptions};
 use crate::service::statuses::{self, NewPost};
 use crate::service::users::{self, Email, NewLocalUser, Role, Username};
@@ -306,6 +307,8 @@ async fn seed(running: &[(RunningServer, AppContext)], password: &str) -> anyhow
                         visibility: Some(visibility),
                         ..Default::default()
                     },
+                    // A demo department starts without policy rules.
+                    Verdict::default(),
                 )
             })
             .await?;

@@ -85,6 +85,8 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        held_for_review -> Nullable<Text>,
+        local_only -> Bool,
     }
 }
 
@@ -196,6 +198,7 @@ diesel::table! {
         kind -> Text,
         status_id -> Nullable<BigInt>,
         created_at -> Timestamp,
+        account_warning_id -> Nullable<BigInt>,
     }
 }
 
@@ -538,6 +541,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    policy_versions (id) {
+        id -> BigInt,
+        number -> BigInt,
+        rules -> Text,
+        summary -> Text,
+        author_account_id -> Nullable<BigInt>,
+        author_label -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    policy_matches (id) {
+        id -> BigInt,
+        rule_id -> BigInt,
+        rule_name -> Text,
+        version -> BigInt,
+        action -> Text,
+        dry_run -> Bool,
+        direction -> Text,
+        subject -> Text,
+        status_id -> Nullable<BigInt>,
+        account_id -> Nullable<BigInt>,
+        object_uri -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_warnings (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        moderator_account_id -> Nullable<BigInt>,
+        action -> Text,
+        text -> Text,
+        status_ids -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(policy_matches -> statuses (status_id));
+diesel::joinable!(notifications -> account_warnings (account_warning_id));
 diesel::joinable!(home_feeds -> statuses (status_id));
 diesel::joinable!(home_feed_queue -> statuses (status_id));
 diesel::joinable!(web_sessions -> users (user_id));
@@ -625,4 +671,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     home_feeds,
     home_feed_states,
     home_feed_queue,
+    policy_versions,
+    policy_matches,
+    account_warnings,
 );

@@ -32,6 +32,8 @@ pub const STATUS_TTL: Duration = Duration::from_secs(600);
 pub struct Caches {
     pub tokens: TokenCache,
     pub statuses: StatusPartsCache,
+    /// The compiled policy rules.
+    pub policy: crate::service::policy::PolicyCache,
     summary: moka::sync::Cache<(), Arc<Summary>>,
 }
 
@@ -41,6 +43,7 @@ impl Caches {
         let caches = Arc::new(Caches {
             tokens: TokenCache::new(),
             statuses: StatusPartsCache::new(),
+            policy: Default::default(),
             summary: moka::sync::Cache::builder()
                 .max_capacity(1)
                 .time_to_live(STATS_TTL)
@@ -51,6 +54,7 @@ impl Caches {
             if let Some(caches) = weak.upgrade() {
                 caches.tokens.heard(event);
                 caches.statuses.heard(event);
+                caches.policy.heard(event);
                 if let Event::AccountChanged { .. } | Event::AccessRevoked { .. } = event {
                     // The contact may be that account.
                     caches.summary.invalidate_all();
@@ -66,6 +70,7 @@ impl Caches {
         self.tokens.entries.invalidate_all();
         self.statuses.generation.fetch_add(1, Ordering::SeqCst);
         self.statuses.entries.invalidate_all();
+        self.policy.clear();
         self.summary.invalidate_all();
     }
 

@@ -59,6 +59,7 @@ pub fn public_posts_count(conn: &mut DbConnection, account_id: i64) -> Result<i6
         .filter(statuses::deleted_at.is_null())
         .filter(statuses::reblog_of_id.is_null())
         .filter(statuses::visibility.eq_any(["public", "unlisted"]))
+        .filter(statuses::held_for_review.is_null())
         .count()
         .get_result(conn)?)
 }
@@ -75,6 +76,7 @@ pub fn public_posts(
         .filter(statuses::deleted_at.is_null())
         .filter(statuses::reblog_of_id.is_null())
         .filter(statuses::visibility.eq_any(["public", "unlisted"]))
+        .filter(statuses::held_for_review.is_null())
         .into_boxed();
     if let Some(max_id) = max_id {
         q = q.filter(statuses::id.lt(max_id));
@@ -94,20 +96,28 @@ pub fn featured(conn: &mut DbConnection, account_id: i64) -> Result<Vec<StatusVi
         .filter(status_pins::account_id.eq(account_id))
         .filter(statuses::deleted_at.is_null())
         .filter(statuses::visibility.eq_any(["public", "unlisted"]))
+        .filter(statuses::held_for_review.is_null())
         .order(status_pins::id.desc())
         .select(Status::as_select())
         .load(conn)?;
     views::hydrate(conn, None, posts)
 }
 
-/// The ActivityPub id of `author`'s post `id` if it was deleted (and was never
-/// department-only): what a Tombstone names.
+/// The ActivityPub id of `author`'s post `id` if it was deleted (and had left the
+/// department: never department-only, kept here or refused while held): what a Tombstone
+/// names.
 pub fn deleted_post(conn: &mut DbConnection, author: i64, id: i64) -> Result<Option<String>> {
     Ok(statuses::table
         .find(id)
         .filter(statuses::account_id.eq(author))
         .filter(statuses::deleted_at.is_not_null())
         .filter(statuses::visibility.ne(Visibility::Local.as_str()))
+        .filter(statuses::local_only.eq(false))
+        .filter(
+            statuses::held_for_review
+                .is_null()
+                .or(statuses::held_for_review.eq(crate::service::statuses::HELD_EDIT)),
+        )
         .select(statuses::ap_id)
         .first::<String>(conn)
         .optional()?)

@@ -59,6 +59,8 @@ pub enum Event {
     },
     /// Something was written to the federation outbox: wake the delivery workers.
     OutboxReady,
+    /// The policy rules changed: every node loads them again before it next uses them.
+    PolicyChanged,
     /// This node is shutting down: close every stream so the shutdown is quick (clients
     /// reconnect to another node). Never sent to other nodes.
     Shutdown,

@@ -59,6 +59,12 @@ pub(crate) fn publish(conn: &mut DbConnection, status: &Status) -> Result<()> {
     diesel::insert_into(home_feed_queue::table)
         .values(home_feed_queue::status_id.eq(status.id))
         .execute(conn)?;
+    publish_own(conn, status)
+}
+
+/// A post held for review goes into its author's feed only (the only one who sees it);
+/// [`publish`] queues it for the others when it is approved.
+pub(crate) fn publish_own(conn: &mut DbConnection, status: &Status) -> Result<()> {
     diesel::sql_query(
         "INSERT INTO home_feeds (account_id, status_id)
          SELECT account_id, $1 FROM home_feed_states WHERE account_id = $2

@@ -8,6 +8,7 @@ use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::db::models::{Account, MediaAttachment, NewAccount, Status};
 use crate::db::schema::{
     accounts, blocks, favourites, follows, media_attachments, received_activities, statuses,
@@ -16,6 +17,7 @@ use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
 use crate::service::accounts as profiles;
 use crate::service::origin::Origin;
+use crate::service::policy::{self, Facts, Subject, Verdict};
 use crate::service::relationships;
 
 use crate::service::statuses as posting;
@@ -201,6 +203,17 @@ pub struct RemoteMedia {
     pub focus: (f64, f64),
 }
 
+/// Mastodon's kind of an attachment of this media type.
+pub(crate) fn media_kind(content_type: &str) -> &'static str {
+    match content_type.split('/').next() {
+        Some("image") if content_type == "image/gif" => "gifv",
+        Some("image") => "image",
+        Some("video") => "video",
+        Some("audio") => "audio",
+        _ => "unknown",
+    }
+}
+
 pub(crate) fn add_media(
     conn: &mut DbConnection,
     status: &Status,
@@ -208,13 +221,7 @@ pub(crate) fn add_media(
 ) -> Result<()> {
     let now = Utc::now().naive_utc();
     for m in media {
-        let kind = match m.content_type.split('/').next() {
-            Some("image") if m.content_type == "image/gif" => "gifv",
-            Some("image") => "image",
-            Some("video") => "video",
-            Some("audio") => "audio",
-            _ => "unknown",
-        };
+        let kind = media_kind(&m.content_type);
         diesel::insert_into(media_attachments::table)
             .values(&MediaAttachment {
                 id: ids::next_id(),
@@ -240,6 +247,151 @@ pub(crate) fn add_media(
     Ok(())
 }
 
+/// A post (or an edit of one) another department sends or we fetched: the policy rules
+/// judge it first (a read, then matching with no connection held); one they refuse is
+/// recorded and not stored (`None`). The activity that brought it, if any, is remembered in
+/// the same transaction, so a redelivery is neither stored nor judged twice.
+pub async fn receive_post(
+    ctx: &AppContext,
+    remote: RemoteStatus,
+    activity: Option<String>,
+) -> Result<Option<Status>> {
+    let verdict = {
+        let remote = remote.clone();
+        policy::judge(ctx, move |conn, settings| {
+            remote_facts(conn, settings, &remote)
+        })
+        .await?
+    };
+    let settings = ctx.settings.clone();
+    ctx.db
+        .write(move |conn| {
+            let stored = if verdict.rejected_by().is_some() {
+                tracing::info!(ap_id = %remote.ap_id, "post from another department refused by a policy rule");
+                let target = policy::store::Target {
+                    status_id: None,
+                    account_id: Some(remote.author_id),
+                    object_uri: Some(remote.ap_id.clone()),
+                };
+                policy::store::record(conn, &verdict, target)?;
+                None
+            } else {
+                Some(receive_status(conn, &settings, remote, verdict)?)
+            };
+            if let Some(id) = &activity {
+                mark_received(conn, id)?;
+            }
+            Ok(stored)
+        })
+        .await
+}
+
+/// What the rules look at in a post of another department.
+fn remote_facts(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    remote: &RemoteStatus,
+) -> Result<Facts> {
+    let author = crate::service::accounts::find(conn, remote.author_id)?;
+    let subject = match find_status_by_ap_id(conn, &remote.ap_id)? {
+        Some(_) => Subject::Edit,
+        None => Subject::Post,
+    };
+    Ok(Facts {
+        subject,
+        directions: policy::facts::inbound(),
+        text: crate::service::text::plain_text(&remote.content),
+        spoiler_text: remote.spoiler_text.clone(),
+        hashtags: remote.tags.iter().map(|t| t.to_lowercase()).collect(),
+        mentions: policy::facts::mention_domains(conn, &remote.mentioned)?,
+        media: policy::facts::media_of_remote(&remote.attachments),
+        link_hosts: crate::service::text::link_hosts_in_html(&remote.content),
+        visibility: Some(remote.visibility),
+        author: policy::facts::author(conn, &author, settings.instance.domain.as_str())?,
+        now: Utc::now().naive_utc(),
+    })
+}
+
+/// What another department's like, boost or follow is about.
+#[derive(Debug, Clone, Copy)]
+pub enum About {
+    /// A status here (a like, a boost).
+    Status(i64),
+    /// An employee here (a follow).
+    Account(i64),
+}
+
+/// Whether the policy rules let another department's like, boost or follow through. Their
+/// matches are recorded; a refused one is remembered as received (a redelivery is not judged
+/// again) and a refused follow is answered with a Reject.
+pub async fn admit(
+    ctx: &AppContext,
+    actor: &Account,
+    subject: Subject,
+    about: About,
+    activity_id: &str,
+) -> Result<bool> {
+    let verdict = {
+        let actor = actor.clone();
+        policy::judge(ctx, move |conn, settings| {
+            let author = policy::facts::author(conn, &actor, settings.instance.domain.as_str())?;
+            match about {
+                About::Status(id) => {
+                    let status = statuses::table
+                        .find(id)
+                        .select(Status::as_select())
+                        .first(conn)?;
+                    policy::facts::of_status(
+                        conn,
+                        &status,
+                        subject,
+                        author,
+                        policy::facts::inbound(),
+                    )
+                }
+                About::Account(_) => Ok(policy::facts::of_actor(subject, author)),
+            }
+        })
+        .await?
+    };
+    if verdict.matches.is_empty() {
+        return Ok(true);
+    }
+    let refused = verdict.rejected_by().is_some();
+    let (actor_id, activity_id) = (actor.id, activity_id.to_string());
+    ctx.db
+        .write(move |conn| {
+            let target = policy::store::Target {
+                status_id: match about {
+                    About::Status(id) => Some(id),
+                    About::Account(_) => None,
+                },
+                account_id: Some(actor_id),
+                object_uri: Some(activity_id.clone()),
+            };
+            policy::store::record(conn, &verdict, target)?;
+            if refused {
+                mark_received(conn, &activity_id)?;
+                if let (Subject::Follow, About::Account(target)) = (subject, about) {
+                    crate::service::outbox::enqueue(
+                        conn,
+                        target,
+                        crate::service::outbox::Outgoing::Reject {
+                            follow_ap_id: activity_id.clone(),
+                            follower_account_id: actor_id,
+                        },
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    if refused {
+        tracing::info!(kind = subject.as_str(), actor = %actor.ap_id, "activity refused by a policy rule");
+    }
+    Ok(!refused)
+}
+
 /// Store a post of another department, or apply its edit if we have it already. Returns the
 /// stored status. The rules are the ones of an employee's post (`statuses::publish`).
 #[tracing::instrument(skip_all, fields(ap_id = %remote.ap_id))]
@@ -247,6 +399,7 @@ pub fn receive_status(
     conn: &mut DbConnection,
     settings: &Settings,
     remote: RemoteStatus,
+    verdict: Verdict,
 ) -> Result<Status> {
     if let Some(existing) = find_status_by_ap_id(conn, &remote.ap_id)? {
         if existing.account_id != remote.author_id {
@@ -255,7 +408,7 @@ pub fn receive_status(
         if existing.deleted_at.is_some() {
             return Ok(existing);
         }
-        return apply_edit(conn, settings, existing, remote);
+        return apply_edit(conn, settings, existing, remote, verdict);
     }
     let author = crate::service::accounts::find(conn, remote.author_id)?;
     // A reply joins the thread only if its author may see the post it answers.
@@ -289,6 +442,7 @@ pub fn receive_status(
         media: posting::DraftMedia::Remote(remote.attachments),
         poll: None,
         created_at: remote.published,
+        verdict,
     };
     // Fetched or sent in a Create: either way, the post's own id names where it came from.
     posting::publish(conn, settings, &author, draft, Origin::remote(&ap_id))
@@ -299,6 +453,7 @@ fn apply_edit(
     settings: &Settings,
     existing: Status,
     remote: RemoteStatus,
+    verdict: Verdict,
 ) -> Result<Status> {
     let changed = existing.content != remote.content
         || existing.spoiler_text != remote.spoiler_text
@@ -326,6 +481,7 @@ fn apply_edit(
         tags: remote.tags,
         uploads: None,
         edited_at: remote.updated.unwrap_or_else(|| Utc::now().naive_utc()),
+        verdict,
     };
     let origin = Origin::remote(&remote.ap_id);
     posting::revise(conn, settings, &author, existing, revision, origin)

@@ -42,3 +42,4 @@ pub mod tokens;
 pub mod users;
 pub mod views;
 pub mod visibility;
+pub mod warnings;

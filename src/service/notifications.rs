@@ -66,6 +66,7 @@ pub fn notify(
         kind: kind.to_string(),
         status_id,
         created_at: Utc::now().naive_utc(),
+        account_warning_id: None,
     };
     diesel::insert_into(notifications::table)
         .values(&row)
@@ -78,6 +79,68 @@ pub fn notify(
         },
     )?;
     Ok(Some(row))
+}
+
+/// [`notify`], unless the recipient was already told of this (a held post's mentions, told
+/// when a moderator approves it, are told once).
+pub fn notify_once(
+    conn: &mut DbConnection,
+    recipient: i64,
+    from: i64,
+    kind: &'static str,
+    status_id: Option<i64>,
+) -> Result<Option<Notification>> {
+    let about = notifications::table
+        .filter(notifications::account_id.eq(recipient))
+        .filter(notifications::from_account_id.eq(from))
+        .filter(notifications::kind.eq(kind));
+    let told: bool = match status_id {
+        Some(id) => diesel::select(diesel::dsl::exists(
+            about.filter(notifications::status_id.eq(id)),
+        ))
+        .get_result(conn)?,
+        None => diesel::select(diesel::dsl::exists(
+            about.filter(notifications::status_id.is_null()),
+        ))
+        .get_result(conn)?,
+    };
+    if told {
+        return Ok(None);
+    }
+    notify(conn, recipient, from, kind, status_id)
+}
+
+/// Tell an employee something from the department itself (a moderator's decision, a policy
+/// rule's): not skipped when `from` is the recipient, nor for blocks and mutes. A
+/// `moderation_warning` carries its warning.
+pub fn tell(
+    conn: &mut DbConnection,
+    recipient: i64,
+    from: i64,
+    kind: &'static str,
+    status_id: Option<i64>,
+    account_warning_id: Option<i64>,
+) -> Result<Notification> {
+    let row = Notification {
+        id: ids::next_id(),
+        account_id: recipient,
+        from_account_id: from,
+        kind: kind.to_string(),
+        status_id,
+        created_at: Utc::now().naive_utc(),
+        account_warning_id,
+    };
+    diesel::insert_into(notifications::table)
+        .values(&row)
+        .execute(conn)?;
+    events::emit(
+        conn,
+        Event::Notification {
+            account_id: recipient,
+            notification_id: row.id,
+        },
+    )?;
+    Ok(row)
 }
 
 /// Notify an employee about their own thing (the end of their own poll), which `notify`
@@ -95,6 +158,7 @@ pub fn notify_self(
         kind: kind.to_string(),
         status_id,
         created_at: Utc::now().naive_utc(),
+        account_warning_id: None,
     };
     diesel::insert_into(notifications::table)
         .values(&row)

@@ -33,6 +33,12 @@ pub enum Outgoing {
     DeleteStatus {
         status_id: i64,
     },
+    /// A post that left the department and that a policy rule now keeps in it: a Delete to
+    /// where it went (its audience as of `visibility`, the one it had then).
+    WithdrawStatus {
+        status_id: i64,
+        visibility: String,
+    },
     Announce {
         boost_id: i64,
     },
@@ -137,11 +143,14 @@ pub fn subject(
     if !actor.is_local() {
         return Ok(None);
     }
-    let local = Visibility::Local.as_str();
     let subject = match what {
         Outgoing::CreateStatus { status_id } | Outgoing::UpdateStatus { status_id } => {
             let status = find_status(conn, *status_id)?;
-            if status.deleted_at.is_some() || status.visibility == local {
+            if status.deleted_at.is_some() || status.stays_here() {
+                return Ok(None);
+            }
+            // Held for review: its approval sends it (an Update, for a held edit).
+            if status.held_for_review.is_some() {
                 return Ok(None);
             }
             // A boost is announced, never created.
@@ -152,9 +161,14 @@ pub fn subject(
             let view = views::hydrate_one(conn, None, status)?;
             Subject::Status { view, audience }
         }
-        Outgoing::DeleteStatus { status_id } => {
-            let status = find_status(conn, *status_id)?;
-            if status.visibility == local {
+        Outgoing::DeleteStatus { status_id } | Outgoing::WithdrawStatus { status_id, .. } => {
+            let mut status = find_status(conn, *status_id)?;
+            if let Outgoing::WithdrawStatus { visibility, .. } = what {
+                // Told as it was when it left.
+                status.visibility = visibility.clone();
+                status.local_only = false;
+            }
+            if status.stays_here() {
                 return Ok(None);
             }
             let mentioned: Vec<String> = mentions::table
@@ -175,7 +189,7 @@ pub fn subject(
                 return Ok(None);
             };
             let original = find_status(conn, original_id)?;
-            if original.visibility == local || boost.visibility == local {
+            if original.stays_here() || boost.stays_here() {
                 return Ok(None);
             }
             let original_author = find_account(conn, original.account_id)?;

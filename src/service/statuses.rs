@@ -20,6 +20,7 @@ use crate::service::feeds;
 use crate::service::origin::Origin;
 use crate::service::outbox::{self, Outgoing};
 use crate::service::pagination::Page;
+use crate::service::policy::{self, Facts, Subject, Verdict};
 use crate::service::polls::{self, PollInput};
 use crate::service::remote;
 use crate::service::text::{self, MentionLink, MentionRef};
@@ -235,17 +236,29 @@ pub(crate) fn add_mentions(
 }
 
 /// An employee posts: the accounts of other departments the post mentions are fetched first
-/// (outside the transaction), then the post is published, then read back as its author sees
-/// it.
+/// (outside the transaction), the policy rules judge it (a read, then matching with no
+/// connection held), then it is published, then read back as its author sees it.
 pub async fn post(ctx: &AppContext, author: LocalUser, post: NewPost) -> Result<StatusView> {
     if post.visibility != Some(Visibility::Local) {
         remote::mentioned_accounts(ctx, &post.text).await;
+    }
+    let verdict = {
+        let (author, post) = (author.clone(), post.clone());
+        policy::judge(ctx, move |conn, settings| {
+            post_facts(conn, settings, &author, &post)
+        })
+        .await?
+    };
+    if let Some(rule) = verdict.rejected_by() {
+        let refusal = verdict.refusal(rule);
+        policy::record_refusal(ctx, &verdict, Some(author.account.id), None).await?;
+        return Err(refusal);
     }
     let settings = ctx.settings.clone();
     let me = author.account.id;
     let status = ctx
         .db
-        .write(move |conn| create(conn, &settings, &author, post))
+        .write(move |conn| create(conn, &settings, &author, post, verdict))
         .await?;
     let caches = ctx.caches.clone();
     ctx.db
@@ -257,13 +270,79 @@ pub async fn post(ctx: &AppContext, author: LocalUser, post: NewPost) -> Result<
         .await
 }
 
+/// Whether a draft may be posted as it is: the rules it would match, for a compose box to
+/// warn while the employee types. Nothing is stored or recorded; dry-run rules are left out.
+pub async fn check_draft(ctx: &AppContext, author: LocalUser, post: NewPost) -> Result<Verdict> {
+    let mut verdict = policy::judge(ctx, move |conn, settings| {
+        post_facts(conn, settings, &author, &post)
+    })
+    .await?;
+    verdict.matches.retain(|m| !m.dry_run);
+    Ok(verdict)
+}
+
+/// The visibility a post gets: the one asked for, else the employee's default, else the
+/// department's.
+fn chosen_visibility(
+    settings: &Settings,
+    author: &LocalUser,
+    asked: Option<Visibility>,
+) -> Result<Visibility> {
+    match asked {
+        Some(v) => Ok(v),
+        None => match author.user.default_visibility.as_deref() {
+            Some(v) => v.parse(),
+            None => settings.instance.default_visibility.as_str().parse(),
+        },
+    }
+}
+
+/// What the rules look at in an employee's new post.
+fn post_facts(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    author: &LocalUser,
+    post: &NewPost,
+) -> Result<Facts> {
+    let me = author.account.id;
+    let mut visibility = chosen_visibility(settings, author, post.visibility)?;
+    if let Some(parent) = post.in_reply_to_id
+        && let Ok(parent) = find_visible(conn, Some(me), parent)
+        && in_department_thread(conn, &parent)?
+        && visibility != Visibility::Direct
+    {
+        visibility = Visibility::Local;
+    }
+    let uploads = media::check_attachable(conn, settings, me, &post.media_ids, None)?;
+    let scan = text::scan(&post.text);
+    let resolved = resolve_mentions(conn, settings, &scan.mentions)?;
+    let mentioned: Vec<i64> = resolved.iter().map(|(_, a)| a.id).collect();
+    Ok(Facts {
+        subject: Subject::Post,
+        directions: policy::facts::local_directions(visibility, false),
+        text: post.text.clone(),
+        spoiler_text: post.spoiler_text.clone(),
+        hashtags: scan.tags.iter().map(|t| t.to_lowercase()).collect(),
+        mentions: policy::facts::mention_domains(conn, &mentioned)?,
+        media: policy::facts::media_of_uploads(&uploads),
+        link_hosts: text::link_hosts_in_text(&post.text),
+        visibility: Some(visibility),
+        author: policy::facts::author_here(author, settings.instance.domain.as_str()),
+        now: Utc::now().naive_utc(),
+    })
+}
+
 /// Post a status. Call inside a write transaction.
 #[tracing::instrument(skip_all, fields(account_id = author.account.id))]
+///
+/// `verdict` is what the policy rules said of it ([`post`] asks them first); tools that seed a
+/// department before it has rules pass `Verdict::default()`.
 pub fn create(
     conn: &mut DbConnection,
     settings: &Settings,
     author: &LocalUser,
     post: NewPost,
+    verdict: Verdict,
 ) -> Result<Status> {
     let me = author.account.id;
     let now = Utc::now().naive_utc();
@@ -294,13 +373,7 @@ pub fn create(
         poll.check()?;
     }
     let language = check_language(post.language)?;
-    let visibility = match post.visibility {
-        Some(v) => v,
-        None => match author.user.default_visibility.as_deref() {
-            Some(v) => v.parse()?,
-            None => settings.instance.default_visibility.as_str().parse()?,
-        },
-    };
+    let visibility = chosen_visibility(settings, author, post.visibility)?;
     let parent = match post.in_reply_to_id {
         Some(id) => Some(find_visible(conn, Some(me), id)?),
         None => None,
@@ -331,6 +404,7 @@ pub fn create(
         media: DraftMedia::Uploads(attachments),
         poll: post.poll,
         created_at: now,
+        verdict,
     };
     let status = publish(conn, settings, &author.account, draft, Origin::Local)?;
     if let Some(key) = post.idempotency_key {
@@ -380,6 +454,8 @@ pub(crate) struct Draft {
     pub media: DraftMedia,
     pub poll: Option<PollInput>,
     pub created_at: chrono::NaiveDateTime,
+    /// What the policy rules said of it.
+    pub verdict: Verdict,
 }
 
 #[derive(Debug)]
@@ -400,11 +476,12 @@ impl DraftMedia {
 }
 
 /// Store a new post of `author`, from either origin, with every rule of posting: the
-/// character and attachment limits, the thread it joins (a reply to a department-only post
-/// is department-only too, so the thread never leaves the department), mentions and the
-/// notifications they bring, the "notify me of new posts" of the author's followers,
-/// counters, hashtags, live events, and for employees' posts the delivery to other
-/// departments.
+/// policy rules' verdict (refused, held for review, kept in the department, stripped of its
+/// media, put behind a warning, flagged), the character and attachment limits, the thread it
+/// joins (a reply to a department-only post is department-only too, so the thread never
+/// leaves the department), mentions and the notifications they bring, the "notify me of new
+/// posts" of the author's followers, counters, hashtags, live events, and for employees'
+/// posts the delivery to other departments.
 #[tracing::instrument(skip_all, fields(account_id = author.id, status_id = draft.id))]
 pub(crate) fn publish(
     conn: &mut DbConnection,
@@ -415,6 +492,10 @@ pub(crate) fn publish(
 ) -> Result<Status> {
     let ours = origin.check(author)?;
     let me = author.id;
+    let verdict = draft.verdict;
+    if let Some(rule) = verdict.rejected_by() {
+        return Err(verdict.refusal(rule));
+    }
     check_length(settings, draft.text_chars, &draft.spoiler_text)?;
     let max_media = settings.limits.max_media_attachments;
     if draft.media.len() > max_media {
@@ -434,8 +515,15 @@ pub(crate) fn publish(
         }
         _ => draft.visibility,
     };
+    // Another department's post is there already: only ours can be kept here.
+    let (visibility, local_only) = if ours && verdict.department_only() {
+        kept_in_department(conn, &verdict, visibility, &draft.mentioned)?
+    } else {
+        (visibility, false)
+    };
+    let held = verdict.held_by().is_some();
     let id = draft.id;
-    let spoiler_text = draft.spoiler_text.trim().to_string();
+    let spoiler_text = with_warning(&draft.spoiler_text, &verdict);
     let row = NewStatus {
         id,
         ap_id: draft.ap_id.clone(),
@@ -457,13 +545,15 @@ pub(crate) fn publish(
         ),
         content: draft.content,
         source_text: draft.source_text,
-        sensitive: draft.sensitive || !spoiler_text.is_empty(),
+        sensitive: draft.sensitive || !spoiler_text.is_empty() || verdict.sensitive(),
         spoiler_text,
         visibility: visibility.as_str().to_string(),
         language: draft.language,
         application_id: draft.application_id,
         created_at: draft.created_at,
         updated_at: draft.created_at,
+        held_for_review: held.then(|| HELD_POST.to_string()),
+        local_only,
     };
     let status: Status = diesel::insert_into(statuses::table)
         .values(&row)
@@ -480,25 +570,58 @@ pub(crate) fn publish(
         statuses::in_reply_to_account_id.eq(Some(me)),
     ))
     .execute(conn)?;
-    match &draft.media {
-        DraftMedia::Uploads(uploads) => media::attach(conn, id, uploads)?,
-        DraftMedia::Remote(remote) => crate::service::inbound::add_media(conn, &status, remote)?,
+    if !verdict.strip_media() {
+        match &draft.media {
+            DraftMedia::Uploads(uploads) => media::attach(conn, id, uploads)?,
+            DraftMedia::Remote(remote) => {
+                crate::service::inbound::add_media(conn, &status, remote)?
+            }
+        }
     }
     if let Some(poll) = &draft.poll {
         polls::create(conn, id, me, poll)?;
     }
     set_tags(conn, id, &draft.tags)?;
-    for account_id in add_mentions(conn, id, &draft.mentioned)? {
-        notifications::notify(conn, account_id, me, "mention", Some(id))?;
+    add_mentions(conn, id, &draft.mentioned)?;
+    policy::review::judged(conn, &verdict, &status)?;
+    if held {
+        // Only its author sees it until a moderator decides (`policy::review`).
+        feeds::publish_own(conn, &status)?;
+        events::emit(conn, Event::StatusCreated { status_id: id })?;
+        tracing::info!(status_id = id, %visibility, "status created, held for review");
+        return Ok(status);
+    }
+    release(conn, &status, ours)?;
+    tracing::info!(status_id = id, %visibility, "status created");
+    Ok(status)
+}
+
+/// `held_for_review` of a new post held by a rule, and of an edit held by one.
+pub(crate) const HELD_POST: &str = "post";
+pub(crate) const HELD_EDIT: &str = "edit";
+
+/// Make a stored post public: the notifications of those it mentions (each told once) and of
+/// the author's "notify me" followers, counters, the home feeds, the delivery to other
+/// departments for employees' posts, and the live event. Run when it is published, or when a
+/// moderator approves a held post.
+pub(crate) fn release(conn: &mut DbConnection, status: &Status, ours: bool) -> Result<()> {
+    let (me, id) = (status.account_id, status.id);
+    let visibility: Visibility = status.visibility.parse()?;
+    let mentioned: Vec<i64> = mentions::table
+        .filter(mentions::status_id.eq(id))
+        .select(mentions::account_id)
+        .load(conn)?;
+    for account_id in mentioned {
+        notifications::notify_once(conn, account_id, me, "mention", Some(id))?;
     }
     diesel::update(accounts::table.find(me))
         .set((
             accounts::statuses_count.eq(accounts::statuses_count + 1),
-            accounts::last_status_at.eq(draft.created_at),
+            accounts::last_status_at.eq(status.created_at),
         ))
         .execute(conn)?;
-    if let Some(parent) = &parent {
-        diesel::update(statuses::table.find(parent.id))
+    if let Some(parent) = status.in_reply_to_id {
+        diesel::update(statuses::table.find(parent))
             .set(statuses::replies_count.eq(statuses::replies_count + 1))
             .execute(conn)?;
     }
@@ -515,30 +638,73 @@ pub(crate) fn publish(
             }
         }
     }
-    feeds::publish(conn, &status)?;
-    if ours && visibility != Visibility::Local {
+    feeds::publish(conn, status)?;
+    if ours && !status.stays_here() {
         outbox::enqueue(conn, me, Outgoing::CreateStatus { status_id: id })?;
     }
     events::emit(conn, Event::StatusCreated { status_id: id })?;
-    tracing::info!(status_id = id, %visibility, "status created");
-    Ok(status)
+    Ok(())
+}
+
+/// The content warning a post gets: the author's, else the one the rules add.
+fn with_warning(spoiler_text: &str, verdict: &Verdict) -> String {
+    let spoiler = spoiler_text.trim();
+    match verdict.content_warning() {
+        Some(warning) if spoiler.is_empty() => warning.trim().to_string(),
+        _ => spoiler.to_string(),
+    }
+}
+
+/// Where an employee's post goes when a rule keeps it in the department: public and unlisted
+/// posts become department-only; followers-only and direct posts keep their audience and are
+/// kept from leaving (`local_only`), unless they are addressed to someone of another
+/// department, which they then cannot be.
+fn kept_in_department(
+    conn: &mut DbConnection,
+    verdict: &Verdict,
+    visibility: Visibility,
+    mentioned: &[i64],
+) -> Result<(Visibility, bool)> {
+    match visibility {
+        Visibility::Public | Visibility::Unlisted | Visibility::Local => {
+            Ok((Visibility::Local, false))
+        }
+        Visibility::Private | Visibility::Direct => {
+            let elsewhere: bool = diesel::select(diesel::dsl::exists(
+                accounts::table
+                    .filter(accounts::id.eq_any(mentioned))
+                    .filter(accounts::domain.is_not_null()),
+            ))
+            .get_result(conn)?;
+            match verdict.department_only_by() {
+                Some(rule) if elsewhere => Err(verdict.refusal_because(
+                    rule,
+                    "It must stay in the department, so it cannot be addressed to accounts \
+                     of other departments.",
+                )),
+                _ => Ok((visibility, true)),
+            }
+        }
+    }
 }
 
 /// Whether `parent` belongs to a thread that stays in the department: it, or the post its
 /// thread started with, is department-only.
 fn in_department_thread(conn: &mut DbConnection, parent: &Status) -> Result<bool> {
-    if parent.visibility == Visibility::Local.as_str() {
+    if parent.stays_here() {
         return Ok(true);
     }
     let Some(root) = parent.thread_root_id.filter(|root| *root != parent.id) else {
         return Ok(false);
     };
-    let root_visibility: Option<String> = statuses::table
+    let root: Option<(String, bool)> = statuses::table
         .find(root)
-        .select(statuses::visibility)
+        .select((statuses::visibility, statuses::local_only))
         .first(conn)
         .optional()?;
-    Ok(root_visibility.as_deref() == Some(Visibility::Local.as_str()))
+    Ok(root.is_some_and(|(visibility, local_only)| {
+        local_only || visibility == Visibility::Local.as_str()
+    }))
 }
 
 /// A reply in a department-only thread is department-only itself, whatever the client asked:
@@ -578,7 +744,68 @@ fn own_status(conn: &mut DbConnection, me: i64, id: i64) -> Result<Status> {
     Ok(status)
 }
 
-/// An employee edits their status; the previous version goes to its history.
+/// An employee edits their status: the policy rules judge the new version first (as for a
+/// post), then it is stored; returns it as its author sees it.
+pub async fn update(
+    ctx: &AppContext,
+    author: LocalUser,
+    id: i64,
+    edit: Edit,
+) -> Result<StatusView> {
+    let verdict = {
+        let (author, edit) = (author.clone(), edit.clone());
+        policy::judge(ctx, move |conn, settings| {
+            edit_facts(conn, settings, &author, id, &edit)
+        })
+        .await?
+    };
+    if let Some(rule) = verdict.rejected_by() {
+        let refusal = verdict.refusal(rule);
+        policy::record_refusal(ctx, &verdict, Some(author.account.id), None).await?;
+        return Err(refusal);
+    }
+    let settings = ctx.settings.clone();
+    let me = author.account.id;
+    ctx.db
+        .write(move |conn| {
+            let status = self::edit(conn, &settings, &author, id, edit, verdict)?;
+            views::hydrate_one(conn, Some(me), status)
+        })
+        .await
+}
+
+/// What the rules look at in an employee's edit.
+fn edit_facts(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    author: &LocalUser,
+    id: i64,
+    edit: &Edit,
+) -> Result<Facts> {
+    let me = author.account.id;
+    let status = own_status(conn, me, id)?;
+    let visibility: Visibility = status.visibility.parse()?;
+    let uploads = media::check_attachable(conn, settings, me, &edit.media_ids, Some(id))?;
+    let scan = text::scan(&edit.text);
+    let resolved = resolve_mentions(conn, settings, &scan.mentions)?;
+    let mentioned: Vec<i64> = resolved.iter().map(|(_, a)| a.id).collect();
+    Ok(Facts {
+        subject: Subject::Edit,
+        directions: policy::facts::local_directions(visibility, status.local_only),
+        text: edit.text.clone(),
+        spoiler_text: edit.spoiler_text.clone(),
+        hashtags: scan.tags.iter().map(|t| t.to_lowercase()).collect(),
+        mentions: policy::facts::mention_domains(conn, &mentioned)?,
+        media: policy::facts::media_of_uploads(&uploads),
+        link_hosts: text::link_hosts_in_text(&edit.text),
+        visibility: Some(visibility),
+        author: policy::facts::author_here(author, settings.instance.domain.as_str()),
+        now: Utc::now().naive_utc(),
+    })
+}
+
+/// An employee edits their status; the previous version goes to its history. `verdict` is
+/// what the policy rules said of the new version ([`update`] asks them first).
 #[tracing::instrument(skip_all, fields(account_id = author.account.id, status_id = id))]
 pub fn edit(
     conn: &mut DbConnection,
@@ -586,6 +813,7 @@ pub fn edit(
     author: &LocalUser,
     id: i64,
     edit: Edit,
+    verdict: Verdict,
 ) -> Result<Status> {
     let me = author.account.id;
     let status = own_status(conn, me, id)?;
@@ -621,6 +849,7 @@ pub fn edit(
         tags: scan.tags,
         uploads: Some(attachments),
         edited_at: Utc::now().naive_utc(),
+        verdict,
     };
     revise(
         conn,
@@ -647,12 +876,16 @@ pub(crate) struct Revision {
     /// The employee's uploads the post now shows (another department's attachments stay).
     pub uploads: Option<Vec<crate::db::models::MediaAttachment>>,
     pub edited_at: chrono::NaiveDateTime,
+    /// What the policy rules said of the new version.
+    pub verdict: Verdict,
 }
 
 /// Store a new version of `author`'s post, from either origin, with the rules of editing:
-/// the character limit, the history (which starts with the original), newly mentioned
-/// accounts told, those who boosted it told it changed, live events, and for employees'
-/// posts the Update to other departments.
+/// the policy rules' verdict (as for a post: an edit can be refused, held, kept in the
+/// department — then withdrawn from the departments that have it — stripped of its media or
+/// put behind a warning), the character limit, the history (which starts with the
+/// original), newly mentioned accounts told, those who boosted it told it changed, live
+/// events, and for employees' posts the Update to other departments.
 #[tracing::instrument(skip_all, fields(account_id = author.id, status_id = status.id))]
 pub(crate) fn revise(
     conn: &mut DbConnection,
@@ -665,6 +898,10 @@ pub(crate) fn revise(
     let ours = origin.check(author)?;
     if status.account_id != author.id {
         return Err(Error::forbidden("A post can only be changed by its author"));
+    }
+    let verdict = &revision.verdict;
+    if let Some(rule) = verdict.rejected_by() {
+        return Err(verdict.refusal(rule));
     }
     check_length(settings, revision.text_chars, &revision.spoiler_text)?;
     let (me, id) = (author.id, status.id);
@@ -689,17 +926,38 @@ pub(crate) fn revise(
             .values(&original)
             .execute(conn)?;
     }
-    let spoiler = revision.spoiler_text.trim().to_string();
+    let was_leaving = !status.stays_here();
+    let (visibility, local_only) = if ours && verdict.department_only() {
+        kept_in_department(
+            conn,
+            verdict,
+            status.visibility.parse()?,
+            &revision.mentioned,
+        )?
+    } else {
+        (status.visibility.parse()?, status.local_only)
+    };
+    // A held post stays held whatever its edit; a published one is held again by a rule.
+    let held = match (&status.held_for_review, verdict.held_by()) {
+        (Some(held), _) => Some(held.clone()),
+        (None, Some(_)) => Some(HELD_EDIT.to_string()),
+        (None, None) => None,
+    };
+    let spoiler = with_warning(&revision.spoiler_text, verdict);
     let source_text = revision.source_text.or(status.source_text.clone());
     let updated: Status = diesel::update(statuses::table.find(id))
         .set((
             statuses::content.eq(&revision.content),
             statuses::source_text.eq(source_text),
             statuses::spoiler_text.eq(&spoiler),
-            statuses::sensitive.eq(revision.sensitive || !spoiler.is_empty()),
+            statuses::sensitive
+                .eq(revision.sensitive || !spoiler.is_empty() || verdict.sensitive()),
             statuses::language.eq(revision.language),
             statuses::edited_at.eq(Some(revision.edited_at)),
             statuses::updated_at.eq(now),
+            statuses::visibility.eq(visibility.as_str()),
+            statuses::local_only.eq(local_only),
+            statuses::held_for_review.eq(&held),
         ))
         .returning(statuses::all_columns)
         .get_result(conn)?;
@@ -716,14 +974,60 @@ pub(crate) fn revise(
     diesel::insert_into(status_edits::table)
         .values(&version)
         .execute(conn)?;
-    if let Some(uploads) = &revision.uploads {
+    if verdict.strip_media() {
+        media::attach(conn, id, &[])?;
+    } else if let Some(uploads) = &revision.uploads {
         media::attach(conn, id, uploads)?;
     }
     set_tags(conn, id, &revision.tags)?;
-    for account_id in add_mentions(conn, id, &revision.mentioned)? {
-        notifications::notify(conn, account_id, me, "mention", Some(id))?;
+    let added = add_mentions(conn, id, &revision.mentioned)?;
+    policy::review::judged(conn, verdict, &updated)?;
+    if ours && was_leaving && updated.stays_here() {
+        // It is there already: take it back from the other departments.
+        outbox::enqueue(
+            conn,
+            me,
+            Outgoing::WithdrawStatus {
+                status_id: id,
+                visibility: status.visibility.clone(),
+            },
+        )?;
     }
-    // Those who boosted it learn that it changed (as on Mastodon).
+    if held.is_none() {
+        release_edit(conn, &updated, ours, Some(&added))?;
+    } else {
+        events::emit(conn, Event::StatusUpdated { status_id: id })?;
+    }
+    Ok(updated)
+}
+
+/// Make an edit public: the accounts it newly mentions are told (`None`: every account it
+/// mentions that was not told yet), those who boosted the post learn that it changed (as on
+/// Mastodon), other departments get the Update, live streams the new version. Run when the
+/// edit is stored, or when a moderator approves a held edit.
+pub(crate) fn release_edit(
+    conn: &mut DbConnection,
+    status: &Status,
+    ours: bool,
+    newly_mentioned: Option<&[i64]>,
+) -> Result<()> {
+    let (me, id) = (status.account_id, status.id);
+    match newly_mentioned {
+        Some(added) => {
+            for &account_id in added {
+                notifications::notify(conn, account_id, me, "mention", Some(id))?;
+            }
+        }
+        None => {
+            let mentioned: Vec<i64> = mentions::table
+                .filter(mentions::status_id.eq(id))
+                .select(mentions::account_id)
+                .load(conn)?;
+            for account_id in mentioned {
+                notifications::notify_once(conn, account_id, me, "mention", Some(id))?;
+            }
+        }
+    }
     let boosters: Vec<i64> = statuses::table
         .filter(statuses::reblog_of_id.eq(id))
         .filter(statuses::deleted_at.is_null())
@@ -732,11 +1036,11 @@ pub(crate) fn revise(
     for booster in boosters {
         notifications::notify(conn, booster, me, "update", Some(id))?;
     }
-    if ours && updated.visibility != Visibility::Local.as_str() {
+    if ours && !status.stays_here() {
         outbox::enqueue(conn, me, Outgoing::UpdateStatus { status_id: id })?;
     }
     events::emit(conn, Event::StatusUpdated { status_id: id })?;
-    Ok(updated)
+    Ok(())
 }
 
 /// The versions of a status, oldest first (the current one last).
@@ -780,17 +1084,30 @@ pub fn delete(conn: &mut DbConnection, actor: &Account, id: i64, origin: Origin)
         unreblog(conn, actor, original, origin)?;
         return Ok(status);
     }
+    remove(conn, &status, ours)?;
+    Ok(status)
+}
+
+/// Take a post down (its author deleted it, or a moderator refused it): it and its boosts
+/// disappear, with the notifications about them; counters that counted it go down; the
+/// other departments that have it are told when it is `ours` and ever left.
+pub(crate) fn remove(conn: &mut DbConnection, status: &Status, ours: bool) -> Result<()> {
+    let (me, id) = (status.account_id, status.id);
+    // A post held since it was written was never counted, nor sent anywhere.
+    let published = status.held_for_review.as_deref() != Some(HELD_POST);
     let now = Utc::now().naive_utc();
     diesel::update(statuses::table.find(id))
         .set((statuses::deleted_at.eq(now), statuses::updated_at.eq(now)))
         .execute(conn)?;
-    diesel::update(accounts::table.find(me))
-        .set(accounts::statuses_count.eq(accounts::statuses_count - 1))
-        .execute(conn)?;
-    if let Some(parent) = status.in_reply_to_id {
-        diesel::update(statuses::table.find(parent))
-            .set(statuses::replies_count.eq(statuses::replies_count - 1))
+    if published {
+        diesel::update(accounts::table.find(me))
+            .set(accounts::statuses_count.eq(accounts::statuses_count - 1))
             .execute(conn)?;
+        if let Some(parent) = status.in_reply_to_id {
+            diesel::update(statuses::table.find(parent))
+                .set(statuses::replies_count.eq(statuses::replies_count - 1))
+                .execute(conn)?;
+        }
     }
     let boosts: Vec<(i64, i64)> = statuses::table
         .filter(statuses::reblog_of_id.eq(id))
@@ -819,12 +1136,12 @@ pub fn delete(conn: &mut DbConnection, actor: &Account, id: i64, origin: Origin)
     )
     .execute(conn)?;
     diesel::delete(status_pins::table.filter(status_pins::status_id.eq(id))).execute(conn)?;
-    if ours && status.visibility != Visibility::Local.as_str() {
+    if ours && published && !status.stays_here() {
         outbox::enqueue(conn, me, Outgoing::DeleteStatus { status_id: id })?;
     }
     events::emit(conn, Event::StatusDeleted { status_id: id })?;
     tracing::info!(status_id = id, "status deleted");
-    Ok(status)
+    Ok(())
 }
 
 /// The status an employee's action applies to: boosts stand for what they boost.
@@ -953,6 +1270,8 @@ pub fn unfavourite(
 /// `actor` boosts a status they can see, if it may be boosted. Returns the boost (a status
 /// whose `reblog_of_id` is the original). A boost never reaches further than the post:
 /// department-only stays department-only, and a boost is never direct.
+///
+/// `keep_here`: the policy rules keep an employee's boost in the department (see [`boost`]).
 #[tracing::instrument(skip(conn, settings, actor), fields(account_id = actor.id))]
 pub fn reblog(
     conn: &mut DbConnection,
@@ -961,6 +1280,7 @@ pub fn reblog(
     id: i64,
     visibility: Option<Visibility>,
     origin: Origin,
+    keep_here: bool,
 ) -> Result<Status> {
     let ours = origin.check(actor)?;
     let me = actor.id;
@@ -981,11 +1301,17 @@ pub fn reblog(
     if let Some(existing) = earlier {
         return Ok(existing);
     }
+    if original.held_for_review.is_some() {
+        return Err(Error::unprocessable(
+            "Validation failed: This post is waiting for a moderator's review",
+        ));
+    }
     let visibility = match (
         original_visibility,
         visibility.unwrap_or(Visibility::Public),
     ) {
         (Visibility::Local, _) => Visibility::Local,
+        _ if original.local_only || (ours && keep_here) => Visibility::Local,
         (_, Visibility::Direct) => {
             return Err(Error::unprocessable(
                 "Validation failed: Boosts cannot be direct",
@@ -1023,6 +1349,8 @@ pub fn reblog(
         application_id: None,
         created_at: now,
         updated_at: now,
+        held_for_review: None,
+        local_only: false,
     };
     let boost: Status = diesel::insert_into(statuses::table)
         .values(&row)
@@ -1044,6 +1372,55 @@ pub fn reblog(
     }
     events::emit(conn, Event::StatusCreated { status_id: id })?;
     Ok(boost)
+}
+
+/// An employee boosts a status. A boost that would leave the department is judged by the
+/// rules for what goes out (looking at the boosted post); one they would refuse, hold or keep
+/// in the department is made, and stays here. Returns the boost.
+pub async fn boost(
+    ctx: &AppContext,
+    booster: LocalUser,
+    id: i64,
+    visibility: Option<Visibility>,
+) -> Result<Status> {
+    let verdict = {
+        let booster = booster.clone();
+        policy::judge(ctx, move |conn, settings| {
+            let original = target(conn, booster.account.id, id)?;
+            let directions = if original.stays_here() {
+                std::collections::BTreeSet::new()
+            } else {
+                std::collections::BTreeSet::from([policy::Direction::Outbound])
+            };
+            let actor = policy::facts::author_here(&booster, settings.instance.domain.as_str());
+            policy::facts::of_status(conn, &original, Subject::Boost, actor, directions)
+        })
+        .await?
+    };
+    let keep_here =
+        verdict.rejected_by().is_some() || verdict.held_by().is_some() || verdict.department_only();
+    let settings = ctx.settings.clone();
+    ctx.db
+        .write(move |conn| {
+            let account = &booster.account;
+            let boost = reblog(
+                conn,
+                &settings,
+                account,
+                id,
+                visibility,
+                Origin::Local,
+                keep_here,
+            )?;
+            let target = policy::store::Target {
+                status_id: Some(boost.id),
+                account_id: Some(account.id),
+                object_uri: None,
+            };
+            policy::store::record(conn, &verdict, target)?;
+            Ok(boost)
+        })
+        .await
 }
 
 /// `actor` takes their boost of a status back. Returns the original status.

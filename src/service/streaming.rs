@@ -150,6 +150,7 @@ pub fn route(
         Event::AccessRevoked { .. }
         | Event::AccountChanged { .. }
         | Event::TokenRevoked { .. }
+        | Event::PolicyChanged
         | Event::OutboxReady => Ok(None),
         Event::StatusDeleted { status_id } => Ok(match stream {
             Stream::UserNotification => None,

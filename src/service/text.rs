@@ -96,6 +96,95 @@ fn non_link_segments(text: &str) -> Vec<&str> {
     out
 }
 
+/// `host[:port]` of a link, lowercase, without a trailing dot.
+fn link_host(link: &str) -> Option<String> {
+    let url = url::Url::parse(link).ok()?;
+    let host = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    })
+}
+
+/// The hosts the links in typed text point to (as [`render`] links them), each once.
+pub fn link_hosts_in_text(text: &str) -> Vec<String> {
+    let mut hosts: Vec<String> = links(text)
+        .into_iter()
+        .filter_map(|(start, end)| link_host(&text[start..end]))
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+/// The hosts the links of (sanitized) HTML point to, each once: every `<a href>` but the
+/// links of mentions and hashtags, which point to profiles and tag pages.
+pub fn link_hosts_in_html(html: &str) -> Vec<String> {
+    // ASCII lowercasing keeps every byte offset.
+    let lower = html.to_ascii_lowercase();
+    let mut hosts = Vec::new();
+    let mut pos = 0;
+    while let Some(found) = lower[pos..].find("<a") {
+        let start = pos + found;
+        let Some(end) = lower[start..].find('>').map(|e| start + e) else {
+            break;
+        };
+        pos = end + 1;
+        let tag = &html[start..end];
+        let tag_lower = &lower[start..end];
+        if !tag_lower[2..].starts_with(|c: char| c.is_ascii_whitespace()) {
+            continue;
+        }
+        let class = attribute(tag, tag_lower, "class").unwrap_or_default();
+        if class
+            .split_whitespace()
+            .any(|c| c == "mention" || c == "hashtag")
+        {
+            continue;
+        }
+        if let Some(href) = attribute(tag, tag_lower, "href")
+            && let Some(host) = link_host(&html_escape::decode_html_entities(href))
+        {
+            hosts.push(host);
+        }
+    }
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+/// The value of attribute `name` in a start tag (quoted with `"` or `'`, or bare).
+fn attribute<'a>(tag: &'a str, tag_lower: &str, name: &str) -> Option<&'a str> {
+    let mut from = 0;
+    while let Some(found) = tag_lower[from..].find(name) {
+        let at = from + found;
+        from = at + name.len();
+        let before_ok = tag_lower[..at]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_whitespace());
+        let rest = tag_lower[from..].trim_start();
+        if !before_ok || !rest.starts_with('=') {
+            continue;
+        }
+        let value_start = tag.len() - rest.len() + 1;
+        let value = tag[value_start..].trim_start();
+        let offset = tag.len() - value.len();
+        return Some(match value.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                let inner = &tag[offset + 1..];
+                &inner[..inner.find(q).unwrap_or(inner.len())]
+            }
+            _ => {
+                &value[..value
+                    .find(|c: char| c.is_ascii_whitespace())
+                    .unwrap_or(value.len())]
+            }
+        });
+    }
+    None
+}
+
 /// Length as Mastodon counts it: characters, with each link counting as 23.
 pub fn count_chars(text: &str) -> usize {
     let mut count = 0;
@@ -280,6 +369,25 @@ fn render_words(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn link_hosts_leave_out_mentions_and_hashtags() {
+        let html = r#"<p><span class="h-card"><a href="https://sales.example/@bob" class="u-url mention">@<span>bob</span></a></span> see <a href="https://Files.WeTransfer.com/x?a=1&amp;b=2" rel="nofollow">this</a> and <a class="mention hashtag" href="https://eng.example/tags/x">#x</a> <a href='http://localhost:8002/y'>y</a></p>"#;
+        assert_eq!(
+            link_hosts_in_html(html),
+            vec![
+                "files.wetransfer.com".to_string(),
+                "localhost:8002".to_string()
+            ]
+        );
+        assert_eq!(
+            link_hosts_in_text(
+                "get it at https://wetransfer.com/abc or http://x.example./y #tag @bob"
+            ),
+            vec!["wetransfer.com".to_string(), "x.example".to_string()]
+        );
+        assert!(link_hosts_in_html("<abbr href=\"https://a.example\">a</abbr>").is_empty());
+    }
 
     fn alice() -> HashMap<MentionRef, MentionLink> {
         let mut m = HashMap::new();

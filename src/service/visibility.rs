@@ -7,6 +7,8 @@
 //! - `private`: the author, their accepted followers, and the accounts mentioned.
 //! - `direct`: the author and the accounts mentioned.
 //! - Blocks, in either direction, hide a status entirely; suspended authors are hidden.
+//! - A post a policy rule holds for review is its author's alone until it is approved; one a
+//!   rule keeps in the department (`local_only`) is never shown to another department.
 
 use std::fmt;
 use std::str::FromStr;
@@ -88,10 +90,14 @@ pub fn visible_to(viewer: Viewer) -> StatusFilter {
             .filter(accounts::suspended_at.is_not_null())
             .select(accounts::id),
     ));
+    // A post held for review by a policy rule is its author's alone until a moderator
+    // decides (moderators review it through the admin API, not here).
+    let published = statuses::held_for_review.is_null();
     match viewer {
         None => Box::new(
             not_deleted
                 .and(author_active)
+                .and(published)
                 .and(statuses::visibility.eq_any(["public", "unlisted"])),
         ),
         Some(me) => {
@@ -108,6 +114,15 @@ pub fn visible_to(viewer: Viewer) -> StatusFilter {
                     .filter(accounts::id.eq(me))
                     .filter(accounts::domain.is_null()),
             );
+            // A post a rule keeps in the department is for this department's accounts too.
+            let kept_here =
+                statuses::local_only
+                    .eq(true)
+                    .and(diesel::dsl::not(diesel::dsl::exists(
+                        accounts::table
+                            .filter(accounts::id.eq(me))
+                            .filter(accounts::domain.is_null()),
+                    )));
             let audience = statuses::visibility
                 .eq_any(["public", "unlisted"])
                 .or(statuses::visibility.eq("local").and(is_local_viewer))
@@ -119,6 +134,8 @@ pub fn visible_to(viewer: Viewer) -> StatusFilter {
             Box::new(
                 not_deleted
                     .and(author_active)
+                    .and(published.or(statuses::account_id.eq(me)))
+                    .and(diesel::dsl::not(kept_here))
                     .and(audience)
                     .and(not(statuses::account_id.eq_any(
                         blocks::table

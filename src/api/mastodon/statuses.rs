@@ -211,15 +211,7 @@ async fn edit(
         media_ids: p.media_ids,
         has_poll: p.poll.as_ref().is_some_and(|v| !v.is_null()),
     };
-    let settings = ctx.settings.clone();
-    let me = user.account.id;
-    let view = ctx
-        .db
-        .write(move |conn| {
-            let status = statuses::edit(conn, &settings, &user, id, edit)?;
-            views::hydrate_one(conn, Some(me), status)
-        })
-        .await?;
+    let view = statuses::update(&ctx, user, id, edit).await?;
     Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
 }
 
@@ -409,10 +401,10 @@ async fn reblog(
     Params(p): Params<ReblogParams>,
 ) -> Result<HttpResponse> {
     let visibility = parse_visibility(p.visibility.as_deref(), None)?;
-    act(ctx, auth, "write:statuses", id, move |c, s, u, id| {
-        statuses::reblog(c, s, &u.account, id, visibility, Origin::Local)
-    })
-    .await
+    let user = auth.user_with("write:statuses")?.clone();
+    let me = user.account.id;
+    let boost = statuses::boost(&ctx, user, parse_id(&id)?, visibility).await?;
+    render_status(&ctx, Some(me), move |_| Ok(boost)).await
 }
 
 /// <https://docs.joinmastodon.org/methods/statuses/#unreblog>

@@ -31,6 +31,17 @@ pub struct Status {
     pub deleted_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `post` or `edit` while a policy rule holds it for review (only its author sees it).
+    pub held_for_review: Option<String>,
+    /// A followers-only or direct post a rule keeps in the department.
+    pub local_only: bool,
+}
+
+impl Status {
+    /// Whether it stays in this department: department-only, or kept here by a rule.
+    pub fn stays_here(&self) -> bool {
+        self.visibility == "local" || self.local_only
+    }
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -55,6 +66,8 @@ pub struct NewStatus {
     pub application_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub held_for_review: Option<String>,
+    pub local_only: bool,
 }
 
 /// An earlier version of an edited status.
@@ -91,4 +104,6 @@ pub struct Notification {
     pub kind: String,
     pub status_id: Option<i64>,
     pub created_at: NaiveDateTime,
+    /// The warning of a `moderation_warning` notification.
+    pub account_warning_id: Option<i64>,
 }
