@@ -1,7 +1,9 @@
 //! HTTP handlers. They are thin: extract, authenticate, call one service function, map to
 //! the wire type, respond.
 
+pub mod admin;
 pub mod auth;
+pub mod groundswell;
 pub mod health;
 pub mod mastodon;
 pub mod oauth;
@@ -10,10 +12,16 @@ pub mod scim;
 
 use actix_web::web;
 
-/// The routes of the APIs: health, the Mastodon client API, OAuth, SCIM.
+/// The routes of the APIs: health, the Mastodon client API and Groundswell's own endpoints
+/// beside it (`/api/v1/groundswell/…`, admin ones included), OAuth, SCIM.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
-        .configure(mastodon::configure)
+        .service(
+            web::scope("/api")
+                .configure(mastodon::configure)
+                .configure(groundswell::configure)
+                .configure(admin::configure),
+        )
         .configure(oauth::configure)
         .configure(scim::configure);
 }

@@ -44,6 +44,8 @@ pub const KNOWN_SCOPES: &[&str] = &[
     "admin:read:ip_blocks",
     "admin:read:email_domain_blocks",
     "admin:read:canonical_email_blocks",
+    // Groundswell's: the policy rules (moderators may read them, admins change them).
+    "admin:read:policy",
     "admin:write",
     "admin:write:accounts",
     "admin:write:reports",
@@ -52,6 +54,7 @@ pub const KNOWN_SCOPES: &[&str] = &[
     "admin:write:ip_blocks",
     "admin:write:email_domain_blocks",
     "admin:write:canonical_email_blocks",
+    "admin:write:policy",
 ];
 
 /// What the legacy `follow` scope stands for.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod demo;
+mod policy;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -56,6 +57,10 @@ enum Command {
     /// Manage employees' accounts (for IT automation).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// The department's policy rules (what may be said, where it may go) and the posts they
+    /// hold for review. See README, "Policy rules".
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
 }
 
 /// Parse the command line and run it. Errors are one clear line on stderr and a non-zero exit.
@@ -97,6 +102,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(command) => admin::run(command, &settings),
+        Command::Policy(command) => policy::run(command, &settings),
         Command::Demo {
             base_port,
             data_dir,
@@ -106,6 +112,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             system.block_on(demo::run(settings, base_port, data_dir, fresh))
         }
     }
+}
+
+/// The database for a command that changes it: migrated already (or the command refuses),
+/// and wired so that running servers hear of its changes (on PostgreSQL through the event
+/// bus; SQLite servers notice another process's writes by themselves).
+fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let mut db = Db::open(&settings.database)?;
+    db.set_hooks(std::sync::Arc::new(crate::service::events::EventBus::new()));
+    let pending = {
+        let mut conn = db.get_blocking().map_err(cli_error)?;
+        db::pending_migrations(&mut conn).map_err(cli_error)?
+    };
+    if pending > 0 {
+        anyhow::bail!(
+            "the database has {pending} pending migration(s): run `groundswell migrate` first"
+        );
+    }
+    Ok(db)
 }
 
 /// Service errors carry their cause for the log; the operator at the CLI may see all of it.

@@ -238,7 +238,14 @@ pub(crate) fn add_mentions(
 /// An employee posts: the accounts of other departments the post mentions are fetched first
 /// (outside the transaction), the policy rules judge it (a read, then matching with no
 /// connection held), then it is published, then read back as its author sees it.
-pub async fn post(ctx: &AppContext, author: LocalUser, post: NewPost) -> Result<StatusView> {
+///
+/// Returns the status, and what the rules said of it (for the author to see why it was
+/// held or changed).
+pub async fn post(
+    ctx: &AppContext,
+    author: LocalUser,
+    post: NewPost,
+) -> Result<(StatusView, Verdict)> {
     if post.visibility != Some(Visibility::Local) {
         remote::mentioned_accounts(ctx, &post.text).await;
     }
@@ -256,18 +263,21 @@ pub async fn post(ctx: &AppContext, author: LocalUser, post: NewPost) -> Result<
     }
     let settings = ctx.settings.clone();
     let me = author.account.id;
+    let judged = verdict.clone();
     let status = ctx
         .db
-        .write(move |conn| create(conn, &settings, &author, post, verdict))
+        .write(move |conn| create(conn, &settings, &author, post, judged))
         .await?;
     let caches = ctx.caches.clone();
-    ctx.db
+    let view = ctx
+        .db
         .read(move |conn| {
             views::hydrate_cached(conn, &caches.statuses, Some(me), vec![status])?
                 .pop()
                 .ok_or_else(Error::not_found)
         })
-        .await
+        .await?;
+    Ok((view, verdict))
 }
 
 /// Whether a draft may be posted as it is: the rules it would match, for a compose box to
@@ -751,7 +761,7 @@ pub async fn update(
     author: LocalUser,
     id: i64,
     edit: Edit,
-) -> Result<StatusView> {
+) -> Result<(StatusView, Verdict)> {
     let verdict = {
         let (author, edit) = (author.clone(), edit.clone());
         policy::judge(ctx, move |conn, settings| {
@@ -766,12 +776,15 @@ pub async fn update(
     }
     let settings = ctx.settings.clone();
     let me = author.account.id;
-    ctx.db
+    let judged = verdict.clone();
+    let view = ctx
+        .db
         .write(move |conn| {
-            let status = self::edit(conn, &settings, &author, id, edit, verdict)?;
+            let status = self::edit(conn, &settings, &author, id, edit, judged)?;
             views::hydrate_one(conn, Some(me), status)
         })
-        .await
+        .await?;
+    Ok((view, verdict))
 }
 
 /// What the rules look at in an employee's edit.

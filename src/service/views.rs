@@ -396,6 +396,8 @@ pub struct NotificationView {
     pub notification: Notification,
     pub account: Account,
     pub status: Option<StatusView>,
+    /// The warning of a `moderation_warning`, with the account it is about.
+    pub warning: Option<(crate::service::warnings::AccountWarning, Account)>,
 }
 
 pub fn hydrate_notifications(
@@ -426,6 +428,24 @@ pub fn hydrate_notifications(
         .into_iter()
         .map(|v| (v.status.id, v))
         .collect();
+    let warning_ids: Vec<i64> = rows.iter().filter_map(|n| n.account_warning_id).collect();
+    let mut warnings: HashMap<i64, crate::service::warnings::AccountWarning> =
+        crate::service::warnings::find_many(conn, &warning_ids)?
+            .into_iter()
+            .map(|w| (w.id, w))
+            .collect();
+    let warned: Vec<i64> = warnings.values().map(|w| w.account_id).collect();
+    let warned: HashMap<i64, Account> = if warned.is_empty() {
+        HashMap::new()
+    } else {
+        accounts::table
+            .filter(accounts::id.eq_any(&warned))
+            .select(Account::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect()
+    };
     Ok(rows
         .into_iter()
         .filter_map(|n| {
@@ -435,10 +455,19 @@ pub fn hydrate_notifications(
                 Some(id) => Some(views.get(&id)?.clone()),
                 None => None,
             };
+            let warning = match n.account_warning_id {
+                Some(id) => {
+                    let warning = warnings.remove(&id)?;
+                    let target = warned.get(&warning.account_id)?.clone();
+                    Some((warning, target))
+                }
+                None => None,
+            };
             Some(NotificationView {
                 notification: n,
                 account,
                 status,
+                warning,
             })
         })
         .collect())

@@ -25,6 +25,7 @@ mod lifecycle;
 mod migrations;
 mod oauth;
 mod oidc_provider;
+mod policy;
 mod scim;
 mod security;
 mod snapshots;

@@ -34,27 +34,25 @@ use entities::account::account_from_row;
 use entities::status::status_from_view;
 use pagination::paged_response;
 
+/// The Mastodon client API's routes, under `/api` (see `api::configure`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api")
-            .configure(instance::configure)
-            .configure(apps::configure)
-            .configure(accounts::configure)
-            .configure(statuses::configure)
-            .configure(timelines::configure)
-            .configure(notifications::configure)
-            .configure(search::configure)
-            .configure(markers::configure)
-            .configure(lists::configure)
-            .configure(filters::configure)
-            .configure(tags::configure)
-            .configure(directory::configure)
-            .configure(reports::configure)
-            .configure(conversations::configure)
-            .configure(media::configure)
-            .configure(streaming::configure)
-            .configure(polls::configure),
-    );
+    cfg.configure(instance::configure)
+        .configure(apps::configure)
+        .configure(accounts::configure)
+        .configure(statuses::configure)
+        .configure(timelines::configure)
+        .configure(notifications::configure)
+        .configure(search::configure)
+        .configure(markers::configure)
+        .configure(lists::configure)
+        .configure(filters::configure)
+        .configure(tags::configure)
+        .configure(directory::configure)
+        .configure(reports::configure)
+        .configure(conversations::configure)
+        .configure(media::configure)
+        .configure(streaming::configure)
+        .configure(polls::configure);
 }
 
 /// Ids in paths are numbers; anything else names nothing.

@@ -5,7 +5,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::entities::account::account_from_row;
-use super::entities::status::{status_edit_entity, status_from_view, status_source_entity};
+use super::entities::status::{
+    posted_entity, status_edit_entity, status_from_view, status_source_entity,
+};
 use super::pagination::PageParams;
 use super::{parse_id, render_accounts, render_status};
 use crate::api::auth::{Auth, MaybeAuth};
@@ -88,7 +90,7 @@ fn parse_poll(raw: Value) -> Result<PollInput> {
 }
 
 /// `visibility` (incl. Akkoma's `local`) combined with `local_only`.
-fn parse_visibility(
+pub(crate) fn parse_visibility(
     visibility: Option<&str>,
     local_only: Option<bool>,
 ) -> Result<Option<Visibility>> {
@@ -147,8 +149,8 @@ async fn create(
         idempotency_key,
         application_id: auth.0.token.application_id,
     };
-    let view = statuses::post(&ctx, user, post).await?;
-    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
+    let (view, verdict) = statuses::post(&ctx, user, post).await?;
+    Ok(HttpResponse::Ok().json(posted_entity(&view, &verdict, &ctx.settings)))
 }
 
 /// <https://docs.joinmastodon.org/methods/statuses/#get>
@@ -211,8 +213,8 @@ async fn edit(
         media_ids: p.media_ids,
         has_poll: p.poll.as_ref().is_some_and(|v| !v.is_null()),
     };
-    let view = statuses::update(&ctx, user, id, edit).await?;
-    Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
+    let (view, verdict) = statuses::update(&ctx, user, id, edit).await?;
+    Ok(HttpResponse::Ok().json(posted_entity(&view, &verdict, &ctx.settings)))
 }
 
 /// <https://docs.joinmastodon.org/methods/statuses/#context>

@@ -48,6 +48,51 @@ pub struct StatusEntity {
     pub bookmarked: bool,
     pub pinned: bool,
     pub filtered: Vec<Value>,
+    /// Groundswell's: `post` or `edit` while a policy rule holds it for a moderator's review
+    /// (only its author sees it then); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_for_review: Option<String>,
+}
+
+/// What the policy rules did with a post (Groundswell's, beside a new or edited status's
+/// entity, and the answer of `POST /api/v1/groundswell/policy/check`): `outcome` (`publish`,
+/// `hold` or `reject`), the changes they made, and each matching rule with its action and
+/// explanation. Dry runs are left out.
+pub fn policy_entity(verdict: &crate::service::policy::Verdict) -> Value {
+    let outcome = if verdict.rejected_by().is_some() {
+        "reject"
+    } else if verdict.held_by().is_some() {
+        "hold"
+    } else {
+        "publish"
+    };
+    json!({
+        "outcome": outcome,
+        "department_only": verdict.department_only(),
+        "strip_media": verdict.strip_media(),
+        "content_warning": verdict.content_warning(),
+        "sensitive": verdict.sensitive(),
+        "matches": verdict.acting().map(|m| json!({
+            "rule": m.rule,
+            "action": m.action,
+            "explain": m.explain,
+            "warning": m.warning,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A new or edited status as its author is answered: the entity, and `policy` when rules
+/// matched it.
+pub fn posted_entity(
+    view: &StatusView,
+    verdict: &crate::service::policy::Verdict,
+    settings: &Settings,
+) -> Value {
+    let mut body = serde_json::to_value(status_from_view(view, settings)).unwrap_or(Value::Null);
+    if verdict.acting().next().is_some() {
+        body["policy"] = policy_entity(verdict);
+    }
+    body
 }
 
 /// <https://docs.joinmastodon.org/entities/Status/#Mention>
@@ -89,7 +134,7 @@ pub fn status_from_view(view: &StatusView, settings: &Settings) -> StatusEntity 
         account: account_from_row(&view.account, base),
         content: s.content.clone(),
         visibility: visibility.to_string(),
-        local_only,
+        local_only: local_only || s.local_only,
         sensitive: s.sensitive,
         spoiler_text: s.spoiler_text.clone(),
         media_attachments: view
@@ -142,6 +187,7 @@ pub fn status_from_view(view: &StatusView, settings: &Settings) -> StatusEntity 
         bookmarked: flags.bookmarked,
         pinned: view.pinned,
         filtered: view.filtered.iter().map(filter_result_entity).collect(),
+        held_for_review: s.held_for_review.clone(),
     }
 }
 
