@@ -147,6 +147,20 @@ fn make_old(f: &Fixture, account_id: &str, days: i64) {
 /// Each condition of the rule file decides on an employee's post: a post that meets it is
 /// refused naming the rule, one that does not is published.
 async fn every_condition_decides_on_local_posts(db: TestDb) {
+    conditions_decide(db, false).await
+}
+
+on_both_backends!(every_condition_decides_on_local_posts);
+
+/// The same conditions decide on an edit: an edit into a post that meets one is refused (the
+/// post keeps its text), one into a post that does not is made.
+async fn every_condition_decides_on_edits(db: TestDb) {
+    conditions_decide(db, true).await
+}
+
+on_both_backends!(every_condition_decides_on_edits);
+
+async fn conditions_decide(db: TestDb, by_edit: bool) {
     let f = Fixture::start(db).await;
     let admin = staff(&f, "admin", Role::Admin).await;
     // Tokens are used only after the sign-in data they are cached with is set.
@@ -374,15 +388,25 @@ async fn every_condition_decides_on_local_posts(db: TestDb) {
     ];
     for (i, (when, author, body, meets)) in cases.into_iter().enumerate() {
         let name = format!("Rule {i}");
-        set_rules(
-            &f,
-            &admin,
-            &format!(
-                "[[rule]]\nname = \"{name}\"\nwhen = {{ {when} }}\naction = \"reject\"\nexplain = \"Because.\"\n"
-            ),
-        )
-        .await;
-        let (code, answer) = post(&f, author, body.clone()).await;
+        let rule = format!(
+            "[[rule]]\nname = \"{name}\"\nwhen = {{ {when} }}\naction = \"reject\"\nexplain = \"Because.\"\n"
+        );
+        let (code, answer) = if by_edit {
+            // A post no rule stops, then the rule, then the edit.
+            set_rules(&f, &admin, "").await;
+            let mut neutral = json!({"status": "neutral words"});
+            if let Some(visibility) = body.get("visibility") {
+                neutral["visibility"] = visibility.clone();
+            }
+            let id = f.status(author, neutral).await;
+            set_rules(&f, &admin, &rule).await;
+            let mut change = body.clone();
+            change.as_object_mut().unwrap().remove("visibility");
+            edit(&f, author, &id, change).await
+        } else {
+            set_rules(&f, &admin, &rule).await;
+            post(&f, author, body.clone()).await
+        };
         if meets {
             refused_by(code, &answer, &name);
             assert!(answer["error"].as_str().unwrap().contains("Because."));
@@ -407,8 +431,6 @@ async fn every_condition_decides_on_local_posts(db: TestDb) {
     );
     f.stop().await;
 }
-
-on_both_backends!(every_condition_decides_on_local_posts);
 
 const ACTIONS: &str = r#"
 [[rule]]
@@ -844,6 +866,15 @@ async fn rules_hold_for_edits(db: TestDb) {
     assert_eq!(code, 200);
     assert!(shown["content"].as_str().unwrap().contains("Globex"));
 
+    // Flagged: made, and the moderators told.
+    f.user("bob").await;
+    let (code, body) = edit(&f, &alice, &id, json!({"status": "plan @bob @carol @mod"})).await;
+    assert_eq!(code, 200, "{body}");
+    let told = notification(&f, &moderator, "admin.policy_flag")
+        .await
+        .expect("flag told");
+    assert_eq!(told["status"]["id"], id.as_str());
+
     // Changed: department-only, media stripped, a warning, sensitive.
     let media = media_id(&f, &alice).await;
     let (_, body) = edit(
@@ -1020,6 +1051,45 @@ action = "hold"
         status(eng, Some(&alice), &mine).await.1["favourites_count"],
         0
     );
+
+    // Sensitive and flagged: published, marked, and the moderators told.
+    sales.status(&bob, json!({"status": "Results #medical @alice@LOCAL @admin@LOCAL @mod@LOCAL".replace("LOCAL", &domain(eng))})).await;
+    let shown = eventually("the medical post in eng", || {
+        home_has(eng, &alice, "Results")
+    })
+    .await;
+    assert_eq!(shown["sensitive"], true, "{shown}");
+    let told = eventually("the flag told", || {
+        notification(eng, &moderator, "admin.policy_flag")
+    })
+    .await;
+    assert_eq!(told["status"]["id"], shown["id"]);
+
+    // An edit held: the post is hidden here again until approved.
+    let first = sales.status(&bob, json!({"status": "Version one"})).await;
+    let here = eventually("version one in eng", || {
+        home_has(eng, &alice, "Version one")
+    })
+    .await;
+    let here = here["id"].as_str().unwrap().to_string();
+    let (code, _) = edit(
+        sales,
+        &bob,
+        &first,
+        json!({"status": "Version two, for Globex"}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    eventually("the edit held in eng", || async {
+        (status(eng, Some(&alice), &here).await.0 == 404).then_some(())
+    })
+    .await;
+    let queue = held_list(eng, &moderator).await;
+    assert_eq!(queue[0]["held"], "edit", "{queue}");
+    approve(eng, &moderator, &here).await;
+    let (code, shown) = status(eng, Some(&alice), &here).await;
+    assert_eq!(code, 200);
+    assert!(shown["content"].as_str().unwrap().contains("Version two"));
 
     // Mentions of Sales are held when Alice writes them.
     let (_, held) = post(
@@ -1526,3 +1596,594 @@ async fn a_draft_can_be_checked_before_it_is_posted(db: TestDb) {
 }
 
 on_both_backends!(a_draft_can_be_checked_before_it_is_posted);
+
+/// IT keeps one rule file for every department: what `policy export` writes, `policy import`
+/// reads, here or in another department, through the CLI or the admin API; a mistake names
+/// the rule and the key; every change is a version; the running server follows the CLI.
+async fn rule_files_round_trip_through_the_cli_and_the_api(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let moderator = staff(&f, "mod", Role::Moderator).await;
+    let alice = f.user("alice").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "rules.toml", ACTIONS);
+
+    let out = assert_ok(&run_cli(
+        &f.db,
+        &["policy", "import", file.to_str().unwrap()],
+    ));
+    assert!(out.contains("imported 7 rules as version 1"), "{out}");
+    let exported = assert_ok(&run_cli(&f.db, &["policy", "export"]));
+    let parsed =
+        |text: &str, format| groundswell::service::policy::rules::parse_file(text, format).unwrap();
+    use groundswell::service::policy::rules::Format;
+    assert_eq!(
+        parsed(&exported, Format::Toml),
+        parsed(ACTIONS, Format::Toml),
+        "export gives back what was imported"
+    );
+    // The API exports the same rules, in TOML and JSON.
+    let resp = f
+        .client
+        .get(f.url("/api/v1/groundswell/admin/policy/export"))
+        .bearer_auth(&moderator.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/toml")
+    );
+    assert_eq!(resp.text().await.unwrap(), exported);
+    let json_export = assert_ok(&run_cli(&f.db, &["policy", "export", "--format", "json"]));
+    assert_eq!(
+        parsed(&json_export, Format::Json),
+        parsed(ACTIONS, Format::Toml)
+    );
+
+    // Another department imports the file through the API and has the same rules.
+    let other = Fixture::start(f.db.another()).await;
+    let other_admin = staff(&other, "admin", Role::Admin).await;
+    let body = set_rules(&other, &other_admin, &exported).await;
+    assert_eq!(body["version"], 1);
+    let names = |v: &Value| -> Vec<String> {
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, here) = f
+        .get(Some(&admin), "/api/v1/groundswell/admin/policy/rules")
+        .await;
+    assert_eq!(names(&body), names(&here));
+    let (code, refused) = post(
+        &other,
+        &other.user("erin").await,
+        json!({"status": "https://wetransfer.com/x"}),
+    )
+    .await;
+    refused_by(code, &refused, "No file-sharing links");
+    other.stop().await;
+
+    // Mistakes name the rule and the key, from the CLI and the API, and change nothing.
+    let bad = write_file(
+        dir.path(),
+        "bad.toml",
+        "[[rule]]\nname = \"Typo\"\nwhen = { keywrod = \"x\" }\naction = \"flag\"\n",
+    );
+    let line = assert_cli_error(&run_cli(
+        &f.db,
+        &["policy", "import", bad.to_str().unwrap()],
+    ));
+    assert!(
+        line.contains("rule 1 (\"Typo\")") && line.contains("keywrod"),
+        "{line}"
+    );
+    let (code, body) = import(
+        &f,
+        &admin,
+        "[[rule]]\nname = \"Typo\"\nwhen = { hashtag = \"x\" }\naction = \"delete\"\n",
+    )
+    .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("rule 1 (\"Typo\")"),
+        "{body}"
+    );
+    let (_, still) = f
+        .get(Some(&admin), "/api/v1/groundswell/admin/policy/rules")
+        .await;
+    assert_eq!(still["version"], 1);
+
+    // Disabled from the CLI: exported as disabled, no longer applied by the running server.
+    let out = assert_ok(&run_cli(
+        &f.db,
+        &["policy", "disable", "No file-sharing links"],
+    ));
+    assert!(out.contains("disabled rule"), "{out}");
+    assert!(assert_ok(&run_cli(&f.db, &["policy", "export"])).contains("enabled = false"));
+    eventually("the server to follow the CLI", || async {
+        let (code, _) = post(&f, &alice, json!({"status": "https://wetransfer.com/y"})).await;
+        (code == 200).then_some(())
+    })
+    .await;
+    // Added and edited from files.
+    let more = write_file(
+        dir.path(),
+        "more.toml",
+        "[[rule]]\nname = \"Tickets\"\nwhen = { regex = \"JIRA-[0-9]+\" }\naction = \"flag\"\n",
+    );
+    assert!(
+        assert_ok(&run_cli(&f.db, &["policy", "add", more.to_str().unwrap()]))
+            .contains("added rule")
+    );
+    let edited = write_file(
+        dir.path(),
+        "edit.toml",
+        "[[rule]]\nname = \"Tickets\"\nwhen = { regex = \"JIRA-[0-9]+\" }\naction = \"reject\"\nexplain = \"Link tickets in the tracker.\"\n",
+    );
+    assert!(
+        assert_ok(&run_cli(
+            &f.db,
+            &["policy", "edit", "tickets", edited.to_str().unwrap()]
+        ))
+        .contains("edited rule")
+    );
+    eventually("the edited rule applied", || async {
+        let (code, _) = post(&f, &alice, json!({"status": "see JIRA-12"})).await;
+        (code == 422).then_some(())
+    })
+    .await;
+    let listed = assert_ok(&run_cli(&f.db, &["policy", "list", "--format", "json"]));
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["version"], 4);
+    assert_eq!(listed["rules"].as_array().unwrap().len(), 8);
+    let versions = assert_ok(&run_cli(&f.db, &["policy", "versions"]));
+    for summary in [
+        "imported 7 rules",
+        "disabled rule \"No file-sharing links\"",
+        "added rule \"Tickets\"",
+        "edited rule \"Tickets\"",
+    ] {
+        assert!(versions.contains(summary), "{versions}");
+    }
+    let (_, history) = f
+        .get(
+            Some(&moderator),
+            "/api/v1/groundswell/admin/policy/versions",
+        )
+        .await;
+    assert_eq!(history.as_array().unwrap().len(), 4);
+    assert_eq!(history[3]["changed_by"], "cli");
+    let (_, first) = f
+        .get(
+            Some(&moderator),
+            "/api/v1/groundswell/admin/policy/versions/1",
+        )
+        .await;
+    assert_eq!(
+        first["rules"][0]["enabled"], true,
+        "the old version is kept as it was"
+    );
+
+    // Held posts from the CLI.
+    let (_, held) = post(&f, &alice, json!({"status": "Globex again"})).await;
+    let held_id = held["id"].as_str().unwrap().to_string();
+    let out = assert_ok(&run_cli(&f.db, &["policy", "held"]));
+    assert!(
+        out.contains(&held_id) && out.contains("Customer names"),
+        "{out}"
+    );
+    assert!(assert_ok(&run_cli(&f.db, &["policy", "approve", &held_id])).contains("approved"));
+    assert_eq!(status(&f, Some(&admin), &held_id).await.0, 200);
+    let line = assert_cli_error(&run_cli(&f.db, &["policy", "approve", &held_id]));
+    assert!(line.contains("No held post"), "{line}");
+    f.stop().await;
+}
+
+on_both_backends!(rule_files_round_trip_through_the_cli_and_the_api);
+
+/// Admins change the rules; moderators read them and decide on held posts; employees do
+/// neither; the token's admin scopes are checked together with the role.
+async fn only_admins_change_rules_and_moderators_review(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let moderator = staff(&f, "mod", Role::Moderator).await;
+    let alice = f
+        .user_with_scopes("alice", "read write follow admin:read admin:write")
+        .await;
+    let admin_without_scope = f.user_with_scopes("root", "read write").await;
+    let name = "root".to_string();
+    f.ctx
+        .db
+        .write(move |c| users::set_role(c, &name, Role::Admin).map(drop))
+        .await
+        .unwrap();
+    let reader_admin = f.user_with_scopes("auditor", "read admin:read").await;
+    let name = "auditor".to_string();
+    f.ctx
+        .db
+        .write(move |c| users::set_role(c, &name, Role::Admin).map(drop))
+        .await
+        .unwrap();
+    let rule = json!({"name": "Hold budgets", "when": {"keyword": ["budget"]}, "action": "hold"});
+    let rules_url = "/api/v1/groundswell/admin/policy/rules";
+
+    assert_eq!(
+        f.get(Some(&alice), rules_url).await.0,
+        403,
+        "employees read no rules"
+    );
+    assert_eq!(f.post(&alice, rules_url, rule.clone()).await.0, 403);
+    assert_eq!(
+        f.get(Some(&admin_without_scope), rules_url).await.0,
+        403,
+        "the token needs admin:read"
+    );
+    assert_eq!(f.get(Some(&moderator), rules_url).await.0, 200);
+    assert_eq!(
+        f.post(&moderator, rules_url, rule.clone()).await.0,
+        403,
+        "moderators do not change rules"
+    );
+    assert_eq!(
+        f.post(&reader_admin, rules_url, rule.clone()).await.0,
+        403,
+        "admin:read does not write"
+    );
+    let (code, added) = f.post(&admin, rules_url, rule.clone()).await;
+    assert_eq!(code, 200, "{added}");
+    assert_eq!(added["action"], "hold");
+    assert_eq!(added["direction"], json!(["local", "inbound", "outbound"]));
+    let id = added["id"].as_str().unwrap().to_string();
+    // A bad rule is refused naming the key.
+    let (code, body) = f
+        .post(
+            &admin,
+            rules_url,
+            json!({"name": "x", "when": {"hashtags": ["a"]}, "action": "flag"}),
+        )
+        .await;
+    assert_eq!(code, 422);
+    assert!(
+        body["error"].as_str().unwrap().contains("hashtags"),
+        "{body}"
+    );
+    // Edited in place (same id), disabled, enabled.
+    let resp = f.client.put(f.url(&format!("{rules_url}/{id}"))).bearer_auth(&admin.token)
+        .json(&json!({"name": "Hold budgets", "when": {"keyword": ["budget", "forecast"]}, "action": "hold", "explain": "Finance reviews these."}))
+        .send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = f
+        .client
+        .put(f.url(&format!("{rules_url}/{id}")))
+        .bearer_auth(&moderator.token)
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    assert_eq!(
+        f.post(&moderator, &format!("{rules_url}/{id}/disable"), json!({}))
+            .await
+            .0,
+        403
+    );
+    let (code, disabled) = f
+        .post(&admin, &format!("{rules_url}/{id}/disable"), json!({}))
+        .await;
+    assert_eq!((code, disabled["enabled"].as_bool()), (200, Some(false)));
+    let (code, enabled) = f
+        .post(&admin, &format!("{rules_url}/{id}/enable"), json!({}))
+        .await;
+    assert_eq!((code, enabled["enabled"].as_bool()), (200, Some(true)));
+
+    // Held posts: moderators decide, employees cannot.
+    let (_, held) = post(&f, &alice, json!({"status": "forecast numbers"})).await;
+    assert_eq!(
+        held["policy"]["matches"][0]["explain"],
+        "Finance reviews these."
+    );
+    let held_id = held["id"].as_str().unwrap();
+    let approve_url = format!("/api/v1/groundswell/admin/held_statuses/{held_id}/approve");
+    assert_eq!(
+        f.get(Some(&alice), "/api/v1/groundswell/admin/held_statuses")
+            .await
+            .0,
+        403
+    );
+    assert_eq!(f.post(&alice, &approve_url, json!({})).await.0, 403);
+    assert_eq!(
+        f.post(&reader_admin, &approve_url, json!({})).await.0,
+        403,
+        "deciding needs admin:write"
+    );
+    assert_eq!(f.post(&moderator, &approve_url, json!({})).await.0, 200);
+    assert_eq!(
+        f.post(&moderator, &approve_url, json!({})).await.0,
+        404,
+        "decided already"
+    );
+    f.stop().await;
+}
+
+on_both_backends!(only_admins_change_rules_and_moderators_review);
+
+/// Two app nodes of one department on one PostgreSQL: a rule changed through one is
+/// enforced by the other without a restart.
+#[actix_web::test]
+async fn a_rule_change_reaches_every_app_node() {
+    crate::common::scenario(a_rule_change_reaches_every_app_node_body()).await
+}
+
+async fn a_rule_change_reaches_every_app_node_body() {
+    let f = Fixture::start(TestDb::postgres()).await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let alice = f.user("alice").await;
+    let mut settings = (*f.ctx.settings).clone();
+    settings.http.bind = "127.0.0.1:0".parse().unwrap();
+    let (second, _ctx2) = start_server(settings).await;
+    let other = format!("http://{}", second.addr);
+    let post_there = |text: &str| {
+        let req = f
+            .client
+            .post(format!("{other}/api/v1/statuses"))
+            .bearer_auth(&alice.token)
+            .json(&json!({"status": text}));
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    // The second node has loaded the (empty) rules already.
+    assert_eq!(post_there("budget 1").await, 200);
+    set_rules(
+        &f,
+        &admin,
+        "[[rule]]\nname = \"No budgets\"\nwhen = { keyword = \"budget\" }\naction = \"reject\"\n",
+    )
+    .await;
+    eventually("the second node to refuse", || async {
+        (post_there("budget 2").await == 422).then_some(())
+    })
+    .await;
+    // And a disable there too.
+    let (_, rule) = f
+        .get(Some(&admin), "/api/v1/groundswell/admin/policy/rules")
+        .await;
+    let id = rule["rules"][0]["id"].as_str().unwrap();
+    f.post(
+        &admin,
+        &format!("/api/v1/groundswell/admin/policy/rules/{id}/disable"),
+        json!({}),
+    )
+    .await;
+    eventually("the second node to allow again", || async {
+        (post_there("budget 3").await == 200).then_some(())
+    })
+    .await;
+    f.stop().await;
+}
+
+/// Each condition decides on a post another department sends, over signed ActivityPub from a
+/// real second instance: one that meets it is refused here (recorded, never stored), one
+/// that does not arrives. Conditions about employees here (role, department) never match an
+/// author of another department; sizes of their attachments are not known here.
+async fn every_condition_decides_on_posts_from_another_department(db: TestDb) {
+    let deps = departments(db, 2, |_, _| true).await;
+    let (eng, sales) = (&deps[0], &deps[1]);
+    let admin = staff(eng, "admin", Role::Admin).await;
+    let alice = eng.user("alice").await;
+    let bob = sales.user("bob").await;
+    sales.user("dave").await;
+    let (eng_domain, sales_domain) = (domain(eng), domain(sales));
+    let bob_on_eng = resolve(eng, &alice, &format!("bob@{sales_domain}")).await;
+    resolve(eng, &alice, &format!("dave@{sales_domain}")).await;
+    follow(eng, &alice, &bob_on_eng, json!({})).await;
+    let alice_on_sales = resolve(sales, &bob, &format!("alice@{eng_domain}")).await;
+    drop(alice_on_sales);
+    let mut media = Vec::new();
+    for _ in 0..4 {
+        media.push(media_id(sales, &bob).await);
+    }
+    let refused = true;
+    let cases: Vec<(String, Value, bool)> = vec![
+        (
+            r#"keyword = ["acme corp"]"#.into(),
+            json!({"status": "Lunch with ACME Corp"}),
+            refused,
+        ),
+        (
+            r#"keyword = ["acme corp"]"#.into(),
+            json!({"status": "acmecorp"}),
+            !refused,
+        ),
+        (
+            r#"keyword = "acme corp""#.into(),
+            json!({"status": "inside", "spoiler_text": "Acme Corp"}),
+            refused,
+        ),
+        (
+            r#"regex = "(?i)\\bq[1-4] numbers\\b""#.into(),
+            json!({"status": "Q3 numbers"}),
+            refused,
+        ),
+        (
+            r#"regex = "(?i)\\bq[1-4] numbers\\b""#.into(),
+            json!({"status": "q5 numbers"}),
+            !refused,
+        ),
+        (
+            r#"hashtag = "confidential""#.into(),
+            json!({"status": "plan #Confidential"}),
+            refused,
+        ),
+        (
+            r#"hashtag = "confidential""#.into(),
+            json!({"status": "confidential plan"}),
+            !refused,
+        ),
+        (
+            "mentions_over = 0".into(),
+            json!({"status": format!("hi @alice@{eng_domain}")}),
+            refused,
+        ),
+        (
+            "mentions_over = 0".into(),
+            json!({"status": "hi all"}),
+            !refused,
+        ),
+        (
+            format!(r#"mentions_department = ["{sales_domain}"]"#),
+            json!({"status": "hi @dave"}),
+            refused,
+        ),
+        (
+            format!(r#"mentions_department = ["{sales_domain}"]"#),
+            json!({"status": format!("hi @alice@{eng_domain}")}),
+            !refused,
+        ),
+        (
+            "has_media = true".into(),
+            json!({"status": "chart", "media_ids": [media[0]]}),
+            refused,
+        ),
+        (
+            "has_media = true".into(),
+            json!({"status": "no chart"}),
+            !refused,
+        ),
+        (
+            r#"media_type = "image/jpeg""#.into(),
+            json!({"status": "chart", "media_ids": [media[1]]}),
+            refused,
+        ),
+        (
+            r#"media_type = "video/*""#.into(),
+            json!({"status": "chart", "media_ids": [media[2]]}),
+            !refused,
+        ),
+        (
+            "media_bytes_over = 100".into(),
+            json!({"status": "chart", "media_ids": [media[3]]}),
+            !refused,
+        ),
+        (
+            r#"link_domain = "wetransfer.com""#.into(),
+            json!({"status": "https://a.wetransfer.com/x"}),
+            refused,
+        ),
+        (
+            r#"link_domain = "wetransfer.com""#.into(),
+            json!({"status": "https://drive.corp.example/x"}),
+            !refused,
+        ),
+        (
+            r#"visibility = "private""#.into(),
+            json!({"status": "followers", "visibility": "private"}),
+            refused,
+        ),
+        (
+            r#"visibility = "private""#.into(),
+            json!({"status": "everyone"}),
+            !refused,
+        ),
+        (
+            r#"author_role = ["employee", "admin", "moderator"]"#.into(),
+            json!({"status": "hello"}),
+            !refused,
+        ),
+        (
+            r#"author_department = "sales""#.into(),
+            json!({"status": "hello"}),
+            !refused,
+        ),
+        (
+            "account_age_days_under = 7".into(),
+            json!({"status": "hello"}),
+            refused,
+        ),
+        (
+            format!(r#"origin_domain = ["{sales_domain}"]"#),
+            json!({"status": "hello"}),
+            refused,
+        ),
+        (
+            format!(r#"origin_domain = ["{eng_domain}"]"#),
+            json!({"status": "hello"}),
+            !refused,
+        ),
+        (
+            r#"direction = "inbound""#.into(),
+            json!({"status": "hello"}),
+            refused,
+        ),
+        (
+            r#"direction = ["local", "outbound"]"#.into(),
+            json!({"status": "hello"}),
+            !refused,
+        ),
+        (
+            r#"all = [ { hashtag = "x" }, { not = { keyword = "ok" } } ]"#.into(),
+            json!({"status": "#x bad"}),
+            refused,
+        ),
+        (
+            r#"all = [ { hashtag = "x" }, { not = { keyword = "ok" } } ]"#.into(),
+            json!({"status": "#x ok"}),
+            !refused,
+        ),
+        (
+            r#"any = [ { keyword = "alpha" }, { keyword = "beta" } ]"#.into(),
+            json!({"status": "beta"}),
+            refused,
+        ),
+    ];
+    for (i, (when, mut body, meets)) in cases.into_iter().enumerate() {
+        let name = format!("Rule {i}");
+        set_rules(
+            eng,
+            &admin,
+            &format!("[[rule]]\nname = \"{name}\"\nwhen = {{ {when} }}\naction = \"reject\"\n"),
+        )
+        .await;
+        // A mark of its own, so each case finds its own post.
+        let mark = format!("case{i}mark");
+        body["status"] = json!(format!("{} {mark}", body["status"].as_str().unwrap()));
+        let sent = sales.status(&bob, body.clone()).await;
+        if meets {
+            eventually(&format!("{when}: the refusal of {body}"), || async {
+                let (_, m) = eng
+                    .get(Some(&admin), "/api/v1/groundswell/admin/policy/matches")
+                    .await;
+                m.as_array()?
+                    .iter()
+                    .any(|m| {
+                        m["rule"] == name
+                            && m["object_uri"].as_str().is_some_and(|u| u.ends_with(&sent))
+                    })
+                    .then_some(())
+            })
+            .await;
+            assert!(
+                home_has(eng, &alice, &mark).await.is_none(),
+                "{when}: {body} was stored"
+            );
+        } else {
+            eventually(&format!("{when}: {body} to arrive"), || {
+                home_has(eng, &alice, &mark)
+            })
+            .await;
+        }
+    }
+    for f in deps {
+        f.stop().await;
+    }
+}
+
+on_both_backends!(every_condition_decides_on_posts_from_another_department);
