@@ -2187,3 +2187,55 @@ async fn every_condition_decides_on_posts_from_another_department(db: TestDb) {
 }
 
 on_both_backends!(every_condition_decides_on_posts_from_another_department);
+
+/// What policy tools and authors see, pinned: the rules, a check, a post's `policy`, a
+/// refusal, a held post and the warning of a refused one.
+async fn policy_wire_formats(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let moderator = staff(&f, "mod", Role::Moderator).await;
+    let alice = f.user("alice").await;
+    let snap = |name: &str, v: &Value| {
+        let normalised = crate::snapshots::normalise(v, &f.base);
+        insta::assert_json_snapshot!(name, normalised);
+    };
+    set_rules(&f, &admin, ACTIONS).await;
+    let (_, rules) = f
+        .get(Some(&admin), "/api/v1/groundswell/admin/policy/rules")
+        .await;
+    snap("policy_rules", &rules);
+    let (_, check) = f
+        .post(
+            &alice,
+            "/api/v1/groundswell/policy/check",
+            json!({"status": "Acme Corp #spoiler"}),
+        )
+        .await;
+    snap("policy_check", &check);
+    let (_, refusal) = post(&f, &alice, json!({"status": "https://wetransfer.com/x"})).await;
+    snap("policy_refusal", &refusal);
+    let (_, held) = post(&f, &alice, json!({"status": "Acme Corp #spoiler"})).await;
+    snap("policy_held_post_answer", &held);
+    let (_, queue) = f
+        .get(Some(&moderator), "/api/v1/groundswell/admin/held_statuses")
+        .await;
+    snap("policy_held_statuses", &queue);
+    let id = held["id"].as_str().unwrap();
+    f.post(
+        &moderator,
+        &format!("/api/v1/groundswell/admin/held_statuses/{id}/reject"),
+        json!({"reason": "Not here."}),
+    )
+    .await;
+    let warning = notification(&f, &alice, "moderation_warning")
+        .await
+        .unwrap();
+    snap("moderation_warning_notification", &warning);
+    let (_, versions) = f
+        .get(Some(&admin), "/api/v1/groundswell/admin/policy/versions")
+        .await;
+    snap("policy_versions", &versions);
+    f.stop().await;
+}
+
+on_both_backends!(policy_wire_formats);

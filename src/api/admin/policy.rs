@@ -82,19 +82,22 @@ fn changer(auth: &Auth) -> Result<Changer> {
 
 /// A rule as the API shows it: the rule file's keys, its id and how often it matched.
 fn rule_entity(rule: &StoredRule, hits: Hits) -> Value {
-    let mut body = serde_json::to_value(&rule.rule).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut body {
-        map.insert("id".into(), json!(rule.id.to_string()));
-        // Every key, so clients need not know the file's defaults.
-        map.insert("direction".into(), json!(rule.rule.directions()));
-        map.insert("explain".into(), json!(rule.rule.explain));
-        map.insert("warning".into(), json!(rule.rule.warning));
-        map.insert("dry_run".into(), json!(rule.rule.dry_run));
-        map.insert("enabled".into(), json!(rule.rule.enabled));
-        map.insert("hits".into(), json!(hits.hits));
-        map.insert("dry_run_hits".into(), json!(hits.dry_run_hits));
-    }
-    body
+    let written = serde_json::to_value(&rule.rule).unwrap_or(Value::Null);
+    let r = &rule.rule;
+    // Every key, so clients need not know the rule file's defaults.
+    json!({
+        "id": rule.id.to_string(),
+        "name": r.name,
+        "direction": r.directions(),
+        "when": written["when"],
+        "action": r.action,
+        "explain": r.explain,
+        "warning": r.warning,
+        "dry_run": r.dry_run,
+        "enabled": r.enabled,
+        "hits": hits.hits,
+        "dry_run_hits": hits.dry_run_hits,
+    })
 }
 
 fn version_entity(version: &Version, hits: &HashMap<i64, Hits>) -> Value {
