@@ -146,6 +146,8 @@ pub async fn instance_actor(ctx: &AppContext) -> Result<Account> {
                 created_at: now,
                 updated_at: now,
                 note_source: None,
+                silenced_at: None,
+                sensitized_at: None,
             })
         })
         .await

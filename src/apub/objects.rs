@@ -209,6 +209,7 @@ pub fn remote_account(json: Person) -> Result<RemoteAccount> {
         following_url: json.following.map(|u| u.to_string()),
         featured_url: json.featured.map(|u| u.to_string()),
         public_key_pem: json.public_key.public_key_pem,
+        suspended: json.suspended,
     })
 }
 

@@ -184,6 +184,10 @@ pub struct Person {
     pub attachment: Vec<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
+    /// Mastodon's `toot:suspended`: the account's own department suspended it (sent only
+    /// when true; an actor without it is not suspended there).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
 }
 
 /// A post. Article, Page and Question are read as Notes (their text is kept).

@@ -74,6 +74,7 @@ pub fn person(settings: &Settings, account: &Account) -> Result<Person> {
         image: header.map(|u| json!({"type": "Image", "url": u})),
         attachment: fields,
         published: Some(account.created_at.and_utc()),
+        suspended: account.is_suspended(),
     })
 }
 

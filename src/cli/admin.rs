@@ -10,6 +10,7 @@ use crate::auth::Scopes;
 use crate::auth::password::Password;
 use crate::auth::secrets;
 use crate::config::Settings;
+use crate::service::audit::{self, Actor};
 use crate::service::feeds;
 use crate::service::tokens;
 use crate::service::users::{self, Email, NewLocalUser, Role, Username};
@@ -138,7 +139,13 @@ pub fn run(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
                 anyhow::bail!("no account to create");
             };
             let created = db
-                .write_blocking(|conn| users::create_local_user(conn, &settings.instance, prepared))
+                .write_blocking(|conn| {
+                    let created = users::create_local_user(conn, &settings.instance, prepared)?;
+                    let target = audit::Target::account(conn, created.account.id)?;
+                    let details = json!({ "role": created.role().as_str() });
+                    audit::record(conn, &Actor::Cli, "account.create", target, "", details)?;
+                    Ok(created)
+                })
                 .map_err(cli_error)?;
             println!(
                 "created {} ({}, role {})",
@@ -196,13 +203,25 @@ pub fn run(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
         }
         AdminCommand::SetRole { username, role } => {
             let user = db
-                .write_blocking(|conn| users::set_role(conn, &username, role))
+                .write_blocking(|conn| {
+                    let before = users::find_local_user(conn, &username)?.role();
+                    let user = users::set_role(conn, &username, role)?;
+                    let target = audit::Target::account(conn, user.account.id)?;
+                    let details = json!({ "from": before.as_str(), "to": role.as_str() });
+                    audit::record(conn, &Actor::Cli, "account.role", target, "", details)?;
+                    Ok(user)
+                })
                 .map_err(cli_error)?;
             println!("{} is now {}", user.account.username, user.role());
         }
         AdminCommand::Suspend { username } => {
             let (user, revoked) = db
-                .write_blocking(|conn| users::suspend(conn, &username))
+                .write_blocking(|conn| {
+                    let (user, revoked) = users::suspend(conn, &username)?;
+                    let target = audit::Target::account(conn, user.account.id)?;
+                    audit::record(conn, &Actor::Cli, "account.suspend", target, "", json!({}))?;
+                    Ok((user, revoked))
+                })
                 .map_err(cli_error)?;
             println!(
                 "suspended {} ({revoked} token(s) revoked)",
@@ -211,7 +230,19 @@ pub fn run(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
         }
         AdminCommand::Unsuspend { username } => {
             let user = db
-                .write_blocking(|conn| users::unsuspend(conn, &username))
+                .write_blocking(|conn| {
+                    let user = users::unsuspend(conn, &username)?;
+                    let target = audit::Target::account(conn, user.account.id)?;
+                    audit::record(
+                        conn,
+                        &Actor::Cli,
+                        "account.unsuspend",
+                        target,
+                        "",
+                        json!({}),
+                    )?;
+                    Ok(user)
+                })
                 .map_err(cli_error)?;
             println!("unsuspended {}", user.account.username);
         }

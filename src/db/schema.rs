@@ -33,6 +33,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         note_source -> Nullable<Text>,
+        silenced_at -> Nullable<Timestamp>,
+        sensitized_at -> Nullable<Timestamp>,
     }
 }
 
@@ -56,6 +58,7 @@ diesel::table! {
         groups -> Text,
         scim_external_id -> Nullable<Text>,
         scim_user_name -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -199,6 +202,7 @@ diesel::table! {
         status_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         account_warning_id -> Nullable<BigInt>,
+        report_id -> Nullable<BigInt>,
     }
 }
 
@@ -468,6 +472,7 @@ diesel::table! {
         action_taken_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        ap_id -> Nullable<Text>,
     }
 }
 
@@ -582,6 +587,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        created_at -> Timestamp,
+        actor_account_id -> Nullable<BigInt>,
+        actor -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        target -> Text,
+        reason -> Text,
+        details -> Text,
+    }
+}
+
+diesel::table! {
+    account_suspensions (account_id, origin) {
+        account_id -> BigInt,
+        origin -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(policy_matches -> statuses (status_id));
 diesel::joinable!(notifications -> account_warnings (account_warning_id));
 diesel::joinable!(home_feeds -> statuses (status_id));
@@ -674,4 +702,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     policy_versions,
     policy_matches,
     account_warnings,
+    audit_log,
+    account_suspensions,
 );

@@ -47,6 +47,8 @@ pub struct RemoteAccount {
     pub following_url: Option<String>,
     pub featured_url: Option<String>,
     pub public_key_pem: String,
+    /// Its own department suspended it.
+    pub suspended: bool,
 }
 
 /// A profile field of another department's account: the name as text, the value as HTML
@@ -60,7 +62,32 @@ pub struct RemoteField {
 /// Insert or refresh an account of another department (keyed by its ActivityPub id). The
 /// profile limits of our own employees hold for it too (cut to fit, see
 /// [`profiles::limited`]).
+///
+/// Its department's word on its suspension is taken too: suspended there, it is hidden
+/// here; no longer suspended there, it shows again unless moderators here suspended it.
 pub fn upsert_account(conn: &mut DbConnection, remote: RemoteAccount) -> Result<Account> {
+    let suspended = remote.suspended;
+    let account = store_account(conn, remote)?;
+    if !suspended && account.suspended_at.is_none() {
+        // The usual case: nobody suspends it (a suspension there would have left a mark).
+        return Ok(account);
+    }
+    let changed = crate::service::moderation::suspension(
+        conn,
+        account.id,
+        crate::service::moderation::ORIGIN,
+        suspended,
+    )?;
+    if !changed {
+        return Ok(account);
+    }
+    Ok(accounts::table
+        .find(account.id)
+        .select(Account::as_select())
+        .first(conn)?)
+}
+
+fn store_account(conn: &mut DbConnection, remote: RemoteAccount) -> Result<Account> {
     let now = Utc::now().naive_utc();
     let origin = Origin::remote(&remote.ap_id);
     let display_name = profiles::limited(

@@ -3,6 +3,7 @@
 //! HTTP or wire formats.
 
 pub mod accounts;
+pub mod audit;
 pub mod caches;
 pub mod collections;
 pub mod conversations;
@@ -17,6 +18,7 @@ pub mod instance;
 pub mod lists;
 pub mod markers;
 pub mod media;
+pub mod moderation;
 pub mod notifications;
 pub mod oauth;
 pub mod origin;

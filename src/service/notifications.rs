@@ -67,17 +67,9 @@ pub fn notify(
         status_id,
         created_at: Utc::now().naive_utc(),
         account_warning_id: None,
+        report_id: None,
     };
-    diesel::insert_into(notifications::table)
-        .values(&row)
-        .execute(conn)?;
-    events::emit(
-        conn,
-        Event::Notification {
-            account_id: recipient,
-            notification_id: row.id,
-        },
-    )?;
+    insert(conn, &row)?;
     Ok(Some(row))
 }
 
@@ -110,37 +102,51 @@ pub fn notify_once(
     notify(conn, recipient, from, kind, status_id)
 }
 
+/// What a notification points at besides its sender.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct About {
+    pub status_id: Option<i64>,
+    /// The warning of a `moderation_warning`.
+    pub account_warning_id: Option<i64>,
+    /// The report of an `admin.report`.
+    pub report_id: Option<i64>,
+}
+
 /// Tell an employee something from the department itself (a moderator's decision, a policy
-/// rule's): not skipped when `from` is the recipient, nor for blocks and mutes. A
-/// `moderation_warning` carries its warning.
+/// rule's, a report): not skipped when `from` is the recipient, nor for blocks and mutes.
 pub fn tell(
     conn: &mut DbConnection,
     recipient: i64,
     from: i64,
     kind: &'static str,
-    status_id: Option<i64>,
-    account_warning_id: Option<i64>,
+    about: About,
 ) -> Result<Notification> {
     let row = Notification {
         id: ids::next_id(),
         account_id: recipient,
         from_account_id: from,
         kind: kind.to_string(),
-        status_id,
+        status_id: about.status_id,
         created_at: Utc::now().naive_utc(),
-        account_warning_id,
+        account_warning_id: about.account_warning_id,
+        report_id: about.report_id,
     };
+    insert(conn, &row)?;
+    Ok(row)
+}
+
+/// Store a notification, and tell its recipient's streams when the transaction commits.
+fn insert(conn: &mut DbConnection, row: &Notification) -> Result<()> {
     diesel::insert_into(notifications::table)
-        .values(&row)
+        .values(row)
         .execute(conn)?;
     events::emit(
         conn,
         Event::Notification {
-            account_id: recipient,
+            account_id: row.account_id,
             notification_id: row.id,
         },
-    )?;
-    Ok(row)
+    )
 }
 
 /// Notify an employee about their own thing (the end of their own poll), which `notify`
@@ -151,26 +157,17 @@ pub fn notify_self(
     kind: &'static str,
     status_id: Option<i64>,
 ) -> Result<()> {
-    let row = Notification {
-        id: ids::next_id(),
-        account_id,
-        from_account_id: account_id,
-        kind: kind.to_string(),
-        status_id,
-        created_at: Utc::now().naive_utc(),
-        account_warning_id: None,
-    };
-    diesel::insert_into(notifications::table)
-        .values(&row)
-        .execute(conn)?;
-    events::emit(
+    tell(
         conn,
-        Event::Notification {
-            account_id,
-            notification_id: row.id,
+        account_id,
+        account_id,
+        kind,
+        About {
+            status_id,
+            ..Default::default()
         },
-    )?;
-    Ok(())
+    )
+    .map(drop)
 }
 
 /// Remove notifications about an action that was undone (unfavourite, unfollow, delete).

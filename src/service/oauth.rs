@@ -519,13 +519,13 @@ pub fn exchange_code(
     if marked != 1 {
         return Err(invalid().into());
     }
-    // The employee may have been suspended since they approved.
-    let suspended: Option<NaiveDateTime> = users::table
+    // The employee may have been suspended, or their sign-in disabled, since they approved.
+    let (suspended, disabled): (Option<NaiveDateTime>, Option<NaiveDateTime>) = users::table
         .inner_join(accounts::table)
         .filter(users::id.eq(row.user_id))
-        .select(accounts::suspended_at)
+        .select((accounts::suspended_at, users::disabled_at))
         .first(conn)?;
-    if suspended.is_some() {
+    if suspended.is_some() || disabled.is_some() {
         return Err(invalid().into());
     }
     let scopes = Scopes::parse(&row.scopes).map_err(|e| Error::internal(anyhow::anyhow!(e)))?;
@@ -633,7 +633,9 @@ pub fn authenticate_bearer(conn: &mut DbConnection, token: &str) -> Result<Optio
     }
     let user = match (token.user_id, owner) {
         (None, _) => None,
-        (Some(_), Some((user, account))) if !account.is_suspended() => {
+        (Some(_), Some((user, account)))
+            if !account.is_suspended() && user.disabled_at.is_none() =>
+        {
             Some(LocalUser { user, account })
         }
         (Some(_), _) => return Ok(None),

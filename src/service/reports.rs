@@ -150,10 +150,20 @@ pub fn create(
         action_taken_at: None,
         created_at: now,
         updated_at: now,
+        ap_id: None,
     };
     diesel::insert_into(reports::table)
         .values(&row)
         .execute(conn)?;
+    for moderator in crate::service::policy::review::moderators(conn)? {
+        if moderator != target.id {
+            let about = crate::service::notifications::About {
+                report_id: Some(row.id),
+                ..Default::default()
+            };
+            crate::service::notifications::tell(conn, moderator, me, "admin.report", about)?;
+        }
+    }
     tracing::info!(report_id = row.id, category = %category, "report filed");
     Ok((row, target))
 }

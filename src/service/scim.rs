@@ -16,14 +16,13 @@ use diesel::prelude::*;
 
 use crate::config::{InstanceSettings, OidcSettings};
 use crate::db::models::{Account, User};
-use crate::db::schema::{accounts, scim_group_members, scim_groups, users, web_sessions};
+use crate::db::schema::{accounts, scim_group_members, scim_groups, users};
 use crate::db::{Db, DbConnection, ids, lower};
 use crate::error::{Error, ErrorKind, Result};
-use crate::service::events::{Event, emit};
+use crate::service::audit;
 use crate::service::sso::{normalise_username, role_for};
 use crate::service::users::{
     Email, LocalUser, NewLocalUser, Role, Username, create_local_user, free_username,
-    revoke_all_tokens,
 };
 
 /// What the provider says about a user (already parsed from the SCIM resource).
@@ -301,41 +300,36 @@ fn apply(
 }
 
 /// `active: false` suspends like `groundswell admin suspend` (tokens revoked, sessions ended,
-/// streams closed); `active: true` lifts it.
+/// streams closed, other departments told); `active: true` lifts it. Both are audited as the
+/// identity provider's doing.
 fn set_active(conn: &mut DbConnection, user: &LocalUser, active: bool) -> Result<()> {
-    let now = Utc::now().naive_utc();
-    match (active, user.account.is_suspended()) {
+    let username = &user.account.username;
+    let action = match (active, user.account.is_suspended()) {
         (false, false) => {
-            diesel::update(accounts::table.find(user.account.id))
-                .set((accounts::suspended_at.eq(now), accounts::updated_at.eq(now)))
-                .execute(conn)?;
-            let revoked = revoke_all_tokens(conn, user.user.id)?;
-            diesel::delete(web_sessions::table.filter(web_sessions::user_id.eq(user.user.id)))
-                .execute(conn)?;
-            emit(
-                conn,
-                Event::AccessRevoked {
-                    account_id: user.account.id,
-                },
-            )?;
+            let (_, revoked) = crate::service::users::suspend(conn, username)?;
             tracing::info!(
                 account_id = user.account.id,
                 revoked,
                 "SCIM deactivated the account"
             );
+            "account.suspend"
         }
         (true, true) => {
-            diesel::update(accounts::table.find(user.account.id))
-                .set((
-                    accounts::suspended_at.eq(None::<NaiveDateTime>),
-                    accounts::updated_at.eq(now),
-                ))
-                .execute(conn)?;
+            crate::service::users::unsuspend(conn, username)?;
             tracing::info!(account_id = user.account.id, "SCIM reactivated the account");
+            "account.unsuspend"
         }
-        _ => {}
-    }
-    Ok(())
+        _ => return Ok(()),
+    };
+    let target = audit::Target::account(conn, user.account.id)?;
+    audit::record(
+        conn,
+        &audit::Actor::Provisioning,
+        action,
+        target,
+        "SCIM",
+        serde_json::json!({}),
+    )
 }
 
 /// Deprovision: suspend and remove the SCIM resource (the account stays, suspended).

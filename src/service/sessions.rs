@@ -81,6 +81,11 @@ fn check_password(found: Option<(User, Account)>, password: &str) -> Result<Loca
     if account.is_suspended() {
         return Err(Error::forbidden("Your account is suspended."));
     }
+    if user.disabled_at.is_some() {
+        return Err(Error::forbidden(
+            "Signing in to this account is disabled. Ask your department's moderators.",
+        ));
+    }
     Ok(LocalUser { user, account })
 }
 
@@ -142,7 +147,8 @@ pub fn find_session(
         .first(conn)
         .optional()?;
     Ok(found.and_then(|(session, (user, account))| {
-        (!account.is_suspended()).then_some((session, LocalUser { user, account }))
+        (!account.is_suspended() && user.disabled_at.is_none())
+            .then_some((session, LocalUser { user, account }))
     }))
 }
 

@@ -358,6 +358,11 @@ pub async fn sign_in(
                 "Your account on this instance is suspended. Ask your department's admins.",
             ));
         }
+        if found.user.disabled_at.is_some() {
+            return Err(Error::forbidden(
+                "Signing in to this account is disabled. Ask your department's moderators.",
+            ));
+        }
         let (oidc, profile) = (oidc.clone(), profile.clone());
         let user = db
             .write(move |conn| apply_profile(conn, &oidc, found, &profile))

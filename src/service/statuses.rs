@@ -256,11 +256,7 @@ pub async fn post(
         })
         .await?
     };
-    if let Some(rule) = verdict.rejected_by() {
-        let refusal = verdict.refusal(rule);
-        policy::record_refusal(ctx, &verdict, Some(author.account.id), None).await?;
-        return Err(refusal);
-    }
+    policy::refuse_if_rejected(ctx, &verdict, author.account.id).await?;
     let settings = ctx.settings.clone();
     let me = author.account.id;
     let judged = verdict.clone();
@@ -555,7 +551,10 @@ pub(crate) fn publish(
         ),
         content: draft.content,
         source_text: draft.source_text,
-        sensitive: draft.sensitive || !spoiler_text.is_empty() || verdict.sensitive(),
+        sensitive: draft.sensitive
+            || !spoiler_text.is_empty()
+            || verdict.sensitive()
+            || (author.sensitized_at.is_some() && draft.media.len() > 0),
         spoiler_text,
         visibility: visibility.as_str().to_string(),
         language: draft.language,
@@ -769,11 +768,7 @@ pub async fn update(
         })
         .await?
     };
-    if let Some(rule) = verdict.rejected_by() {
-        let refusal = verdict.refusal(rule);
-        policy::record_refusal(ctx, &verdict, Some(author.account.id), None).await?;
-        return Err(refusal);
-    }
+    policy::refuse_if_rejected(ctx, &verdict, author.account.id).await?;
     let settings = ctx.settings.clone();
     let me = author.account.id;
     let judged = verdict.clone();

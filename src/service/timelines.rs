@@ -7,8 +7,8 @@ use diesel::sql_types::{BigInt, Bool};
 
 use crate::db::models::Status;
 use crate::db::schema::{
-    bookmarks, favourites, follows, list_accounts, lists, media_attachments, mentions, status_pins,
-    status_tags, statuses, tags,
+    accounts, bookmarks, favourites, follows, list_accounts, lists, media_attachments, mentions,
+    status_pins, status_tags, statuses, tags,
 };
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::Result;
@@ -377,8 +377,26 @@ fn public_query<'a>(viewer: Viewer) -> StatusQuery<'a> {
     let mut q = base_query(viewer)
         .filter(statuses::visibility.eq_any(shown))
         .filter(statuses::reblog_of_id.is_null());
-    if let Some(me) = viewer {
-        q = q.filter(not_muted_by(me));
+    // Silenced accounts are off the department and company timelines, but for their
+    // followers (a handful of accounts: the partial index finds them).
+    let silenced = || {
+        accounts::table
+            .filter(accounts::silenced_at.is_not_null())
+            .select(accounts::id)
+    };
+    match viewer {
+        Some(me) => {
+            let followed = follows::table
+                .filter(follows::account_id.eq(me))
+                .filter(follows::accepted.eq(true))
+                .select(follows::target_account_id);
+            q = q
+                .filter(not_muted_by(me))
+                .filter(diesel::dsl::not(statuses::account_id.eq_any(
+                    silenced().filter(diesel::dsl::not(accounts::id.eq_any(followed))),
+                )));
+        }
+        None => q = q.filter(diesel::dsl::not(statuses::account_id.eq_any(silenced()))),
     }
     q
 }

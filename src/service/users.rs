@@ -373,7 +373,8 @@ pub fn set_role(conn: &mut DbConnection, username: &str, role: Role) -> Result<L
 }
 
 /// Suspend an employee: they can no longer sign in or use the API; every token they hold is
-/// revoked and every browser session ended. Returns how many tokens were revoked.
+/// revoked, every browser session ended and every stream closed; the other departments hear
+/// of it and hide the account. Returns how many tokens were revoked.
 #[tracing::instrument(skip(conn))]
 pub fn suspend(conn: &mut DbConnection, username: &str) -> Result<(LocalUser, usize)> {
     let mut found = find_local_user(conn, username)?;
@@ -396,6 +397,12 @@ pub fn suspend(conn: &mut DbConnection, username: &str) -> Result<(LocalUser, us
             account_id: found.account.id,
         },
     )?;
+    // Other departments hear of it (the actor says `suspended`) and hide the account.
+    crate::service::outbox::enqueue(
+        conn,
+        found.account.id,
+        crate::service::outbox::Outgoing::UpdateProfile,
+    )?;
     tracing::info!(account_id = found.account.id, revoked, "account suspended");
     Ok((found, revoked))
 }
@@ -415,6 +422,11 @@ pub fn unsuspend(conn: &mut DbConnection, username: &str) -> Result<LocalUser> {
         .returning(accounts::all_columns)
         .get_result(conn)?;
     changed(conn, found.account.id)?;
+    crate::service::outbox::enqueue(
+        conn,
+        found.account.id,
+        crate::service::outbox::Outgoing::UpdateProfile,
+    )?;
     tracing::info!(account_id = found.account.id, "suspension lifted");
     Ok(found)
 }

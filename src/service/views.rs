@@ -398,6 +398,8 @@ pub struct NotificationView {
     pub status: Option<StatusView>,
     /// The warning of a `moderation_warning`, with the account it is about.
     pub warning: Option<(crate::service::warnings::AccountWarning, Account)>,
+    /// The report of an `admin.report`, with the account it is about.
+    pub report: Option<(crate::db::models::Report, Account)>,
 }
 
 pub fn hydrate_notifications(
@@ -434,12 +436,29 @@ pub fn hydrate_notifications(
             .into_iter()
             .map(|w| (w.id, w))
             .collect();
-    let warned: Vec<i64> = warnings.values().map(|w| w.account_id).collect();
-    let warned: HashMap<i64, Account> = if warned.is_empty() {
+    let report_ids: Vec<i64> = rows.iter().filter_map(|n| n.report_id).collect();
+    let mut reports: HashMap<i64, crate::db::models::Report> = if report_ids.is_empty() {
+        HashMap::new()
+    } else {
+        crate::db::schema::reports::table
+            .filter(crate::db::schema::reports::id.eq_any(&report_ids))
+            .select(crate::db::models::Report::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect()
+    };
+    // The accounts warnings and reports are about, in one query.
+    let about: Vec<i64> = warnings
+        .values()
+        .map(|w| w.account_id)
+        .chain(reports.values().map(|r| r.target_account_id))
+        .collect();
+    let warned: HashMap<i64, Account> = if about.is_empty() {
         HashMap::new()
     } else {
         accounts::table
-            .filter(accounts::id.eq_any(&warned))
+            .filter(accounts::id.eq_any(&about))
             .select(Account::as_select())
             .load(conn)?
             .into_iter()
@@ -463,11 +482,20 @@ pub fn hydrate_notifications(
                 }
                 None => None,
             };
+            let report = match n.report_id {
+                Some(id) => {
+                    let report = reports.remove(&id)?;
+                    let target = warned.get(&report.target_account_id)?.clone();
+                    Some((report, target))
+                }
+                None => None,
+            };
             Some(NotificationView {
                 notification: n,
                 account,
                 status,
                 warning,
+                report,
             })
         })
         .collect())

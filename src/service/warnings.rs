@@ -18,6 +18,22 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 /// The notification kind that carries a warning.
 pub const NOTIFICATION: &str = "moderation_warning";
 
+/// The reason a moderator gives the author of what they decide on (required, bounded).
+pub fn reason(text: &str, what: &str) -> Result<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(crate::error::Error::unprocessable(format!(
+            "Validation failed: say why {what} (its author is told)"
+        )));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(crate::error::Error::unprocessable(format!(
+            "Validation failed: the reason is longer than {MAX_TEXT_CHARS} characters"
+        )));
+    }
+    Ok(text.to_string())
+}
+
 /// Mastodon's actions a warning speaks of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WarningAction {
@@ -97,8 +113,10 @@ pub fn warn(
         account_id,
         moderator.unwrap_or(account_id),
         NOTIFICATION,
-        None,
-        Some(warning.id),
+        notifications::About {
+            account_warning_id: Some(warning.id),
+            ..Default::default()
+        },
     )?;
     Ok(warning)
 }

@@ -23,6 +23,7 @@ mod home_feed;
 mod http;
 mod lifecycle;
 mod migrations;
+mod moderation;
 mod oauth;
 mod oidc_provider;
 mod policy;

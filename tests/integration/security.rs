@@ -361,7 +361,12 @@ on_both_backends!(large_multipart_bodies_are_refused_in_bounded_memory);
 
 /// A password sign-in through the web form; returns the status (303 signed in, 401 wrong,
 /// 429 refused).
-async fn sign_in(f: &Fixture, login: &str, password: &str, forwarded_for: Option<&str>) -> u16 {
+pub(crate) async fn sign_in(
+    f: &Fixture,
+    login: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> u16 {
     let browser = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

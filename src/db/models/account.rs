@@ -37,6 +37,10 @@ pub struct Account {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub note_source: Option<String>,
+    /// Moderators took it off the department and company timelines.
+    pub silenced_at: Option<NaiveDateTime>,
+    /// Moderators had its attachments always shown as sensitive.
+    pub sensitized_at: Option<NaiveDateTime>,
 }
 
 impl Account {

@@ -25,6 +25,8 @@ pub struct Report {
     pub action_taken_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The Flag activity another department forwarded it with.
+    pub ap_id: Option<String>,
 }
 
 impl Report {

@@ -106,4 +106,6 @@ pub struct Notification {
     pub created_at: NaiveDateTime,
     /// The warning of a `moderation_warning` notification.
     pub account_warning_id: Option<i64>,
+    /// The report of an `admin.report` notification.
+    pub report_id: Option<i64>,
 }

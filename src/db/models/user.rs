@@ -26,6 +26,8 @@ pub struct User {
     pub groups: String,
     pub scim_external_id: Option<String>,
     pub scim_user_name: Option<String>,
+    /// Moderators disabled the sign-in (the account and its posts stay).
+    pub disabled_at: Option<chrono::NaiveDateTime>,
 }
 
 impl User {

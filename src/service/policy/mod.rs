@@ -123,6 +123,17 @@ where
     })
 }
 
+/// Refuse what a rule rejects: its matches are recorded and the error its author is told
+/// returned (`422`, naming the rule and its explanation).
+pub async fn refuse_if_rejected(ctx: &AppContext, verdict: &Verdict, author: i64) -> Result<()> {
+    let Some(rule) = verdict.rejected_by() else {
+        return Ok(());
+    };
+    let refusal = verdict.refusal(rule);
+    record_refusal(ctx, verdict, Some(author), None).await?;
+    Err(refusal)
+}
+
 /// Record the matches of something refused (nothing was stored that would record them).
 pub async fn record_refusal(
     ctx: &AppContext,

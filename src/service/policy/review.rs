@@ -7,6 +7,7 @@ use crate::db::DbConnection;
 use crate::db::models::{Account, Status};
 use crate::db::schema::{accounts, statuses, users};
 use crate::error::{Error, Result};
+use crate::service::audit::{self, Actor};
 use crate::service::notifications;
 use crate::service::policy::matcher::Verdict;
 use crate::service::policy::store::{self, RecordedMatch, Target};
@@ -20,6 +21,10 @@ use crate::service::warnings;
 pub const HOLD_NOTIFICATION: &str = "admin.policy_hold";
 pub const FLAG_NOTIFICATION: &str = "admin.policy_flag";
 pub const APPROVED_NOTIFICATION: &str = "policy.approved";
+
+fn actor(moderator: Option<i64>) -> Actor {
+    moderator.map(Actor::Account).unwrap_or(Actor::Cli)
+}
 
 /// The department's moderators and administrators (local, not suspended).
 pub fn moderators(conn: &mut DbConnection) -> Result<Vec<i64>> {
@@ -56,7 +61,11 @@ pub(crate) fn judged(conn: &mut DbConnection, verdict: &Verdict, status: &Status
         (FLAG_NOTIFICATION, Some(status.id))
     };
     for moderator in moderators(conn)? {
-        notifications::tell(conn, moderator, status.account_id, kind, status_id, None)?;
+        let about = notifications::About {
+            status_id,
+            ..Default::default()
+        };
+        notifications::tell(conn, moderator, status.account_id, kind, about)?;
     }
     Ok(())
 }
@@ -149,10 +158,20 @@ pub fn approve(conn: &mut DbConnection, moderator: Option<i64>, id: i64) -> Resu
             status.account_id,
             moderator.unwrap_or(status.account_id),
             APPROVED_NOTIFICATION,
-            Some(status.id),
-            None,
+            notifications::About {
+                status_id: Some(status.id),
+                ..Default::default()
+            },
         )?;
     }
+    audit::record(
+        conn,
+        &actor(moderator),
+        "status.approve",
+        audit::Target::new("status", id, format!("held {held} {id}")),
+        "",
+        serde_json::json!({ "author_account_id": status.account_id.to_string() }),
+    )?;
     tracing::info!(status_id = id, ?moderator, "held status approved");
     Ok(status)
 }
@@ -167,18 +186,8 @@ pub fn reject(
     id: i64,
     reason: &str,
 ) -> Result<Status> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(Error::unprocessable(
-            "Validation failed: say why the post is refused (its author is told)",
-        ));
-    }
-    if reason.chars().count() > warnings::MAX_TEXT_CHARS {
-        return Err(Error::unprocessable(format!(
-            "Validation failed: the reason is longer than {} characters",
-            warnings::MAX_TEXT_CHARS
-        )));
-    }
+    let reason = warnings::reason(reason, "the post is refused")?;
+    let reason = reason.as_str();
     let Held { status, .. } = find_held(conn, id)?;
     posting::remove(conn, &status, status.local)?;
     if status.local {
@@ -191,6 +200,14 @@ pub fn reject(
             &[status.id],
         )?;
     }
+    audit::record(
+        conn,
+        &actor(moderator),
+        "status.reject",
+        audit::Target::new("status", id, format!("held post {id}")),
+        reason,
+        serde_json::json!({ "author_account_id": status.account_id.to_string() }),
+    )?;
     tracing::info!(status_id = id, ?moderator, "held status refused");
     Ok(status)
 }

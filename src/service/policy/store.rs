@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::db::schema::{accounts, policy_matches, policy_versions};
 use crate::db::{DbConnection, ids, is_unique_violation};
 use crate::error::{Error, Result};
+use crate::service::audit::{self, Actor};
 use crate::service::events::{self, Event};
 use crate::service::policy::matcher::Verdict;
 use crate::service::policy::rules::{self, Rule, RuleSet, StoredRule};
@@ -131,6 +132,7 @@ fn save(
     rules: Vec<StoredRule>,
     summary: String,
     by: &Changer,
+    action: &str,
 ) -> Result<Version> {
     let written: Vec<Rule> = rules.iter().map(|r| r.rule.clone()).collect();
     rules::check_rules(&written)?;
@@ -166,6 +168,18 @@ fn save(
             }
         })?;
     events::emit(conn, Event::PolicyChanged)?;
+    let actor = match by {
+        Changer::Admin { account_id } => Actor::Account(*account_id),
+        Changer::Cli => Actor::Cli,
+    };
+    audit::record(
+        conn,
+        &actor,
+        action,
+        audit::Target::new("policy", number, format!("rules version {number}")),
+        "",
+        serde_json::json!({ "summary": summary, "rules": rules.len() }),
+    )?;
     tracing::info!(version = number, %summary, by = %author_label, "policy rules changed");
     Ok(Version {
         number,
@@ -185,7 +199,7 @@ pub fn add(conn: &mut DbConnection, rule: Rule, by: &Changer) -> Result<(StoredR
     };
     rules.push(stored.clone());
     let summary = format!("added rule \"{}\"", stored.rule.name.trim());
-    Ok((stored, save(conn, rules, summary, by)?))
+    Ok((stored, save(conn, rules, summary, by, "policy.rule.add")?))
 }
 
 /// Find a rule of the current version by id, or by name (any case).
@@ -217,7 +231,7 @@ pub fn edit(
         *r = stored.clone();
     }
     let summary = format!("edited rule \"{}\"", stored.rule.name.trim());
-    Ok((stored, save(conn, rules, summary, by)?))
+    Ok((stored, save(conn, rules, summary, by, "policy.rule.edit")?))
 }
 
 /// Turn a rule (by id or name) off or on again.
@@ -238,7 +252,12 @@ pub fn set_enabled(
     for r in rules.iter_mut().filter(|r| r.id == rule.id) {
         *r = rule.clone();
     }
-    Ok((rule.clone(), save(conn, rules, summary, by)?))
+    let action = if enabled {
+        "policy.rule.enable"
+    } else {
+        "policy.rule.disable"
+    };
+    Ok((rule.clone(), save(conn, rules, summary, by, action)?))
 }
 
 /// Replace the whole rule set with `imported`, as one new version. A rule keeps its id (and
@@ -262,7 +281,7 @@ pub fn import(conn: &mut DbConnection, imported: Vec<Rule>, by: &Changer) -> Res
         })
         .collect();
     let summary = format!("imported {count} rule{}", if count == 1 { "" } else { "s" });
-    save(conn, rules, summary, by)
+    save(conn, rules, summary, by, "policy.import")
 }
 
 /// What a recorded match was about.

@@ -2,6 +2,7 @@
 //! <https://docs.joinmastodon.org/entities/>
 
 pub mod account;
+pub mod admin;
 pub mod application;
 pub mod conversation;
 pub mod filter;

@@ -23,6 +23,9 @@ pub fn notification_from_view(view: &NotificationView, settings: &Settings) -> V
     if let Some((warning, target)) = &view.warning {
         body["moderation_warning"] = account_warning_entity(warning, target, base);
     }
+    if let Some((report, target)) = &view.report {
+        body["report"] = super::report::report_entity(report, target, base);
+    }
     body
 }
 

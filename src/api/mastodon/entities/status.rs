@@ -135,7 +135,9 @@ pub fn status_from_view(view: &StatusView, settings: &Settings) -> StatusEntity 
         content: s.content.clone(),
         visibility: visibility.to_string(),
         local_only: local_only || s.local_only,
-        sensitive: s.sensitive,
+        // Moderators may have every attachment of an account shown as sensitive.
+        sensitive: s.sensitive
+            || (view.account.sensitized_at.is_some() && !view.parts.media.is_empty()),
         spoiler_text: s.spoiler_text.clone(),
         media_attachments: view
             .parts

@@ -1,0 +1,843 @@
+//! Department admins act: reports reach the moderators and are worked through Mastodon's
+//! admin API; account actions take effect here and in the other departments; posts are taken
+//! down with a reason; every action is in the audit log, which nothing can change.
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::common::*;
+use crate::federation::{departments, domain, eventually, home_has, notification, resolve};
+use crate::on_both_backends;
+use crate::policy::staff;
+use crate::security::sign_in;
+use crate::write_path::follow;
+use groundswell::service::users::{self, Role};
+
+/// An employee who signs in with a password.
+async fn with_password(f: &Fixture, name: &str, password: &str) -> TestUser {
+    let (n, p) = (name.to_string(), password.to_string());
+    let prepared = tokio::task::spawn_blocking(move || {
+        let password = groundswell::auth::password::Password::parse(&p).unwrap();
+        users::NewLocalUser::prepare(
+            users::Username::parse(&n).unwrap(),
+            users::Email::parse(&format!("{n}@eng.corp.example")).unwrap(),
+            None,
+            Role::User,
+            Some(&password),
+        )
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let instance = f.ctx.settings.instance.clone();
+    let scopes = groundswell::auth::Scopes::parse("read write follow").unwrap();
+    let (id, token) = f
+        .ctx
+        .db
+        .write(move |conn| {
+            let user = users::create_local_user(conn, &instance, prepared)?;
+            let token =
+                groundswell::service::tokens::issue_personal_token(conn, &user, &scopes, None)?;
+            Ok((user.account.id, token))
+        })
+        .await
+        .unwrap();
+    TestUser {
+        username: name.to_string(),
+        id: id.to_string(),
+        token,
+    }
+}
+
+async fn audit(f: &Fixture, admin: &TestUser, query: &str) -> Vec<Value> {
+    let (code, body) = f
+        .get(
+            Some(admin),
+            &format!("/api/v1/groundswell/admin/audit_log?{query}"),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    body.as_array().unwrap().clone()
+}
+
+fn actions(entries: &[Value]) -> Vec<String> {
+    entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn act(f: &Fixture, by: &TestUser, id: &str, body: Value) -> (u16, Value) {
+    f.post(by, &format!("/api/v1/admin/accounts/{id}/action"), body)
+        .await
+}
+
+/// A report reaches the moderators (a notification, the queue); they assign it, resolve it,
+/// reopen it and change its category through Mastodon's admin API; each step is audited.
+async fn reports_reach_the_moderators_and_are_worked_through(db: TestDb) {
+    let f = Fixture::start_with(db, |s| {
+        s.instance.rules = vec!["Be kind".into(), "No spam".into()]
+    })
+    .await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let moderator = staff(&f, "mod", Role::Moderator).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let rude = f
+        .status(
+            &bob,
+            json!({"status": "you are all wrong", "visibility": "private"}),
+        )
+        .await;
+    follow(&f, &alice, &bob.id, json!({})).await;
+    let (code, filed) = f
+        .post(&alice, "/api/v1/reports", json!({"account_id": bob.id, "status_ids": [rude], "comment": "rude", "category": "other"}))
+        .await;
+    assert_eq!(code, 200, "{filed}");
+    let id = filed["id"].as_str().unwrap().to_string();
+
+    let told = notification(&f, &moderator, "admin.report")
+        .await
+        .expect("moderator told");
+    assert_eq!(told["report"]["id"], id.as_str());
+    assert_eq!(told["report"]["target_account"]["id"], bob.id.as_str());
+    assert!(notification(&f, &admin, "admin.report").await.is_some());
+    assert!(
+        notification(&f, &bob, "admin.report").await.is_none(),
+        "nobody else hears of it"
+    );
+
+    let (code, queue) = f.get(Some(&moderator), "/api/v1/admin/reports").await;
+    assert_eq!(code, 200, "{queue}");
+    assert_eq!(queue[0]["id"], id.as_str());
+    assert_eq!(queue[0]["account"]["account"]["id"], alice.id.as_str());
+    assert_eq!(queue[0]["target_account"]["account"]["id"], bob.id.as_str());
+    assert_eq!(
+        queue[0]["statuses"][0]["id"],
+        rude.as_str(),
+        "moderators see the reported post"
+    );
+    assert_eq!(f.get(Some(&alice), "/api/v1/admin/reports").await.0, 403);
+
+    let url = |step: &str| format!("/api/v1/admin/reports/{id}/{step}");
+    let (_, mine) = f.post(&moderator, &url("assign_to_self"), json!({})).await;
+    assert_eq!(mine["assigned_account"]["id"], moderator.id.as_str());
+    let (_, unassigned) = f.post(&moderator, &url("unassign"), json!({})).await;
+    assert!(unassigned["assigned_account"].is_null());
+    let resp = f
+        .client
+        .put(f.url(&format!("/api/v1/admin/reports/{id}")))
+        .bearer_auth(&moderator.token)
+        .json(&json!({"rule_ids": ["2"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let updated: Value = resp.json().await.unwrap();
+    assert_eq!(updated["category"], "violation");
+    assert_eq!(updated["rules"][0]["text"], "No spam");
+    let (_, resolved) = f.post(&moderator, &url("resolve"), json!({})).await;
+    assert_eq!(resolved["action_taken"], true);
+    assert_eq!(
+        resolved["action_taken_by_account"]["id"],
+        moderator.id.as_str()
+    );
+    let (_, open) = f.get(Some(&moderator), "/api/v1/admin/reports").await;
+    assert_eq!(open, json!([]));
+    let (_, done) = f
+        .get(Some(&moderator), "/api/v1/admin/reports?resolved=true")
+        .await;
+    assert_eq!(done[0]["id"], id.as_str());
+    let (_, reopened) = f.post(&moderator, &url("reopen"), json!({})).await;
+    assert_eq!(reopened["action_taken"], false);
+
+    let log = audit(&f, &admin, &format!("target_type=report&target_id={id}")).await;
+    assert_eq!(
+        actions(&log),
+        [
+            "report.reopen",
+            "report.resolve",
+            "report.update",
+            "report.unassign",
+            "report.assign"
+        ]
+    );
+    assert!(log.iter().all(|e| e["actor"] == "@mod"));
+    f.stop().await;
+}
+
+on_both_backends!(reports_reach_the_moderators_and_are_worked_through);
+
+/// Warn, sensitive, silence and disable take effect at once and are undone; the employee is
+/// told; each is audited; a report answered by an action is resolved with it.
+async fn account_actions_take_effect_and_are_undone(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let moderator = staff(&f, "mod", Role::Moderator).await;
+    let alice = with_password(&f, "alice", "correct horse battery").await;
+    let carol = f.user("carol").await;
+    let dave = f.user("dave").await;
+    follow(&f, &dave, &alice.id, json!({})).await;
+    let (_, report) = f
+        .post(
+            &carol,
+            "/api/v1/reports",
+            json!({"account_id": alice.id, "comment": "spam"}),
+        )
+        .await;
+    let report_id = report["id"].as_str().unwrap();
+
+    // Warn: the employee sees it; the report it answers is resolved.
+    let (code, body) = act(
+        &f,
+        &moderator,
+        &alice.id,
+        json!({"type": "none", "text": "Keep it civil.", "report_id": report_id}),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let warned = notification(&f, &alice, "moderation_warning")
+        .await
+        .expect("warned");
+    assert_eq!(warned["moderation_warning"]["action"], "none");
+    assert_eq!(warned["moderation_warning"]["text"], "Keep it civil.");
+    let (_, answered) = f
+        .get(
+            Some(&moderator),
+            &format!("/api/v1/admin/reports/{report_id}"),
+        )
+        .await;
+    assert_eq!(answered["action_taken"], true);
+
+    // Silence: off the department timeline for those who do not follow; followers still see.
+    let post = f.status(&alice, json!({"status": "hello all"})).await;
+    act(&f, &moderator, &alice.id, json!({"type": "silence"})).await;
+    let (_, account) = f
+        .get(
+            Some(&moderator),
+            &format!("/api/v1/admin/accounts/{}", alice.id),
+        )
+        .await;
+    assert_eq!(account["silenced"], true);
+    let public_has = |who: Option<&TestUser>| {
+        let f = &f;
+        let post = post.clone();
+        let who = who.cloned();
+        async move {
+            let (_, tl) = f
+                .get(who.as_ref(), "/api/v1/timelines/public?local=true")
+                .await;
+            tl.as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["id"] == post.as_str())
+        }
+    };
+    assert!(!public_has(Some(&carol)).await);
+    assert!(!public_has(None).await);
+    assert!(
+        public_has(Some(&dave)).await,
+        "followers still see a silenced account"
+    );
+    assert_eq!(
+        f.get(Some(&carol), &format!("/api/v1/statuses/{post}"))
+            .await
+            .0,
+        200
+    );
+    f.post(
+        &moderator,
+        &format!("/api/v1/admin/accounts/{}/unsilence", alice.id),
+        json!({}),
+    )
+    .await;
+    assert!(public_has(Some(&carol)).await);
+
+    // Sensitive: every attachment shown as sensitive, until undone.
+    let (_, media) =
+        crate::api_media::upload(&f, &alice, crate::api_media::photo(32, 32), None).await;
+    let pic = f
+        .status(&alice, json!({"status": "pic", "media_ids": [media["id"]]}))
+        .await;
+    act(&f, &moderator, &alice.id, json!({"type": "sensitive"})).await;
+    let (_, shown) = f
+        .get(Some(&carol), &format!("/api/v1/statuses/{pic}"))
+        .await;
+    assert_eq!(shown["sensitive"], true);
+    let (_, text_only) = f
+        .get(Some(&carol), &format!("/api/v1/statuses/{post}"))
+        .await;
+    assert_eq!(
+        text_only["sensitive"], false,
+        "posts without media are not marked"
+    );
+    f.post(
+        &moderator,
+        &format!("/api/v1/admin/accounts/{}/unsensitive", alice.id),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        f.get(Some(&carol), &format!("/api/v1/statuses/{pic}"))
+            .await
+            .1["sensitive"],
+        false
+    );
+
+    // Disable: no sign-in, tokens refused; enabled, she signs in again.
+    assert_eq!(
+        sign_in(&f, "alice", "correct horse battery", None).await,
+        303
+    );
+    act(&f, &moderator, &alice.id, json!({"type": "disable"})).await;
+    assert_eq!(
+        f.get(Some(&alice), "/api/v1/accounts/verify_credentials")
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        sign_in(&f, "alice", "correct horse battery", None).await,
+        403
+    );
+    let (_, account) = f
+        .get(
+            Some(&moderator),
+            &format!("/api/v1/admin/accounts/{}", alice.id),
+        )
+        .await;
+    assert_eq!(account["disabled"], true);
+    f.post(
+        &moderator,
+        &format!("/api/v1/admin/accounts/{}/enable", alice.id),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        sign_in(&f, "alice", "correct horse battery", None).await,
+        303
+    );
+
+    let log = audit(
+        &f,
+        &admin,
+        &format!("action=account.&target_id={}", alice.id),
+    )
+    .await;
+    assert_eq!(
+        actions(&log),
+        [
+            "account.enable",
+            "account.disable",
+            "account.unsensitive",
+            "account.sensitive",
+            "account.unsilence",
+            "account.silence",
+            "account.none"
+        ]
+    );
+    assert_eq!(log.last().unwrap()["reason"], "Keep it civil.");
+    assert!(actions(&audit(&f, &admin, "action=report.resolve").await).len() == 1);
+    f.stop().await;
+}
+
+on_both_backends!(account_actions_take_effect_and_are_undone);
+
+/// A suspension federates: the employee's tokens and streams end here, and the other
+/// department hides the account and its posts; lifted, both show it again. A moderator
+/// takes a post down with a reason: gone here and there, its author told why.
+async fn suspensions_and_removals_reach_the_other_department(db: TestDb) {
+    let deps = departments(db, 2, |_, _| true).await;
+    let (eng, sales) = (&deps[0], &deps[1]);
+    let admin = staff(eng, "admin", Role::Admin).await;
+    let moderator = staff(eng, "mod", Role::Moderator).await;
+    let alice = eng.user("alice").await;
+    let bob = sales.user("bob").await;
+    let alice_on_sales = resolve(sales, &bob, &format!("alice@{}", domain(eng))).await;
+    follow(sales, &bob, &alice_on_sales, json!({})).await;
+    eng.status(&alice, json!({"status": "Quarterly plan"}))
+        .await;
+    let removable = eng
+        .status(&alice, json!({"status": "Off-topic rant"}))
+        .await;
+    eventually("alice's posts at sales", || {
+        home_has(sales, &bob, "Off-topic rant")
+    })
+    .await;
+
+    // Taken down with a reason.
+    let (code, body) = eng
+        .post(
+            &moderator,
+            &format!("/api/v1/groundswell/admin/statuses/{removable}/remove"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 422, "a reason is required: {body}");
+    let (code, _) = eng
+        .post(
+            &moderator,
+            &format!("/api/v1/groundswell/admin/statuses/{removable}/remove"),
+            json!({"reason": "Off-topic for the company channel."}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        eng.get(Some(&alice), &format!("/api/v1/statuses/{removable}"))
+            .await
+            .0,
+        404
+    );
+    let warned = notification(eng, &alice, "moderation_warning")
+        .await
+        .unwrap();
+    assert_eq!(warned["moderation_warning"]["action"], "delete_statuses");
+    assert_eq!(
+        warned["moderation_warning"]["status_ids"],
+        json!([removable])
+    );
+    eventually("the post gone at sales", || async {
+        home_has(sales, &bob, "Off-topic rant")
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+
+    // Suspended: access ends here, the account hides there.
+    let (code, _) = act(
+        eng,
+        &moderator,
+        &alice.id,
+        json!({"type": "suspend", "text": "Repeated harassment."}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        eng.get(Some(&alice), "/api/v1/accounts/verify_credentials")
+            .await
+            .0,
+        401
+    );
+    eventually("alice hidden at sales", || async {
+        home_has(sales, &bob, "Quarterly plan")
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    let (code, body) = sales
+        .get(
+            Some(&bob),
+            &format!("/api/v1/accounts/{alice_on_sales}/statuses"),
+        )
+        .await;
+    assert!(code == 404 || body == json!([]), "{code} {body}");
+    let (_, listed) = eng
+        .get(Some(&moderator), "/api/v2/admin/accounts?status=suspended")
+        .await;
+    assert_eq!(listed[0]["id"], alice.id.as_str());
+
+    // Lifted: shown again there.
+    let (code, body) = eng
+        .post(
+            &moderator,
+            &format!("/api/v1/admin/accounts/{}/unsuspend", alice.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["suspended"], false);
+    eventually("alice shown again at sales", || {
+        home_has(sales, &bob, "Quarterly plan")
+    })
+    .await;
+
+    let log = audit(eng, &admin, &format!("target_id={}", alice.id)).await;
+    assert_eq!(actions(&log), ["account.unsuspend", "account.suspend"]);
+    let removal = audit(eng, &admin, "action=status.remove").await;
+    assert_eq!(removal[0]["reason"], "Off-topic for the company channel.");
+    assert_eq!(removal[0]["target_id"], removable.as_str());
+    for f in deps {
+        f.stop().await;
+    }
+}
+
+on_both_backends!(suspensions_and_removals_reach_the_other_department);
+
+/// Moderators act on employees, not on staff, and change neither roles nor rules;
+/// administrators change roles (not their own); employees get 403 everywhere; the token's
+/// admin scope is checked with the role.
+async fn roles_and_scopes_bound_every_admin_endpoint(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let other_admin = staff(&f, "root", Role::Admin).await;
+    let moderator = staff(&f, "mod", Role::Moderator).await;
+    let other_moderator = staff(&f, "mod2", Role::Moderator).await;
+    let alice = f
+        .user_with_scopes("alice", "read write admin:read admin:write")
+        .await;
+    let read_only = f.user_with_scopes("auditor", "read admin:read").await;
+    let name = "auditor".to_string();
+    f.ctx
+        .db
+        .write(move |c| users::set_role(c, &name, Role::Moderator).map(drop))
+        .await
+        .unwrap();
+    let bob = f.user("bob").await;
+
+    let reads = [
+        "/api/v1/admin/accounts".to_string(),
+        "/api/v2/admin/accounts".to_string(),
+        format!("/api/v1/admin/accounts/{}", bob.id),
+        "/api/v1/admin/reports".to_string(),
+        "/api/v1/groundswell/admin/audit_log".to_string(),
+    ];
+    for path in &reads {
+        assert_eq!(
+            f.get(Some(&alice), path).await.0,
+            403,
+            "an employee reads {path}"
+        );
+    }
+    for path in &reads[..4] {
+        assert_eq!(
+            f.get(Some(&moderator), path).await.0,
+            200,
+            "a moderator reads {path}"
+        );
+    }
+    assert_eq!(
+        f.get(Some(&moderator), &reads[4]).await.0,
+        403,
+        "the audit log is for administrators"
+    );
+    assert_eq!(f.get(Some(&admin), &reads[4]).await.0, 200);
+
+    assert_eq!(
+        act(&f, &alice, &bob.id, json!({"type": "silence"})).await.0,
+        403
+    );
+    assert_eq!(
+        act(&f, &read_only, &bob.id, json!({"type": "silence"}))
+            .await
+            .0,
+        403,
+        "admin:read does not act"
+    );
+    assert_eq!(
+        act(
+            &f,
+            &moderator,
+            &other_moderator.id,
+            json!({"type": "silence"})
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        act(&f, &moderator, &admin.id, json!({"type": "suspend"}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        act(&f, &moderator, &moderator.id, json!({"type": "silence"}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        act(&f, &admin, &admin.id, json!({"type": "suspend"}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        act(&f, &admin, &other_moderator.id, json!({"type": "silence"}))
+            .await
+            .0,
+        200
+    );
+    let (code, body) = act(&f, &moderator, &bob.id, json!({"type": "explode"})).await;
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(
+        act(&f, &moderator, "999999", json!({"type": "silence"}))
+            .await
+            .0,
+        404
+    );
+
+    let role = |id: &str| format!("/api/v1/groundswell/admin/accounts/{id}/role");
+    assert_eq!(
+        f.post(&moderator, &role(&bob.id), json!({"role": "moderator"}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        f.post(&admin, &role(&admin.id), json!({"role": "user"}))
+            .await
+            .0,
+        403
+    );
+    let (code, promoted) = f
+        .post(&admin, &role(&bob.id), json!({"role": "moderator"}))
+        .await;
+    assert_eq!(code, 200, "{promoted}");
+    assert_eq!(promoted["role"]["name"], "Moderator");
+    assert_eq!(promoted["role"]["permissions"], "1308");
+    assert_eq!(
+        f.post(&other_admin, &role(&bob.id), json!({"role": "pope"}))
+            .await
+            .0,
+        422
+    );
+    let log = audit(&f, &admin, "action=account.role").await;
+    assert_eq!(
+        log[0]["details"],
+        json!({"from": "user", "to": "moderator"})
+    );
+
+    // Nobody is pending approval.
+    assert_eq!(
+        f.post(
+            &admin,
+            &format!("/api/v1/admin/accounts/{}/approve", bob.id),
+            json!({})
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        f.post(
+            &admin,
+            &format!("/api/v1/admin/accounts/{}/reject", bob.id),
+            json!({})
+        )
+        .await
+        .0,
+        403
+    );
+    f.stop().await;
+}
+
+on_both_backends!(roles_and_scopes_bound_every_admin_endpoint);
+
+/// Mastodon's account listings filter as documented and page with `Link`.
+async fn admin_account_listings_filter_and_page(db: TestDb) {
+    let deps = departments(db, 2, |_, _| true).await;
+    let (eng, sales) = (&deps[0], &deps[1]);
+    let admin = staff(eng, "admin", Role::Admin).await;
+    let moderator = staff(eng, "mod", Role::Moderator).await;
+    let alice = eng.user("alice").await;
+    let carol = eng.user("carol").await;
+    sales.user("bob").await;
+    let bob = resolve(eng, &alice, &format!("bob@{}", domain(sales))).await;
+    act(eng, &moderator, &carol.id, json!({"type": "silence"})).await;
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let get = |q: &str| {
+        let q = q.to_string();
+        let (eng, admin) = (eng, &admin);
+        async move { eng.get(Some(admin), &q).await.1 }
+    };
+    assert_eq!(
+        ids(&get("/api/v2/admin/accounts?origin=remote").await),
+        vec![bob.clone()]
+    );
+    assert_eq!(
+        ids(&get("/api/v1/admin/accounts?remote=true").await),
+        vec![bob.clone()]
+    );
+    assert_eq!(
+        ids(&get(&format!(
+            "/api/v2/admin/accounts?by_domain={}",
+            domain(sales)
+        ))
+        .await),
+        vec![bob.clone()]
+    );
+    assert_eq!(
+        ids(&get("/api/v2/admin/accounts?status=silenced").await),
+        vec![carol.id.clone()]
+    );
+    assert_eq!(
+        ids(&get("/api/v1/admin/accounts?silenced=true").await),
+        vec![carol.id.clone()]
+    );
+    assert_eq!(
+        ids(&get("/api/v2/admin/accounts?username=ali").await),
+        vec![alice.id.clone()]
+    );
+    assert_eq!(
+        ids(&get("/api/v1/admin/accounts?email=carol@").await),
+        vec![carol.id.clone()]
+    );
+    assert_eq!(
+        ids(&get("/api/v2/admin/accounts?permissions=staff").await),
+        vec![moderator.id.clone(), admin.id.clone()]
+    );
+    assert_eq!(
+        ids(&get("/api/v2/admin/accounts?role_ids[]=1").await),
+        vec![moderator.id.clone()]
+    );
+    assert_eq!(
+        ids(&get("/api/v2/admin/accounts?status=pending").await),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(&get("/api/v1/admin/accounts?ip=10.0.0.1").await),
+        Vec::<String>::new()
+    );
+    let (code, _) = eng
+        .get(Some(&admin), "/api/v2/admin/accounts?origin=mars")
+        .await;
+    assert_eq!(code, 422);
+    let local = get("/api/v2/admin/accounts?origin=local&limit=2").await;
+    assert_eq!(local.as_array().unwrap().len(), 2);
+    let resp = eng
+        .client
+        .get(eng.url("/api/v2/admin/accounts?origin=local&limit=2"))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    let link = resp.headers()["link"].to_str().unwrap().to_string();
+    assert!(link.contains("rel=\"next\""), "{link}");
+    // The shapes are Mastodon's Admin::Account.
+    let one = eng
+        .get(
+            Some(&admin),
+            &format!("/api/v1/admin/accounts/{}", alice.id),
+        )
+        .await
+        .1;
+    let normalised = crate::snapshots::normalise(&one, &format!("http://{}", domain(eng)));
+    insta::assert_json_snapshot!("admin_account", normalised);
+    for f in deps {
+        f.stop().await;
+    }
+}
+
+on_both_backends!(admin_account_listings_filter_and_page);
+
+/// The audit log lists and exports (CSV, NDJSON) what was done, filtered; nothing can change
+/// it, not even a direct connection to the database.
+async fn the_audit_log_is_exported_and_append_only(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let moderator = staff(&f, "mod", Role::Moderator).await;
+    let alice = f.user("alice").await;
+    act(
+        &f,
+        &moderator,
+        &alice.id,
+        json!({"type": "silence", "text": "Too loud, \"really\""}),
+    )
+    .await;
+    crate::policy::set_rules(
+        &f,
+        &admin,
+        "[[rule]]\nname = \"Flag x\"\nwhen = { keyword = \"x\" }\naction = \"flag\"\n",
+    )
+    .await;
+    let out = assert_ok(&run_cli(
+        &f.db,
+        &["admin", "set-role", "alice", "moderator"],
+    ));
+    assert!(out.contains("moderator"));
+
+    let all = audit(&f, &admin, "").await;
+    assert_eq!(
+        actions(&all),
+        ["account.role", "policy.import", "account.silence"]
+    );
+    assert_eq!(all[0]["actor"], "cli");
+    assert_eq!(all[1]["actor"], "@admin");
+    assert_eq!(all[1]["target"], "rules version 1");
+    assert_eq!(all[2]["target"], "@alice");
+    assert_eq!(
+        audit(&f, &admin, &format!("actor_account_id={}", moderator.id))
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        audit(&f, &admin, "since=2000-01-01&until=2000-01-02")
+            .await
+            .len(),
+        0
+    );
+    let (code, _) = f
+        .get(
+            Some(&admin),
+            "/api/v1/groundswell/admin/audit_log?since=yesterday",
+        )
+        .await;
+    assert_eq!(code, 422);
+
+    let export = |format: &str| {
+        let req = f
+            .client
+            .get(f.url(&format!(
+                "/api/v1/groundswell/admin/audit_log/export?format={format}"
+            )))
+            .bearer_auth(&admin.token);
+        async move {
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            let kind = resp.headers()["content-type"].to_str().unwrap().to_string();
+            (kind, resp.text().await.unwrap())
+        }
+    };
+    let (kind, csv) = export("csv").await;
+    assert!(kind.starts_with("text/csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,created_at,actor,action,target_type,target_id,target,reason,details"
+    );
+    assert_eq!(lines.len(), 4);
+    assert!(
+        lines[3].contains("\"Too loud, \"\"really\"\"\""),
+        "{}",
+        lines[3]
+    );
+    let (kind, ndjson) = export("ndjson").await;
+    assert_eq!(kind, "application/x-ndjson");
+    let parsed: Vec<Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(actions(&parsed), actions(&all));
+    assert_eq!(parsed[2]["reason"], "Too loud, \"really\"");
+    let (code, _) = f
+        .get(
+            Some(&admin),
+            "/api/v1/groundswell/admin/audit_log/export?format=xml",
+        )
+        .await;
+    assert_eq!(code, 422);
+
+    // Append-only, whatever connects.
+    let mut conn = f.db.connect();
+    use groundswell::db::schema::audit_log;
+    let update = diesel::update(audit_log::table)
+        .set(audit_log::reason.eq("nothing happened"))
+        .execute(&mut conn);
+    assert!(update.is_err(), "an entry was changed");
+    let delete = diesel::delete(audit_log::table).execute(&mut conn);
+    assert!(delete.is_err(), "an entry was deleted");
+    assert_eq!(audit(&f, &admin, "").await.len(), 3);
+    f.stop().await;
+}
+
+on_both_backends!(the_audit_log_is_exported_and_append_only);
