@@ -19,13 +19,28 @@ use crate::error::{Error, Result};
 use crate::service::origin::Origin;
 use crate::service::policy::Subject;
 use crate::service::statuses;
-use crate::service::{inbound, relationships};
+use crate::service::{inbound, relationships, reports};
 
 fn actor_url<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Url, D::Error> {
     Ok(IdOrObject::deserialize(d)?.id)
 }
 
-/// Any activity. Kinds we do not handle (Add, Move, Flag, EmojiReact…) are accepted and
+/// `object`: one id or object, or a list of them (a Flag names an account and its posts).
+fn objects<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<IdOrObject>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<IdOrObject>),
+        One(IdOrObject),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(one)) => vec![one],
+        Some(OneOrMany::Many(many)) => many,
+    })
+}
+
+/// Any activity. Kinds we do not handle (Add, Move, EmojiReact…) are accepted and
 /// ignored, so the sender does not retry them.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -35,20 +50,23 @@ pub struct IncomingActivity {
     pub kind: String,
     #[serde(deserialize_with = "actor_url")]
     pub actor: Url,
-    #[serde(default)]
-    pub object: Option<IdOrObject>,
+    #[serde(default, deserialize_with = "objects")]
+    pub object: Vec<IdOrObject>,
     #[serde(default, deserialize_with = "protocol::one_or_many")]
     pub to: Vec<String>,
     #[serde(default, deserialize_with = "protocol::one_or_many")]
     pub cc: Vec<String>,
     #[serde(default)]
     pub published: Option<chrono::DateTime<Utc>>,
+    /// A Flag's comment.
+    #[serde(default)]
+    pub content: Option<String>,
 }
 
 impl IncomingActivity {
     fn object(&self) -> Result<&IdOrObject> {
         self.object
-            .as_ref()
+            .first()
             .ok_or_else(|| Error::bad_request(format!("{} without an object", self.kind)))
     }
 
@@ -236,6 +254,21 @@ impl IncomingActivity {
                         false,
                     )
                     .map(drop)
+                })
+                .await
+            }
+            "Flag" => {
+                // Another department forwards a report about accounts and posts here.
+                let named: Vec<String> = self.object.iter().map(|o| o.id.to_string()).collect();
+                let content = self
+                    .content
+                    .as_deref()
+                    .map(|html| crate::service::text::plain_text(html).trim().to_string())
+                    .unwrap_or_default();
+                let account = actor.account.clone();
+                let flag_id = self.id.to_string();
+                self.apply(data, move |conn| {
+                    reports::receive_flag(conn, &account, &flag_id, &named, &content).map(drop)
                 })
                 .await
             }

@@ -155,15 +155,94 @@ pub fn create(
     diesel::insert_into(reports::table)
         .values(&row)
         .execute(conn)?;
-    for moderator in crate::service::policy::review::moderators(conn)? {
-        if moderator != target.id {
-            let about = crate::service::notifications::About {
-                report_id: Some(row.id),
-                ..Default::default()
-            };
-            crate::service::notifications::tell(conn, moderator, me, "admin.report", about)?;
-        }
-    }
+    tell_moderators(conn, &row)?;
     tracing::info!(report_id = row.id, category = %category, "report filed");
     Ok((row, target))
+}
+
+/// Another department forwards a report (a Flag activity `flag_id` by `actor`) about one of
+/// our accounts and some of its posts (`named`: ActivityPub ids). It joins the queue like a
+/// report filed here, and the moderators are told. Ids that name nothing here are left out;
+/// a Flag that names no account here changes nothing.
+pub fn receive_flag(
+    conn: &mut DbConnection,
+    actor: &Account,
+    flag_id: &str,
+    named: &[String],
+    comment: &str,
+) -> Result<Option<Report>> {
+    use crate::db::schema::{accounts as accounts_table, statuses};
+    let mut target: Option<i64> = None;
+    let mut status_ids: Vec<i64> = Vec::new();
+    for id in named.iter().take(MAX_STATUSES + 1) {
+        let account: Option<i64> = accounts_table::table
+            .filter(accounts_table::ap_id.eq(id))
+            .filter(accounts_table::domain.is_null())
+            .select(accounts_table::id)
+            .first(conn)
+            .optional()?;
+        if let Some(account) = account {
+            target.get_or_insert(account);
+            continue;
+        }
+        let status: Option<(i64, i64)> = statuses::table
+            .filter(statuses::ap_id.eq(id))
+            .filter(statuses::local.eq(true))
+            .select((statuses::id, statuses::account_id))
+            .first(conn)
+            .optional()?;
+        if let Some((status, author)) = status {
+            target.get_or_insert(author);
+            if Some(author) == target {
+                status_ids.push(status);
+            }
+        }
+    }
+    let Some(target) = target else {
+        return Ok(None);
+    };
+    let now = Utc::now().naive_utc();
+    let row = Report {
+        id: ids::next_id(),
+        account_id: actor.id,
+        target_account_id: target,
+        status_ids: serde_json::to_string(&status_ids).map_err(Error::internal)?,
+        rule_ids: None,
+        comment: comment.chars().take(MAX_COMMENT_CHARS).collect(),
+        category: ReportCategory::Other.as_str().to_string(),
+        forward: false,
+        forwarded: true,
+        assigned_account_id: None,
+        action_taken_by_account_id: None,
+        action_taken_at: None,
+        created_at: now,
+        updated_at: now,
+        ap_id: Some(flag_id.to_string()),
+    };
+    diesel::insert_into(reports::table)
+        .values(&row)
+        .execute(conn)?;
+    tell_moderators(conn, &row)?;
+    tracing::info!(report_id = row.id, from = %actor.ap_id, "report forwarded by another department");
+    Ok(Some(row))
+}
+
+/// Every moderator (but the reported account) hears of a new report.
+fn tell_moderators(conn: &mut DbConnection, report: &Report) -> Result<()> {
+    for moderator in crate::service::policy::review::moderators(conn)? {
+        if moderator != report.target_account_id {
+            let about = crate::service::notifications::About {
+                report_id: Some(report.id),
+                ..Default::default()
+            };
+            crate::service::notifications::tell(
+                conn,
+                moderator,
+                report.account_id,
+                "admin.report",
+                about,
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -63,6 +63,8 @@ fn note_in(json: &Value) -> Note {
     let activity: IncomingActivity = serde_json::from_value(json.clone()).unwrap();
     let inline = activity
         .object
+        .into_iter()
+        .next()
         .expect("an object")
         .object
         .expect("an embedded object");
@@ -131,7 +133,7 @@ fn every_fixture_parses() {
                     .unwrap();
                 assert_eq!(a.actor.as_str(), actor, "{path}");
                 if let Some(kind) = json["object"]["type"].as_str() {
-                    assert_eq!(a.object.as_ref().unwrap().kind(), Some(kind), "{path}");
+                    assert_eq!(a.object.first().unwrap().kind(), Some(kind), "{path}");
                 }
             }
             count += 1;
@@ -257,14 +259,14 @@ fn tags_mentions_replies_and_content_warnings() {
 fn activity_objects_embedded_or_by_id() {
     // Follow: the object is the followed account.
     let a = activity("mastodon/follow.json");
-    assert_eq!(a.object.unwrap().id.as_str(), BOB);
+    assert_eq!(a.object.into_iter().next().unwrap().id.as_str(), BOB);
     let a = activity("gotosocial/follow.json");
-    assert_eq!(a.object.unwrap().id.as_str(), BOB);
+    assert_eq!(a.object.into_iter().next().unwrap().id.as_str(), BOB);
 
     // Accept/Reject with the Follow embedded (Mastodon) or by id only (Pleroma).
     for path in ["mastodon/accept_follow.json", "mastodon/reject_follow.json"] {
         let a = activity(path);
-        let o = a.object.unwrap();
+        let o = a.object.into_iter().next().unwrap();
         assert_eq!(o.kind(), Some("Follow"), "{path}");
         assert!(
             o.id.as_str().ends_with("/follows/7000000000000042"),
@@ -273,7 +275,7 @@ fn activity_objects_embedded_or_by_id() {
         assert_eq!(o.url_field("actor").unwrap().as_str(), BOB, "{path}");
     }
     let a = activity("pleroma/accept_follow_bare_id.json");
-    let o = a.object.unwrap();
+    let o = a.object.into_iter().next().unwrap();
     assert!(o.object.is_none());
     assert!(o.id.as_str().ends_with("/follows/7000000000000042"));
 
@@ -285,7 +287,7 @@ fn activity_objects_embedded_or_by_id() {
         ("pleroma/undo_like_actor_object.json", "Like", BOB_POST),
     ] {
         let a = activity(path);
-        let o = a.object.unwrap();
+        let o = a.object.into_iter().next().unwrap();
         assert_eq!(o.kind(), Some(kind), "{path}");
         assert_eq!(o.url_field("object").unwrap().as_str(), target, "{path}");
     }
@@ -304,14 +306,20 @@ fn activity_objects_embedded_or_by_id() {
         "pleroma/like.json",
     ] {
         assert_eq!(
-            activity(path).object.unwrap().id.as_str(),
+            activity(path)
+                .object
+                .into_iter()
+                .next()
+                .unwrap()
+                .id
+                .as_str(),
             BOB_POST,
             "{path}"
         );
     }
     for path in ["mastodon/announce.json", "gotosocial/announce.json"] {
         let a = activity(path);
-        assert_eq!(a.object.as_ref().unwrap().id.as_str(), BOB_POST, "{path}");
+        assert_eq!(a.object.first().unwrap().id.as_str(), BOB_POST, "{path}");
         assert!(a.published.is_some(), "{path}");
         assert_eq!(
             visibility_of(&a.to, &a.cc, None),
@@ -322,7 +330,7 @@ fn activity_objects_embedded_or_by_id() {
 
     // Delete: a Tombstone (Mastodon), a bare id (GoToSocial, Pleroma), or the actor itself.
     let a = activity("mastodon/delete_note.json");
-    let o = a.object.unwrap();
+    let o = a.object.into_iter().next().unwrap();
     assert_eq!(o.kind(), Some("Tombstone"));
     assert_eq!(
         o.id.as_str(),
@@ -333,24 +341,32 @@ fn activity_objects_embedded_or_by_id() {
         "pleroma/delete_note_bare_id.json",
     ] {
         let a = activity(path);
-        assert!(a.object.as_ref().unwrap().object.is_none(), "{path}");
+        assert!(a.object.first().unwrap().object.is_none(), "{path}");
         assert_eq!(
-            a.object.unwrap().id.authority(),
+            a.object.into_iter().next().unwrap().id.authority(),
             a.actor.authority(),
             "{path}"
         );
     }
     let a = activity("mastodon/delete_actor.json");
-    assert_eq!(a.object.unwrap().id, a.actor);
+    assert_eq!(a.object.into_iter().next().unwrap().id, a.actor);
 
     // Block names the blocked account; Update names a Person or a Note.
     assert_eq!(
-        activity("mastodon/block.json").object.unwrap().id.as_str(),
+        activity("mastodon/block.json")
+            .object
+            .into_iter()
+            .next()
+            .unwrap()
+            .id
+            .as_str(),
         BOB
     );
     assert_eq!(
         activity("mastodon/update_person.json")
             .object
+            .into_iter()
+            .next()
             .unwrap()
             .kind(),
         Some("Person")
@@ -468,7 +484,17 @@ fn pleroma_actor_maps_to_an_account() {
 #[test]
 fn profile_update_is_sanitized() {
     let a = activity("mastodon/update_person.json");
-    let p: Person = serde_json::from_value(a.object.unwrap().object.unwrap()).unwrap();
+    let p: Person = serde_json::from_value(
+        a.object
+            .into_iter()
+            .next()
+            .unwrap()
+            .object
+            .into_iter()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(p.id, a.actor);
     let account = remote_account(p).unwrap();
     assert_eq!(account.display_name, "Alice (on call)");

@@ -841,3 +841,80 @@ async fn the_audit_log_is_exported_and_append_only(db: TestDb) {
 }
 
 on_both_backends!(the_audit_log_is_exported_and_append_only);
+
+/// Another department forwards a report (a signed `Flag` naming an employee here and her
+/// post): it joins the queue, the moderators are told; a Flag naming nobody here is
+/// accepted and changes nothing.
+async fn reports_forwarded_by_another_department_join_the_queue(db: TestDb) {
+    let deps = departments(db, 2, |_, _| true).await;
+    let (eng, sales) = (&deps[0], &deps[1]);
+    let moderator = staff(eng, "mod", Role::Moderator).await;
+    let alice = eng.user("alice").await;
+    let bob = sales.user("bob").await;
+    // Eng knows bob (as it would know a department's moderator who forwards).
+    resolve(eng, &alice, &format!("bob@{}", domain(sales))).await;
+    drop(bob);
+    let post = eng
+        .status(&alice, json!({"status": "something rude"}))
+        .await;
+    let base = format!("http://{}", domain(eng));
+    let bob_keys = crate::security::actor_keys(sales, "bob");
+    let flag = |n: u32, objects: Value| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/flags/{n}", bob_keys.0),
+            "type": "Flag",
+            "actor": bob_keys.0,
+            "object": objects,
+            "content": "<p>Reported from Sales: rude to a customer</p>",
+        })
+    };
+    let code = crate::security::deliver(
+        eng,
+        &bob_keys,
+        flag(
+            1,
+            json!([
+                format!("{base}/users/alice"),
+                format!("{base}/users/alice/statuses/{post}")
+            ]),
+        ),
+    )
+    .await;
+    assert!(code < 300, "{code}");
+    let told = notification(eng, &moderator, "admin.report")
+        .await
+        .expect("moderators told");
+    assert_eq!(told["report"]["target_account"]["id"], alice.id.as_str());
+    assert_eq!(told["report"]["status_ids"], json!([post]));
+    let (_, queue) = eng.get(Some(&moderator), "/api/v1/admin/reports").await;
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    assert_eq!(
+        queue[0]["comment"],
+        "Reported from Sales: rude to a customer"
+    );
+    assert_eq!(queue[0]["forwarded"], true);
+    assert_eq!(queue[0]["account"]["domain"], domain(sales));
+    // Naming nobody here: accepted, nothing filed; a redelivery files nothing twice.
+    let code = crate::security::deliver(
+        eng,
+        &bob_keys,
+        flag(2, json!("http://elsewhere.example/users/x")),
+    )
+    .await;
+    assert!(code < 300, "{code}");
+    let code = crate::security::deliver(
+        eng,
+        &bob_keys,
+        flag(1, json!([format!("{base}/users/alice")])),
+    )
+    .await;
+    assert!(code < 300, "{code}");
+    let (_, queue) = eng.get(Some(&moderator), "/api/v1/admin/reports").await;
+    assert_eq!(queue.as_array().unwrap().len(), 1);
+    for f in deps {
+        f.stop().await;
+    }
+}
+
+on_both_backends!(reports_forwarded_by_another_department_join_the_queue);
