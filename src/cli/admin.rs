@@ -10,7 +10,6 @@ use crate::auth::Scopes;
 use crate::auth::password::Password;
 use crate::auth::secrets;
 use crate::config::Settings;
-use crate::db::{self, Db};
 use crate::service::feeds;
 use crate::service::tokens;
 use crate::service::users::{self, Email, NewLocalUser, Role, Username};
@@ -117,19 +116,8 @@ pub fn run(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
         }
         _ => None,
     };
-    let mut db = Db::open(&settings.database)?;
-    // On PostgreSQL, running servers hear of what the CLI did (e.g. close a suspended
-    // employee's streams).
-    db.set_hooks(std::sync::Arc::new(crate::service::events::EventBus::new()));
-    let pending = {
-        let mut conn = db.get_blocking().map_err(cli_error)?;
-        db::pending_migrations(&mut conn).map_err(cli_error)?
-    };
-    if pending > 0 {
-        anyhow::bail!(
-            "the database has {pending} pending migration(s): run `groundswell migrate` first"
-        );
-    }
+    // Running servers hear of what the CLI did (e.g. close a suspended employee's streams).
+    let db = super::open_migrated(settings)?;
     match command {
         AdminCommand::RebuildFeeds => {
             db.write_blocking(feeds::forget_all).map_err(cli_error)?;

@@ -1,7 +1,10 @@
-//! The `groundswell` command line: `serve` (the default), `migrate`, `config` and `admin …`.
+//! The `groundswell` command line: `serve` (the default), `migrate`, `config`, `admin …`,
+//! `usage-policy …` and `federation …`.
 
 mod admin;
 mod demo;
+mod federation;
+mod usage_policy;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -56,6 +59,12 @@ enum Command {
     /// Manage employees' accounts (for IT automation).
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Publish the department's usage policy and export who accepted it.
+    #[command(subcommand)]
+    UsagePolicy(usage_policy::UsagePolicyCommand),
+    /// Which departments this one federates with: allow, block, the mode.
+    #[command(subcommand)]
+    Federation(federation::FederationCommand),
 }
 
 /// Parse the command line and run it. Errors are one clear line on stderr and a non-zero exit.
@@ -97,6 +106,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(command) => admin::run(command, &settings),
+        Command::UsagePolicy(command) => usage_policy::run(command, &settings),
+        Command::Federation(command) => federation::run(command, &settings),
         Command::Demo {
             base_port,
             data_dir,
@@ -106,6 +117,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             system.block_on(demo::run(settings, base_port, data_dir, fresh))
         }
     }
+}
+
+/// Open the database for a command that changes or reads it: refused while migrations are
+/// pending. Running servers hear of what the command changes (on PostgreSQL through the
+/// event bus's `NOTIFY`; on SQLite they notice the write).
+fn open_migrated(settings: &Settings) -> anyhow::Result<Db> {
+    let mut db = Db::open(&settings.database)?;
+    db.set_hooks(std::sync::Arc::new(crate::service::events::EventBus::new()));
+    let pending = {
+        let mut conn = db.get_blocking().map_err(cli_error)?;
+        db::pending_migrations(&mut conn).map_err(cli_error)?
+    };
+    if pending > 0 {
+        anyhow::bail!(
+            "the database has {pending} pending migration(s): run `groundswell migrate` first"
+        );
+    }
+    Ok(db)
 }
 
 /// Service errors carry their cause for the log; the operator at the CLI may see all of it.

@@ -376,7 +376,8 @@ fn public_query<'a>(viewer: Viewer) -> StatusQuery<'a> {
     };
     let mut q = base_query(viewer)
         .filter(statuses::visibility.eq_any(shown))
-        .filter(statuses::reblog_of_id.is_null());
+        .filter(statuses::reblog_of_id.is_null())
+        .filter(crate::service::policy::federation::not_silenced(viewer));
     if let Some(me) = viewer {
         q = q.filter(not_muted_by(me));
     }

@@ -30,5 +30,6 @@ mod security;
 mod snapshots;
 mod sso;
 mod streaming;
+mod usage_policy;
 mod web_pages;
 mod write_path;
