@@ -109,8 +109,16 @@ pub fn run(command: FederationCommand, settings: &Settings) -> anyhow::Result<()
                 serde_json::from_str(&raw)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
             } else {
-                toml::from_str(&raw)
-                    .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.to_string().trim()))?
+                toml::from_str(&raw).map_err(|e| {
+                    // One line: where, and what (the full message draws the line).
+                    match e.span() {
+                        Some(span) => {
+                            let line = raw[..span.start.min(raw.len())].matches('\n').count() + 1;
+                            anyhow::anyhow!("{}: line {line}: {}", file.display(), e.message())
+                        }
+                        None => anyhow::anyhow!("{}: {}", file.display(), e.message()),
+                    }
+                })?
             };
             Some(rules)
         }

@@ -19,6 +19,7 @@ mod cli_admin;
 mod config;
 mod discovery;
 mod federation;
+mod federation_policy;
 mod home_feed;
 mod http;
 mod lifecycle;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 use crate::on_both_backends;
 
-fn normalise(value: &Value, base: &str) -> Value {
+pub(crate) fn normalise(value: &Value, base: &str) -> Value {
     let ids = Regex::new(r"\b\d{15,}\b").unwrap();
     let tokens = Regex::new(r"/media/[A-Za-z0-9_-]{43}/").unwrap();
     let times = Regex::new(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}\.\d{3}Z)?$").unwrap();
