@@ -9,7 +9,7 @@ use crate::api_media::{photo, upload};
 use crate::common::*;
 use crate::federation::{departments, departments_with, domain, eventually, home_has, resolve};
 use crate::on_both_backends;
-use crate::usage_policy::user_with_role;
+use crate::usage_policy::{send, user_with_role};
 
 on_both_backends!(
     a_department_blocked_at_run_time_is_refused_both_ways_until_allowed_again,
@@ -38,25 +38,6 @@ async fn inbox_probe(f: &Fixture, base: &str, actor: &str) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-async fn send(
-    f: &Fixture,
-    method: reqwest::Method,
-    user: &TestUser,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let resp = f
-        .client
-        .request(method, f.url(path))
-        .bearer_auth(&user.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let code = resp.status().as_u16();
-    (code, resp.json().await.unwrap_or(Value::Null))
 }
 
 /// `who` on `from` follows `acct` and waits until it is accepted.

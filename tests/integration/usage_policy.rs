@@ -30,7 +30,7 @@ pub(crate) async fn user_with_role(f: &Fixture, name: &str, role: &str, scopes: 
     user
 }
 
-async fn send(
+pub(crate) async fn send(
     f: &Fixture,
     method: reqwest::Method,
     user: &TestUser,
@@ -566,6 +566,11 @@ async fn html(resp: reqwest::Response, status: u16) -> String {
     resp.text().await.unwrap()
 }
 
+/// A page the browser GETs, asserting its status.
+async fn get_page(browser: &reqwest::Client, url: String, status: u16) -> String {
+    html(browser.get(url).send().await.unwrap(), status).await
+}
+
 fn form_value(page: &str, name: &str) -> String {
     page.split(&format!("name=\"{name}\" value=\""))
         .nth(1)
@@ -609,15 +614,7 @@ async fn the_page_shows_the_policy_and_records_the_acceptance(db: TestDb) {
         .unwrap();
 
     // No policy: a page that says so, never JSON.
-    let page = html(
-        browser
-            .get(f.url("/about/usage-policy"))
-            .send()
-            .await
-            .unwrap(),
-        404,
-    )
-    .await;
+    let page = get_page(&browser, f.url("/about/usage-policy"), 404).await;
     assert!(page.contains("has not published a usage policy"), "{page}");
 
     publish(
@@ -627,15 +624,7 @@ async fn the_page_shows_the_policy_and_records_the_acceptance(db: TestDb) {
     )
     .await;
     // Anonymous visitors read it and are offered to sign in.
-    let page = html(
-        browser
-            .get(f.url("/about/usage-policy"))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let page = get_page(&browser, f.url("/about/usage-policy"), 200).await;
     assert!(page.contains("<h1>Usage policy</h1>"), "{page}");
     assert!(page.contains("<strong>kind</strong>"), "{page}");
     assert!(!page.contains("<script>alert"), "{page}");
@@ -643,12 +632,9 @@ async fn the_page_shows_the_policy_and_records_the_acceptance(db: TestDb) {
     assert!(!page.contains("id=\"accept\""), "{page}");
 
     // Bob signs in and accepts; a forged form does nothing.
-    let form = html(
-        browser
-            .get(f.url("/auth/sign_in?return_to=%2Fabout%2Fusage-policy"))
-            .send()
-            .await
-            .unwrap(),
+    let form = get_page(
+        &browser,
+        f.url("/auth/sign_in?return_to=%2Fabout%2Fusage-policy"),
         200,
     )
     .await;
@@ -665,15 +651,7 @@ async fn the_page_shows_the_policy_and_records_the_acceptance(db: TestDb) {
         .unwrap();
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/about/usage-policy");
-    let page = html(
-        browser
-            .get(f.url("/about/usage-policy"))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let page = get_page(&browser, f.url("/about/usage-policy"), 200).await;
     assert!(page.contains("id=\"accept\""), "{page}");
     let csrf = form_value(&page, "csrf_token");
     assert_eq!(form_value(&page, "version"), "1");
@@ -699,15 +677,7 @@ async fn the_page_shows_the_policy_and_records_the_acceptance(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(resp.status(), 303);
-    let page = html(
-        browser
-            .get(f.url("/about/usage-policy"))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let page = get_page(&browser, f.url("/about/usage-policy"), 200).await;
     assert!(page.contains("You accepted version 1 on "), "{page}");
     assert!(!page.contains("id=\"accept\""), "{page}");
     let (code, posted) = f

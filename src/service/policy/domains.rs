@@ -29,7 +29,8 @@ pub struct DomainAllow {
 }
 
 /// A domain block (Mastodon's `DomainBlock`).
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = domain_blocks)]
 pub struct DomainBlock {
     pub id: i64,
     pub domain: String,
@@ -57,32 +58,6 @@ impl DomainBlock {
     }
 }
 
-fn block_columns() -> (
-    domain_blocks::id,
-    domain_blocks::domain,
-    domain_blocks::severity,
-    domain_blocks::reject_media,
-    domain_blocks::reject_reports,
-    domain_blocks::private_comment,
-    domain_blocks::public_comment,
-    domain_blocks::obfuscate,
-    domain_blocks::created_at,
-    domain_blocks::updated_at,
-) {
-    (
-        domain_blocks::id,
-        domain_blocks::domain,
-        domain_blocks::severity,
-        domain_blocks::reject_media,
-        domain_blocks::reject_reports,
-        domain_blocks::private_comment,
-        domain_blocks::public_comment,
-        domain_blocks::obfuscate,
-        domain_blocks::created_at,
-        domain_blocks::updated_at,
-    )
-}
-
 /// The database's part of the policy, as the checks use it.
 pub fn load(conn: &mut DbConnection) -> Result<DomainRules> {
     let allows: HashSet<String> = domain_allows::table
@@ -91,7 +66,7 @@ pub fn load(conn: &mut DbConnection) -> Result<DomainRules> {
         .into_iter()
         .collect();
     let blocks = domain_blocks::table
-        .select(block_columns())
+        .select(DomainBlock::as_select())
         .load::<DomainBlock>(conn)?
         .iter()
         .map(DomainBlock::rule)
@@ -145,33 +120,41 @@ fn not_found(what: &str) -> Error {
     Error::new(ErrorKind::NotFound, format!("{what} not found"))
 }
 
+/// Mastodon's id-range paging of a boxed query on `$id`: newest first.
+macro_rules! paged {
+    ($conn:expr, $query:expr, $id:expr, $page:expr) => {{
+        let (mut q, page) = ($query, $page);
+        if let Some(max) = page.max_id {
+            q = q.filter($id.lt(max));
+        }
+        if let Some(since) = page.since_id {
+            q = q.filter($id.gt(since));
+        }
+        match page.min_id {
+            Some(min) => {
+                let mut rows: Vec<_> = q
+                    .filter($id.gt(min))
+                    .order($id.asc())
+                    .limit(page.limit)
+                    .load($conn)?;
+                rows.reverse();
+                rows
+            }
+            None => q.order($id.desc()).limit(page.limit).load($conn)?,
+        }
+    }};
+}
+
 /// Domain allows, newest first, a page of them.
 pub fn allows(conn: &mut DbConnection, page: &Page) -> Result<Vec<DomainAllow>> {
-    let mut q = domain_allows::table
+    let query = domain_allows::table
         .select((
             domain_allows::id,
             domain_allows::domain,
             domain_allows::created_at,
         ))
         .into_boxed();
-    if let Some(max) = page.max_id {
-        q = q.filter(domain_allows::id.lt(max));
-    }
-    if let Some(since) = page.since_id {
-        q = q.filter(domain_allows::id.gt(since));
-    }
-    if let Some(min) = page.min_id {
-        let mut rows: Vec<DomainAllow> = q
-            .filter(domain_allows::id.gt(min))
-            .order(domain_allows::id.asc())
-            .limit(page.limit)
-            .load(conn)?;
-        rows.reverse();
-        return Ok(rows);
-    }
-    Ok(q.order(domain_allows::id.desc())
-        .limit(page.limit)
-        .load(conn)?)
+    Ok(paged!(conn, query, domain_allows::id, page))
 }
 
 pub fn allow(conn: &mut DbConnection, id: i64) -> Result<DomainAllow> {
@@ -238,31 +221,16 @@ pub fn remove_allow(conn: &mut DbConnection, id: i64) -> Result<DomainAllow> {
 
 /// Domain blocks, newest first, a page of them.
 pub fn blocks(conn: &mut DbConnection, page: &Page) -> Result<Vec<DomainBlock>> {
-    let mut q = domain_blocks::table.select(block_columns()).into_boxed();
-    if let Some(max) = page.max_id {
-        q = q.filter(domain_blocks::id.lt(max));
-    }
-    if let Some(since) = page.since_id {
-        q = q.filter(domain_blocks::id.gt(since));
-    }
-    if let Some(min) = page.min_id {
-        let mut rows: Vec<DomainBlock> = q
-            .filter(domain_blocks::id.gt(min))
-            .order(domain_blocks::id.asc())
-            .limit(page.limit)
-            .load(conn)?;
-        rows.reverse();
-        return Ok(rows);
-    }
-    Ok(q.order(domain_blocks::id.desc())
-        .limit(page.limit)
-        .load(conn)?)
+    let query = domain_blocks::table
+        .select(DomainBlock::as_select())
+        .into_boxed();
+    Ok(paged!(conn, query, domain_blocks::id, page))
 }
 
 pub fn block(conn: &mut DbConnection, id: i64) -> Result<DomainBlock> {
     domain_blocks::table
         .find(id)
-        .select(block_columns())
+        .select(DomainBlock::as_select())
         .first(conn)
         .optional()?
         .ok_or_else(|| not_found("Domain block"))
@@ -271,7 +239,7 @@ pub fn block(conn: &mut DbConnection, id: i64) -> Result<DomainBlock> {
 fn block_by_domain(conn: &mut DbConnection, domain: &str) -> Result<Option<DomainBlock>> {
     Ok(domain_blocks::table
         .filter(domain_blocks::domain.eq(domain))
-        .select(block_columns())
+        .select(DomainBlock::as_select())
         .first(conn)
         .optional()?)
 }
@@ -320,7 +288,7 @@ pub enum Added {
 /// parent domain's).
 pub fn covering_block(conn: &mut DbConnection, domain: &DomainName) -> Result<Option<DomainBlock>> {
     let rules = domain_blocks::table
-        .select(block_columns())
+        .select(DomainBlock::as_select())
         .load::<DomainBlock>(conn)?;
     let as_rules = DomainRules {
         mode: Mode::Blocklist,
@@ -481,7 +449,7 @@ pub fn all(conn: &mut DbConnection) -> Result<(Mode, Vec<DomainAllow>, Vec<Domai
         .order(domain_allows::domain.asc())
         .load(conn)?;
     let blocks = domain_blocks::table
-        .select(block_columns())
+        .select(DomainBlock::as_select())
         .order(domain_blocks::domain.asc())
         .load(conn)?;
     Ok((mode(conn)?, allows, blocks))
