@@ -9,7 +9,7 @@ use crate::db::Db;
 use crate::db::models::Account;
 use crate::service::caches::Caches;
 use crate::service::events::EventBus;
-use crate::service::policy::FederationPolicy;
+use crate::service::policy::Federation;
 use crate::service::rate_limit::RateLimits;
 
 #[derive(Clone)]
@@ -21,8 +21,9 @@ pub struct AppContext {
     /// Tokens and counts, kept right by `events`.
     pub caches: Arc<Caches>,
     pub rate_limits: Arc<RateLimits>,
-    /// Which departments we federate with; asked by every federation path.
-    pub policy: Arc<FederationPolicy>,
+    /// Which departments we federate with (the config's and the database's rules); asked by
+    /// every federation path.
+    pub policy: Arc<Federation>,
     /// The instance actor (signs our fetches), loaded or created on first use.
     pub instance_actor: Arc<tokio::sync::OnceCell<Account>>,
     /// The federation library's configuration, set by `apub::init` when the server starts.
@@ -48,15 +49,16 @@ impl AppContext {
             }
             None => None,
         };
+        let caches = Caches::new(&events);
         AppContext {
             sso,
             rate_limits: Arc::new(RateLimits::new(&settings.limits)),
-            policy: Arc::new(FederationPolicy::new(&settings)),
+            policy: Arc::new(Federation::new(&settings, db.clone(), caches.clone())),
             instance_actor: Default::default(),
             federation: Default::default(),
             settings: Arc::new(settings),
             db,
-            caches: Caches::new(&events),
+            caches,
             events,
         }
     }

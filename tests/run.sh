@@ -10,7 +10,10 @@
 # The SSO tests run a real OpenID Provider (tests/oidc-provider, npm oidc-provider) on Node.js.
 #    Their virtualenv lives in a cache folder outside the checkout, keyed by the requirements
 #    file's hash ($GROUNDSWELL_TOOLS_CACHE, default ~/.cache/groundswell-tools).
-# 3. Interop: the binary federating with a small Fedify app, an independent ActivityPub
+# 3. Browser: every web page in a real browser (Debian's Chromium, installed with apt-get when
+#    missing by tests/support/chromium.sh, driven by npm playwright-core; tests/browser).
+#    Screenshots go to $GROUNDSWELL_TOOLS_CACHE/screenshots (printed).
+# 4. Interop: the binary federating with a small Fedify app, an independent ActivityPub
 #    implementation from npm (tests/interop; node_modules cached the same way).
 #
 # Needs: the Rust toolchain and a PostgreSQL server on 127.0.0.1:5432 that user `postgres`
@@ -55,6 +58,9 @@ export GROUNDSWELL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/groundswell"
 
 echo "== client libraries (masto.js)"
 tests/clients-js/run.sh
+
+echo "== browser (Chromium)"
+tests/browser/run.sh
 
 echo "== interop (Fedify)"
 tests/interop/run.sh

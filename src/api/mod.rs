@@ -9,17 +9,19 @@ pub mod mastodon;
 pub mod oauth;
 pub mod params;
 pub mod scim;
+pub mod usage_policy;
 
 use actix_web::web;
 
 /// The routes of the APIs: health, the Mastodon client API and Groundswell's own endpoints
-/// beside it (`/api/v1/groundswell/…`, admin ones included), OAuth, SCIM.
+/// beside it (`/api/v1/groundswell/…`, admin ones included) in one `/api` scope, OAuth, SCIM.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .service(
             web::scope("/api")
                 .configure(mastodon::configure)
                 .configure(groundswell::configure)
+                .configure(usage_policy::configure)
                 .configure(admin::configure),
         )
         .configure(oauth::configure)

@@ -318,7 +318,7 @@ impl Activity for IncomingActivity {
     }
 
     async fn verify(&self, data: &FedData) -> Result<()> {
-        data.policy.check_url(&self.actor)?;
+        data.policy.check_url(&self.actor).await?;
         Ok(())
     }
 

@@ -164,8 +164,10 @@ pub async fn prepare_all(ctx: &AppContext) -> Result<usize> {
         if batch.is_empty() {
             return Ok(total);
         }
+        // The policy as it stands now: nothing is prepared for a department it refuses.
+        let policy = ctx.policy.current().await?;
         for id in batch {
-            let (settings, policy) = (ctx.settings.clone(), ctx.policy.clone());
+            let (settings, policy) = (ctx.settings.clone(), policy.clone());
             ctx.db
                 .write(move |conn| {
                     delivery::prepare(conn, &policy, id, |actor, what, subject| {
@@ -219,6 +221,19 @@ impl Activity for StoredActivity {
 async fn deliver_domain(data: &FedData, node: &str, domain: &str, stopping: &AtomicBool) {
     let mut actors: HashMap<i64, ApubActor> = HashMap::new();
     let outcome: Result<()> = async {
+        if !data.policy.current().await?.allows_domain(domain) {
+            let d = domain.to_string();
+            let dropped = data
+                .db
+                .write(move |conn| delivery::give_up_refused(conn, &d))
+                .await?;
+            tracing::info!(
+                domain,
+                dropped,
+                "not delivering to a department the policy refuses"
+            );
+            return Ok(());
+        }
         loop {
             let d = domain.to_string();
             let due = data.db.read(move |conn| delivery::due(conn, &d)).await?;

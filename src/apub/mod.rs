@@ -2,9 +2,10 @@
 //! (WebFinger, host-meta, NodeInfo), actor and object documents (signed fetch required),
 //! the inbox, and the durable delivery of our outbox.
 //!
-//! Every request in either direction is checked against [`FederationPolicy`]: the library's
-//! URL verifier and our HTTP client's DNS resolver refuse anything outside
-//! `federation.allowed_domains`, and the inbox refuses other actors before parsing further.
+//! Every request in either direction is checked against the federation policy
+//! ([`Federation`], as it stands at that moment): the library's URL verifier and our HTTP
+//! client's DNS resolver refuse any domain it does not allow, and the inbox refuses other
+//! actors before parsing further.
 
 pub mod activities;
 pub mod answers;
@@ -30,7 +31,7 @@ use crate::context::AppContext;
 use crate::db::models::Account;
 use crate::error::{Error, Result};
 use crate::service::instance;
-use crate::service::policy::FederationPolicy;
+use crate::service::policy::Federation;
 
 /// What federation handlers get: our context inside the library's request data.
 pub type FedData = Data<AppContext>;
@@ -156,7 +157,7 @@ pub async fn instance_actor(ctx: &AppContext) -> Result<Account> {
 
 /// The library asks this before every fetch and delivery.
 #[derive(Clone)]
-struct PolicyVerifier(Arc<FederationPolicy>);
+struct PolicyVerifier(Arc<Federation>);
 
 #[async_trait::async_trait]
 impl UrlVerifier for PolicyVerifier {
@@ -164,7 +165,7 @@ impl UrlVerifier for PolicyVerifier {
         &self,
         url: &Url,
     ) -> std::result::Result<(), activitypub_federation::error::Error> {
-        self.0.check_url(url).map_err(|e| {
+        self.0.check_url(url).await.map_err(|e| {
             tracing::warn!(%url, reason = %e, "refused a federation URL");
             activitypub_federation::error::Error::UrlVerificationError(
                 "the domain is not allowed by this department's federation policy",
@@ -175,14 +176,22 @@ impl UrlVerifier for PolicyVerifier {
 
 /// Our HTTP client resolves only the names of allowed departments, so nothing (not even a
 /// redirect) can make it connect elsewhere. Departments often live on private addresses;
-/// this allowlist is what keeps that from reaching other internal hosts.
-struct PolicyResolver(Arc<FederationPolicy>);
+/// in allowlist mode this is what keeps that from reaching other internal hosts (in
+/// blocklist mode, only `DANGER_FEDERATION_ALLOW_LOCAL_IP` being unset does).
+struct PolicyResolver(Arc<Federation>);
 
 impl reqwest::dns::Resolve for PolicyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
-        let allowed = self.0.allows_host(&host);
+        let policy = self.0.clone();
         Box::pin(async move {
+            let allowed = match policy.current().await {
+                Ok(policy) => policy.allows_host(&host),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the federation policy; refusing");
+                    false
+                }
+            };
             if !allowed {
                 let refused: Box<dyn std::error::Error + Send + Sync> =
                     format!("`{host}` is not an allowed department").into();

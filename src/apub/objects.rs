@@ -106,7 +106,7 @@ impl Object for ApubActor {
         if json.public_key.owner != json.id {
             return Err(Error::forbidden("The actor's key belongs to someone else"));
         }
-        data.policy.check_url(&json.id)?;
+        data.policy.check_url(&json.id).await?;
         Ok(())
     }
 
@@ -261,7 +261,7 @@ impl Object for ApubNote {
     async fn verify(json: &Note, expected_domain: &Url, data: &FedData) -> Result<()> {
         same_domain(&json.id, expected_domain)?;
         same_domain(&json.attributed_to.id, &json.id)?;
-        data.policy.check_url(&json.id)?;
+        data.policy.check_url(&json.id).await?;
         Ok(())
     }
 
@@ -288,7 +288,7 @@ pub async fn store_note(
         .dereference(data)
         .await?;
     if let Some(parent) = &json.in_reply_to
-        && data.policy.check_url(&parent.id).is_ok()
+        && data.policy.check_url(&parent.id).await.is_ok()
         && let Err(e) = ObjectId::<ApubNote>::from(parent.id.clone())
             .dereference(data)
             .await

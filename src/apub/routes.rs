@@ -343,7 +343,7 @@ async fn receive(req: &HttpRequest, body: Bytes, data: &FedData) -> Result<HttpR
     let peek: Peek = serde_json::from_slice(&body)
         .map_err(|e| Error::bad_request(format!("The activity could not be parsed: {e}")))?;
     let actor: Url = peek.actor.id;
-    data.policy.check_url(&actor)?;
+    data.policy.check_url(&actor).await?;
     let signature = req
         .headers()
         .get("signature")

@@ -125,7 +125,7 @@ pub async fn verify_get(req: &HttpRequest, data: &FedData) -> Result<ApubActor> 
         )
     })?;
     let owner = key_owner(signature)?;
-    data.policy.check_url(&owner)?;
+    data.policy.check_url(&owner).await?;
     check_coverage(req, signature, data.settings.instance.domain.as_str())?;
     check_date(req)?;
     let actor: ApubActor = ObjectId::<ApubActor>::from(owner.clone())

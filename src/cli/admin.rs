@@ -117,7 +117,8 @@ pub fn run(command: AdminCommand, settings: &Settings) -> anyhow::Result<()> {
         }
         _ => None,
     };
-    let db = super::open_database(settings)?;
+    // Running servers hear of what the CLI did (e.g. close a suspended employee's streams).
+    let db = super::open_migrated(settings)?;
     match command {
         AdminCommand::RebuildFeeds => {
             db.write_blocking(feeds::forget_all).map_err(cli_error)?;

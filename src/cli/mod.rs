@@ -1,8 +1,11 @@
-//! The `groundswell` command line: `serve` (the default), `migrate`, `config` and `admin …`.
+//! The `groundswell` command line: `serve` (the default), `migrate`, `config`, `admin …`,
+//! `usage-policy …` and `federation …`.
 
 mod admin;
 mod demo;
+mod federation;
 mod policy;
+mod usage_policy;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -61,6 +64,12 @@ enum Command {
     /// hold for review. See README, "Policy rules".
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Publish the department's usage policy and export who accepted it.
+    #[command(subcommand)]
+    UsagePolicy(usage_policy::UsagePolicyCommand),
+    /// Which departments this one federates with: allow, block, the mode.
+    #[command(subcommand)]
+    Federation(federation::FederationCommand),
 }
 
 /// Parse the command line and run it. Errors are one clear line on stderr and a non-zero exit.
@@ -103,6 +112,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(command) => admin::run(command, &settings),
         Command::Policy(command) => policy::run(command, &settings),
+        Command::UsagePolicy(command) => usage_policy::run(command, &settings),
+        Command::Federation(command) => federation::run(command, &settings),
         Command::Demo {
             base_port,
             data_dir,
@@ -114,10 +125,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The database for a command that changes it: migrated already (or the command refuses),
-/// and wired so that running servers hear of its changes (on PostgreSQL through the event
-/// bus; SQLite servers notice another process's writes by themselves).
-fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+/// Open the database for a command that changes or reads it: refused while migrations are
+/// pending. Running servers hear of what the command changes (on PostgreSQL through the
+/// event bus's `NOTIFY`; on SQLite they notice the write).
+fn open_migrated(settings: &Settings) -> anyhow::Result<Db> {
     let mut db = Db::open(&settings.database)?;
     db.set_hooks(std::sync::Arc::new(crate::service::events::EventBus::new()));
     let pending = {

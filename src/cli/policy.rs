@@ -155,7 +155,7 @@ pub fn run(command: PolicyCommand, settings: &Settings) -> anyhow::Result<()> {
         }
         _ => (None, None, None),
     };
-    let db = super::open_database(settings)?;
+    let db = super::open_migrated(settings)?;
     let by = Changer::Cli;
     let enabling = matches!(command, PolicyCommand::Enable { .. });
     match command {

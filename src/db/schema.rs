@@ -610,6 +610,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    usage_policy_versions (number) {
+        number -> BigInt,
+        text -> Text,
+        published_at -> Timestamp,
+        published_by_account_id -> Nullable<BigInt>,
+        published_by -> Text,
+    }
+}
+
+diesel::table! {
+    usage_policy_acceptances (account_id, version) {
+        account_id -> BigInt,
+        version -> BigInt,
+        accepted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    federation_settings (id) {
+        id -> BigInt,
+        mode -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    domain_allows (id) {
+        id -> BigInt,
+        domain -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    domain_blocks (id) {
+        id -> BigInt,
+        domain -> Text,
+        severity -> Text,
+        reject_media -> Bool,
+        reject_reports -> Bool,
+        private_comment -> Nullable<Text>,
+        public_comment -> Nullable<Text>,
+        obfuscate -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(policy_matches -> statuses (status_id));
 diesel::joinable!(notifications -> account_warnings (account_warning_id));
 diesel::joinable!(home_feeds -> statuses (status_id));
@@ -654,6 +703,8 @@ diesel::joinable!(filter_statuses -> statuses (status_id));
 diesel::joinable!(tag_follows -> accounts (account_id));
 diesel::joinable!(tag_follows -> tags (tag_id));
 diesel::joinable!(account_conversations -> accounts (account_id));
+diesel::joinable!(usage_policy_acceptances -> accounts (account_id));
+diesel::joinable!(usage_policy_acceptances -> usage_policy_versions (version));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
@@ -704,4 +755,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_warnings,
     audit_log,
     account_suspensions,
+    usage_policy_versions,
+    usage_policy_acceptances,
+    federation_settings,
+    domain_allows,
+    domain_blocks,
 );

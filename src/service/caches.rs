@@ -34,6 +34,10 @@ pub struct Caches {
     pub statuses: StatusPartsCache,
     /// The compiled policy rules.
     pub policy: crate::service::policy::PolicyCache,
+    /// The usage policy's current version and employees' acceptances.
+    pub usage_policy: crate::service::usage_policy::UsagePolicyCache,
+    /// The federation policy's domain rules and mode.
+    pub federation: crate::service::policy::federation::RulesCache,
     summary: moka::sync::Cache<(), Arc<Summary>>,
 }
 
@@ -44,6 +48,8 @@ impl Caches {
             tokens: TokenCache::new(),
             statuses: StatusPartsCache::new(),
             policy: Default::default(),
+            usage_policy: Default::default(),
+            federation: Default::default(),
             summary: moka::sync::Cache::builder()
                 .max_capacity(1)
                 .time_to_live(STATS_TTL)
@@ -55,6 +61,11 @@ impl Caches {
                 caches.tokens.heard(event);
                 caches.statuses.heard(event);
                 caches.policy.heard(event);
+                caches.usage_policy.heard(event);
+                if caches.federation.heard(event) {
+                    // What statuses show depends on it (media a department's block rejects).
+                    caches.statuses.clear();
+                }
                 if let Event::AccountChanged { .. } | Event::AccessRevoked { .. } = event {
                     // The contact may be that account.
                     caches.summary.invalidate_all();
@@ -71,6 +82,8 @@ impl Caches {
         self.statuses.generation.fetch_add(1, Ordering::SeqCst);
         self.statuses.entries.invalidate_all();
         self.policy.clear();
+        self.usage_policy.clear();
+        self.federation.clear();
         self.summary.invalidate_all();
     }
 
@@ -197,6 +210,12 @@ impl StatusPartsCache {
         if self.generation() != generation {
             self.entries.invalidate(&status_id);
         }
+    }
+
+    /// Drop every status (what all of them show changed).
+    fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.entries.invalidate_all();
     }
 
     fn heard(&self, event: &Event) {

@@ -268,6 +268,24 @@ pub fn due(conn: &mut DbConnection, domain: &str) -> Result<Vec<Due>> {
         .load(conn)?)
 }
 
+/// Give up what waits for a department the federation policy now refuses (suspended while
+/// it was queued): nothing goes out to it, and nothing is sent later should it be allowed
+/// again. Returns how many deliveries were given up. Call inside a write transaction.
+pub fn give_up_refused(conn: &mut DbConnection, domain: &str) -> Result<usize> {
+    let now = Utc::now().naive_utc();
+    Ok(diesel::update(
+        deliveries::table
+            .filter(deliveries::domain.eq(domain))
+            .filter(deliveries::delivered_at.is_null())
+            .filter(deliveries::failed_at.is_null()),
+    )
+    .set((
+        deliveries::failed_at.eq(Some(now)),
+        deliveries::last_error.eq(Some("refused by the federation policy")),
+    ))
+    .execute(conn)?)
+}
+
 /// The account an activity is sent as (suspended or not: what it did before is delivered).
 pub fn sender(conn: &mut DbConnection, account_id: i64) -> Result<Account> {
     Ok(accounts::table

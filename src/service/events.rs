@@ -61,6 +61,14 @@ pub enum Event {
     OutboxReady,
     /// The policy rules changed: every node loads them again before it next uses them.
     PolicyChanged,
+    /// A new version of the usage policy was published: every node asks employees to accept
+    /// it before they next post or interact.
+    UsagePolicyPublished {
+        version: i64,
+    },
+    /// The federation policy (mode, domain allows or blocks) changed: every node reads it
+    /// again before it next talks to another department.
+    FederationPolicyChanged,
     /// This node is shutting down: close every stream so the shutdown is quick (clients
     /// reconnect to another node). Never sent to other nodes.
     Shutdown,

@@ -280,9 +280,13 @@ pub(crate) fn add_media(
 /// the same transaction, so a redelivery is neither stored nor judged twice.
 pub async fn receive_post(
     ctx: &AppContext,
-    remote: RemoteStatus,
+    mut remote: RemoteStatus,
     activity: Option<String>,
 ) -> Result<Option<Status>> {
+    // A department whose media this one rejects: its attachments are never stored.
+    if !remote.attachments.is_empty() && ctx.policy.rejects_media_of(&remote.ap_id).await {
+        remote.attachments.clear();
+    }
     let verdict = {
         let remote = remote.clone();
         policy::judge(ctx, move |conn, settings| {

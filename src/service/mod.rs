@@ -41,6 +41,7 @@ pub mod tags;
 pub mod text;
 pub mod timelines;
 pub mod tokens;
+pub mod usage_policy;
 pub mod users;
 pub mod views;
 pub mod visibility;

@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::models::Poll;
+use crate::context::AppContext;
+use crate::db::models::{Account, Poll};
 use crate::db::schema::{poll_votes, polls};
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
-use crate::service::notifications;
 use crate::service::visibility::{Viewer, find_visible};
+use crate::service::{notifications, usage_policy};
 
 pub const MAX_OPTIONS: usize = 4;
 pub const MAX_OPTION_CHARS: usize = 50;
@@ -202,6 +203,20 @@ pub fn get(conn: &mut DbConnection, viewer: Viewer, poll_id: i64) -> Result<Poll
     load_views(conn, viewer, &[poll.status_id])?
         .remove(&poll.status_id)
         .ok_or_else(Error::not_found)
+}
+
+/// An employee votes (once they accepted the usage policy).
+pub async fn cast_vote(
+    ctx: &AppContext,
+    me: &Account,
+    poll_id: i64,
+    choices: Vec<i32>,
+) -> Result<PollView> {
+    usage_policy::require_accepted(ctx, me).await?;
+    let me = me.id;
+    ctx.db
+        .write(move |conn| vote(conn, me, poll_id, &choices))
+        .await
 }
 
 /// `POST /api/v1/polls/:id/votes`.

@@ -8,6 +8,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use crate::config::Settings;
+use crate::context::AppContext;
 use crate::db::models::{Account, Follow};
 use crate::db::schema::{accounts, blocks, follows};
 use crate::db::{DbConnection, ids};
@@ -15,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::service::accounts::find;
 use crate::service::origin::Origin;
 use crate::service::outbox::{self, Outgoing};
-use crate::service::{feeds, notifications};
+use crate::service::{feeds, notifications, usage_policy};
 
 /// The options of a follow; `None` keeps what was set (or the default for a new follow).
 #[derive(Debug, Clone, Copy, Default)]
@@ -237,6 +238,32 @@ pub enum FollowOf<'a> {
         ap_id: &'a str,
         follower: Option<i64>,
     },
+}
+
+/// An employee follows an account (once they accepted the usage policy).
+pub async fn follow_account(
+    ctx: &AppContext,
+    me: Account,
+    target_id: i64,
+    options: FollowOptions,
+) -> Result<()> {
+    usage_policy::require_accepted(ctx, &me).await?;
+    let settings = ctx.settings.clone();
+    ctx.db
+        .write(move |conn| follow(conn, &settings, &me, target_id, options, Origin::Local))
+        .await
+}
+
+/// An employee answers a follow request (once they accepted the usage policy).
+pub async fn answer_request(ctx: &AppContext, me: Account, from: i64, accept: bool) -> Result<()> {
+    usage_policy::require_accepted(ctx, &me).await?;
+    let settings = ctx.settings.clone();
+    ctx.db
+        .write(move |conn| {
+            let follow = FollowOf::Follower(from);
+            answer_follow(conn, &settings, &me, follow, accept, Origin::Local)
+        })
+        .await
 }
 
 /// `actor` accepts or rejects a follow of theirs. Rejecting a follow that was accepted

@@ -38,7 +38,7 @@ pub async fn account(ctx: &AppContext, acct: &str) -> Result<Account> {
         return Err(Error::bad_request("Expected user@domain"));
     }
     let domain = domain.to_ascii_lowercase();
-    if !ctx.policy.allows_domain(&domain) {
+    if !ctx.policy.allows_domain(&domain).await {
         return Err(Error::not_found());
     }
     ctx.fetch_account(user, &domain).await
@@ -46,7 +46,10 @@ pub async fn account(ctx: &AppContext, acct: &str) -> Result<Account> {
 
 /// An account or post by its URL, from an allowed department.
 pub async fn url(ctx: &AppContext, url: &Url) -> Result<Found> {
-    ctx.policy.check_url(url).map_err(|_| Error::not_found())?;
+    ctx.policy
+        .check_url(url)
+        .await
+        .map_err(|_| Error::not_found())?;
     ctx.fetch_url(url).await
 }
 
@@ -58,11 +61,18 @@ pub async fn mentioned_accounts(ctx: &AppContext, text: &str) {
         return;
     }
     let own = ctx.settings.instance.domain.as_str().to_ascii_lowercase();
+    let policy = match ctx.policy.current().await {
+        Ok(policy) => policy,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the federation policy; mentions stay text");
+            return;
+        }
+    };
     let wanted: Vec<String> = crate::service::text::scan(text)
         .mentions
         .into_iter()
         .filter_map(|m| Some((m.username, m.domain?.to_ascii_lowercase())))
-        .filter(|(_, d)| *d != own && ctx.policy.allows_domain(d))
+        .filter(|(_, d)| *d != own && policy.allows_domain(d))
         .map(|(u, d)| format!("{u}@{d}"))
         .take(MAX_RESOLVED_MENTIONS)
         .collect();

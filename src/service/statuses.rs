@@ -24,6 +24,7 @@ use crate::service::policy::{self, Facts, Subject, Verdict};
 use crate::service::polls::{self, PollInput};
 use crate::service::remote;
 use crate::service::text::{self, MentionLink, MentionRef};
+use crate::service::usage_policy;
 use crate::service::users::LocalUser;
 use crate::service::views::{self, StatusView};
 use crate::service::visibility::{
@@ -246,6 +247,7 @@ pub async fn post(
     author: LocalUser,
     post: NewPost,
 ) -> Result<(StatusView, Verdict)> {
+    usage_policy::require_accepted(ctx, &author.account).await?;
     if post.visibility != Some(Visibility::Local) {
         remote::mentioned_accounts(ctx, &post.text).await;
     }
@@ -761,6 +763,7 @@ pub async fn update(
     id: i64,
     edit: Edit,
 ) -> Result<(StatusView, Verdict)> {
+    usage_policy::require_accepted(ctx, &author.account).await?;
     let verdict = {
         let (author, edit) = (author.clone(), edit.clone());
         policy::judge(ctx, move |conn, settings| {
@@ -1232,6 +1235,14 @@ pub fn favourite(
     reload(conn, status.id)
 }
 
+/// An employee favourites a status (once they accepted the usage policy). Returns it.
+pub async fn like(ctx: &AppContext, user: LocalUser, id: i64) -> Result<Status> {
+    usage_policy::require_accepted(ctx, &user.account).await?;
+    ctx.db
+        .write(move |conn| favourite(conn, &user.account, id, Origin::Local))
+        .await
+}
+
 /// `actor` takes a favourite back; the author's notification goes too.
 #[tracing::instrument(skip(conn, actor), fields(account_id = actor.id))]
 pub fn unfavourite(
@@ -1391,6 +1402,7 @@ pub async fn boost(
     id: i64,
     visibility: Option<Visibility>,
 ) -> Result<Status> {
+    usage_policy::require_accepted(ctx, &booster.account).await?;
     let verdict = {
         let booster = booster.clone();
         policy::judge(ctx, move |conn, settings| {

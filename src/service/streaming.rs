@@ -151,6 +151,8 @@ pub fn route(
         | Event::AccountChanged { .. }
         | Event::TokenRevoked { .. }
         | Event::PolicyChanged
+        | Event::UsagePolicyPublished { .. }
+        | Event::FederationPolicyChanged
         | Event::OutboxReady => Ok(None),
         Event::StatusDeleted { status_id } => Ok(match stream {
             Stream::UserNotification => None,

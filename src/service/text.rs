@@ -624,9 +624,39 @@ pub fn sanitize_for_page(html: &str) -> String {
         .to_string()
 }
 
+/// A text the department wrote in Markdown (the usage policy), as HTML for pages and clients:
+/// CommonMark with tables and strikethrough, then cleaned by ammonia's defaults (raw HTML in
+/// the Markdown keeps only what they allow; links get `rel="noopener noreferrer"`).
+pub fn render_markdown(markdown: &str) -> String {
+    use pulldown_cmark::{Options, Parser, html};
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut out = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut out, Parser::new_ext(markdown, options));
+    ammonia::Builder::default().clean(&out).to_string()
+}
+
 #[cfg(test)]
 mod sanitize_tests {
     use super::{sanitize_for_page, sanitize_remote};
+
+    #[test]
+    fn markdown_becomes_clean_html() {
+        let html = super::render_markdown(
+            "# Our policy\n\nBe **kind**; see [the handbook](https://intranet.example/h).\n\n\
+             - one\n- two\n\n<script>alert(1)</script><img src=x onerror=y()>",
+        );
+        assert!(html.contains("<h1>Our policy</h1>"), "{html}");
+        assert!(html.contains("<strong>kind</strong>"), "{html}");
+        assert!(
+            html.contains(r#"href="https://intranet.example/h""#),
+            "{html}"
+        );
+        assert!(html.contains("<li>one</li>"), "{html}");
+        assert!(
+            !html.contains("script") && !html.contains("onerror"),
+            "{html}"
+        );
+    }
 
     #[test]
     fn pages_keep_classes_and_lose_scripts() {

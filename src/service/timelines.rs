@@ -376,7 +376,9 @@ fn public_query<'a>(viewer: Viewer) -> StatusQuery<'a> {
     };
     let mut q = base_query(viewer)
         .filter(statuses::visibility.eq_any(shown))
-        .filter(statuses::reblog_of_id.is_null());
+        .filter(statuses::reblog_of_id.is_null())
+        // Departments silenced by the federation policy are off these timelines too.
+        .filter(crate::service::policy::federation::not_silenced(viewer));
     // Silenced accounts are off the department and company timelines, but for their
     // followers (a handful of accounts: the partial index finds them).
     let silenced = || {

@@ -235,6 +235,7 @@ fn load_parts(
     }
     for m in media_attachments::table
         .filter(media_attachments::status_id.eq_any(&ids))
+        .filter(crate::service::policy::federation::media_shown())
         .order(media_attachments::id.asc())
         .select(MediaAttachment::as_select())
         .load::<MediaAttachment>(conn)?

@@ -1,11 +1,13 @@
 //! Server-rendered pages (templates in `frontend/templates`): sign-in (password or the
-//! company's identity provider), the OAuth authorize page, the home page, and static files.
+//! company's identity provider), the OAuth authorize page, the home page, profiles and posts,
+//! the usage policy, and static files.
 
 pub mod authorize;
 pub mod pages;
 pub mod profiles;
 pub mod session;
 pub mod sso;
+pub mod usage_policy;
 
 use actix_web::{HttpResponse, web};
 
@@ -20,6 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/avatar.png", web::get().to(avatar))
         .route("/static/header.png", web::get().to(header))
         .route("/media/{folder}/{file}", web::get().to(media_file))
+        .route("/about/usage-policy", web::get().to(usage_policy::page))
+        .route("/about/usage-policy", web::post().to(usage_policy::accept))
         .route("/@{username}", web::get().to(profiles::profile))
         .route("/@{username}/{id}", web::get().to(profiles::status))
         .configure(authorize::configure)

@@ -280,3 +280,48 @@ def test_posting_with_media(instance):
     served = requests.get(status.media_attachments[0].url)
     assert served.status_code == 200 and served.headers["content-type"] == "image/png"
     assert [s.id for s in api.account_statuses(api.me().id, only_media=True)] == [status.id]
+
+
+def test_usage_policy_is_a_clear_error_until_accepted(instance):
+    import os
+
+    import requests
+
+    instance.create_user("gina")
+    token = instance.cli("admin", "issue-token", "gina", "--scopes", "read write follow").strip()
+    api = Mastodon(access_token=token, api_base_url=instance.url)
+    api.status_post("Before the policy")
+
+    path = os.path.join(instance.dir, "policy.md")
+    with open(path, "w") as f:
+        f.write("# Social media policy\n\nBe kind. Keep customer data out.\n")
+    assert "published version 1" in instance.cli("usage-policy", "publish", path)
+
+    # The server hears of the CLI's version within moments (another process wrote).
+    policy_url = f"http://{instance.domain}/about/usage-policy"
+    deadline = time.time() + 10
+    while True:
+        try:
+            api.status_post("Is it in force yet?")
+        except MastodonAPIError as err:
+            refused = err
+            break
+        assert time.time() < deadline, "the new version was never enforced"
+        time.sleep(0.2)
+    _, status, _, message = refused.args
+    assert status == 403
+    assert "usage policy (version 1)" in message and policy_url in message
+    # Reading stays possible.
+    assert [s.content for s in api.timeline_home()][0].startswith("<p>")
+
+    # The employee reads and accepts it; posting works again.
+    standing = requests.get(instance.url + "/api/v1/groundswell/usage_policy",
+                            headers={"Authorization": f"Bearer {token}"}).json()
+    assert standing["accepted_at"] is None and standing["url"] == policy_url
+    assert "<h1>Social media policy</h1>" in standing["html"]
+    accepted = requests.post(instance.url + "/api/v1/groundswell/usage_policy/accept",
+                             headers={"Authorization": f"Bearer {token}"},
+                             data={"version": standing["version"]})
+    assert accepted.status_code == 200, accepted.text
+    posted = api.status_post("After accepting the policy")
+    assert "After accepting" in posted.content

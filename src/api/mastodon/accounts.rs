@@ -17,7 +17,7 @@ use crate::service::accounts::{self, FieldInput, ProfileUpdate};
 use crate::service::filters::FilterContext;
 use crate::service::media;
 use crate::service::origin::Origin;
-use crate::service::relationships::{self, FollowOf, FollowOptions};
+use crate::service::relationships::{self, FollowOptions};
 use crate::service::timelines::{self, AccountStatusesFilter};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -402,11 +402,10 @@ async fn follow(
         reblogs: p.reblogs,
         notify: p.notify,
     };
-    let settings = ctx.settings.clone();
-    relationship_action(ctx, auth, "write:follows", id, move |c, me, t| {
-        relationships::follow(c, &settings, me, t, options, Origin::Local)
-    })
-    .await
+    let me = auth.user_with("write:follows")?.account.clone();
+    let (me_id, target) = (me.id, parse_id(&id)?);
+    relationships::follow_account(&ctx, me, target, options).await?;
+    relationship_response(&ctx, me_id, target).await
 }
 
 async fn relationship_action<F>(
@@ -547,12 +546,7 @@ async fn authorize_request(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let settings = ctx.settings.clone();
-    relationship_action(ctx, auth, "write:follows", id, move |c, me, from| {
-        let follow = FollowOf::Follower(from);
-        relationships::answer_follow(c, &settings, me, follow, true, Origin::Local)
-    })
-    .await
+    answer_request(ctx, auth, id, true).await
 }
 
 /// <https://docs.joinmastodon.org/methods/follow_requests/#reject>
@@ -561,12 +555,19 @@ async fn reject_request(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let settings = ctx.settings.clone();
-    relationship_action(ctx, auth, "write:follows", id, move |c, me, from| {
-        let follow = FollowOf::Follower(from);
-        relationships::answer_follow(c, &settings, me, follow, false, Origin::Local)
-    })
-    .await
+    answer_request(ctx, auth, id, false).await
+}
+
+async fn answer_request(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+    accept: bool,
+) -> Result<HttpResponse> {
+    let me = auth.user_with("write:follows")?.account.clone();
+    let (me_id, from) = (me.id, parse_id(&id)?);
+    relationships::answer_request(&ctx, me, from, accept).await?;
+    relationship_response(&ctx, me_id, from).await
 }
 
 /// <https://docs.joinmastodon.org/methods/preferences/>

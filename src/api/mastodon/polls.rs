@@ -44,7 +44,7 @@ async fn vote(
     id: web::Path<String>,
     Params(p): Params<VoteParams>,
 ) -> Result<HttpResponse> {
-    let me = auth.user_with("write:statuses")?.account.id;
+    let me = auth.user_with("write:statuses")?.account.clone();
     let id = parse_id(&id)?;
     let choices = p
         .choices
@@ -52,9 +52,6 @@ async fn vote(
         .map(|c| c.trim().parse::<i32>())
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|_| Error::unprocessable("Validation failed: choices must be option numbers"))?;
-    let view = ctx
-        .db
-        .write(move |conn| polls::vote(conn, me, id, &choices))
-        .await?;
+    let view = polls::cast_vote(&ctx, &me, id, choices).await?;
     Ok(HttpResponse::Ok().json(poll_entity(&view)))
 }

@@ -372,10 +372,10 @@ async fn favourite(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    act(ctx, auth, "write:favourites", id, |c, _, u, id| {
-        statuses::favourite(c, &u.account, id, Origin::Local)
-    })
-    .await
+    let user = auth.user_with("write:favourites")?.clone();
+    let me = user.account.id;
+    let status = statuses::like(&ctx, user, parse_id(&id)?).await?;
+    render_status(&ctx, Some(me), move |_| Ok(status)).await
 }
 
 /// <https://docs.joinmastodon.org/methods/statuses/#unfavourite>

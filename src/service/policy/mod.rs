@@ -5,7 +5,8 @@
 //!   it matches ([`Verdict`]); pure code, no database.
 //! - [`store`]: the versions of the rule set, and what the rules matched.
 //! - [`federation`]: which departments this one talks to (every ActivityPub request in either
-//!   direction asks it).
+//!   direction asks it), and what is done with what they send; [`domains`]: its run-time part
+//!   (mode, domain allows and blocks), export and import.
 //!
 //! Where the rules run: the one write path asks [`judge`] before its transaction — for an
 //! employee's post or edit (`statuses::post`, `statuses::update`), for what another
@@ -14,6 +15,7 @@
 //! for both origins. Facts are gathered in a read; the rules then match with no connection
 //! held; the write records every match.
 
+pub mod domains;
 pub mod facts;
 pub mod federation;
 pub mod matcher;
@@ -24,7 +26,7 @@ pub mod store;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
-pub use federation::{FederationPolicy, authority};
+pub use federation::{Federation, FederationPolicy, authority};
 pub use matcher::{AuthorFacts, Facts, Match, MediaFacts, Subject, Verdict};
 pub use rules::{Action, Direction, RuleSet};
 

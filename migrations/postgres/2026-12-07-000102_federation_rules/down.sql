@@ -1,0 +1,3 @@
+DROP TABLE domain_blocks;
+DROP TABLE domain_allows;
+DROP TABLE federation_settings;

@@ -1,0 +1,2 @@
+DROP TABLE usage_policy_acceptances;
+DROP TABLE usage_policy_versions;

@@ -1,0 +1,89 @@
+// The web pages in a real browser: signing in with the local form, the start page, a
+// profile, a post, and the pages that say something is missing — each renders with no
+// script error, no console error and no failed request.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { launchBrowser, screenshot, signIn, startServer, watch } from "./harness.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("an employee signs in with the local form and reads the start page, a profile and a post", async () => {
+  const alice = await server.employee("alice");
+  const bob = await server.employee("bob");
+  const posted = await server.api(alice, "POST", "/api/v1/statuses", {
+    status: "Launch is on Friday #launch",
+  });
+  assert.equal(posted.status, 200, JSON.stringify(posted.body));
+  const secret = await server.api(alice, "POST", "/api/v1/statuses", {
+    status: "Department only: the launch slips",
+    visibility: "local",
+  });
+  assert.equal(secret.status, 200);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const seen = watch(page);
+
+  // The sign-in form refuses a wrong password, on a page.
+  await page.goto(`${server.url}/auth/sign_in`);
+  await page.fill("#username", "bob");
+  await page.fill("#password", "not the password");
+  await page.click("button[type=submit]");
+  assert.match(await page.locator(".error").innerText(), /password/i);
+
+  await signIn(page, server, bob);
+  assert.equal(await page.locator("h1").innerText(), "Engineering");
+  assert.match(await page.locator("main").innerText(), /Signed in as @bob/);
+  console.log(`screenshot: ${await screenshot(page, "home-signed-in")}`);
+
+  const profile = await page.goto(`${server.url}/@alice`);
+  assert.equal(profile.status(), 200);
+  const profileText = await page.locator("main").innerText();
+  assert.match(profileText, /Launch is on Friday/);
+  // Signed in, an employee sees department-only posts.
+  assert.match(profileText, /Department only: the launch slips/);
+  console.log(`screenshot: ${await screenshot(page, "profile")}`);
+
+  const status = await page.goto(`${server.url}/@alice/${posted.body.id}`);
+  assert.equal(status.status(), 200);
+  assert.match(await page.locator("article.post").innerText(), /Launch is on Friday/);
+  assert.equal(await page.locator("article.post a[href*='/tags/launch']").count(), 1);
+  console.log(`screenshot: ${await screenshot(page, "status")}`);
+
+  // Signing out ends the session.
+  await page.goto(server.url + "/");
+  await Promise.all([page.waitForURL(server.url + "/"), page.click("form[action='/auth/sign_out'] button")]);
+  assert.match(await page.locator("main").innerText(), /Sign in/);
+  await page.goto(`${server.url}/@alice`);
+  assert.doesNotMatch(await page.locator("main").innerText(), /Department only/);
+
+  assert.deepEqual(seen.problems(), []);
+  await context.close();
+});
+
+test("what is missing is a readable page, not JSON", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const seen = watch(page);
+  for (const path of ["/@nobody", "/@nobody/1"]) {
+    const res = await page.goto(server.url + path);
+    assert.equal(res.status(), 404, path);
+    assert.match(res.headers()["content-type"], /^text\/html/);
+    assert.equal(await page.locator("h1").innerText(), "Not found");
+  }
+  console.log(`screenshot: ${await screenshot(page, "not-found")}`);
+  assert.deepEqual(seen.problems(), []);
+  await context.close();
+});
