@@ -369,6 +369,10 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// On Ctrl-C / SIGTERM, how long in-flight requests get to finish, in seconds.
     pub shutdown_timeout_secs: u64,
+    /// How long an idle client connection is kept open for its next request, in seconds
+    /// (longer than clients keep theirs, so a client never sends on a connection the server
+    /// is closing; nginx's default is 75).
+    pub keep_alive_secs: u64,
     /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` / `Forwarded`
     /// headers name the client. From anyone else these headers are ignored: the client is the
     /// connection's peer. Empty: trust nobody. In the environment, comma-separated.
@@ -383,6 +387,7 @@ impl Default for HttpSettings {
             workers: 0,
             max_body_bytes: 1024 * 1024,
             shutdown_timeout_secs: 30,
+            keep_alive_secs: 75,
             trusted_proxies: Vec::new(),
         }
     }

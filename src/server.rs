@@ -123,6 +123,7 @@ fn start_listening(
     // Signals are handled in `serve`, so that they are caught from the moment we say we serve.
     .disable_signals()
     .shutdown_timeout(settings.http.shutdown_timeout_secs)
+    .keep_alive(Duration::from_secs(settings.http.keep_alive_secs))
     .client_request_timeout(Duration::from_secs(30));
     if settings.http.workers > 0 {
         server = server.workers(settings.http.workers);

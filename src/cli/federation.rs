@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{cli_error, open_migrated};
 use crate::config::Settings;
+use crate::service::audit::Actor;
 use crate::service::policy::domains::{self, BlockChange, FederationRules};
 use crate::service::policy::federation::{DomainName, Mode, Severity};
 
@@ -189,7 +190,10 @@ pub fn run(command: FederationCommand, settings: &Settings) -> anyhow::Result<()
             };
             let (lifted, mode) = db
                 .write_blocking(|conn| {
-                    Ok((domains::set_allowed(conn, &name)?, domains::mode(conn)?))
+                    Ok((
+                        domains::set_allowed(conn, &Actor::Cli, &name)?,
+                        domains::mode(conn)?,
+                    ))
                 })
                 .map_err(cli_error)?;
             let mut said = format!("allowed {}", name.as_str());
@@ -221,7 +225,7 @@ pub fn run(command: FederationCommand, settings: &Settings) -> anyhow::Result<()
                 ..Default::default()
             };
             let block = db
-                .write_blocking(|conn| domains::set_block(conn, &name, change))
+                .write_blocking(|conn| domains::set_block(conn, &Actor::Cli, &name, change))
                 .map_err(cli_error)?;
             println!(
                 "blocked {} and its subdomains: {}{}",
@@ -239,7 +243,7 @@ pub fn run(command: FederationCommand, settings: &Settings) -> anyhow::Result<()
                 anyhow::bail!("no domain given");
             };
             let (allow, block) = db
-                .write_blocking(|conn| domains::remove_domain(conn, &name))
+                .write_blocking(|conn| domains::remove_domain(conn, &Actor::Cli, &name))
                 .map_err(cli_error)?;
             match (allow, block) {
                 (None, None) => anyhow::bail!("no rule names {}", name.as_str()),
@@ -269,7 +273,7 @@ pub fn run(command: FederationCommand, settings: &Settings) -> anyhow::Result<()
                 ModeArg::Allowlist => Mode::Allowlist,
                 ModeArg::Blocklist => Mode::Blocklist,
             };
-            db.write_blocking(|conn| domains::set_mode(conn, mode))
+            db.write_blocking(|conn| domains::set_mode(conn, &Actor::Cli, mode))
                 .map_err(cli_error)?;
             println!("federation mode: {}", mode.as_str());
             if mode == Mode::Blocklist {
@@ -290,7 +294,7 @@ pub fn run(command: FederationCommand, settings: &Settings) -> anyhow::Result<()
             let Some(rules) = imported else {
                 anyhow::bail!("nothing to import");
             };
-            db.write_blocking(|conn| domains::import(conn, &rules))
+            db.write_blocking(|conn| domains::import(conn, &Actor::Cli, &rules))
                 .map_err(cli_error)?;
             println!(
                 "imported the federation policy: mode {}, {} allow(s), {} block(s)",

@@ -215,6 +215,22 @@ pub fn publish(conn: &mut DbConnection, text: &PolicyText, by: &Publisher) -> Re
             }
         })?;
     events::emit(conn, Event::UsagePolicyPublished { version: number })?;
+    let actor = match by {
+        Publisher::Admin { account_id } => crate::service::audit::Actor::Account(*account_id),
+        Publisher::Cli => crate::service::audit::Actor::Cli,
+    };
+    crate::service::audit::record(
+        conn,
+        &actor,
+        "usage_policy.publish",
+        crate::service::audit::Target::new(
+            "usage_policy",
+            number,
+            format!("usage policy version {number}"),
+        ),
+        "",
+        serde_json::json!({ "chars": text.as_str().chars().count() }),
+    )?;
     tracing::info!(
         version = number,
         by = %label,

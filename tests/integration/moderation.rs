@@ -837,6 +837,27 @@ async fn the_audit_log_is_exported_and_append_only(db: TestDb) {
     let delete = diesel::delete(audit_log::table).execute(&mut conn);
     assert!(delete.is_err(), "an entry was deleted");
     assert_eq!(audit(&f, &admin, "").await.len(), 3);
+
+    // The usage policy and the federation policy are audited too, from the CLI and the API.
+    let dir = tempfile::tempdir().unwrap();
+    let text = write_file(dir.path(), "policy.md", "# Be kind\n\nThat is all.\n");
+    assert_ok(&run_cli(
+        &f.db,
+        &["usage-policy", "publish", text.to_str().unwrap()],
+    ));
+    let (code, body) = f
+        .post(
+            &admin,
+            "/api/v1/admin/domain_blocks",
+            json!({"domain": "rogue.example", "severity": "suspend"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let more = audit(&f, &admin, "limit=2").await;
+    assert_eq!(actions(&more), ["domain.block", "usage_policy.publish"]);
+    assert_eq!(more[0]["target"], "rogue.example");
+    assert_eq!(more[0]["actor"], "@admin");
+    assert_eq!(more[1]["actor"], "cli");
     f.stop().await;
 }
 

@@ -16,6 +16,7 @@ use crate::api::mastodon::parse_id;
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
+use crate::service::audit::Actor;
 use crate::service::policy::domains::{self, Added, BlockChange, DomainAllow, DomainBlock};
 use crate::service::policy::federation::{DomainName, Severity};
 use crate::service::users::Role;
@@ -141,11 +142,15 @@ async fn create_allow(
     auth: Auth,
     Params(p): Params<AllowParams>,
 ) -> Result<HttpResponse> {
-    auth.admin_with("admin:write:domain_allows", Role::Admin)?;
+    let by = Actor::Account(
+        auth.admin_with("admin:write:domain_allows", Role::Admin)?
+            .account
+            .id,
+    );
     let domain = domain_param(p.domain.as_deref())?;
     let row = ctx
         .db
-        .write(move |conn| domains::add_allow(conn, &domain))
+        .write(move |conn| domains::add_allow(conn, &by, &domain))
         .await?;
     Ok(HttpResponse::Ok().json(allow_entity(&row)))
 }
@@ -156,10 +161,14 @@ async fn delete_allow(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    auth.admin_with("admin:write:domain_allows", Role::Admin)?;
+    let by = Actor::Account(
+        auth.admin_with("admin:write:domain_allows", Role::Admin)?
+            .account
+            .id,
+    );
     let id = parse_id(&id)?;
     ctx.db
-        .write(move |conn| domains::remove_allow(conn, id))
+        .write(move |conn| domains::remove_allow(conn, &by, id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }
@@ -237,12 +246,16 @@ async fn create_block(
     auth: Auth,
     Params(p): Params<BlockParams>,
 ) -> Result<HttpResponse> {
-    auth.admin_with("admin:write:domain_blocks", Role::Admin)?;
+    let by = Actor::Account(
+        auth.admin_with("admin:write:domain_blocks", Role::Admin)?
+            .account
+            .id,
+    );
     let domain = domain_param(p.domain.as_deref())?;
     let change = p.change()?;
     let added = ctx
         .db
-        .write(move |conn| domains::add_block(conn, &domain, change))
+        .write(move |conn| domains::add_block(conn, &by, &domain, change))
         .await?;
     match added {
         Added::New(row) => Ok(HttpResponse::Ok().json(block_entity(&row))),
@@ -264,12 +277,16 @@ async fn update_block(
     id: web::Path<String>,
     Params(p): Params<BlockParams>,
 ) -> Result<HttpResponse> {
-    auth.admin_with("admin:write:domain_blocks", Role::Admin)?;
+    let by = Actor::Account(
+        auth.admin_with("admin:write:domain_blocks", Role::Admin)?
+            .account
+            .id,
+    );
     let id = parse_id(&id)?;
     let change = p.change()?;
     let row = ctx
         .db
-        .write(move |conn| domains::update_block(conn, id, change))
+        .write(move |conn| domains::update_block(conn, &by, id, change))
         .await?;
     Ok(HttpResponse::Ok().json(block_entity(&row)))
 }
@@ -280,10 +297,14 @@ async fn delete_block(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    auth.admin_with("admin:write:domain_blocks", Role::Admin)?;
+    let by = Actor::Account(
+        auth.admin_with("admin:write:domain_blocks", Role::Admin)?
+            .account
+            .id,
+    );
     let id = parse_id(&id)?;
     ctx.db
-        .write(move |conn| domains::remove_block(conn, id))
+        .write(move |conn| domains::remove_block(conn, &by, id))
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({})))
 }

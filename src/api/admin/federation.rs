@@ -10,6 +10,7 @@ use crate::api::auth::Auth;
 use crate::api::params::Params;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
+use crate::service::audit::Actor;
 use crate::service::policy::domains;
 use crate::service::policy::federation::Mode;
 use crate::service::users::Role;
@@ -45,7 +46,7 @@ async fn update(
     auth: Auth,
     Params(p): Params<ModeParams>,
 ) -> Result<HttpResponse> {
-    auth.admin_with("admin:write", Role::Admin)?;
+    let by = Actor::Account(auth.admin_with("admin:write", Role::Admin)?.account.id);
     let mode: Mode = p
         .mode
         .as_deref()
@@ -53,7 +54,7 @@ async fn update(
         .parse()?;
     let mode = ctx
         .db
-        .write(move |conn| domains::set_mode(conn, mode))
+        .write(move |conn| domains::set_mode(conn, &by, mode))
         .await?;
     Ok(HttpResponse::Ok().json(entity(&ctx, mode)))
 }

@@ -14,6 +14,7 @@ use super::federation::{BlockRule, DomainName, DomainRules, Mode, Severity};
 use crate::db::schema::{domain_allows, domain_blocks, federation_settings};
 use crate::db::{DbConnection, ids, is_unique_violation};
 use crate::error::{Error, ErrorKind, Result};
+use crate::service::audit::{self, Actor};
 use crate::service::events::{self, Event};
 use crate::service::pagination::Page;
 
@@ -78,8 +79,28 @@ pub fn load(conn: &mut DbConnection) -> Result<DomainRules> {
     })
 }
 
-fn changed(conn: &mut DbConnection, what: &str) -> Result<()> {
+/// Every node hears of a change, and the audit log keeps who made it (`action` on the
+/// department `domain`, or on the whole policy).
+fn changed(
+    conn: &mut DbConnection,
+    by: &Actor,
+    action: &str,
+    domain: Option<&str>,
+    what: &str,
+) -> Result<()> {
     events::emit(conn, Event::FederationPolicyChanged)?;
+    let target = match domain {
+        Some(d) => audit::Target::new("domain", d, d),
+        None => audit::Target::new("federation", "", "the federation policy"),
+    };
+    audit::record(
+        conn,
+        by,
+        action,
+        target,
+        "",
+        serde_json::json!({ "change": what }),
+    )?;
     tracing::info!(change = what, "federation policy changed");
     Ok(())
 }
@@ -95,7 +116,7 @@ pub fn mode(conn: &mut DbConnection) -> Result<Mode> {
 }
 
 /// Change the mode. Call inside a write transaction.
-pub fn set_mode(conn: &mut DbConnection, mode: Mode) -> Result<Mode> {
+pub fn set_mode(conn: &mut DbConnection, by: &Actor, mode: Mode) -> Result<Mode> {
     let now = Utc::now().naive_utc();
     let updated = diesel::update(federation_settings::table.find(1))
         .set((
@@ -112,7 +133,13 @@ pub fn set_mode(conn: &mut DbConnection, mode: Mode) -> Result<Mode> {
             ))
             .execute(conn)?;
     }
-    changed(conn, &format!("mode {}", mode.as_str()))?;
+    changed(
+        conn,
+        by,
+        "federation.mode",
+        None,
+        &format!("mode {}", mode.as_str()),
+    )?;
     Ok(mode)
 }
 
@@ -184,7 +211,7 @@ fn allow_by_domain(conn: &mut DbConnection, domain: &str) -> Result<Option<Domai
 
 /// Allow a domain (in allowlist mode). Allowing it again returns the same allow, as Mastodon
 /// does. Call inside a write transaction.
-pub fn add_allow(conn: &mut DbConnection, domain: &DomainName) -> Result<DomainAllow> {
+pub fn add_allow(conn: &mut DbConnection, by: &Actor, domain: &DomainName) -> Result<DomainAllow> {
     if let Some(existing) = allow_by_domain(conn, domain.as_str())? {
         return Ok(existing);
     }
@@ -207,15 +234,27 @@ pub fn add_allow(conn: &mut DbConnection, domain: &DomainName) -> Result<DomainA
                 e.into()
             }
         })?;
-    changed(conn, &format!("allowed {}", row.domain))?;
+    changed(
+        conn,
+        by,
+        "domain.allow",
+        Some(&row.domain),
+        &format!("allowed {}", row.domain),
+    )?;
     Ok(row)
 }
 
 /// Remove a domain allow. Call inside a write transaction.
-pub fn remove_allow(conn: &mut DbConnection, id: i64) -> Result<DomainAllow> {
+pub fn remove_allow(conn: &mut DbConnection, by: &Actor, id: i64) -> Result<DomainAllow> {
     let row = allow(conn, id)?;
     diesel::delete(domain_allows::table.find(id)).execute(conn)?;
-    changed(conn, &format!("no longer allowed {}", row.domain))?;
+    changed(
+        conn,
+        by,
+        "domain.unallow",
+        Some(&row.domain),
+        &format!("no longer allowed {}", row.domain),
+    )?;
     Ok(row)
 }
 
@@ -306,6 +345,7 @@ pub fn covering_block(conn: &mut DbConnection, domain: &DomainName) -> Result<Op
 
 fn insert_block(
     conn: &mut DbConnection,
+    by: &Actor,
     domain: &DomainName,
     change: BlockChange,
 ) -> Result<DomainBlock> {
@@ -335,6 +375,9 @@ fn insert_block(
     let added = block(conn, id)?;
     changed(
         conn,
+        by,
+        "domain.block",
+        Some(&added.domain),
         &format!("blocked {} ({})", added.domain, added.severity().as_str()),
     )?;
     Ok(added)
@@ -343,6 +386,7 @@ fn insert_block(
 /// Block a domain (and its subdomains). Call inside a write transaction.
 pub fn add_block(
     conn: &mut DbConnection,
+    by: &Actor,
     domain: &DomainName,
     change: BlockChange,
 ) -> Result<Added> {
@@ -350,11 +394,16 @@ pub fn add_block(
     if let Some(existing) = covering_block(conn, domain)? {
         return Ok(Added::Exists(existing));
     }
-    Ok(Added::New(insert_block(conn, domain, change)?))
+    Ok(Added::New(insert_block(conn, by, domain, change)?))
 }
 
 /// Change a block. Call inside a write transaction.
-pub fn update_block(conn: &mut DbConnection, id: i64, change: BlockChange) -> Result<DomainBlock> {
+pub fn update_block(
+    conn: &mut DbConnection,
+    by: &Actor,
+    id: i64,
+    change: BlockChange,
+) -> Result<DomainBlock> {
     change.check()?;
     let old = block(conn, id)?;
     diesel::update(domain_blocks::table.find(id))
@@ -372,6 +421,9 @@ pub fn update_block(conn: &mut DbConnection, id: i64, change: BlockChange) -> Re
     let updated = block(conn, id)?;
     changed(
         conn,
+        by,
+        "domain.block",
+        Some(&updated.domain),
         &format!(
             "changed the block of {} ({})",
             updated.domain,
@@ -382,10 +434,16 @@ pub fn update_block(conn: &mut DbConnection, id: i64, change: BlockChange) -> Re
 }
 
 /// Lift a block. Call inside a write transaction.
-pub fn remove_block(conn: &mut DbConnection, id: i64) -> Result<DomainBlock> {
+pub fn remove_block(conn: &mut DbConnection, by: &Actor, id: i64) -> Result<DomainBlock> {
     let row = block(conn, id)?;
     diesel::delete(domain_blocks::table.find(id)).execute(conn)?;
-    changed(conn, &format!("unblocked {}", row.domain))?;
+    changed(
+        conn,
+        by,
+        "domain.unblock",
+        Some(&row.domain),
+        &format!("unblocked {}", row.domain),
+    )?;
     Ok(row)
 }
 
@@ -393,15 +451,16 @@ pub fn remove_block(conn: &mut DbConnection, id: i64) -> Result<DomainBlock> {
 /// domain has one. Call inside a write transaction.
 pub fn set_block(
     conn: &mut DbConnection,
+    by: &Actor,
     domain: &DomainName,
     change: BlockChange,
 ) -> Result<DomainBlock> {
     match block_by_domain(conn, domain.as_str())? {
-        Some(existing) => update_block(conn, existing.id, change),
+        Some(existing) => update_block(conn, by, existing.id, change),
         // A parent domain's block does not stop a block of its own here.
         None => {
             change.check()?;
-            insert_block(conn, domain, change)
+            insert_block(conn, by, domain, change)
         }
     }
 }
@@ -409,15 +468,15 @@ pub fn set_block(
 /// Allow exactly `domain` (the CLI's `federation allow`): its block, if any, is lifted, and
 /// in allowlist mode it gets a domain allow. Returns whether a block was lifted. Call inside
 /// a write transaction.
-pub fn set_allowed(conn: &mut DbConnection, domain: &DomainName) -> Result<bool> {
+pub fn set_allowed(conn: &mut DbConnection, by: &Actor, domain: &DomainName) -> Result<bool> {
     let lifted = match block_by_domain(conn, domain.as_str())? {
         Some(block) => {
-            remove_block(conn, block.id)?;
+            remove_block(conn, by, block.id)?;
             true
         }
         None => false,
     };
-    add_allow(conn, domain)?;
+    add_allow(conn, by, domain)?;
     Ok(lifted)
 }
 
@@ -425,14 +484,15 @@ pub fn set_allowed(conn: &mut DbConnection, domain: &DomainName) -> Result<bool>
 /// removed. Call inside a write transaction.
 pub fn remove_domain(
     conn: &mut DbConnection,
+    by: &Actor,
     domain: &DomainName,
 ) -> Result<(Option<DomainAllow>, Option<DomainBlock>)> {
     let allow = match allow_by_domain(conn, domain.as_str())? {
-        Some(a) => Some(remove_allow(conn, a.id)?),
+        Some(a) => Some(remove_allow(conn, by, a.id)?),
         None => None,
     };
     let block = match block_by_domain(conn, domain.as_str())? {
-        Some(b) => Some(remove_block(conn, b.id)?),
+        Some(b) => Some(remove_block(conn, by, b.id)?),
         None => None,
     };
     Ok((allow, block))
@@ -526,7 +586,7 @@ pub fn export(conn: &mut DbConnection) -> Result<FederationRules> {
 /// Replace the run-time federation policy by `rules`, all at once (call inside a write
 /// transaction: a refused file changes nothing). A domain allowed or blocked twice is
 /// refused, naming it.
-pub fn import(conn: &mut DbConnection, rules: &FederationRules) -> Result<()> {
+pub fn import(conn: &mut DbConnection, by: &Actor, rules: &FederationRules) -> Result<()> {
     let mut seen = HashSet::new();
     for domain in &rules.allow {
         if !seen.insert(domain.as_str()) {
@@ -579,9 +639,12 @@ pub fn import(conn: &mut DbConnection, rules: &FederationRules) -> Result<()> {
             ))
             .execute(conn)?;
     }
-    set_mode(conn, rules.mode)?;
+    set_mode(conn, by, rules.mode)?;
     changed(
         conn,
+        by,
+        "federation.import",
+        None,
         &format!(
             "imported {} allow(s) and {} block(s)",
             rules.allow.len(),
