@@ -166,13 +166,19 @@ pub async fn prepare_all(ctx: &AppContext) -> Result<usize> {
         }
         // The policy as it stands now: nothing is prepared for a department it refuses.
         let policy = ctx.policy.current().await?;
+        let instance_actor = super::instance_actor(ctx).await?;
         for id in batch {
             let (settings, policy) = (ctx.settings.clone(), policy.clone());
+            let instance_actor = instance_actor.clone();
             ctx.db
                 .write(move |conn| {
-                    delivery::prepare(conn, &policy, id, |actor, what, subject| {
-                        render::intent(&settings, id, actor, what, subject)
-                    })
+                    delivery::prepare(
+                        conn,
+                        &policy,
+                        id,
+                        &instance_actor,
+                        |actor, what, subject| render::intent(&settings, id, actor, what, subject),
+                    )
                 })
                 .await?;
             total += 1;
@@ -277,14 +283,13 @@ async fn deliver_domain(data: &FedData, node: &str, domain: &str, stopping: &Ato
 
 async fn send_one(data: &FedData, actors: &mut HashMap<i64, ApubActor>, due: &Due) -> Result<()> {
     let payload: Value = serde_json::from_str(due.payload.as_deref().unwrap_or("null"))?;
-    let actor_id = due
-        .actor_account_id
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("no actor")))?;
+    // No actor account: sent as the instance actor (id 0).
+    let actor_id = due.actor_account_id.unwrap_or(0);
     if let std::collections::hash_map::Entry::Vacant(slot) = actors.entry(actor_id) {
-        let account = data
-            .db
-            .read(move |conn| delivery::sender(conn, actor_id))
-            .await?;
+        let account = match due.actor_account_id {
+            Some(id) => data.db.read(move |conn| delivery::sender(conn, id)).await?,
+            None => super::instance_actor(data).await?,
+        };
         slot.insert(ApubActor::new(account)?);
     }
     let actor = actors

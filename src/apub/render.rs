@@ -400,6 +400,33 @@ pub fn intent(
             kind: "Update",
             inboxes: audience,
         },
+        (
+            Outgoing::Flag { .. },
+            Subject::Flag {
+                target,
+                statuses,
+                comment,
+            },
+        ) => {
+            // As Mastodon forwards a report: from the instance actor (the reporter is not
+            // named), to the reported account's department.
+            let mut object = vec![target.ap_id.clone()];
+            object.extend(statuses);
+            Rendered {
+                payload: json!({
+                    "id": activity_id, "type": "Flag", "actor": actor_id,
+                    "content": comment, "object": object,
+                }),
+                ap_id: activity_id,
+                kind: "Flag",
+                inboxes: vec![
+                    target
+                        .shared_inbox_url
+                        .clone()
+                        .unwrap_or_else(|| target.inbox_url.clone()),
+                ],
+            }
+        }
         (what, _) => {
             return Err(Error::internal(anyhow::anyhow!(
                 "the rows loaded for {what:?} do not fit it"

@@ -127,6 +127,25 @@ pub struct Filter {
     pub limit: i64,
 }
 
+/// A filter's time: a date (`2026-12-07`, its midnight UTC) or an RFC 3339 time.
+pub fn parse_time(name: &str, raw: Option<&str>) -> Result<Option<NaiveDateTime>> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(Some(t.naive_utc()));
+    }
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(Some)
+        .ok_or_else(|| {
+            Error::unprocessable(format!(
+                "Validation failed: `{name}` must be a date (2026-12-07) or an RFC 3339 time"
+            ))
+        })
+}
+
 /// Most entries in one page, and in one export.
 pub const MAX_PAGE: i64 = 200;
 pub const MAX_EXPORT: i64 = 100_000;
@@ -169,6 +188,16 @@ pub fn list(conn: &mut DbConnection, filter: &Filter) -> Result<Vec<Entry>> {
 pub enum ExportFormat {
     Csv,
     Ndjson,
+}
+
+impl ExportFormat {
+    /// The file's media type and name.
+    pub fn file(self) -> (&'static str, &'static str) {
+        match self {
+            ExportFormat::Csv => ("text/csv; charset=utf-8", "audit-log.csv"),
+            ExportFormat::Ndjson => ("application/x-ndjson", "audit-log.ndjson"),
+        }
+    }
 }
 
 impl std::str::FromStr for ExportFormat {

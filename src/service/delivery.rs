@@ -76,6 +76,7 @@ pub fn prepare(
     conn: &mut DbConnection,
     policy: &FederationPolicy,
     id: i64,
+    instance_actor: &Account,
     render: impl FnOnce(&Account, &Outgoing, Subject) -> Result<Rendered>,
 ) -> Result<()> {
     let now = Utc::now().naive_utc();
@@ -104,14 +105,17 @@ pub fn prepare(
             return Ok(());
         }
     };
-    let Some(actor_id) = actor_id else {
-        return Ok(());
-    };
     if !policy.enabled() {
         return Ok(());
     }
+    // No actor account: the department's own act, as its instance actor.
+    let found = match actor_id {
+        Some(actor_id) => outbox::subject(conn, actor_id, &what),
+        None => outbox::instance_subject(conn, &what)
+            .map(|found| found.map(|subject| (instance_actor.clone(), subject))),
+    };
     // A row the intent speaks of that is gone by now: a later intent covers that.
-    let rendered = match outbox::subject(conn, actor_id, &what).and_then(|found| {
+    let rendered = match found.and_then(|found| {
         found
             .map(|(actor, subject)| render(&actor, &what, subject))
             .transpose()
@@ -419,4 +423,31 @@ pub fn cleanup(conn: &mut DbConnection) -> Result<()> {
     diesel::delete(received_activities::table.filter(received_activities::received_at.lt(before)))
         .execute(conn)?;
     Ok(())
+}
+
+/// An admin asks for a department's waiting deliveries to be tried now, not at their next
+/// attempt after backoff (its failures so far still count). Returns whether the department
+/// has a delivery queue. Audited.
+pub fn retry_now(
+    conn: &mut DbConnection,
+    by: &crate::service::audit::Actor,
+    domain: &str,
+) -> Result<bool> {
+    let now = Utc::now().naive_utc();
+    let updated = diesel::update(federation_domains::table.find(domain))
+        .set(federation_domains::next_attempt_at.eq(now))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    crate::service::audit::record(
+        conn,
+        by,
+        "federation.retry",
+        crate::service::audit::Target::new("domain", domain, domain),
+        "",
+        serde_json::json!({}),
+    )?;
+    crate::service::events::emit(conn, crate::service::events::Event::OutboxReady)?;
+    Ok(true)
 }

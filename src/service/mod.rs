@@ -7,6 +7,7 @@ pub mod audit;
 pub mod caches;
 pub mod collections;
 pub mod conversations;
+pub mod dashboard;
 pub mod delivery;
 pub mod directory;
 pub mod events;

@@ -629,6 +629,8 @@ pub struct AccountFilter {
     pub email: Option<String>,
     /// Sign-in addresses are not kept: a search by address finds nobody.
     pub ip: Option<String>,
+    /// In the username, the display name or the e-mail address (the console's search box).
+    pub text: Option<String>,
     pub max_id: Option<i64>,
     pub since_id: Option<i64>,
     pub min_id: Option<i64>,
@@ -705,6 +707,18 @@ pub fn accounts(conn: &mut DbConnection, filter: &AccountFilter) -> Result<Vec<S
             diesel::dsl::sql::<diesel::sql_types::Text>("lower(users.email)")
                 .like(like(email))
                 .escape('\\'),
+        );
+    }
+    if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        let pattern = like(text.trim());
+        q = q.filter(
+            diesel::dsl::sql::<Bool>("(lower(accounts.username) LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                .sql(" ESCAPE '\\' OR lower(accounts.display_name) LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                .sql(" ESCAPE '\\' OR lower(users.email) LIKE ")
+                .bind::<diesel::sql_types::Text, _>(pattern)
+                .sql(" ESCAPE '\\')"),
         );
     }
     // The instance actor (id 0) is never an account here.

@@ -77,6 +77,11 @@ pub enum Outgoing {
         target_account_id: i64,
     },
     UpdateProfile,
+    /// A report filed here about an account of another department, forwarded there. Sent as
+    /// the instance actor (never as the employee who reported) — see [`enqueue_as_instance`].
+    Flag {
+        report_id: i64,
+    },
 }
 
 /// Record that `actor_account_id` did `what`. Call inside the write transaction of the change.
@@ -86,6 +91,22 @@ pub fn enqueue(conn: &mut DbConnection, actor_account_id: i64, what: Outgoing) -
         .values((
             outgoing_activities::id.eq(ids::next_id()),
             outgoing_activities::actor_account_id.eq(Some(actor_account_id)),
+            outgoing_activities::intent.eq(intent),
+            outgoing_activities::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    events::emit(conn, Event::OutboxReady)?;
+    Ok(())
+}
+
+/// Record that the department itself (its instance actor, stored as no actor) does `what`.
+/// Call inside the write transaction of the change.
+pub fn enqueue_as_instance(conn: &mut DbConnection, what: Outgoing) -> Result<()> {
+    let intent = serde_json::to_string(&what).map_err(crate::error::Error::internal)?;
+    diesel::insert_into(outgoing_activities::table)
+        .values((
+            outgoing_activities::id.eq(ids::next_id()),
+            outgoing_activities::actor_account_id.eq(None::<i64>),
             outgoing_activities::intent.eq(intent),
             outgoing_activities::created_at.eq(Utc::now().naive_utc()),
         ))
@@ -129,6 +150,12 @@ pub enum Subject {
     Account(Account),
     /// `UpdateProfile`: the actor's profile goes to its followers and followees.
     Profile { audience: Vec<String> },
+    /// `Flag`: the reported account, the ids of the reported posts, and the comment.
+    Flag {
+        target: Account,
+        statuses: Vec<String>,
+        comment: String,
+    },
 }
 
 /// What `what`, done by `actor_account_id`, speaks of, with the actor. `None`: nothing to
@@ -249,8 +276,45 @@ pub fn subject(
             audience.extend(followee_inboxes(conn, actor.id)?);
             Subject::Profile { audience }
         }
+        // The department's own acts: see `instance_subject`.
+        Outgoing::Flag { .. } => return Ok(None),
     };
     Ok(Some((actor, subject)))
+}
+
+/// What an intent of the department itself (no actor account: the instance actor) speaks
+/// of. `None`: nothing to send.
+pub fn instance_subject(conn: &mut DbConnection, what: &Outgoing) -> Result<Option<Subject>> {
+    use crate::db::models::Report;
+    use crate::db::schema::reports;
+    match what {
+        Outgoing::Flag { report_id } => {
+            let report: Report = reports::table
+                .find(report_id)
+                .select(Report::as_select())
+                .first(conn)?;
+            let target = find_account(conn, report.target_account_id)?;
+            if target.is_local() {
+                return Ok(None);
+            }
+            let ids = report.status_id_list();
+            let statuses: Vec<String> = if ids.is_empty() {
+                Vec::new()
+            } else {
+                statuses::table
+                    .filter(statuses::id.eq_any(&ids))
+                    .filter(statuses::account_id.eq(target.id))
+                    .select(statuses::ap_id)
+                    .load(conn)?
+            };
+            Ok(Some(Subject::Flag {
+                target,
+                statuses,
+                comment: report.comment,
+            }))
+        }
+        _ => Ok(None),
+    }
 }
 
 fn find_account(conn: &mut DbConnection, id: i64) -> Result<Account> {

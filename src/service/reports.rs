@@ -144,7 +144,7 @@ pub fn create(
         category: category.as_str().to_string(),
         // Only a report about another department's account can be forwarded there.
         forward: new.forward && !target.is_local(),
-        forwarded: false,
+        forwarded: new.forward && !target.is_local(),
         assigned_account_id: None,
         action_taken_by_account_id: None,
         action_taken_at: None,
@@ -156,7 +156,14 @@ pub fn create(
         .values(&row)
         .execute(conn)?;
     tell_moderators(conn, &row)?;
-    tracing::info!(report_id = row.id, category = %category, "report filed");
+    if row.forward {
+        // Sent by the department, not by the employee who reported.
+        crate::service::outbox::enqueue_as_instance(
+            conn,
+            crate::service::outbox::Outgoing::Flag { report_id: row.id },
+        )?;
+    }
+    tracing::info!(report_id = row.id, category = %category, forwarded = row.forward, "report filed");
     Ok((row, target))
 }
 

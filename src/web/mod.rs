@@ -2,6 +2,7 @@
 //! company's identity provider), the OAuth authorize page, the home page, profiles and posts,
 //! the usage policy, and static files.
 
+pub mod admin;
 pub mod authorize;
 pub mod pages;
 pub mod profiles;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/about/usage-policy", web::post().to(usage_policy::accept))
         .route("/@{username}", web::get().to(profiles::profile))
         .route("/@{username}/{id}", web::get().to(profiles::status))
+        .configure(admin::configure)
         .configure(authorize::configure)
         .configure(sso::configure);
 }

@@ -51,9 +51,9 @@ function freePort() {
 }
 
 class Server {
-  constructor(dir, port) {
+  constructor(dir, port, { name = "Engineering", peers = [], host = "127.0.0.1" } = {}) {
     this.dir = dir;
-    this.domain = `127.0.0.1:${port}`;
+    this.domain = `${host}:${port}`;
     this.url = `http://${this.domain}`;
     this.logPath = join(dir, "server.log");
     const env = {};
@@ -63,11 +63,19 @@ class Server {
     this.env = {
       ...env,
       GROUNDSWELL_DATABASE__URL: `sqlite://${dir}/gs.sqlite3`,
-      GROUNDSWELL_HTTP__BIND: this.domain,
+      GROUNDSWELL_HTTP__BIND: `127.0.0.1:${port}`,
       GROUNDSWELL_INSTANCE__DOMAIN: this.domain,
-      GROUNDSWELL_INSTANCE__NAME: "Engineering",
+      GROUNDSWELL_INSTANCE__NAME: name,
       GROUNDSWELL_LOG__LEVEL: "warn",
     };
+    if (peers.length > 0) {
+      // Departments on 127.0.0.1 ports federate over plain HTTP (local testing only).
+      Object.assign(this.env, {
+        GROUNDSWELL_FEDERATION__ALLOWED_DOMAINS: peers.join(","),
+        GROUNDSWELL_FEDERATION__ALLOW_HTTP: "true",
+        GROUNDSWELL_FEDERATION__MAX_RETRY_INTERVAL_SECS: "1",
+      });
+    }
   }
 
   log() {
@@ -179,6 +187,36 @@ export async function startServer() {
     throw e;
   }
   return server;
+}
+
+/**
+ * Several departments on localhost ports, each a fresh server with its own SQLite database,
+ * federating with each other: `startDepartments(["Engineering", "Sales"])`.
+ */
+export async function startDepartments(names) {
+  const ports = [];
+  while (ports.length < names.length) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
+  // ActivityPub ids need a host name, not an IP address.
+  const domains = ports.map((p) => `localhost:${p}`);
+  const servers = names.map((name, i) => {
+    const server = new Server(mkdtempSync(join(tmpdir(), "gs-browser-")), ports[i], {
+      name,
+      peers: domains.filter((_, j) => j !== i),
+      host: "localhost",
+    });
+    live.add(server);
+    return server;
+  });
+  try {
+    await Promise.all(servers.map((s) => s.start()));
+  } catch (e) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw e;
+  }
+  return servers;
 }
 
 /** Debian's Chromium, headless. */

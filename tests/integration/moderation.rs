@@ -939,3 +939,374 @@ async fn reports_forwarded_by_another_department_join_the_queue(db: TestDb) {
 }
 
 on_both_backends!(reports_forwarded_by_another_department_join_the_queue);
+
+// ---------------------------------------------------------------------------------------------
+// The admin console (its pages in a browser: tests/browser/admin-console.test.mjs)
+// ---------------------------------------------------------------------------------------------
+
+/// A browser (cookies kept, redirects not followed) signed in as `name`.
+async fn console_browser(f: &Fixture, name: &str, password: &str) -> reqwest::Client {
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = browser.get(f.url("/auth/sign_in")).send().await.unwrap();
+    let csrf = csrf_of(&form.text().await.unwrap());
+    let resp = browser
+        .post(f.url("/auth/sign_in"))
+        .form(&[
+            ("username", name),
+            ("password", password),
+            ("csrf_token", csrf.as_str()),
+            ("return_to", "/admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303, "{name} signs in");
+    browser
+}
+
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .expect("a form with a CSRF token")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// A console page: its status and HTML (never JSON).
+async fn page(f: &Fixture, browser: &reqwest::Client, path: &str) -> (u16, String) {
+    let resp = browser.get(f.url(path)).send().await.unwrap();
+    let status = resp.status().as_u16();
+    if status != 303 {
+        let kind = resp.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+    }
+    (status, resp.text().await.unwrap())
+}
+
+async fn submit(
+    f: &Fixture,
+    browser: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String, String) {
+    let resp = browser.post(f.url(path)).form(form).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, location, resp.text().await.unwrap())
+}
+
+/// Every console page answers an administrator on this backend; a rule added and a held post
+/// approved through the console's forms take effect and are audited as the administrator's;
+/// a moderator is refused the administrators' pages, an employee the console, a form without
+/// the session's CSRF token is refused.
+async fn the_console_pages_and_forms_work(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let ada = with_password(&f, "ada", "correct horse battery").await;
+    let mona = with_password(&f, "mona", "correct horse battery").await;
+    with_password(&f, "erin", "correct horse battery").await;
+    f.ctx
+        .db
+        .write(|conn| {
+            users::set_role(conn, "ada", Role::Admin)?;
+            users::set_role(conn, "mona", Role::Moderator).map(drop)
+        })
+        .await
+        .unwrap();
+    let bob = f.user("bob").await;
+    let admin_api = staff(&f, "ada_api", Role::Admin).await;
+
+    let admin = console_browser(&f, "ada", "correct horse battery").await;
+    let (_, dashboard) = page(&f, &admin, "/admin").await;
+    let csrf = csrf_of(&dashboard);
+    for path in [
+        "/admin",
+        "/admin/reports",
+        "/admin/reports?resolved=1",
+        "/admin/held",
+        "/admin/accounts",
+        "/admin/accounts?q=bo&status=active&origin=local",
+        &format!("/admin/accounts/{}", bob.id),
+        "/admin/rules",
+        "/admin/rules/new",
+        "/admin/federation",
+        "/admin/usage-policy",
+        "/admin/audit",
+        "/admin/audit?action=account.&since=2026-01-01&until=2099-12-31",
+    ] {
+        let (status, html) = page(&f, &admin, path).await;
+        assert_eq!(status, 200, "{path}: {html}");
+        assert!(
+            html.contains("Signed in as <strong>@ada</strong>"),
+            "{path}"
+        );
+    }
+    let (status, _) = page(&f, &admin, "/admin/reports/12345").await;
+    assert_eq!(status, 404);
+
+    // A rule through the form; refused input comes back on the form with what was typed.
+    let (status, _, html) = submit(
+        &f,
+        &admin,
+        "/admin/rules",
+        &[
+            ("csrf_token", &csrf),
+            ("name", "Codenames"),
+            ("action", "hold"),
+            ("direction", "local"),
+            ("keywords", "Project Falcon"),
+            ("more", "no_such_condition = 1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("no_such_condition"), "{html}");
+    assert!(html.contains(">Project Falcon</textarea>"), "{html}");
+    let (status, location, _) = submit(
+        &f,
+        &admin,
+        "/admin/rules",
+        &[
+            ("csrf_token", &csrf),
+            ("name", "Codenames"),
+            ("action", "hold"),
+            ("direction", "local"),
+            ("keywords", "Project Falcon"),
+            ("explain", "Checked first"),
+            ("enabled", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/rules?done=rule_added")
+    );
+    let (_, rules) = f
+        .get(Some(&admin_api), "/api/v1/groundswell/admin/policy/rules")
+        .await;
+    let rule = &rules["rules"][0];
+    assert_eq!(rule["name"], "Codenames", "{rules}");
+    assert_eq!(rule["when"]["keyword"], json!(["Project Falcon"]));
+    assert_eq!(rule["direction"], json!(["local"]));
+    assert_eq!(rules["changed_by"], "@ada");
+
+    // Held, then approved from the console.
+    let (code, held) = f
+        .post(
+            &bob,
+            "/api/v1/statuses",
+            json!({"status": "Project Falcon is go"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{held}");
+    assert_eq!(held["held_for_review"], "post");
+    let id = held["id"].as_str().unwrap();
+    let (_, queue) = page(&f, &admin, "/admin/held").await;
+    assert!(queue.contains("Project Falcon is go"), "{queue}");
+    let (status, location, _) = submit(
+        &f,
+        &admin,
+        &format!("/admin/held/{id}/approve"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/held?done=approved")
+    );
+    let (code, _) = f
+        .get(Some(&admin_api), &format!("/api/v1/statuses/{id}"))
+        .await;
+    assert_eq!(code, 200, "published");
+    let log = audit(&f, &admin_api, "").await;
+    let by_ada: Vec<&Value> = log.iter().filter(|e| e["actor"] == "@ada").collect();
+    assert_eq!(
+        by_ada
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        vec!["status.approve", "policy.rule.add"]
+    );
+
+    // An account action from the console, then lifted.
+    let (status, location, _) = submit(
+        &f,
+        &admin,
+        &format!("/admin/accounts/{}/action", bob.id),
+        &[
+            ("csrf_token", &csrf),
+            ("type", "silence"),
+            ("text", "Cool down"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(location, format!("/admin/accounts/{}?done=acted", bob.id));
+    let (_, account) = page(&f, &admin, &format!("/admin/accounts/{}", bob.id)).await;
+    assert!(account.contains(">silenced</span>"), "{account}");
+    let (status, _, _) = submit(
+        &f,
+        &admin,
+        &format!("/admin/accounts/{}/undo", bob.id),
+        &[("csrf_token", &csrf), ("what", "unsilence")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        actions(&audit(&f, &admin_api, "action=account.").await),
+        vec!["account.unsilence", "account.silence"]
+    );
+
+    // A form without the session's token changes nothing.
+    let (status, _, html) = submit(
+        &f,
+        &admin,
+        "/admin/rules/import",
+        &[("csrf_token", "forged"), ("file", "")],
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(html.contains("The form expired"), "{html}");
+    let (_, rules) = f
+        .get(Some(&admin_api), "/api/v1/groundswell/admin/policy/rules")
+        .await;
+    assert_eq!(rules["version"], 1, "{rules}");
+
+    // A moderator: the moderation pages, not the administrators'.
+    let moderator = console_browser(&f, "mona", "correct horse battery").await;
+    assert_eq!(page(&f, &moderator, "/admin/held").await.0, 200);
+    assert_eq!(page(&f, &moderator, "/admin/reports").await.0, 200);
+    for path in [
+        "/admin/rules",
+        "/admin/federation",
+        "/admin/usage-policy",
+        "/admin/audit",
+    ] {
+        let (status, html) = page(&f, &moderator, path).await;
+        assert_eq!(status, 403, "{path}");
+        assert!(
+            html.contains("This page is for the department&#39;s administrators."),
+            "{html}"
+        );
+    }
+    let (_, mod_page) = page(&f, &moderator, "/admin").await;
+    let (status, _, _) = submit(
+        &f,
+        &moderator,
+        &format!("/admin/accounts/{}/role", bob.id),
+        &[("csrf_token", &csrf_of(&mod_page)), ("role", "admin")],
+    )
+    .await;
+    assert_eq!(status, 403, "moderators do not change roles");
+    let (status, _, html) = submit(
+        &f,
+        &moderator,
+        &format!("/admin/accounts/{}/action", ada.id),
+        &[("csrf_token", &csrf_of(&mod_page)), ("type", "suspend")],
+    )
+    .await;
+    assert_eq!(status, 403, "{html}");
+    drop(mona);
+
+    // An employee: a readable 403; a visitor: to the sign-in page.
+    let employee = console_browser(&f, "erin", "correct horse battery").await;
+    assert_eq!(page(&f, &employee, "/admin").await.0, 403);
+    let visitor = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (status, _) = page(&f, &visitor, "/admin/held").await;
+    assert_eq!(status, 303);
+    f.stop().await;
+}
+
+on_both_backends!(the_console_pages_and_forms_work);
+
+/// A report about an account of another department, with `forward`, reaches that
+/// department's moderators as a Flag from this department (the employee who reported is not
+/// named there), with the reported post; without `forward`, it stays here.
+async fn reports_are_forwarded_to_the_reported_department(db: TestDb) {
+    let deps = departments(db, 2, |_, _| true).await;
+    let (eng, sales) = (&deps[0], &deps[1]);
+    let carol = eng.user("carol").await;
+    let sam = sales.user("sam").await;
+    let sales_moderator = staff(sales, "salesmod", Role::Moderator).await;
+    let sam_on_eng = resolve(eng, &carol, &format!("sam@{}", domain(sales))).await;
+    follow(eng, &carol, &sam_on_eng, json!({})).await;
+    let post = sales
+        .status(&sam, json!({"status": "Buy our premium plan today"}))
+        .await;
+    let post_on_eng = eventually("sam's post at eng", || async {
+        let (_, home) = eng.get(Some(&carol), "/api/v1/timelines/home").await;
+        home.as_array()?
+            .iter()
+            .find(|s| {
+                s["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("premium plan"))
+            })
+            .map(|s| s["id"].as_str().unwrap().to_string())
+    })
+    .await;
+
+    // Kept here.
+    let (code, kept) = eng
+        .post(
+            &carol,
+            "/api/v1/reports",
+            json!({"account_id": sam_on_eng, "status_ids": [post_on_eng], "comment": "Kept here"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{kept}");
+    assert_eq!(kept["forwarded"], false);
+    // Forwarded.
+    let (code, forwarded) = eng
+        .post(
+            &carol,
+            "/api/v1/reports",
+            json!({
+                "account_id": sam_on_eng,
+                "status_ids": [post_on_eng],
+                "comment": "Sales pitch in the engineering channel",
+                "forward": true,
+            }),
+        )
+        .await;
+    assert_eq!(code, 200, "{forwarded}");
+    assert_eq!(forwarded["forwarded"], true);
+
+    let queue = eventually("the forwarded report at sales", || async {
+        let (_, queue) = sales
+            .get(Some(&sales_moderator), "/api/v1/admin/reports")
+            .await;
+        (queue.as_array()?.len() == 1).then_some(queue)
+    })
+    .await;
+    let report = &queue[0];
+    assert_eq!(report["comment"], "Sales pitch in the engineering channel");
+    assert_eq!(report["forwarded"], true);
+    assert_eq!(report["target_account"]["username"], "sam");
+    assert_eq!(report["statuses"][0]["id"], post, "{report}");
+    // Sent by the department: Carol is not named.
+    let reporter = &report["account"];
+    assert_eq!(reporter["domain"], domain(eng), "{reporter}");
+    assert_ne!(reporter["username"], "carol", "{reporter}");
+    assert!(!report.to_string().contains("carol"), "{report}");
+    // The moderators there were told.
+    let told = notification(sales, &sales_moderator, "admin.report").await;
+    assert!(told.is_some());
+    for f in deps {
+        f.stop().await;
+    }
+}
+
+on_both_backends!(reports_are_forwarded_to_the_reported_department);

@@ -191,6 +191,7 @@ async fn list_v1(
         display_name: p.display_name,
         email: p.email,
         ip: p.ip,
+        text: None,
         max_id: id_param(p.max_id.as_deref())?,
         since_id: id_param(p.since_id.as_deref())?,
         min_id: id_param(p.min_id.as_deref())?,
@@ -279,6 +280,7 @@ async fn list_v2(
         display_name: p.display_name,
         email: p.email,
         ip: p.ip,
+        text: None,
         max_id: id_param(p.max_id.as_deref())?,
         since_id: id_param(p.since_id.as_deref())?,
         min_id: id_param(p.min_id.as_deref())?,
@@ -725,32 +727,14 @@ struct AuditQuery {
     format: Option<String>,
 }
 
-fn date_param(name: &str, raw: Option<&str>) -> Result<Option<chrono::NaiveDateTime>> {
-    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
-        return Ok(Some(t.naive_utc()));
-    }
-    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(Some)
-        .ok_or_else(|| {
-            Error::unprocessable(format!(
-                "Validation failed: `{name}` must be a date (2026-12-07) or an RFC 3339 time"
-            ))
-        })
-}
-
 fn audit_filter(q: &AuditQuery, limit: i64) -> Result<audit::Filter> {
     Ok(audit::Filter {
         actor_account_id: id_param(q.actor_account_id.as_deref())?,
         action: q.action.clone(),
         target_type: q.target_type.clone(),
         target_id: q.target_id.clone(),
-        since: date_param("since", q.since.as_deref())?,
-        until: date_param("until", q.until.as_deref())?,
+        since: audit::parse_time("since", q.since.as_deref())?,
+        until: audit::parse_time("until", q.until.as_deref())?,
         max_id: id_param(q.max_id.as_deref())?,
         limit,
     })
@@ -784,15 +768,12 @@ async fn audit_export(
     let format: audit::ExportFormat = q.format.as_deref().unwrap_or("csv").parse()?;
     let filter = audit_filter(&q, audit::MAX_EXPORT)?;
     let entries = ctx.db.read(move |conn| audit::list(conn, &filter)).await?;
-    let (content_type, extension) = match format {
-        audit::ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
-        audit::ExportFormat::Ndjson => ("application/x-ndjson", "ndjson"),
-    };
+    let (content_type, file_name) = format.file();
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"audit-log.{extension}\""),
+            format!("attachment; filename=\"{file_name}\""),
         ))
         .body(audit::export(&entries, format)))
 }

@@ -95,17 +95,17 @@ pub fn held(conn: &mut DbConnection, max_id: Option<i64>, limit: i64) -> Result<
         .order(statuses::id.desc())
         .limit(limit.clamp(1, 200))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(status, account)| {
-            let matches = store::matches_of_status(conn, status.id)?;
-            Ok(Held {
-                held: status.held_for_review.clone().unwrap_or_default(),
-                status,
-                account,
-                matches,
-            })
+    let ids: Vec<i64> = rows.iter().map(|(s, _)| s.id).collect();
+    let mut matches = store::matches_of_statuses(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(status, account)| Held {
+            held: status.held_for_review.clone().unwrap_or_default(),
+            matches: matches.remove(&status.id).unwrap_or_default(),
+            status,
+            account,
         })
-        .collect()
+        .collect())
 }
 
 /// One held status.

@@ -395,6 +395,28 @@ pub fn matches(conn: &mut DbConnection, filter: &MatchFilter) -> Result<Vec<Reco
         .load(conn)?)
 }
 
+/// The matches recorded for several statuses, by status, in one query.
+pub fn matches_of_statuses(
+    conn: &mut DbConnection,
+    status_ids: &[i64],
+) -> Result<HashMap<i64, Vec<RecordedMatch>>> {
+    let mut out: HashMap<i64, Vec<RecordedMatch>> = HashMap::new();
+    if status_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows: Vec<RecordedMatch> = policy_matches::table
+        .filter(policy_matches::status_id.eq_any(status_ids))
+        .select(RecordedMatch::as_select())
+        .order(policy_matches::id.asc())
+        .load(conn)?;
+    for m in rows {
+        if let Some(id) = m.status_id {
+            out.entry(id).or_default().push(m);
+        }
+    }
+    Ok(out)
+}
+
 /// The matches recorded for one status (why it was held, what changed it).
 pub fn matches_of_status(conn: &mut DbConnection, status_id: i64) -> Result<Vec<RecordedMatch>> {
     Ok(policy_matches::table
