@@ -146,11 +146,20 @@ fn follow_page(
         q = q.filter(follows::id.gt(since));
     }
     let edges: Vec<(i64, i64, i64)> = q.order(follows::id.desc()).limit(page.limit).load(conn)?;
-    let other = |&(_, follower, target): &(i64, i64, i64)| match side {
-        Side::Followers => follower,
-        Side::Following => target,
-    };
-    let ids: Vec<i64> = edges.iter().map(other).collect();
+    let edges = edges
+        .into_iter()
+        .map(|(id, follower, target)| match side {
+            Side::Followers => (id, follower),
+            Side::Following => (id, target),
+        })
+        .collect();
+    with_accounts(conn, edges)
+}
+
+/// `(row id, account id)` pairs with their accounts, in order; suspended accounts left out.
+/// One query.
+fn with_accounts(conn: &mut DbConnection, edges: Vec<(i64, i64)>) -> Result<Vec<(i64, Account)>> {
+    let ids: Vec<i64> = edges.iter().map(|(_, account)| *account).collect();
     let mut found: std::collections::HashMap<i64, Account> = accounts::table
         .filter(accounts::id.eq_any(&ids))
         .filter(accounts::suspended_at.is_null())
@@ -160,8 +169,74 @@ fn follow_page(
         .map(|a| (a.id, a))
         .collect();
     Ok(edges
-        .iter()
-        .filter_map(|edge| found.remove(&other(edge)).map(|a| (edge.0, a)))
+        .into_iter()
+        .filter_map(|(id, account)| found.remove(&account).map(|a| (id, a)))
+        .collect())
+}
+
+/// The accounts `me` mutes (mutes that have not run out), newest mute first, paged by the
+/// mute's id, with when each runs out.
+pub fn mutes(
+    conn: &mut DbConnection,
+    me: i64,
+    page: &Page,
+) -> Result<Vec<(i64, Account, Option<chrono::NaiveDateTime>)>> {
+    let now = Utc::now().naive_utc();
+    let mut q = mutes::table
+        .filter(mutes::account_id.eq(me))
+        .filter(mutes::expires_at.is_null().or(mutes::expires_at.gt(now)))
+        .select((mutes::id, mutes::target_account_id, mutes::expires_at))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(mutes::id.lt(max));
+    }
+    if let Some(since) = page.since_id.or(page.min_id) {
+        q = q.filter(mutes::id.gt(since));
+    }
+    let rows: Vec<(i64, i64, Option<chrono::NaiveDateTime>)> =
+        q.order(mutes::id.desc()).limit(page.limit).load(conn)?;
+    let expiry: std::collections::HashMap<i64, Option<chrono::NaiveDateTime>> =
+        rows.iter().map(|(id, _, until)| (*id, *until)).collect();
+    let edges = rows
+        .into_iter()
+        .map(|(id, target, _)| (id, target))
+        .collect();
+    Ok(with_accounts(conn, edges)?
+        .into_iter()
+        .map(|(id, account)| (id, account, expiry.get(&id).copied().flatten()))
+        .collect())
+}
+
+/// The accounts `me` blocks, newest block first, paged by the block's id.
+pub fn blocks(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<(i64, Account)>> {
+    let mut q = blocks::table
+        .filter(blocks::account_id.eq(me))
+        .select((blocks::id, blocks::target_account_id))
+        .into_boxed();
+    if let Some(max) = page.max_id {
+        q = q.filter(blocks::id.lt(max));
+    }
+    if let Some(since) = page.since_id.or(page.min_id) {
+        q = q.filter(blocks::id.gt(since));
+    }
+    let edges: Vec<(i64, i64)> = q.order(blocks::id.desc()).limit(page.limit).load(conn)?;
+    with_accounts(conn, edges)
+}
+
+/// Accounts by id (suspended ones and the instance actor left out), in the order asked,
+/// each once. For `GET /api/v1/accounts?id[]=`.
+pub fn many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Account>> {
+    let mut wanted: Vec<i64> = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !wanted.contains(id) {
+            wanted.push(*id);
+        }
+    }
+    let edges = wanted.iter().map(|id| (*id, *id)).collect();
+    Ok(with_accounts(conn, edges)?
+        .into_iter()
+        .map(|(_, a)| a)
+        .filter(|a| a.id != 0)
         .collect())
 }
 
@@ -423,6 +498,46 @@ pub fn update_profile(
     outbox::enqueue(conn, account.id, Outgoing::UpdateProfile)?;
     crate::service::users::changed(conn, account.id)?;
     Ok(LocalUser { user, account })
+}
+
+/// Which picture of a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileImage {
+    Avatar,
+    Header,
+}
+
+/// An employee removes their avatar or header: the default one is shown again, here and in
+/// the other departments.
+pub fn remove_profile_image(
+    conn: &mut DbConnection,
+    me: &LocalUser,
+    which: ProfileImage,
+) -> Result<LocalUser> {
+    let now = Utc::now().naive_utc();
+    let target = accounts::table.find(me.account.id);
+    let account: Account = match which {
+        ProfileImage::Avatar => diesel::update(target)
+            .set((
+                accounts::avatar_url.eq(None::<String>),
+                accounts::updated_at.eq(now),
+            ))
+            .returning(accounts::all_columns)
+            .get_result(conn)?,
+        ProfileImage::Header => diesel::update(target)
+            .set((
+                accounts::header_url.eq(None::<String>),
+                accounts::updated_at.eq(now),
+            ))
+            .returning(accounts::all_columns)
+            .get_result(conn)?,
+    };
+    outbox::enqueue(conn, account.id, Outgoing::UpdateProfile)?;
+    crate::service::users::changed(conn, account.id)?;
+    Ok(LocalUser {
+        user: me.user.clone(),
+        account,
+    })
 }
 
 /// Accounts whose username or display name starts with `query` (case-insensitive),

@@ -253,6 +253,33 @@ pub fn list(
         .load(conn)?)
 }
 
+/// Most unread notifications counted.
+pub const MAX_UNREAD_COUNT: i64 = 1000;
+
+/// How many of `me`'s notifications (as [`list`] shows them, `filter` applied) are newer
+/// than the notifications marker (all of them without one), counting at most `limit`.
+pub fn unread_count(
+    conn: &mut DbConnection,
+    me: i64,
+    filter: &NotificationFilter,
+    limit: i64,
+) -> Result<i64> {
+    use crate::db::schema::markers;
+    let last_read: Option<i64> = markers::table
+        .filter(markers::account_id.eq(me))
+        .filter(markers::timeline.eq("notifications"))
+        .select(markers::last_read_id)
+        .first(conn)
+        .optional()?;
+    let page = Page {
+        max_id: None,
+        since_id: last_read,
+        min_id: None,
+        limit: limit.clamp(1, MAX_UNREAD_COUNT),
+    };
+    Ok(list(conn, me, filter, &page)?.len() as i64)
+}
+
 pub fn get(conn: &mut DbConnection, me: i64, id: i64) -> Result<Notification> {
     notifications::table
         .filter(notifications::id.eq(id))

@@ -409,6 +409,8 @@ pub struct QueueStats {
 pub struct DomainStats {
     pub domain: String,
     pub pending: i64,
+    /// Age in seconds of its oldest waiting delivery: how far behind it is (0 when none).
+    pub lag_secs: i64,
     pub failures: i32,
     pub next_attempt_at: chrono::NaiveDateTime,
     pub last_success_at: Option<chrono::NaiveDateTime>,
@@ -435,11 +437,16 @@ pub fn stats(conn: &mut DbConnection) -> Result<QueueStats> {
         .filter(deliveries::delivered_at.is_not_null())
         .count()
         .get_result(conn)?;
-    let per_domain: Vec<(String, i64)> = deliveries::table
+    let now = Utc::now().naive_utc();
+    let per_domain: Vec<(String, i64, Option<chrono::NaiveDateTime>)> = deliveries::table
         .filter(deliveries::delivered_at.is_null())
         .filter(deliveries::failed_at.is_null())
         .group_by(deliveries::domain)
-        .select((deliveries::domain, diesel::dsl::count_star()))
+        .select((
+            deliveries::domain,
+            diesel::dsl::count_star(),
+            diesel::dsl::min(deliveries::created_at),
+        ))
         .load(conn)?;
     type Row = (
         String,
@@ -461,17 +468,21 @@ pub fn stats(conn: &mut DbConnection) -> Result<QueueStats> {
     let domains = rows
         .into_iter()
         .map(
-            |(domain, failures, next_attempt_at, last_success_at, last_error)| DomainStats {
-                pending: per_domain
+            |(domain, failures, next_attempt_at, last_success_at, last_error)| {
+                let (pending, oldest) = per_domain
                     .iter()
-                    .find(|(d, _)| *d == domain)
-                    .map(|(_, n)| *n)
-                    .unwrap_or(0),
-                domain,
-                failures,
-                next_attempt_at,
-                last_success_at,
-                last_error,
+                    .find(|(d, _, _)| *d == domain)
+                    .map(|(_, n, oldest)| (*n, *oldest))
+                    .unwrap_or((0, None));
+                DomainStats {
+                    pending,
+                    lag_secs: oldest.map_or(0, |t| (now - t).num_seconds().max(0)),
+                    domain,
+                    failures,
+                    next_attempt_at,
+                    last_success_at,
+                    last_error,
+                }
             },
         )
         .collect();

@@ -172,6 +172,24 @@ pub fn find_visible(conn: &mut DbConnection, viewer: Viewer, id: i64) -> Result<
         .ok_or_else(Error::not_found)
 }
 
+/// The statuses of `ids` that `viewer` may see, in the order asked, each once (for
+/// `GET /api/v1/statuses?id[]=`). One query.
+pub fn find_many_visible(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    ids: &[i64],
+) -> Result<Vec<Status>> {
+    let mut found: std::collections::HashMap<i64, Status> = statuses::table
+        .filter(statuses::id.eq_any(ids))
+        .filter(visible_to(viewer))
+        .select(Status::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|s: Status| (s.id, s))
+        .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
 /// Load one status if `actor`, an employee here or an account of another department, may
 /// see it (for the latter, department-only posts do not exist: see [`visible_to`]).
 pub fn find_visible_to(conn: &mut DbConnection, actor: &Account, id: i64) -> Result<Status> {

@@ -10,6 +10,7 @@ mod common;
 mod api_errors;
 mod api_extras;
 mod api_media;
+mod api_more;
 mod api_statuses;
 mod api_visibility;
 mod apub_documents;

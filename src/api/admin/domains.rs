@@ -7,7 +7,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::api::auth::Auth;
 use crate::api::mastodon::entities::iso_datetime;
@@ -72,11 +71,10 @@ struct DomainBlockEntity {
 }
 
 fn block_entity(b: &DomainBlock) -> DomainBlockEntity {
-    let digest = Sha256::digest(b.domain.as_bytes());
     DomainBlockEntity {
         id: b.id.to_string(),
         domain: b.domain.clone(),
-        digest: digest.iter().map(|byte| format!("{byte:02x}")).collect(),
+        digest: b.digest(),
         created_at: iso_datetime(b.created_at),
         severity: b.severity().as_str(),
         reject_media: b.reject_media,

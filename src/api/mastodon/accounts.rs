@@ -5,8 +5,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::entities::account::{account_from_row, credential_account_from_user};
+use super::entities::iso_datetime;
 use super::entities::relationship::relationship_entity;
-use super::pagination::PageParams;
+use super::pagination::{PageParams, paged_response};
 use super::{parse_id, render_accounts, render_timeline};
 use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{FileFields, Params, ParamsWithFiles, lenient};
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/v1/accounts/relationships",
         web::get().to(get_relationships),
     )
+    .route("/v1/accounts", web::get().to(many))
     .route("/v1/accounts/lookup", web::get().to(lookup))
     .route("/v1/accounts/search", web::get().to(search))
     .route("/v1/accounts/{id}", web::get().to(get))
@@ -45,6 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/v1/accounts/{id}/unblock", web::post().to(unblock))
     .route("/v1/accounts/{id}/mute", web::post().to(mute))
     .route("/v1/accounts/{id}/unmute", web::post().to(unmute))
+    .route("/v1/mutes", web::get().to(mutes))
+    .route("/v1/blocks", web::get().to(blocks))
     .route("/v1/follow_requests", web::get().to(follow_requests))
     .route(
         "/v1/follow_requests/{id}/authorize",
@@ -54,7 +58,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/v1/follow_requests/{id}/reject",
         web::post().to(reject_request),
     )
-    .route("/v1/preferences", web::get().to(preferences));
+    .route("/v1/preferences", web::get().to(preferences))
+    .route("/v1/profile/avatar", web::delete().to(delete_avatar))
+    .route("/v1/profile/header", web::delete().to(delete_header));
 }
 
 /// <https://docs.joinmastodon.org/methods/accounts/#verify_credentials>
@@ -207,6 +213,14 @@ async fn update_credentials(
         .db
         .write(move |conn| accounts::update_profile(conn, &settings, &user, update))
         .await?;
+    credential_response(&ctx, updated).await
+}
+
+/// The employee's own account as Mastodon answers a change of it (CredentialAccount).
+async fn credential_response(
+    ctx: &AppContext,
+    updated: crate::service::users::LocalUser,
+) -> Result<HttpResponse> {
     let account_id = updated.account.id;
     let pending = ctx
         .db
@@ -232,6 +246,98 @@ async fn get(
         &account,
         &ctx.settings.instance.base_url(),
     )))
+}
+
+async fn remove_image(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    which: accounts::ProfileImage,
+) -> Result<HttpResponse> {
+    let user = auth.user_with("write:accounts")?.clone();
+    let updated = ctx
+        .db
+        .write(move |conn| accounts::remove_profile_image(conn, &user, which))
+        .await?;
+    credential_response(&ctx, updated).await
+}
+
+/// <https://docs.joinmastodon.org/methods/profile/#delete-profile-avatar>
+async fn delete_avatar(ctx: web::Data<AppContext>, auth: Auth) -> Result<HttpResponse> {
+    remove_image(ctx, auth, accounts::ProfileImage::Avatar).await
+}
+
+/// <https://docs.joinmastodon.org/methods/profile/#delete-profile-header>
+async fn delete_header(ctx: web::Data<AppContext>, auth: Auth) -> Result<HttpResponse> {
+    remove_image(ctx, auth, accounts::ProfileImage::Header).await
+}
+
+/// Most accounts `GET /api/v1/accounts?id[]=` answers at once (more ids are ignored).
+pub const MAX_MANY: usize = 40;
+
+/// <https://docs.joinmastodon.org/methods/accounts/#index>: several accounts by id, in the
+/// order asked; unknown and suspended ones are left out.
+async fn many(
+    ctx: web::Data<AppContext>,
+    _auth: MaybeAuth,
+    Params(p): Params<RelationshipsParams>,
+) -> Result<HttpResponse> {
+    let ids: Vec<i64> =
+        p.id.iter()
+            .filter_map(|id| id.trim().parse().ok())
+            .take(MAX_MANY)
+            .collect();
+    let found = ctx.db.read(move |conn| accounts::many(conn, &ids)).await?;
+    let base = ctx.settings.instance.base_url();
+    Ok(HttpResponse::Ok().json(
+        found
+            .iter()
+            .map(|a| account_from_row(a, &base))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// <https://docs.joinmastodon.org/methods/mutes/#get>: the accounts I mute, newest mute
+/// first, each with `mute_expires_at`; paged with `Link` by the mute.
+async fn mutes(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    auth: Auth,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let me = auth.user_with("read:mutes")?.account.id;
+    let page = page.page_with(40, 80);
+    let rows = ctx
+        .db
+        .read(move |conn| accounts::mutes(conn, me, &page))
+        .await?;
+    let base = ctx.settings.instance.base_url();
+    let ids: Vec<i64> = rows.iter().map(|(id, _, _)| *id).collect();
+    let body: Vec<Value> = rows
+        .iter()
+        .map(|(_, account, until)| -> Result<Value> {
+            let mut entity = serde_json::to_value(account_from_row(account, &base))?;
+            entity["mute_expires_at"] = serde_json::json!(until.map(iso_datetime));
+            Ok(entity)
+        })
+        .collect::<Result<_>>()?;
+    Ok(paged_response(&ctx, &req, &ids).json(body))
+}
+
+/// <https://docs.joinmastodon.org/methods/blocks/#get>: the accounts I block, newest block
+/// first; paged with `Link` by the block.
+async fn blocks(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    auth: Auth,
+    Params(page): Params<PageParams>,
+) -> Result<HttpResponse> {
+    let me = auth.user_with("read:blocks")?.account.id;
+    let page = page.page_with(40, 80);
+    let rows = ctx
+        .db
+        .read(move |conn| accounts::blocks(conn, me, &page))
+        .await?;
+    render_accounts(&ctx, &req, rows)
 }
 
 #[derive(Debug, Deserialize)]

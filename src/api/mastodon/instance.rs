@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, web};
 
 use super::entities::account::account_from_row;
 use super::entities::instance::{instance_v1, instance_v2, rules};
+use crate::api::auth::Auth;
 use crate::context::AppContext;
 use crate::error::Result;
 use crate::service::instance;
@@ -12,6 +13,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v2/instance", web::get().to(get_v2))
         .route("/v1/instance", web::get().to(get_v1))
         .route("/v1/instance/rules", web::get().to(get_rules))
+        .route("/v1/instance/peers", web::get().to(peers))
+        .route(
+            "/v1/instance/extended_description",
+            web::get().to(extended_description),
+        )
+        .route(
+            "/v1/instance/terms_of_service",
+            web::get().to(terms_of_service),
+        )
+        .route("/v1/instance/domain_blocks", web::get().to(domain_blocks))
         .route("/v1/custom_emojis", web::get().to(custom_emojis));
 }
 
@@ -47,4 +58,69 @@ async fn get_rules(ctx: web::Data<AppContext>) -> HttpResponse {
 /// <https://docs.joinmastodon.org/methods/custom_emojis/> — Groundswell has none yet.
 async fn custom_emojis() -> HttpResponse {
     HttpResponse::Ok().json(Vec::<serde_json::Value>::new())
+}
+
+/// <https://docs.joinmastodon.org/methods/instance/#peers>: the departments this one knows
+/// and does not suspend.
+async fn peers(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+    let configured = ctx.settings.federation.allowed_domains.clone();
+    let all = ctx
+        .db
+        .read(move |conn| crate::service::policy::domains::peers(conn, &configured))
+        .await?;
+    Ok(HttpResponse::Ok().json(all))
+}
+
+/// <https://docs.joinmastodon.org/methods/instance/#extended_description>: the department's
+/// description (`instance.description`, from the config file: no change time is known, so
+/// `updated_at` is null, as Mastodon answers for a description never edited).
+async fn extended_description(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+    let text = ctx.settings.instance.description.trim();
+    let content = if text.is_empty() {
+        String::new()
+    } else {
+        format!("<p>{}</p>", html_escape::encode_text(text))
+    };
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "updated_at": null,
+        "content": content,
+    })))
+}
+
+/// <https://docs.joinmastodon.org/methods/instance/#terms_of_service>: the usage policy's
+/// current version (404 when none is published).
+async fn terms_of_service(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+    let current = ctx
+        .db
+        .read(crate::service::usage_policy::require_current)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "effective_date": current.published_at.date().format("%Y-%m-%d").to_string(),
+        "effective": true,
+        "content": current.html(),
+        "succeeded_by": null,
+    })))
+}
+
+/// <https://docs.joinmastodon.org/methods/instance/#domain_blocks>: the departments this
+/// one blocks, for its signed-in employees (Mastodon's default), obfuscated where the block
+/// says so, with the public comment only.
+async fn domain_blocks(ctx: web::Data<AppContext>, auth: Auth) -> Result<HttpResponse> {
+    auth.user_with("read")?;
+    let all = ctx
+        .db
+        .read(|conn| crate::service::policy::domains::all(conn).map(|(_, _, blocks)| blocks))
+        .await?;
+    Ok(HttpResponse::Ok().json(
+        all.iter()
+            .map(|b| {
+                serde_json::json!({
+                    "domain": b.public_domain(),
+                    "digest": b.digest(),
+                    "severity": b.severity().as_str(),
+                    "comment": b.public_comment,
+                })
+            })
+            .collect::<Vec<_>>(),
+    ))
 }

@@ -79,6 +79,32 @@ where
     Ok(HttpResponse::Ok().json(status_from_view(&view, &ctx.settings)))
 }
 
+/// Statuses without paging (several asked for by id), read and hydrated on one pooled
+/// connection.
+pub async fn render_status_list<F>(
+    ctx: &AppContext,
+    viewer: Viewer,
+    load: F,
+) -> Result<HttpResponse>
+where
+    F: FnOnce(&mut DbConnection) -> Result<Vec<Status>> + Send + 'static,
+{
+    let caches = ctx.caches.clone();
+    let views = ctx
+        .db
+        .read(move |conn| {
+            let statuses = load(conn)?;
+            views::hydrate_cached(conn, &caches.statuses, viewer, statuses)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(
+        views
+            .iter()
+            .map(|v| status_from_view(v, &ctx.settings))
+            .collect::<Vec<_>>(),
+    ))
+}
+
 /// A page of statuses with the `Link` header, paged by the ids given with each status
 /// (the status id for timelines, the bookmark or favourite id for those lists). `load`
 /// reads the page; it and everything shown with it are read on one pooled connection.

@@ -17,6 +17,10 @@ use crate::service::views;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/notifications", web::get().to(list))
         .route("/v1/notifications/clear", web::post().to(clear))
+        .route(
+            "/v1/notifications/unread_count",
+            web::get().to(unread_count),
+        )
         .route("/v1/notifications/{id}", web::get().to(get))
         .route("/v1/notifications/{id}/dismiss", web::post().to(dismiss));
 }
@@ -62,6 +66,40 @@ async fn list(
         .map(|v| notification_from_view(v, &ctx.settings))
         .collect();
     Ok(paged_response(&ctx, &req, &ids).json(body))
+}
+
+#[derive(Debug, Deserialize)]
+struct UnreadParams {
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    types: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    exclude_types: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    account_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_u32")]
+    limit: Option<u32>,
+}
+
+/// <https://docs.joinmastodon.org/methods/notifications/#unread-count>: `{"count": N}`, the
+/// notifications newer than the `notifications` marker, counting at most `limit` (default
+/// 100, at most 1000).
+async fn unread_count(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    Params(p): Params<UnreadParams>,
+) -> Result<HttpResponse> {
+    let me = auth.user_with("read:notifications")?.account.id;
+    let filter = NotificationFilter {
+        types: p.types,
+        exclude_types: p.exclude_types,
+        account_id: p.account_id.and_then(|id| id.parse().ok()),
+    };
+    let limit = i64::from(p.limit.unwrap_or(100));
+    let count = ctx
+        .db
+        .read(move |conn| notifications::unread_count(conn, me, &filter, limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "count": count })))
 }
 
 /// <https://docs.joinmastodon.org/methods/notifications/#get-one>

@@ -9,7 +9,7 @@ use super::entities::status::{
     posted_entity, status_edit_entity, status_from_view, status_source_entity,
 };
 use super::pagination::PageParams;
-use super::{parse_id, render_accounts, render_status};
+use super::{parse_id, render_accounts, render_status, render_status_list};
 use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
@@ -22,6 +22,7 @@ use crate::service::visibility::Visibility;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/statuses", web::post().to(create))
+        .route("/v1/statuses", web::get().to(many))
         .route("/v1/statuses/{id}", web::get().to(get))
         .route("/v1/statuses/{id}", web::delete().to(delete))
         .route("/v1/statuses/{id}", web::put().to(edit))
@@ -163,6 +164,35 @@ async fn get(
     let id = parse_id(&id)?;
     render_status(&ctx, viewer, move |conn| {
         crate::service::visibility::find_visible(conn, viewer, id)
+    })
+    .await
+}
+
+/// Most statuses `GET /api/v1/statuses?id[]=` answers at once (more ids are ignored).
+pub const MAX_MANY: usize = 40;
+
+#[derive(Debug, Deserialize)]
+struct ManyParams {
+    #[serde(default, deserialize_with = "crate::api::params::lenient::string_list")]
+    id: Vec<String>,
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#index>: several statuses by id, in the
+/// order asked; those the viewer may not see (or that do not exist) are left out.
+async fn many(
+    ctx: web::Data<AppContext>,
+    auth: MaybeAuth,
+    Params(p): Params<ManyParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?.map(|u| u.account.id);
+    let mut ids: Vec<i64> = Vec::new();
+    for id in p.id.iter().filter_map(|id| id.trim().parse().ok()) {
+        if !ids.contains(&id) && ids.len() < MAX_MANY {
+            ids.push(id);
+        }
+    }
+    render_status_list(&ctx, viewer, move |conn| {
+        crate::service::visibility::find_many_visible(conn, viewer, &ids)
     })
     .await
 }

@@ -50,6 +50,36 @@ impl DomainBlock {
         self.severity.parse().unwrap_or(Severity::Silence)
     }
 
+    /// The domain as employees are shown it: with `obfuscate`, the middle of it starred
+    /// (dots kept), as Mastodon shows it.
+    pub fn public_domain(&self) -> String {
+        if !self.obfuscate {
+            return self.domain.clone();
+        }
+        let chars: Vec<char> = self.domain.chars().collect();
+        let visible = chars.len() / 4;
+        chars
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                if i > visible && i < chars.len() - visible && c != '.' {
+                    '*'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    }
+
+    /// SHA-256 of the domain, hex (Mastodon's `digest`).
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(self.domain.as_bytes())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
     fn rule(&self) -> BlockRule {
         BlockRule {
             domain: self.domain.clone(),
@@ -496,6 +526,34 @@ pub fn remove_domain(
         None => None,
     };
     Ok((allow, block))
+}
+
+/// The departments this one knows: those of accounts it has seen and those it allows, not
+/// those it suspends; sorted (`GET /api/v1/instance/peers`).
+pub fn peers(conn: &mut DbConnection, configured: &[String]) -> Result<Vec<String>> {
+    use crate::db::schema::accounts;
+    let mut all: std::collections::BTreeSet<String> = accounts::table
+        .filter(accounts::domain.is_not_null())
+        .select(accounts::domain.assume_not_null())
+        .distinct()
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    all.extend(configured.iter().cloned());
+    all.extend(
+        domain_allows::table
+            .select(domain_allows::domain)
+            .load::<String>(conn)?,
+    );
+    let rules = load(conn)?;
+    Ok(all
+        .into_iter()
+        .filter(|d| {
+            !rules
+                .block_for(d)
+                .is_some_and(|b| b.severity == Severity::Suspend)
+        })
+        .collect())
 }
 
 /// Every allow and block, oldest first (for `groundswell federation list`).

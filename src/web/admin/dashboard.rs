@@ -18,6 +18,13 @@ struct DashboardPage {
     overview: Overview,
 }
 
+impl DashboardPage {
+    /// How far behind a department's deliveries are, for people.
+    fn behind(&self, secs: &i64) -> String {
+        super::duration(*secs)
+    }
+}
+
 async fn show(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
     on_page(&ctx, &req, false, async |console| {
         let nav = console.nav(&ctx, "dashboard", &req).await?;

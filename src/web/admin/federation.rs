@@ -38,6 +38,7 @@ struct BlockRow {
 struct QueueRow {
     domain: String,
     pending: i64,
+    lag: String,
     failures: i32,
     next_attempt: String,
     last_success: String,
@@ -69,6 +70,7 @@ async fn show(ctx: web::Data<AppContext>, req: HttpRequest) -> HttpResponse {
             .map(|d| QueueRow {
                 domain: d.domain.clone(),
                 pending: d.pending,
+                lag: super::duration(d.lag_secs),
                 failures: d.failures,
                 next_attempt: when(d.next_attempt_at),
                 last_success: d

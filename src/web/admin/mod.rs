@@ -301,6 +301,17 @@ pub fn ok(template: &impl Template) -> Result<HttpResponse> {
     render(StatusCode::OK, template)
 }
 
+/// A duration for people: `—`, `40 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
+pub fn duration(secs: i64) -> String {
+    match secs {
+        s if s <= 0 => "—".to_string(),
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} min", s / 60),
+        s if s < 86_400 => format!("{} h {} min", s / 3600, s % 3600 / 60),
+        s => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
 /// A date for people: `2026-12-07 14:03 UTC`.
 pub fn when(t: chrono::NaiveDateTime) -> String {
     t.and_utc().format("%Y-%m-%d %H:%M UTC").to_string()
@@ -340,5 +351,20 @@ impl Fields {
     /// Whether a checkbox was ticked.
     pub fn checked(&self, name: &str) -> bool {
         !self.get(name).is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration(0), "—");
+        assert_eq!(duration(-5), "—");
+        assert_eq!(duration(42), "42 s");
+        assert_eq!(duration(12 * 60 + 5), "12 min");
+        assert_eq!(duration(3 * 3600 + 5 * 60 + 9), "3 h 5 min");
+        assert_eq!(duration(2 * 86_400 + 4 * 3600 + 60), "2 d 4 h");
     }
 }

@@ -1,0 +1,402 @@
+//! Mastodon client API endpoints that apps call beyond the basics: the mute and block lists,
+//! several accounts or statuses at once, the unread count, the instance's peers, extended
+//! description, terms of service and domain blocks, and removing a profile picture.
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+use crate::on_both_backends;
+use crate::policy::staff;
+use groundswell::service::users::Role;
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("a list: {list}"))
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn link_of(f: &Fixture, user: &TestUser, path: &str) -> String {
+    let resp = f
+        .client
+        .get(f.url(path))
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap();
+    resp.headers()
+        .get("link")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+async fn delete(f: &Fixture, user: &TestUser, path: &str) -> (u16, Value) {
+    let resp = f
+        .client
+        .delete(f.url(path))
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// The accounts I mute (with when each mute runs out) and block, newest first, paged with a
+/// `Link` header; an expired mute is not listed; scopes are checked.
+async fn mutes_and_blocks_are_listed(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let me = f.user("alice").await;
+    let (bob, carol, dan) = (
+        f.user("bob").await,
+        f.user("carol").await,
+        f.user("dan").await,
+    );
+    for (who, body) in [
+        (&bob, json!({})),
+        (&carol, json!({"duration": 3600})),
+        (&dan, json!({"duration": 1})),
+    ] {
+        let (code, rel) = f
+            .post(&me, &format!("/api/v1/accounts/{}/mute", who.id), body)
+            .await;
+        assert_eq!(code, 200, "{rel}");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (code, mutes) = f.get(Some(&me), "/api/v1/mutes").await;
+    assert_eq!(code, 200, "{mutes}");
+    assert_eq!(
+        ids(&mutes),
+        vec![carol.id.clone(), bob.id.clone()],
+        "dan's mute ran out"
+    );
+    assert!(mutes[0]["mute_expires_at"].as_str().is_some(), "{mutes}");
+    assert_eq!(mutes[1]["mute_expires_at"], Value::Null);
+    assert_eq!(mutes[0]["username"], "carol");
+    let (_, first) = f.get(Some(&me), "/api/v1/mutes?limit=1").await;
+    assert_eq!(ids(&first), vec![carol.id.clone()]);
+    let link = link_of(&f, &me, "/api/v1/mutes?limit=1").await;
+    let next = link
+        .split(", ")
+        .find(|l| l.ends_with("rel=\"next\""))
+        .and_then(|l| l.strip_prefix('<'))
+        .and_then(|l| l.split('>').next())
+        .unwrap_or_else(|| panic!("a next link: {link}"))
+        .to_string();
+    let next_path = next.trim_start_matches(&f.url(""));
+    let (_, second) = f
+        .get(
+            Some(&me),
+            &format!("/{}", next_path.trim_start_matches('/')),
+        )
+        .await;
+    assert_eq!(ids(&second), vec![bob.id.clone()], "{link}");
+
+    let (code, _) = f
+        .post(
+            &me,
+            &format!("/api/v1/accounts/{}/block", dan.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (code, blocks) = f.get(Some(&me), "/api/v1/blocks").await;
+    assert_eq!(code, 200);
+    assert_eq!(ids(&blocks), vec![dan.id.clone()]);
+    assert_eq!(blocks[0]["acct"], "dan");
+    // Nobody else sees my lists; a token without the scope is refused.
+    let (_, bobs) = f.get(Some(&bob), "/api/v1/blocks").await;
+    assert_eq!(bobs, json!([]));
+    let narrow = f.user_with_scopes("erin", "read:statuses").await;
+    assert_eq!(f.get(Some(&narrow), "/api/v1/mutes").await.0, 403);
+    assert_eq!(f.get(Some(&narrow), "/api/v1/blocks").await.0, 403);
+    assert_eq!(f.get(None, "/api/v1/blocks").await.0, 401);
+    f.stop().await;
+}
+
+on_both_backends!(mutes_and_blocks_are_listed);
+
+/// Several accounts and statuses at once, in the order asked; what does not exist, is
+/// suspended or is not visible to the viewer is left out.
+async fn accounts_and_statuses_by_id(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let (code, _) = f
+        .post(
+            &admin,
+            &format!("/api/v1/admin/accounts/{}/action", carol.id),
+            json!({"type": "suspend"}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let path = format!(
+        "/api/v1/accounts?id[]={}&id[]=999999&id[]={}&id[]={}&id[]={}",
+        bob.id, carol.id, alice.id, bob.id
+    );
+    let (code, found) = f.get(None, &path).await;
+    assert_eq!(code, 200, "{found}");
+    assert_eq!(ids(&found), vec![bob.id.clone(), alice.id.clone()]);
+    assert_eq!(found[0]["username"], "bob");
+
+    let public = f.status(&alice, json!({"status": "Hello all"})).await;
+    let private = f
+        .status(
+            &alice,
+            json!({"status": "Followers only", "visibility": "private"}),
+        )
+        .await;
+    let local = f
+        .status(
+            &alice,
+            json!({"status": "Department only", "visibility": "local"}),
+        )
+        .await;
+    let path = format!("/api/v1/statuses?id[]={private}&id[]={public}&id[]=424242&id[]={local}");
+    let (code, for_bob) = f.get(Some(&bob), &path).await;
+    assert_eq!(code, 200, "{for_bob}");
+    assert_eq!(
+        ids(&for_bob),
+        vec![public.clone(), local.clone()],
+        "bob does not follow alice"
+    );
+    assert_eq!(for_bob[0]["content"], "<p>Hello all</p>");
+    let (_, for_alice) = f.get(Some(&alice), &path).await;
+    assert_eq!(
+        ids(&for_alice),
+        vec![private.clone(), public.clone(), local.clone()]
+    );
+    let (_, for_nobody) = f.get(None, &path).await;
+    assert_eq!(
+        ids(&for_nobody),
+        vec![public],
+        "visitors see public posts only"
+    );
+    f.stop().await;
+}
+
+on_both_backends!(accounts_and_statuses_by_id);
+
+/// The unread count is what is newer than the notifications marker.
+async fn unread_notifications_are_counted(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let first = f.status(&bob, json!({"status": "@alice one"})).await;
+    f.status(&bob, json!({"status": "@alice two"})).await;
+    f.status(&bob, json!({"status": "@alice three"})).await;
+    let (code, count) = f
+        .get(Some(&alice), "/api/v1/notifications/unread_count")
+        .await;
+    assert_eq!(code, 200, "{count}");
+    assert_eq!(count, json!({"count": 3}));
+    let (_, limited) = f
+        .get(Some(&alice), "/api/v1/notifications/unread_count?limit=2")
+        .await;
+    assert_eq!(limited["count"], 2);
+    let (_, list) = f.get(Some(&alice), "/api/v1/notifications").await;
+    let oldest = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["status"]["id"] == first.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, _) = f
+        .post(
+            &alice,
+            "/api/v1/markers",
+            json!({"notifications": {"last_read_id": oldest}}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (_, count) = f
+        .get(Some(&alice), "/api/v1/notifications/unread_count")
+        .await;
+    assert_eq!(count["count"], 2);
+    let (_, mentions) = f
+        .get(
+            Some(&alice),
+            "/api/v1/notifications/unread_count?exclude_types[]=mention",
+        )
+        .await;
+    assert_eq!(mentions["count"], 0);
+    assert_eq!(
+        f.get(None, "/api/v1/notifications/unread_count").await.0,
+        401
+    );
+    f.stop().await;
+}
+
+on_both_backends!(unread_notifications_are_counted);
+
+/// The instance's peers (known, allowed, not suspended), extended description, terms of
+/// service (the usage policy) and domain blocks (for employees, obfuscated where asked).
+async fn instance_details(db: TestDb) {
+    let f = Fixture::start_with(db, |s| {
+        s.instance.description = "Engineering <builds> things".into();
+        s.federation.allowed_domains = vec!["sales.corp.example".into()];
+    })
+    .await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let alice = f.user("alice").await;
+    for (domain, severity, obfuscate) in [
+        ("hr.corp.example", "suspend", false),
+        ("legal.corp.example", "silence", true),
+    ] {
+        let (code, body) = f
+            .post(
+                &admin,
+                "/api/v1/admin/domain_blocks",
+                json!({"domain": domain, "severity": severity, "obfuscate": obfuscate,
+                       "public_comment": "policy", "private_comment": "internal reason"}),
+            )
+            .await;
+        assert_eq!(code, 200, "{body}");
+    }
+    let (code, _) = f
+        .post(
+            &admin,
+            "/api/v1/admin/domain_allows",
+            json!({"domain": "finance.corp.example"}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (code, peers) = f.get(None, "/api/v1/instance/peers").await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        peers,
+        json!(["finance.corp.example", "sales.corp.example"]),
+        "suspended departments are no peers"
+    );
+
+    let (code, described) = f.get(None, "/api/v1/instance/extended_description").await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        described["content"],
+        "<p>Engineering &lt;builds&gt; things</p>"
+    );
+
+    assert_eq!(
+        f.get(None, "/api/v1/instance/terms_of_service").await.0,
+        404
+    );
+    let (code, _) = f
+        .post(
+            &admin,
+            "/api/v1/groundswell/admin/usage_policy",
+            json!({"text": "# Be kind\n\nNo customer data."}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (code, terms) = f.get(None, "/api/v1/instance/terms_of_service").await;
+    assert_eq!(code, 200, "{terms}");
+    assert_eq!(terms["effective"], true);
+    assert!(
+        terms["content"]
+            .as_str()
+            .unwrap()
+            .contains("<h1>Be kind</h1>"),
+        "{terms}"
+    );
+    assert_eq!(terms["succeeded_by"], Value::Null);
+
+    assert_eq!(f.get(None, "/api/v1/instance/domain_blocks").await.0, 401);
+    let (code, blocks) = f.get(Some(&alice), "/api/v1/instance/domain_blocks").await;
+    assert_eq!(code, 200, "{blocks}");
+    let blocks = blocks.as_array().unwrap();
+    assert_eq!(blocks.len(), 2);
+    let hr = blocks
+        .iter()
+        .find(|b| b["domain"] == "hr.corp.example")
+        .unwrap();
+    assert_eq!(hr["severity"], "suspend");
+    assert_eq!(hr["comment"], "policy");
+    assert_eq!(hr["digest"].as_str().unwrap().len(), 64);
+    let legal = blocks.iter().find(|b| b["severity"] == "silence").unwrap();
+    let shown = legal["domain"].as_str().unwrap();
+    assert_ne!(shown, "legal.corp.example");
+    assert!(shown.contains('*') && shown.starts_with("leg"), "{shown}");
+    assert!(
+        !Value::Array(blocks.clone())
+            .to_string()
+            .contains("internal reason")
+    );
+    f.stop().await;
+}
+
+on_both_backends!(instance_details);
+
+/// Removing the avatar or header shows the default picture again.
+async fn profile_pictures_are_removed(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let png = std::fs::read("frontend/static/avatar.png").unwrap();
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "avatar",
+            reqwest::multipart::Part::bytes(png.clone())
+                .file_name("me.png")
+                .mime_str("image/png")
+                .unwrap(),
+        )
+        .part(
+            "header",
+            reqwest::multipart::Part::bytes(png)
+                .file_name("banner.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+    let resp = f
+        .client
+        .patch(f.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&alice.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (_, me) = f
+        .get(Some(&alice), "/api/v1/accounts/verify_credentials")
+        .await;
+    assert!(me["avatar"].as_str().unwrap().contains("/media/"), "{me}");
+    assert!(me["header"].as_str().unwrap().contains("/media/"), "{me}");
+
+    let (code, after) = delete(&f, &alice, "/api/v1/profile/avatar").await;
+    assert_eq!(code, 200, "{after}");
+    assert!(
+        after["avatar"]
+            .as_str()
+            .unwrap()
+            .ends_with("/static/avatar.png"),
+        "{after}"
+    );
+    assert!(after["header"].as_str().unwrap().contains("/media/"));
+    assert_eq!(after["username"], "alice");
+    assert!(after["source"].is_object(), "a CredentialAccount");
+    let (code, after) = delete(&f, &alice, "/api/v1/profile/header").await;
+    assert_eq!(code, 200);
+    assert!(
+        after["header"]
+            .as_str()
+            .unwrap()
+            .ends_with("/static/header.png")
+    );
+    let (_, seen) = f.get(None, &format!("/api/v1/accounts/{}", alice.id)).await;
+    assert!(
+        seen["avatar"]
+            .as_str()
+            .unwrap()
+            .ends_with("/static/avatar.png")
+    );
+    let narrow = f.user_with_scopes("bob", "read").await;
+    assert_eq!(delete(&f, &narrow, "/api/v1/profile/avatar").await.0, 403);
+    f.stop().await;
+}
+
+on_both_backends!(profile_pictures_are_removed);
