@@ -56,6 +56,9 @@ fi
 export GROUNDSWELL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/groundswell"
 (cd tests/clients && "$venv/bin/python" -m pytest -q -p no:cacheprovider)
 
+echo "== Docker files (the image's sources build; the compose file's departments federate)"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider tests/docker
+
 echo "== client libraries (masto.js)"
 tests/clients-js/run.sh
 
