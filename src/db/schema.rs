@@ -697,6 +697,15 @@ diesel::joinable!(lists -> accounts (account_id));
 diesel::joinable!(list_accounts -> lists (list_id));
 diesel::joinable!(list_accounts -> accounts (account_id));
 diesel::joinable!(filters -> accounts (account_id));
+diesel::table! {
+    account_notes (account_id, target_account_id) {
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        comment -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(filter_statuses -> filters (filter_id));
 diesel::joinable!(filter_statuses -> statuses (status_id));
@@ -708,6 +717,7 @@ diesel::joinable!(usage_policy_acceptances -> usage_policy_versions (version));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    account_notes,
     users,
     statuses,
     status_edits,

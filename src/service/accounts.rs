@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use crate::config::Settings;
 use crate::context::AppContext;
 use crate::db::models::{Account, Follow};
-use crate::db::schema::{accounts, blocks, follows, mutes, users};
+use crate::db::schema::{account_notes, accounts, blocks, follows, mutes, users};
 use crate::db::{DbConnection, ids, lower};
 use crate::error::{Error, Result};
 use crate::service::remote;
@@ -307,6 +307,8 @@ pub struct Relationship {
     pub muting_notifications: bool,
     pub requested: bool,
     pub requested_by: bool,
+    /// The viewer's private note about the account.
+    pub note: String,
 }
 
 pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Vec<Relationship>> {
@@ -339,6 +341,13 @@ pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Ve
         .filter(mutes::target_account_id.eq_any(ids))
         .select((mutes::target_account_id, mutes::hide_notifications))
         .load(conn)?;
+    let mut notes: std::collections::HashMap<i64, String> = account_notes::table
+        .filter(account_notes::account_id.eq(me))
+        .filter(account_notes::target_account_id.eq_any(ids))
+        .select((account_notes::target_account_id, account_notes::comment))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
     Ok(ids
         .iter()
         .map(|&id| {
@@ -357,9 +366,42 @@ pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Ve
                 blocked_by: blocked_by.contains(&id),
                 muting: mute.is_some(),
                 muting_notifications: mute.is_some_and(|(_, n)| *n),
+                note: notes.remove(&id).unwrap_or_default(),
             }
         })
         .collect())
+}
+
+/// Longest private note about an account, in characters (Mastodon's).
+pub const MAX_ACCOUNT_NOTE_CHARS: usize = 2000;
+
+/// An employee writes (or, with an empty comment, removes) their private note about an
+/// account. Nobody else ever sees it.
+pub fn set_note(conn: &mut DbConnection, me: i64, target_id: i64, comment: &str) -> Result<()> {
+    let target = find(conn, target_id)?;
+    let comment = comment.trim();
+    if comment.chars().count() > MAX_ACCOUNT_NOTE_CHARS {
+        return Err(Error::unprocessable(format!(
+            "Validation failed: Comment is too long (maximum is {MAX_ACCOUNT_NOTE_CHARS} characters)"
+        )));
+    }
+    diesel::delete(
+        account_notes::table
+            .filter(account_notes::account_id.eq(me))
+            .filter(account_notes::target_account_id.eq(target.id)),
+    )
+    .execute(conn)?;
+    if !comment.is_empty() {
+        diesel::insert_into(account_notes::table)
+            .values((
+                account_notes::account_id.eq(me),
+                account_notes::target_account_id.eq(target.id),
+                account_notes::comment.eq(comment),
+                account_notes::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// The profile limits hold for every profile, an employee's or another department's. An

@@ -190,6 +190,29 @@ pub fn unfollow(
     remove_follow(conn, actor.id, target.id, ours)
 }
 
+/// An employee removes `follower_id` from their followers (Mastodon's
+/// `remove_from_followers`): the follow ends; a follower of another department is told with
+/// a Reject of its Follow, as Mastodon tells it. Nothing happens when they do not follow.
+pub fn remove_follower(conn: &mut DbConnection, me: &Account, follower_id: i64) -> Result<()> {
+    let follower = find(conn, follower_id)?;
+    let Some(f) = find_follow(conn, follower.id, me.id)? else {
+        return Ok(());
+    };
+    if !follower.is_local()
+        && let Some(follow_ap_id) = f.ap_id
+    {
+        outbox::enqueue(
+            conn,
+            me.id,
+            Outgoing::Reject {
+                follow_ap_id,
+                follower_account_id: follower.id,
+            },
+        )?;
+    }
+    remove_follow(conn, follower.id, me.id, false)
+}
+
 /// End the follow of `follower` → `target`, if there is one. With `federate`, a follow our
 /// employee made of another department's account is withdrawn there with Undo.
 fn remove_follow(

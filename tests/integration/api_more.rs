@@ -400,3 +400,135 @@ async fn profile_pictures_are_removed(db: TestDb) {
 }
 
 on_both_backends!(profile_pictures_are_removed);
+
+/// An employee removes followers: one here (counts drop, the relationship says so) and one
+/// of another department (which hears of it and stops following).
+async fn followers_are_removed(db: TestDb) {
+    use crate::federation::{departments, domain, eventually, resolve};
+    use crate::write_path::follow;
+    let deps = departments(db, 2, |_, _| true).await;
+    let (eng, sales) = (&deps[0], &deps[1]);
+    let alice = eng.user("alice").await;
+    let bob = eng.user("bob").await;
+    let sam = sales.user("sam").await;
+    follow(eng, &bob, &alice.id, json!({})).await;
+    let alice_on_sales = resolve(sales, &sam, &format!("alice@{}", domain(eng))).await;
+    follow(sales, &sam, &alice_on_sales, json!({})).await;
+    let (_, me) = eng
+        .get(Some(&alice), "/api/v1/accounts/verify_credentials")
+        .await;
+    assert_eq!(me["followers_count"], 2, "{me}");
+
+    let (code, rel) = eng
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{}/remove_from_followers", bob.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200, "{rel}");
+    assert_eq!(rel["followed_by"], false);
+    let (_, bobs) = eng
+        .get(
+            Some(&bob),
+            &format!("/api/v1/accounts/relationships?id[]={}", alice.id),
+        )
+        .await;
+    assert_eq!(bobs[0]["following"], false);
+
+    let sam_on_eng = resolve(eng, &alice, &format!("sam@{}", domain(sales))).await;
+    let (code, rel) = eng
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{sam_on_eng}/remove_from_followers"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200, "{rel}");
+    assert_eq!(rel["followed_by"], false);
+    let (_, me) = eng
+        .get(Some(&alice), "/api/v1/accounts/verify_credentials")
+        .await;
+    assert_eq!(me["followers_count"], 0, "{me}");
+    eventually("sales to hear sam no longer follows alice", || async {
+        let (_, rel) = sales
+            .get(
+                Some(&sam),
+                &format!("/api/v1/accounts/relationships?id[]={alice_on_sales}"),
+            )
+            .await;
+        (rel[0]["following"] == false).then_some(())
+    })
+    .await;
+    // Removing someone who does not follow changes nothing.
+    let (code, _) = eng
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{}/remove_from_followers", bob.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let narrow = eng.user_with_scopes("erin", "read").await;
+    let (code, _) = eng
+        .post(
+            &narrow,
+            &format!("/api/v1/accounts/{}/remove_from_followers", bob.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 403);
+    for f in deps {
+        f.stop().await;
+    }
+}
+
+on_both_backends!(followers_are_removed);
+
+/// A private note about an account: in my relationship to it, never in anyone else's.
+async fn private_notes_about_accounts(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    let path = format!("/api/v1/accounts/{}/note", bob.id);
+    let (code, rel) = f
+        .post(
+            &alice,
+            &path,
+            json!({"comment": "Knows the billing system"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{rel}");
+    assert_eq!(rel["note"], "Knows the billing system");
+    assert_eq!(rel["id"], bob.id.as_str());
+    let rels = format!("/api/v1/accounts/relationships?id[]={}", bob.id);
+    let (_, mine) = f.get(Some(&alice), &rels).await;
+    assert_eq!(mine[0]["note"], "Knows the billing system");
+    let (_, theirs) = f.get(Some(&carol), &rels).await;
+    assert_eq!(theirs[0]["note"], "", "only its writer sees a note");
+    let (code, body) = f
+        .post(&alice, &path, json!({"comment": "x".repeat(2001)}))
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("2000"));
+    let (_, mine) = f.get(Some(&alice), &rels).await;
+    assert_eq!(
+        mine[0]["note"], "Knows the billing system",
+        "a refused note changes nothing"
+    );
+    let (code, rel) = f.post(&alice, &path, json!({"comment": ""})).await;
+    assert_eq!(code, 200);
+    assert_eq!(rel["note"], "");
+    let (code, _) = f
+        .post(
+            &alice,
+            "/api/v1/accounts/999999/note",
+            json!({"comment": "x"}),
+        )
+        .await;
+    assert_eq!(code, 404);
+    f.stop().await;
+}
+
+on_both_backends!(private_notes_about_accounts);

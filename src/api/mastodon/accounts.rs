@@ -43,6 +43,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/v1/accounts/{id}/following", web::get().to(following))
     .route("/v1/accounts/{id}/follow", web::post().to(follow))
     .route("/v1/accounts/{id}/unfollow", web::post().to(unfollow))
+    .route("/v1/accounts/{id}/note", web::post().to(note))
+    .route(
+        "/v1/accounts/{id}/remove_from_followers",
+        web::post().to(remove_from_followers),
+    )
     .route("/v1/accounts/{id}/block", web::post().to(block))
     .route("/v1/accounts/{id}/unblock", web::post().to(unblock))
     .route("/v1/accounts/{id}/mute", web::post().to(mute))
@@ -539,6 +544,39 @@ async fn unfollow(
 ) -> Result<HttpResponse> {
     relationship_action(ctx, auth, "write:follows", id, |c, me, t| {
         relationships::unfollow(c, me, t, Origin::Local)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct NoteParams {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    comment: Option<String>,
+}
+
+/// <https://docs.joinmastodon.org/methods/accounts/#note>: my private note about an
+/// account (`comment`; empty removes it), shown only to me in the relationship.
+async fn note(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+    Params(p): Params<NoteParams>,
+) -> Result<HttpResponse> {
+    let comment = p.comment.unwrap_or_default();
+    relationship_action(ctx, auth, "write:accounts", id, move |c, me, t| {
+        accounts::set_note(c, me.id, t, &comment)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/accounts/#remove_from_followers>
+async fn remove_from_followers(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    relationship_action(ctx, auth, "write:follows", id, |c, me, t| {
+        relationships::remove_follower(c, me, t)
     })
     .await
 }

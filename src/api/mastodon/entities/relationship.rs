@@ -19,6 +19,6 @@ pub fn relationship_entity(r: &Relationship) -> Value {
         "requested_by": r.requested_by,
         "domain_blocking": false,
         "endorsed": false,
-        "note": "",
+        "note": r.note,
     })
 }
