@@ -15,6 +15,8 @@
 #    Screenshots go to $GROUNDSWELL_TOOLS_CACHE/screenshots (printed).
 # 4. Interop: the binary federating with a small Fedify app, an independent ActivityPub
 #    implementation from npm (tests/interop; node_modules cached the same way).
+# 5. Docker files: the image's sources build (exactly what the Dockerfile copies) and the
+#    compose file's departments allow each other (tests/docker, pytest in the clients' venv).
 #
 # Needs: the Rust toolchain and a PostgreSQL server on 127.0.0.1:5432 that user `postgres`
 # can reach without a password (tests create and drop their own databases). If that server is
