@@ -118,6 +118,9 @@ async fn reports_reach_the_moderators_and_are_worked_through(db: TestDb) {
         "moderators see the reported post"
     );
     assert_eq!(f.get(Some(&alice), "/api/v1/admin/reports").await.0, 403);
+    // The shape is Mastodon's Admin::Report.
+    let normalised = crate::snapshots::normalise(&queue[0], &format!("http://{}", domain(&f)));
+    insta::assert_json_snapshot!("admin_report", normalised);
 
     let url = |step: &str| format!("/api/v1/admin/reports/{id}/{step}");
     let (_, mine) = f.post(&moderator, &url("assign_to_self"), json!({})).await;
