@@ -223,6 +223,50 @@ pub fn blocks(conn: &mut DbConnection, me: i64, page: &Page) -> Result<Vec<(i64,
     with_accounts(conn, edges)
 }
 
+/// For each of `ids`, the accounts `me` follows that follow it (Mastodon's familiar
+/// followers), suspended ones left out, at most `per_account` each. Two queries.
+pub fn familiar_followers(
+    conn: &mut DbConnection,
+    me: i64,
+    ids: &[i64],
+    per_account: usize,
+) -> Result<Vec<(i64, Vec<Account>)>> {
+    let followed = diesel::alias!(follows as followed);
+    let mine = followed
+        .filter(followed.field(follows::account_id).eq(me))
+        .filter(followed.field(follows::accepted).eq(true))
+        .select(followed.field(follows::target_account_id));
+    let edges: Vec<(i64, i64)> = follows::table
+        .filter(follows::target_account_id.eq_any(ids))
+        .filter(follows::accepted.eq(true))
+        .filter(follows::account_id.eq_any(mine))
+        .filter(follows::account_id.ne(me))
+        .order(follows::id.desc())
+        .select((follows::target_account_id, follows::account_id))
+        .load(conn)?;
+    let wanted: Vec<i64> = edges.iter().map(|(_, follower)| *follower).collect();
+    let known: std::collections::HashMap<i64, Account> = accounts::table
+        .filter(accounts::id.eq_any(&wanted))
+        .filter(accounts::suspended_at.is_null())
+        .select(Account::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    Ok(ids
+        .iter()
+        .map(|&id| {
+            let familiar = edges
+                .iter()
+                .filter(|(target, _)| *target == id)
+                .filter_map(|(_, follower)| known.get(follower).cloned())
+                .take(per_account)
+                .collect();
+            (id, familiar)
+        })
+        .collect())
+}
+
 /// Accounts by id (suspended ones and the instance actor left out), in the order asked,
 /// each once. For `GET /api/v1/accounts?id[]=`.
 pub fn many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Account>> {

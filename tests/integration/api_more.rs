@@ -532,3 +532,57 @@ async fn private_notes_about_accounts(db: TestDb) {
 }
 
 on_both_backends!(private_notes_about_accounts);
+
+/// Familiar followers: the accounts I follow that follow each account asked about.
+async fn familiar_followers_are_those_i_follow(db: TestDb) {
+    use crate::write_path::follow;
+    let f = Fixture::start(db).await;
+    let me = f.user("alice").await;
+    let (bob, carol, dan, erin) = (
+        f.user("bob").await,
+        f.user("carol").await,
+        f.user("dan").await,
+        f.user("erin").await,
+    );
+    // I follow bob and carol; bob and dan follow erin; carol follows dan.
+    follow(&f, &me, &bob.id, json!({})).await;
+    follow(&f, &me, &carol.id, json!({})).await;
+    follow(&f, &bob, &erin.id, json!({})).await;
+    follow(&f, &dan, &erin.id, json!({})).await;
+    follow(&f, &carol, &dan.id, json!({})).await;
+    let path = format!(
+        "/api/v1/accounts/familiar_followers?id[]={}&id[]={}&id[]={}",
+        erin.id, dan.id, bob.id
+    );
+    let (code, found) = f.get(Some(&me), &path).await;
+    assert_eq!(code, 200, "{found}");
+    assert_eq!(found[0]["id"], erin.id.as_str());
+    assert_eq!(ids(&found[0]["accounts"]), vec![bob.id.clone()]);
+    assert_eq!(found[1]["id"], dan.id.as_str());
+    assert_eq!(ids(&found[1]["accounts"]), vec![carol.id.clone()]);
+    assert_eq!(found[2]["accounts"], json!([]));
+    assert_eq!(f.get(None, &path).await.0, 401);
+    f.stop().await;
+}
+
+on_both_backends!(familiar_followers_are_those_i_follow);
+
+/// The v1 search older apps call: the v2 results, hashtags as plain names.
+async fn search_v1_answers_like_mastodon_2(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    f.status(&alice, json!({"status": "Shipping #release notes"}))
+        .await;
+    let (code, v1) = f.get(Some(&alice), "/api/v1/search?q=release").await;
+    assert_eq!(code, 200, "{v1}");
+    assert_eq!(v1["hashtags"], json!(["release"]));
+    let (_, v2) = f.get(Some(&alice), "/api/v2/search?q=release").await;
+    assert_eq!(v2["hashtags"][0]["name"], "release");
+    assert_eq!(v1["accounts"], v2["accounts"]);
+    assert_eq!(v1["statuses"], v2["statuses"]);
+    let (code, _) = f.get(Some(&alice), "/api/v1/search").await;
+    assert_eq!(code, 400);
+    f.stop().await;
+}
+
+on_both_backends!(search_v1_answers_like_mastodon_2);

@@ -36,6 +36,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/v1/accounts", web::get().to(many))
     .route("/v1/accounts/lookup", web::get().to(lookup))
+    .route(
+        "/v1/accounts/familiar_followers",
+        web::get().to(familiar_followers),
+    )
     .route("/v1/accounts/search", web::get().to(search))
     .route("/v1/accounts/{id}", web::get().to(get))
     .route("/v1/accounts/{id}/statuses", web::get().to(statuses))
@@ -297,6 +301,42 @@ async fn many(
         found
             .iter()
             .map(|a| account_from_row(a, &base))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Most accounts `familiar_followers` names for each account asked about.
+pub const MAX_FAMILIAR: usize = 40;
+
+/// <https://docs.joinmastodon.org/methods/accounts/#familiar_followers>: for each account
+/// asked about (at most 40), the accounts I follow that follow it (at most 40 each, most
+/// recent follows first).
+async fn familiar_followers(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    Params(p): Params<RelationshipsParams>,
+) -> Result<HttpResponse> {
+    let me = auth.user_with("read:follows")?.account.id;
+    let mut ids: Vec<i64> = Vec::new();
+    for id in p.id.iter().filter_map(|id| id.trim().parse().ok()) {
+        if !ids.contains(&id) && ids.len() < MAX_MANY {
+            ids.push(id);
+        }
+    }
+    let found = ctx
+        .db
+        .read(move |conn| accounts::familiar_followers(conn, me, &ids, MAX_FAMILIAR))
+        .await?;
+    let base = ctx.settings.instance.base_url();
+    Ok(HttpResponse::Ok().json(
+        found
+            .iter()
+            .map(|(id, familiar)| {
+                serde_json::json!({
+                    "id": id.to_string(),
+                    "accounts": familiar.iter().map(|a| account_from_row(a, &base)).collect::<Vec<_>>(),
+                })
+            })
             .collect::<Vec<_>>(),
     ))
 }

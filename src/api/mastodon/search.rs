@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::service::search;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v2/search", web::get().to(search_v2));
+    cfg.route("/v2/search", web::get().to(search_v2))
+        .route("/v1/search", web::get().to(search_v1));
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +40,27 @@ async fn search_v2(
     auth: Auth,
     Params(p): Params<SearchParams>,
 ) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(results(&ctx, &auth, p).await?))
+}
+
+/// `GET /api/v1/search`, for the older apps that still call it: the same search, with
+/// hashtags as plain names, as Mastodon 2.x answered it.
+async fn search_v1(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    Params(p): Params<SearchParams>,
+) -> Result<HttpResponse> {
+    let mut body = results(&ctx, &auth, p).await?;
+    let names: Vec<serde_json::Value> = body["hashtags"]
+        .as_array()
+        .map(|tags| tags.iter().map(|t| t["name"].clone()).collect())
+        .unwrap_or_default();
+    body["hashtags"] = json!(names);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// The v2 answer to a search.
+async fn results(ctx: &AppContext, auth: &Auth, p: SearchParams) -> Result<serde_json::Value> {
     auth.require("read:search")?;
     let me = auth.0.user.as_ref().map(|u| u.account.id);
     let q = p.q.unwrap_or_default();
@@ -55,7 +77,7 @@ async fn search_v2(
     // URL on the other department first.
     let mut resolved_status = None;
     if p.resolve.unwrap_or(false) && me.is_some() && p.offset.unwrap_or(0) == 0 {
-        resolved_status = search::resolve_remote(&ctx, q.trim()).await;
+        resolved_status = search::resolve_remote(ctx, q.trim()).await;
     }
     let query = search::Query {
         resolved_status,
@@ -75,7 +97,7 @@ async fn search_v2(
         .await?;
     let base = ctx.settings.instance.base_url();
     let base_str = base.as_str().trim_end_matches('/');
-    Ok(HttpResponse::Ok().json(json!({
+    Ok(json!({
         "accounts": results.accounts.iter().map(|a| account_from_row(a, &base)).collect::<Vec<_>>(),
         "statuses": results.statuses.iter().map(|s| status_from_view(s, &ctx.settings)).collect::<Vec<_>>(),
         "hashtags": results.hashtags.iter().map(|t| json!({
@@ -84,5 +106,5 @@ async fn search_v2(
             "history": [],
             "following": results.followed_hashtags.contains(&t.id),
         })).collect::<Vec<_>>(),
-    })))
+    }))
 }
