@@ -706,6 +706,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    thread_mutes (account_id, thread_root_id) {
+        account_id -> BigInt,
+        thread_root_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(filter_statuses -> filters (filter_id));
 diesel::joinable!(filter_statuses -> statuses (status_id));
@@ -718,6 +726,7 @@ diesel::joinable!(usage_policy_acceptances -> usage_policy_versions (version));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     account_notes,
+    thread_mutes,
     users,
     statuses,
     status_edits,

@@ -23,6 +23,26 @@ pub const KINDS: &[&str] = &[
 ];
 
 /// Notify `recipient` (if local, not the actor, and not blocking or muting the actor).
+/// Whether `recipient` muted the thread `status_id` is part of.
+fn thread_muted(conn: &mut DbConnection, recipient: i64, status_id: Option<i64>) -> Result<bool> {
+    use crate::db::schema::{statuses, thread_mutes};
+    let Some(status_id) = status_id else {
+        return Ok(false);
+    };
+    let root: Option<Option<i64>> = statuses::table
+        .find(status_id)
+        .select(statuses::thread_root_id)
+        .first(conn)
+        .optional()?;
+    let root = root.flatten().unwrap_or(status_id);
+    Ok(diesel::select(diesel::dsl::exists(
+        thread_mutes::table
+            .filter(thread_mutes::account_id.eq(recipient))
+            .filter(thread_mutes::thread_root_id.eq(root)),
+    ))
+    .get_result(conn)?)
+}
+
 pub fn notify(
     conn: &mut DbConnection,
     recipient: i64,
@@ -56,7 +76,7 @@ pub fn notify(
         )),
     )
     .get_result(conn)?;
-    if silenced {
+    if silenced || thread_muted(conn, recipient, status_id)? {
         return Ok(None);
     }
     let row = Notification {

@@ -1550,6 +1550,30 @@ pub fn pin(conn: &mut DbConnection, me: i64, id: i64, on: bool) -> Result<Status
     Ok(status)
 }
 
+/// An employee mutes (or unmutes) the thread a status they may see is part of: no more
+/// notifications about its posts (Mastodon's conversation mute). Returns the status.
+pub fn mute_thread(conn: &mut DbConnection, me: i64, id: i64, on: bool) -> Result<Status> {
+    use crate::db::schema::thread_mutes;
+    let status = find_visible(conn, Some(me), id)?;
+    let root = status.thread_root_id.unwrap_or(status.id);
+    let existing = thread_mutes::table
+        .filter(thread_mutes::account_id.eq(me))
+        .filter(thread_mutes::thread_root_id.eq(root));
+    let exists: bool = diesel::select(diesel::dsl::exists(existing)).get_result(conn)?;
+    if on && !exists {
+        diesel::insert_into(thread_mutes::table)
+            .values((
+                thread_mutes::account_id.eq(me),
+                thread_mutes::thread_root_id.eq(root),
+                thread_mutes::created_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+    } else if !on && exists {
+        diesel::delete(existing).execute(conn)?;
+    }
+    Ok(status)
+}
+
 /// The thread around a status: its ancestors (oldest first) and its descendants (depth first),
 /// only what `viewer` may see; muted authors are left out of the descendants.
 pub fn context(

@@ -10,8 +10,8 @@ use diesel::sql_types::Integer;
 use crate::db::DbConnection;
 use crate::db::models::{Account, MediaAttachment, Notification, Status, Tag};
 use crate::db::schema::{
-    accounts, bookmarks, favourites, media_attachments, mentions, mutes, oauth_applications, polls,
-    status_pins, status_tags, statuses, tags,
+    accounts, bookmarks, favourites, media_attachments, mentions, oauth_applications, polls,
+    status_pins, status_tags, statuses, tags, thread_mutes,
 };
 use crate::error::Result;
 use crate::service::caches::StatusPartsCache;
@@ -167,7 +167,7 @@ fn hydrate_with(
     };
     let flags = match viewer {
         None => ViewerFlags::default(),
-        Some(me) => viewer_flags(conn, me, &status_ids, &account_ids)?,
+        Some(me) => viewer_flags(conn, me, &status_ids)?,
     };
 
     let build = |s: &Status| -> Option<StatusView> {
@@ -181,7 +181,7 @@ fn hydrate_with(
             reblogged: flags.reblogged.contains(&s.id),
             bookmarked: flags.bookmarked.contains(&s.id),
             pinned: flags.pinned.contains(&s.id),
-            muted: flags.muted.contains(&s.account_id),
+            muted: flags.muted.contains(&s.id),
             filtered: Vec::new(),
             own: viewer == Some(s.account_id),
             status: s.clone(),
@@ -289,13 +289,8 @@ struct ViewerFlags {
 }
 
 /// The viewer's favourites, boosts, bookmarks and pins among `status_ids`, and which of
-/// `account_ids` they mute: one statement.
-fn viewer_flags(
-    conn: &mut DbConnection,
-    me: i64,
-    status_ids: &[i64],
-    account_ids: &[i64],
-) -> Result<ViewerFlags> {
+/// them are in threads they muted: one statement.
+fn viewer_flags(conn: &mut DbConnection, me: i64, status_ids: &[i64]) -> Result<ViewerFlags> {
     const FAVOURITED: i32 = 0;
     const REBLOGGED: i32 = 1;
     const BOOKMARKED: i32 = 2;
@@ -332,10 +327,16 @@ fn viewer_flags(
                         .select((PINNED.into_sql::<Integer>(), status_pins::status_id)),
                 )
                 .union_all(
-                    mutes::table
-                        .filter(mutes::account_id.eq(me))
-                        .filter(mutes::target_account_id.eq_any(account_ids))
-                        .select((MUTED.into_sql::<Integer>(), mutes::target_account_id)),
+                    statuses::table
+                        .filter(statuses::id.eq_any(status_ids))
+                        .filter(
+                            statuses::thread_root_id.eq_any(
+                                thread_mutes::table
+                                    .filter(thread_mutes::account_id.eq(me))
+                                    .select(thread_mutes::thread_root_id.nullable()),
+                            ),
+                        )
+                        .select((MUTED.into_sql::<Integer>(), statuses::id)),
                 )
         };
     }

@@ -586,3 +586,101 @@ async fn search_v1_answers_like_mastodon_2(db: TestDb) {
 }
 
 on_both_backends!(search_v1_answers_like_mastodon_2);
+
+async fn notification_count(f: &Fixture, who: &TestUser) -> usize {
+    let (_, list) = f.get(Some(who), "/api/v1/notifications").await;
+    list.as_array().unwrap().len()
+}
+
+/// A muted thread: its posts say `muted`, and nothing in it notifies any more (replies,
+/// favourites); unmuted, it notifies again. Other threads are untouched.
+async fn muted_threads_stop_notifying(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let root = f.status(&alice, json!({"status": "Lunch plans?"})).await;
+    let other = f.status(&alice, json!({"status": "Other topic"})).await;
+    let reply = f
+        .status(
+            &bob,
+            json!({"status": "@alice pizza", "in_reply_to_id": root}),
+        )
+        .await;
+    assert_eq!(notification_count(&f, &alice).await, 1);
+
+    // Muted from a reply in the thread: the whole thread is muted.
+    let (code, muted) = f
+        .post(&alice, &format!("/api/v1/statuses/{reply}/mute"), json!({}))
+        .await;
+    assert_eq!(code, 200, "{muted}");
+    assert_eq!(muted["muted"], true);
+    assert_eq!(muted["id"], reply.as_str());
+    let (_, seen) = f
+        .get(Some(&alice), &format!("/api/v1/statuses/{root}"))
+        .await;
+    assert_eq!(seen["muted"], true);
+    let (_, elsewhere) = f
+        .get(Some(&alice), &format!("/api/v1/statuses/{other}"))
+        .await;
+    assert_eq!(elsewhere["muted"], false);
+    let (_, for_bob) = f.get(Some(&bob), &format!("/api/v1/statuses/{root}")).await;
+    assert_eq!(for_bob["muted"], false, "only alice muted it");
+
+    f.status(
+        &bob,
+        json!({"status": "@alice or sushi", "in_reply_to_id": root}),
+    )
+    .await;
+    f.post(
+        &bob,
+        &format!("/api/v1/statuses/{root}/favourite"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        notification_count(&f, &alice).await,
+        1,
+        "nothing new from the muted thread"
+    );
+    f.post(
+        &bob,
+        &format!("/api/v1/statuses/{other}/favourite"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        notification_count(&f, &alice).await,
+        2,
+        "other threads still notify"
+    );
+
+    let (code, unmuted) = f
+        .post(
+            &alice,
+            &format!("/api/v1/statuses/{root}/unmute"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(unmuted["muted"], false);
+    f.status(
+        &bob,
+        json!({"status": "@alice final answer?", "in_reply_to_id": root}),
+    )
+    .await;
+    assert_eq!(notification_count(&f, &alice).await, 3);
+    // A post one may not see cannot be muted.
+    let secret = f
+        .status(
+            &alice,
+            json!({"status": "@alice note to self", "visibility": "direct"}),
+        )
+        .await;
+    let (code, _) = f
+        .post(&bob, &format!("/api/v1/statuses/{secret}/mute"), json!({}))
+        .await;
+    assert_eq!(code, 404);
+    f.stop().await;
+}
+
+on_both_backends!(muted_threads_stop_notifying);

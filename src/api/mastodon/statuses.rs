@@ -44,7 +44,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/statuses/{id}/bookmark", web::post().to(bookmark))
         .route("/v1/statuses/{id}/unbookmark", web::post().to(unbookmark))
         .route("/v1/statuses/{id}/pin", web::post().to(pin))
-        .route("/v1/statuses/{id}/unpin", web::post().to(unpin));
+        .route("/v1/statuses/{id}/unpin", web::post().to(unpin))
+        .route("/v1/statuses/{id}/mute", web::post().to(mute))
+        .route("/v1/statuses/{id}/unmute", web::post().to(unmute));
 }
 
 #[derive(Debug, Deserialize)]
@@ -483,6 +485,31 @@ async fn pin(
 ) -> Result<HttpResponse> {
     act(ctx, auth, "write:accounts", id, |c, _, u, id| {
         statuses::pin(c, u.account.id, id, true)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#mute>: no more notifications about the
+/// thread this status is part of.
+async fn mute(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    act(ctx, auth, "write:mutes", id, |c, _, u, id| {
+        statuses::mute_thread(c, u.account.id, id, true)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/statuses/#unmute>
+async fn unmute(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    act(ctx, auth, "write:mutes", id, |c, _, u, id| {
+        statuses::mute_thread(c, u.account.id, id, false)
     })
     .await
 }
