@@ -714,6 +714,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    endorsements (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    featured_tags (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        tag_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(featured_tags -> tags (tag_id));
 diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(filter_statuses -> filters (filter_id));
 diesel::joinable!(filter_statuses -> statuses (status_id));
@@ -727,6 +746,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     account_notes,
     thread_mutes,
+    endorsements,
+    featured_tags,
     users,
     statuses,
     status_edits,

@@ -353,6 +353,8 @@ pub struct Relationship {
     pub requested_by: bool,
     /// The viewer's private note about the account.
     pub note: String,
+    /// The viewer features the account on their profile.
+    pub endorsed: bool,
 }
 
 pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Vec<Relationship>> {
@@ -392,6 +394,9 @@ pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Ve
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
+    let endorsed: HashSet<i64> = crate::service::featured::endorsing(conn, me, ids)?
+        .into_iter()
+        .collect();
     Ok(ids
         .iter()
         .map(|&id| {
@@ -411,6 +416,7 @@ pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Ve
                 muting: mute.is_some(),
                 muting_notifications: mute.is_some_and(|(_, n)| *n),
                 note: notes.remove(&id).unwrap_or_default(),
+                endorsed: endorsed.contains(&id),
             }
         })
         .collect())

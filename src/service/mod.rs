@@ -11,6 +11,7 @@ pub mod dashboard;
 pub mod delivery;
 pub mod directory;
 pub mod events;
+pub mod featured;
 pub mod feeds;
 pub mod filters;
 pub mod health;

@@ -239,6 +239,7 @@ fn remove_follow(
         )?;
     }
     crate::service::lists::forget_member(conn, follower, target)?;
+    crate::service::featured::forget_endorsement(conn, follower, target)?;
     if f.accepted {
         adjust_follow_counts(conn, follower, target, -1)?;
     }

@@ -684,3 +684,199 @@ async fn muted_threads_stop_notifying(db: TestDb) {
 }
 
 on_both_backends!(muted_threads_stop_notifying);
+
+/// Endorsed accounts: only accounts I follow, listed for me and on my profile, shown in the
+/// relationship; unfollowing ends the endorsement.
+async fn accounts_are_endorsed(db: TestDb) {
+    use crate::write_path::follow;
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    let (code, body) = f
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{}/endorse", bob.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 422, "only followed accounts: {body}");
+    follow(&f, &alice, &bob.id, json!({})).await;
+    follow(&f, &alice, &carol.id, json!({})).await;
+    let (code, rel) = f
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{}/endorse", bob.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200, "{rel}");
+    assert_eq!(rel["endorsed"], true);
+    // Mastodon 4.3's name for it.
+    let (code, rel) = f
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{}/pin", carol.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200, "{rel}");
+    assert_eq!(rel["endorsed"], true);
+    let (_, mine) = f.get(Some(&alice), "/api/v1/endorsements").await;
+    assert_eq!(ids(&mine), vec![carol.id.clone(), bob.id.clone()]);
+    let (_, public) = f
+        .get(None, &format!("/api/v1/accounts/{}/endorsements", alice.id))
+        .await;
+    assert_eq!(ids(&public), vec![carol.id.clone(), bob.id.clone()]);
+    let (_, theirs) = f
+        .get(
+            Some(&bob),
+            &format!("/api/v1/accounts/relationships?id[]={}", carol.id),
+        )
+        .await;
+    assert_eq!(theirs[0]["endorsed"], false);
+
+    let (code, rel) = f
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{}/unendorse", carol.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(rel["endorsed"], false);
+    f.post(
+        &alice,
+        &format!("/api/v1/accounts/{}/unfollow", bob.id),
+        json!({}),
+    )
+    .await;
+    let (_, mine) = f.get(Some(&alice), "/api/v1/endorsements").await;
+    assert_eq!(mine, json!([]), "unfollowing ends the endorsement");
+    let narrow = f.user_with_scopes("erin", "read:statuses").await;
+    assert_eq!(f.get(Some(&narrow), "/api/v1/endorsements").await.0, 403);
+    f.stop().await;
+}
+
+on_both_backends!(accounts_are_endorsed);
+
+/// Featured hashtags: with how often I used them publicly and when last, at most 10, once
+/// each; suggestions are my most used others; my profile lists them.
+async fn hashtags_are_featured(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    for text in [
+        "Shipped #release 1",
+        "Shipped #release 2",
+        "Quiet #release prep",
+        "Lunch #food",
+    ] {
+        f.status(&alice, json!({"status": text})).await;
+    }
+    f.status(
+        &alice,
+        json!({"status": "Secret #release plan", "visibility": "private"}),
+    )
+    .await;
+    let (_, suggested) = f
+        .get(Some(&alice), "/api/v1/featured_tags/suggestions")
+        .await;
+    assert_eq!(suggested[0]["name"], "release", "{suggested}");
+    assert_eq!(suggested[1]["name"], "food");
+
+    let (code, featured) = f
+        .post(&alice, "/api/v1/featured_tags", json!({"name": "#release"}))
+        .await;
+    assert_eq!(code, 200, "{featured}");
+    assert_eq!(featured["name"], "release");
+    assert_eq!(
+        featured["statuses_count"], "3",
+        "public and unlisted posts only"
+    );
+    assert!(
+        featured["last_status_at"].as_str().unwrap().len() == 10,
+        "{featured}"
+    );
+    assert!(
+        featured["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/@alice/tagged/release")
+    );
+    let (code, again) = f
+        .post(&alice, "/api/v1/featured_tags", json!({"name": "Release"}))
+        .await;
+    assert_eq!(code, 422, "{again}");
+    let (code, bad) = f
+        .post(
+            &alice,
+            "/api/v1/featured_tags",
+            json!({"name": "no spaces"}),
+        )
+        .await;
+    assert_eq!(code, 422, "{bad}");
+    let (code, unused) = f
+        .post(&alice, "/api/v1/featured_tags", json!({"name": "hiring"}))
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(unused["statuses_count"], "0");
+    assert_eq!(unused["last_status_at"], Value::Null);
+    let (_, suggested) = f
+        .get(Some(&alice), "/api/v1/featured_tags/suggestions")
+        .await;
+    assert_eq!(
+        suggested
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].clone())
+            .collect::<Vec<_>>(),
+        vec![json!("food")]
+    );
+    let (_, mine) = f.get(Some(&alice), "/api/v1/featured_tags").await;
+    assert_eq!(ids(&mine).len(), 2);
+    let (_, public) = f
+        .get(
+            None,
+            &format!("/api/v1/accounts/{}/featured_tags", alice.id),
+        )
+        .await;
+    assert_eq!(public, mine);
+    for n in 0..8 {
+        let (code, _) = f
+            .post(
+                &alice,
+                "/api/v1/featured_tags",
+                json!({"name": format!("topic{n}")}),
+            )
+            .await;
+        assert_eq!(code, 200);
+    }
+    let (code, over) = f
+        .post(&alice, "/api/v1/featured_tags", json!({"name": "eleventh"}))
+        .await;
+    assert_eq!(code, 422, "at most 10: {over}");
+    let id = featured["id"].as_str().unwrap();
+    let bob = f.user("bob").await;
+    let resp = f
+        .client
+        .delete(f.url(&format!("/api/v1/featured_tags/{id}")))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404, "only its owner removes it");
+    let resp = f
+        .client
+        .delete(f.url(&format!("/api/v1/featured_tags/{id}")))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (_, mine) = f.get(Some(&alice), "/api/v1/featured_tags").await;
+    assert_eq!(ids(&mine).len(), 9);
+    f.stop().await;
+}
+
+on_both_backends!(hashtags_are_featured);

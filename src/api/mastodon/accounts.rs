@@ -48,6 +48,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/v1/accounts/{id}/follow", web::post().to(follow))
     .route("/v1/accounts/{id}/unfollow", web::post().to(unfollow))
     .route("/v1/accounts/{id}/note", web::post().to(note))
+    .route("/v1/accounts/{id}/endorse", web::post().to(endorse))
+    .route("/v1/accounts/{id}/unendorse", web::post().to(unendorse))
+    .route("/v1/accounts/{id}/pin", web::post().to(endorse))
+    .route("/v1/accounts/{id}/unpin", web::post().to(unendorse))
     .route(
         "/v1/accounts/{id}/remove_from_followers",
         web::post().to(remove_from_followers),
@@ -605,6 +609,31 @@ async fn note(
     let comment = p.comment.unwrap_or_default();
     relationship_action(ctx, auth, "write:accounts", id, move |c, me, t| {
         accounts::set_note(c, me.id, t, &comment)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/accounts/#endorse> (and `pin`, its 4.3 name):
+/// feature an account I follow on my profile.
+async fn endorse(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    relationship_action(ctx, auth, "write:accounts", id, |c, me, t| {
+        crate::service::featured::endorse(c, me.id, t, true)
+    })
+    .await
+}
+
+/// <https://docs.joinmastodon.org/methods/accounts/#unendorse> (and `unpin`).
+async fn unendorse(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    relationship_action(ctx, auth, "write:accounts", id, |c, me, t| {
+        crate::service::featured::endorse(c, me.id, t, false)
     })
     .await
 }

@@ -6,6 +6,7 @@ pub mod apps;
 pub mod conversations;
 pub mod directory;
 pub mod entities;
+pub mod featured;
 pub mod filters;
 pub mod instance;
 pub mod lists;
@@ -52,7 +53,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(conversations::configure)
         .configure(media::configure)
         .configure(streaming::configure)
-        .configure(polls::configure);
+        .configure(polls::configure)
+        .configure(featured::configure);
 }
 
 /// Ids in paths are numbers; anything else names nothing.

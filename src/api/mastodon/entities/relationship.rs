@@ -18,7 +18,7 @@ pub fn relationship_entity(r: &Relationship) -> Value {
         "requested": r.requested,
         "requested_by": r.requested_by,
         "domain_blocking": false,
-        "endorsed": false,
+        "endorsed": r.endorsed,
         "note": r.note,
     })
 }

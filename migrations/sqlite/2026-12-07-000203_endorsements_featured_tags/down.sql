@@ -1,0 +1,2 @@
+DROP TABLE featured_tags;
+DROP TABLE endorsements;
