@@ -277,6 +277,8 @@ pub struct LimitSettings {
     /// How many of the newest statuses each employee's home feed keeps; older pages of the
     /// home timeline are searched for (slower).
     pub home_feed_size: usize,
+    /// How far ahead a post must be scheduled, in seconds (Mastodon: 5 minutes).
+    pub scheduled_status_min_lead_secs: u32,
 }
 
 impl Default for LimitSettings {
@@ -290,6 +292,7 @@ impl Default for LimitSettings {
             api_requests_per_5_minutes: 1500,
             sign_in_attempts_per_5_minutes: 10,
             home_feed_size: 800,
+            scheduled_status_min_lead_secs: 300,
         }
     }
 }

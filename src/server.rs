@@ -151,6 +151,7 @@ fn start_listening(
     events.start_listener(&settings.database.url);
     watch_other_writers(&ctx_for_worker);
     fan_out_queued(&ctx_for_worker);
+    publish_scheduled(&ctx_for_worker);
     let worker =
         crate::apub::delivery::spawn(ctx_for_worker, crate::apub::delivery::node_name(addr));
     Ok(RunningServer {
@@ -200,6 +201,33 @@ fn fan_out_queued(ctx: &AppContext) {
                 }
             }
             tokio::time::sleep(FAN_OUT_GATHER).await;
+        }
+    });
+}
+
+/// Scheduled posts: published when due (checked every second), by whichever node claims them
+/// first. Ends with the server.
+fn publish_scheduled(ctx: &AppContext) {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let mut heard = ctx.events.subscribe();
+        loop {
+            match crate::service::scheduled::publish_due(&ctx).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(posts = n, "published scheduled posts"),
+                Err(e) => tracing::warn!(error = %e, "cannot publish scheduled posts"),
+            }
+            let wake = tokio::time::sleep(Duration::from_secs(1));
+            tokio::pin!(wake);
+            loop {
+                tokio::select! {
+                    event = heard.recv() => match event {
+                        Ok(Event::Shutdown) | Err(broadcast::error::RecvError::Closed) => return,
+                        _ => {}
+                    },
+                    _ = &mut wake => break,
+                }
+            }
         }
     });
 }

@@ -732,6 +732,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    scheduled_statuses (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        scheduled_at -> Timestamp,
+        params -> Text,
+        application_id -> Nullable<BigInt>,
+        claimed_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scheduled_media (scheduled_status_id, media_attachment_id) {
+        scheduled_status_id -> BigInt,
+        media_attachment_id -> BigInt,
+    }
+}
+
+diesel::joinable!(scheduled_media -> scheduled_statuses (scheduled_status_id));
 diesel::joinable!(featured_tags -> tags (tag_id));
 diesel::joinable!(filter_keywords -> filters (filter_id));
 diesel::joinable!(filter_statuses -> filters (filter_id));
@@ -748,6 +768,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     thread_mutes,
     endorsements,
     featured_tags,
+    scheduled_statuses,
+    scheduled_media,
     users,
     statuses,
     status_edits,

@@ -413,7 +413,7 @@ pub fn too_large(settings: &Settings) -> Error {
     )
 }
 
-/// Uploads never attached to a status are removed after this long.
+/// Uploads never attached to a status (nor to a scheduled one) are removed after this long.
 pub const ORPHAN_HOURS: i64 = 24;
 
 /// Forget uploads that were never attached (older than [`ORPHAN_HOURS`]); returns the folders
@@ -423,6 +423,13 @@ pub fn remove_orphans(conn: &mut DbConnection) -> Result<Vec<String>> {
     let orphans: Vec<(i64, Option<String>)> = media_attachments::table
         .filter(media_attachments::status_id.is_null())
         .filter(media_attachments::created_at.lt(cutoff))
+        // A scheduled post's uploads wait for it.
+        .filter(diesel::dsl::not(
+            media_attachments::id.eq_any(
+                crate::db::schema::scheduled_media::table
+                    .select(crate::db::schema::scheduled_media::media_attachment_id),
+            ),
+        ))
         .select((media_attachments::id, media_attachments::file_path))
         .limit(500)
         .load(conn)?;

@@ -32,6 +32,7 @@ pub mod rate_limit;
 pub mod relationships;
 pub mod remote;
 pub mod reports;
+pub mod scheduled;
 pub mod scim;
 pub mod search;
 pub mod sessions;

@@ -19,7 +19,7 @@ pub const MIN_EXPIRATION_SECS: u32 = 300;
 pub const MAX_EXPIRATION_SECS: u32 = 2_629_746;
 
 /// A poll as a client sends it with a new status.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct PollInput {
     pub options: Vec<String>,
     pub expires_in: Option<u32>,

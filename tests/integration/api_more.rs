@@ -880,3 +880,253 @@ async fn hashtags_are_featured(db: TestDb) {
 }
 
 on_both_backends!(hashtags_are_featured);
+
+fn in_secs(secs: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(secs))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Scheduled posts: too soon is refused; listed, moved and cancelled by their author only;
+/// published when due, once, with their uploads, and gone from the list.
+async fn posts_are_scheduled(db: TestDb) {
+    let f = Fixture::start_with(db, |s| s.limits.scheduled_status_min_lead_secs = 2).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let (code, body) = f
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "Too soon", "scheduled_at": in_secs(1)}),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("at least 2 seconds"),
+        "{body}"
+    );
+    let (code, body) = f
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "Bad time", "scheduled_at": "tomorrow"}),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+
+    // An upload goes with the scheduled post.
+    let png = std::fs::read("frontend/static/avatar.png").unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(png)
+            .file_name("chart.png")
+            .mime_str("image/png")
+            .unwrap(),
+    );
+    let media: Value = f
+        .client
+        .post(f.url("/api/v2/media"))
+        .bearer_auth(&alice.token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let media_id = media["id"].as_str().unwrap().to_string();
+    let (code, later) = f
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "Quarterly numbers are out #results", "visibility": "unlisted",
+                   "media_ids": [media_id], "scheduled_at": in_secs(3600)}),
+        )
+        .await;
+    assert_eq!(code, 200, "{later}");
+    assert_eq!(
+        later["params"]["text"],
+        "Quarterly numbers are out #results"
+    );
+    assert_eq!(later["params"]["visibility"], "unlisted");
+    assert_eq!(later["media_attachments"][0]["id"], media_id.as_str());
+    let later_id = later["id"].as_str().unwrap().to_string();
+    let (code, soon) = f
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "Stand-up in five", "scheduled_at": in_secs(3600)}),
+        )
+        .await;
+    assert_eq!(code, 200, "{soon}");
+    let soon_id = soon["id"].as_str().unwrap().to_string();
+    let (_, list) = f.get(Some(&alice), "/api/v1/scheduled_statuses").await;
+    assert_eq!(ids(&list), vec![soon_id.clone(), later_id.clone()]);
+    assert_eq!(
+        f.get(Some(&bob), "/api/v1/scheduled_statuses").await.1,
+        json!([])
+    );
+    assert_eq!(
+        f.get(Some(&bob), &format!("/api/v1/scheduled_statuses/{soon_id}"))
+            .await
+            .0,
+        404
+    );
+
+    // Moved to soon: published when due, once.
+    let resp = f
+        .client
+        .put(f.url(&format!("/api/v1/scheduled_statuses/{soon_id}")))
+        .bearer_auth(&alice.token)
+        .json(&json!({"scheduled_at": in_secs(3)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let posted = crate::federation::eventually("the scheduled post to be published", || async {
+        let (_, statuses) = f
+            .get(
+                Some(&alice),
+                &format!("/api/v1/accounts/{}/statuses", alice.id),
+            )
+            .await;
+        let found: Vec<Value> = statuses
+            .as_array()?
+            .iter()
+            .filter(|s| {
+                s["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("Stand-up in five"))
+            })
+            .cloned()
+            .collect();
+        (!found.is_empty()).then_some(found)
+    })
+    .await;
+    assert_eq!(posted.len(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (_, statuses) = f
+        .get(
+            Some(&alice),
+            &format!("/api/v1/accounts/{}/statuses", alice.id),
+        )
+        .await;
+    assert_eq!(
+        statuses.as_array().unwrap().len(),
+        1,
+        "published once: {statuses}"
+    );
+    let (_, list) = f.get(Some(&alice), "/api/v1/scheduled_statuses").await;
+    assert_eq!(ids(&list), vec![later_id.clone()]);
+
+    // Cancelled by its author only.
+    let resp = f
+        .client
+        .delete(f.url(&format!("/api/v1/scheduled_statuses/{later_id}")))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let resp = f
+        .client
+        .delete(f.url(&format!("/api/v1/scheduled_statuses/{later_id}")))
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        f.get(Some(&alice), "/api/v1/scheduled_statuses").await.1,
+        json!([])
+    );
+
+    // Published with its upload (kept for it, then attached).
+    let (code, with_media) = f
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "Chart attached", "media_ids": [media_id], "scheduled_at": in_secs(3)}),
+        )
+        .await;
+    assert_eq!(
+        code, 200,
+        "the cancelled post's upload is free again: {with_media}"
+    );
+    let published =
+        crate::federation::eventually("the post with media to be published", || async {
+            let (_, statuses) = f
+                .get(
+                    Some(&alice),
+                    &format!("/api/v1/accounts/{}/statuses", alice.id),
+                )
+                .await;
+            statuses
+                .as_array()?
+                .iter()
+                .find(|s| {
+                    s["content"]
+                        .as_str()
+                        .is_some_and(|c| c.contains("Chart attached"))
+                })
+                .cloned()
+        })
+        .await;
+    assert_eq!(published["media_attachments"][0]["id"], media_id.as_str());
+    f.stop().await;
+}
+
+on_both_backends!(posts_are_scheduled);
+
+/// Two app nodes on one PostgreSQL: each scheduled post is published exactly once.
+#[actix_web::test]
+async fn scheduled_posts_are_published_once_by_two_nodes() {
+    crate::common::scenario(async {
+        let f = Fixture::start_with(TestDb::postgres(), |s| {
+            s.limits.scheduled_status_min_lead_secs = 1
+        })
+        .await;
+        let mut settings = (*f.ctx.settings).clone();
+        settings.http.bind = "127.0.0.1:0".parse().unwrap();
+        let (_second, _ctx2) = start_server(settings).await;
+        let alice = f.user("alice").await;
+        for n in 0..12 {
+            let (code, body) = f
+                .post(
+                    &alice,
+                    "/api/v1/statuses",
+                    json!({"status": format!("Scheduled number {n}"), "scheduled_at": in_secs(2)}),
+                )
+                .await;
+            assert_eq!(code, 200, "{body}");
+        }
+        crate::federation::eventually("every scheduled post to be published", || async {
+            let (_, list) = f.get(Some(&alice), "/api/v1/scheduled_statuses").await;
+            (list == json!([])).then_some(())
+        })
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let (_, statuses) = f
+            .get(
+                Some(&alice),
+                &format!("/api/v1/accounts/{}/statuses?limit=40", alice.id),
+            )
+            .await;
+        let mut texts: Vec<String> = statuses
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["content"].as_str().unwrap().to_string())
+            .collect();
+        texts.sort();
+        let mut expected: Vec<String> = (0..12)
+            .map(|n| format!("<p>Scheduled number {n}</p>"))
+            .collect();
+        expected.sort();
+        assert_eq!(texts, expected, "each published exactly once");
+        f.stop().await;
+    })
+    .await
+}

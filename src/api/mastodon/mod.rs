@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod pagination;
 pub mod polls;
 pub mod reports;
+pub mod scheduled;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
@@ -54,7 +55,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(media::configure)
         .configure(streaming::configure)
         .configure(polls::configure)
-        .configure(featured::configure);
+        .configure(featured::configure)
+        .configure(scheduled::configure);
 }
 
 /// Ids in paths are numbers; anything else names nothing.

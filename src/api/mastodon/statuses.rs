@@ -121,11 +121,10 @@ async fn create(
     Params(p): Params<StatusParams>,
 ) -> Result<HttpResponse> {
     let user = auth.user_with("write:statuses")?.clone();
-    if p.scheduled_at.as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(Error::unprocessable(
-            "Validation failed: Scheduled posts are not supported",
-        ));
-    }
+    let scheduled_at = match p.scheduled_at.as_deref().map(str::trim) {
+        Some(raw) if !raw.is_empty() => Some(super::scheduled::parse_time(raw)?),
+        _ => None,
+    };
     let in_reply_to_id = match p.in_reply_to_id.as_deref().filter(|s| !s.is_empty()) {
         Some(raw) => Some(raw.parse::<i64>().map_err(|_| Error::not_found())?),
         None => None,
@@ -152,6 +151,9 @@ async fn create(
         idempotency_key,
         application_id: auth.0.token.application_id,
     };
+    if let Some(at) = scheduled_at {
+        return super::scheduled::schedule(&ctx, user, post, at).await;
+    }
     let (view, verdict) = statuses::post(&ctx, user, post).await?;
     Ok(HttpResponse::Ok().json(posted_entity(&view, &verdict, &ctx.settings)))
 }

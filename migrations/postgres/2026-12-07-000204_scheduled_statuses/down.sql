@@ -1,0 +1,2 @@
+DROP TABLE scheduled_media;
+DROP TABLE scheduled_statuses;
