@@ -29,7 +29,23 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub limits: LimitSettings,
     pub federation: FederationSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
+}
+
+/// What aggregate figures may say without identifying anyone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// A count of people is shown only when at least this many are behind it; below, it is
+    /// shown as suppressed (never as a number).
+    pub min_group_size: u32,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        MetricsSettings { min_group_size: 5 }
+    }
 }
 
 /// ActivityPub between the company's departments.

@@ -2,6 +2,7 @@
 //! `usage-policy …` and `federation …`.
 
 mod admin;
+mod announcement;
 mod demo;
 mod federation;
 mod policy;
@@ -70,6 +71,9 @@ enum Command {
     /// Which departments this one federates with: allow, block, the mode.
     #[command(subcommand)]
     Federation(federation::FederationCommand),
+    /// The department's announcements: publish, list (with how many read each), withdraw.
+    #[command(subcommand)]
+    Announcement(announcement::AnnouncementCommand),
 }
 
 /// Parse the command line and run it. Errors are one clear line on stderr and a non-zero exit.
@@ -114,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Policy(command) => policy::run(command, &settings),
         Command::UsagePolicy(command) => usage_policy::run(command, &settings),
         Command::Federation(command) => federation::run(command, &settings),
+        Command::Announcement(command) => announcement::run(command, &settings),
         Command::Demo {
             base_port,
             data_dir,

@@ -751,6 +751,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    announcements (id) {
+        id -> BigInt,
+        text -> Text,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        all_day -> Bool,
+        published_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_by -> Text,
+    }
+}
+
+diesel::table! {
+    announcement_reads (announcement_id, account_id) {
+        announcement_id -> BigInt,
+        account_id -> BigInt,
+        read_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    announcement_reactions (announcement_id, account_id, name) {
+        announcement_id -> BigInt,
+        account_id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(scheduled_media -> scheduled_statuses (scheduled_status_id));
 diesel::joinable!(featured_tags -> tags (tag_id));
 diesel::joinable!(filter_keywords -> filters (filter_id));
@@ -770,6 +800,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     featured_tags,
     scheduled_statuses,
     scheduled_media,
+    announcements,
+    announcement_reads,
+    announcement_reactions,
     users,
     statuses,
     status_edits,

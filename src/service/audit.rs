@@ -75,15 +75,9 @@ pub struct Entry {
 }
 
 /// Record that `actor` did `action` to `target`, in the transaction of the change.
-pub fn record(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    action: &str,
-    target: Target,
-    reason: &str,
-    details: serde_json::Value,
-) -> Result<()> {
-    let (actor_account_id, label) = match actor {
+/// Who an actor is, as the log names them: `@username`, `cli`, …
+pub fn label(conn: &mut DbConnection, actor: &Actor) -> Result<(Option<i64>, String)> {
+    Ok(match actor {
         Actor::Account(id) => {
             let username: String = accounts::table
                 .find(id)
@@ -94,7 +88,18 @@ pub fn record(
         Actor::Cli => (None, "cli".to_string()),
         Actor::Provisioning => (None, "identity provider".to_string()),
         Actor::System => (None, "system".to_string()),
-    };
+    })
+}
+
+pub fn record(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    action: &str,
+    target: Target,
+    reason: &str,
+    details: serde_json::Value,
+) -> Result<()> {
+    let (actor_account_id, label) = label(conn, actor)?;
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::id.eq(ids::next_id()),

@@ -3,6 +3,7 @@
 //! HTTP or wire formats.
 
 pub mod accounts;
+pub mod announcements;
 pub mod audit;
 pub mod caches;
 pub mod collections;

@@ -1130,3 +1130,188 @@ async fn scheduled_posts_are_published_once_by_two_nodes() {
     })
     .await
 }
+
+/// Announcements: published by administrators (API and CLI, audited), shown to employees
+/// while current, dismissed and reacted to; administrators see how many read one only when
+/// enough did to name nobody.
+async fn announcements_reach_employees(db: TestDb) {
+    let f = Fixture::start_with(db, |s| s.metrics.min_group_size = 3).await;
+    let admin = staff(&f, "admin", Role::Admin).await;
+    let moderator = staff(&f, "mod", Role::Moderator).await;
+    let readers: Vec<TestUser> = {
+        let mut v = Vec::new();
+        for name in ["ann", "ben", "cat"] {
+            v.push(f.user(name).await);
+        }
+        v
+    };
+    let (code, _) = f
+        .post(
+            &moderator,
+            "/api/v1/groundswell/admin/announcements",
+            json!({"text": "Not mine to say"}),
+        )
+        .await;
+    assert_eq!(code, 403, "administrators only");
+    let (code, body) = f
+        .post(
+            &admin,
+            "/api/v1/groundswell/admin/announcements",
+            json!({"text": "  "}),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+    let (code, made) = f
+        .post(
+            &admin,
+            "/api/v1/groundswell/admin/announcements",
+            json!({"text": "**Town hall** on Friday at 10:00"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{made}");
+    let id = made["id"].as_str().unwrap().to_string();
+    let (code, _) = f
+        .post(
+            &admin,
+            "/api/v1/groundswell/admin/announcements",
+            json!({"text": "Next year's plan", "starts_at": in_secs(3600)}),
+        )
+        .await;
+    assert_eq!(code, 200);
+
+    let ann = &readers[0];
+    let (code, shown) = f.get(Some(ann), "/api/v1/announcements").await;
+    assert_eq!(code, 200, "{shown}");
+    assert_eq!(ids(&shown), vec![id.clone()], "only what is current");
+    assert_eq!(
+        shown[0]["content"],
+        "<p><strong>Town hall</strong> on Friday at 10:00</p>\n"
+    );
+    assert_eq!(shown[0]["read"], false);
+    let resp = f
+        .client
+        .put(f.url(&format!("/api/v1/announcements/{id}/reactions/🎉")))
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = f
+        .client
+        .put(f.url(&format!("/api/v1/announcements/{id}/reactions/hello")))
+        .bearer_auth(&ann.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422, "reactions are emoji");
+    let (code, _) = f
+        .post(
+            ann,
+            &format!("/api/v1/announcements/{id}/dismiss"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (_, after) = f.get(Some(ann), "/api/v1/announcements").await;
+    assert_eq!(after, json!([]), "dismissed");
+    let (_, all) = f
+        .get(Some(ann), "/api/v1/announcements?with_dismissed=true")
+        .await;
+    assert_eq!(all[0]["read"], true);
+    assert_eq!(
+        all[0]["reactions"],
+        json!([{"name": "🎉", "count": 1, "me": true}])
+    );
+    let (_, for_ben) = f.get(Some(&readers[1]), "/api/v1/announcements").await;
+    assert_eq!(for_ben[0]["reactions"][0]["me"], false);
+
+    // One or two readers would name them: suppressed; three: counted.
+    let read_by = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id.as_str())
+            .unwrap()
+            .clone()
+    };
+    let (_, list) = f
+        .get(Some(&admin), "/api/v1/groundswell/admin/announcements")
+        .await;
+    assert_eq!(read_by(&list)["read_by"], Value::Null, "{list}");
+    assert_eq!(read_by(&list)["read_by_suppressed"], true);
+    for reader in &readers[1..] {
+        f.post(
+            reader,
+            &format!("/api/v1/announcements/{id}/dismiss"),
+            json!({}),
+        )
+        .await;
+    }
+    let (_, list) = f
+        .get(Some(&admin), "/api/v1/groundswell/admin/announcements")
+        .await;
+    assert_eq!(read_by(&list)["read_by"], 3);
+    assert!(!list.to_string().contains("ann"), "never who: {list}");
+
+    // Withdrawn; every step audited.
+    let resp = f
+        .client
+        .delete(f.url(&format!("/api/v1/groundswell/admin/announcements/{id}")))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (_, log) = f
+        .get(
+            Some(&admin),
+            "/api/v1/groundswell/admin/audit_log?action=announcement.",
+        )
+        .await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            "announcement.delete",
+            "announcement.publish",
+            "announcement.publish"
+        ]
+    );
+
+    // From the CLI.
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "note.md", "Office closed on Monday");
+    let out = assert_ok(&run_cli(
+        &f.db,
+        &["announcement", "publish", file.to_str().unwrap()],
+    ));
+    assert!(out.starts_with("published announcement "), "{out}");
+    let listed = assert_ok(&run_cli(&f.db, &["announcement", "list"]));
+    assert!(
+        listed.contains("Office closed on Monday") && listed.contains("cli"),
+        "{listed}"
+    );
+    let bad = run_cli(&f.db, &["announcement", "publish", "/no/such/file.md"]);
+    assert!(assert_cli_error(&bad).contains("cannot read"));
+    crate::federation::eventually("the CLI's announcement in the app", || async {
+        let (_, shown) = f.get(Some(&readers[2]), "/api/v1/announcements").await;
+        shown
+            .as_array()?
+            .iter()
+            .any(|a| {
+                a["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("Office closed"))
+            })
+            .then_some(())
+    })
+    .await;
+    f.stop().await;
+}
+
+on_both_backends!(announcements_reach_employees);

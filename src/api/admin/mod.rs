@@ -5,6 +5,7 @@
 //! scope and the employee's role together (`Auth::admin_with`).
 
 pub mod accounts;
+pub mod announcements;
 pub mod domains;
 pub mod federation;
 pub mod policy;
@@ -17,5 +18,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(accounts::configure)
         .configure(domains::configure)
         .configure(federation::configure)
-        .configure(usage_policy::configure);
+        .configure(usage_policy::configure)
+        .configure(announcements::configure);
 }

@@ -2,6 +2,7 @@
 //! authenticate, call the service layer, map rows to entities.
 
 pub mod accounts;
+pub mod announcements;
 pub mod apps;
 pub mod conversations;
 pub mod directory;
@@ -56,7 +57,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(streaming::configure)
         .configure(polls::configure)
         .configure(featured::configure)
-        .configure(scheduled::configure);
+        .configure(scheduled::configure)
+        .configure(announcements::configure);
 }
 
 /// Ids in paths are numbers; anything else names nothing.
