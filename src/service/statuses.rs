@@ -1288,7 +1288,8 @@ pub fn unfavourite(
 
 /// `actor` boosts a status they can see, if it may be boosted. Returns the boost (a status
 /// whose `reblog_of_id` is the original). A boost never reaches further than the post:
-/// department-only stays department-only, and a boost is never direct.
+/// department-only stays department-only, an author's boost of their own followers-only post
+/// is followers-only, and a boost is never direct.
 ///
 /// `keep_here`: the policy rules keep an employee's boost in the department (see [`boost`]).
 #[tracing::instrument(skip(conn, settings, actor), fields(account_id = actor.id))]
@@ -1305,7 +1306,10 @@ pub fn reblog(
     let me = actor.id;
     let original = target_for(conn, actor, id)?;
     let original_visibility: Visibility = original.visibility.parse()?;
-    if !original_visibility.is_boostable() {
+    // Authors may boost their own followers-only posts, to the same followers (as on
+    // Mastodon).
+    let own_private = original_visibility == Visibility::Private && original.account_id == me;
+    if !original_visibility.is_boostable() && !own_private {
         return Err(Error::unprocessable(
             "Validation failed: This post cannot be boosted",
         ));
@@ -1331,6 +1335,7 @@ pub fn reblog(
     ) {
         (Visibility::Local, _) => Visibility::Local,
         _ if original.local_only || (ours && keep_here) => Visibility::Local,
+        _ if own_private => Visibility::Private,
         (_, Visibility::Direct) => {
             return Err(Error::unprocessable(
                 "Validation failed: Boosts cannot be direct",

@@ -1315,3 +1315,68 @@ async fn announcements_reach_employees(db: TestDb) {
 }
 
 on_both_backends!(announcements_reach_employees);
+
+/// An author boosts their own followers-only post to the same followers; nobody else may
+/// boost it. Anyone who may see a post may read its source.
+async fn own_private_posts_are_boosted_and_sources_read(db: TestDb) {
+    use crate::write_path::follow;
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    follow(&f, &bob, &alice.id, json!({})).await;
+    let private = f
+        .status(
+            &alice,
+            json!({"status": "For my followers", "visibility": "private"}),
+        )
+        .await;
+    let (code, boost) = f
+        .post(
+            &alice,
+            &format!("/api/v1/statuses/{private}/reblog"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200, "{boost}");
+    assert_eq!(boost["visibility"], "private");
+    assert_eq!(boost["reblog"]["id"], private.as_str());
+    let (code, _) = f
+        .post(
+            &bob,
+            &format!("/api/v1/statuses/{private}/reblog"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 422, "a follower may not boost it further");
+    let (code, _) = f
+        .post(
+            &carol,
+            &format!("/api/v1/statuses/{private}/reblog"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 404, "carol cannot see it");
+
+    let public = f.status(&alice, json!({"status": "Hello *all*"})).await;
+    let (code, source) = f
+        .get(Some(&carol), &format!("/api/v1/statuses/{public}/source"))
+        .await;
+    assert_eq!(code, 200, "{source}");
+    assert_eq!(source["text"], "Hello *all*");
+    assert_eq!(
+        f.get(Some(&bob), &format!("/api/v1/statuses/{private}/source"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        f.get(Some(&carol), &format!("/api/v1/statuses/{private}/source"))
+            .await
+            .0,
+        404
+    );
+    f.stop().await;
+}
+
+on_both_backends!(own_private_posts_are_boosted_and_sources_read);

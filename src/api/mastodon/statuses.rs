@@ -325,11 +325,8 @@ async fn source(
     let status = ctx
         .db
         .read(move |conn| {
-            let status = crate::service::visibility::find_visible(conn, Some(me), id)?;
-            if status.account_id != me {
-                return Err(Error::not_found());
-            }
-            Ok(status)
+            // Anyone who may see the post may see its source (as Mastodon authorises it).
+            crate::service::visibility::find_visible(conn, Some(me), id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(status_source_entity(&status)))
