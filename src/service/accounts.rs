@@ -267,16 +267,10 @@ pub fn familiar_followers(
         .collect())
 }
 
-/// Accounts by id (suspended ones and the instance actor left out), in the order asked,
-/// each once. For `GET /api/v1/accounts?id[]=`.
+/// Accounts by id (suspended ones and the instance actor left out), in the order asked.
+/// For `GET /api/v1/accounts?id[]=`.
 pub fn many(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Account>> {
-    let mut wanted: Vec<i64> = Vec::with_capacity(ids.len());
-    for id in ids {
-        if !wanted.contains(id) {
-            wanted.push(*id);
-        }
-    }
-    let edges = wanted.iter().map(|id| (*id, *id)).collect();
+    let edges = ids.iter().map(|id| (*id, *id)).collect();
     Ok(with_accounts(conn, edges)?
         .into_iter()
         .map(|(_, a)| a)

@@ -8,7 +8,7 @@ use super::entities::account::{account_from_row, credential_account_from_user};
 use super::entities::iso_datetime;
 use super::entities::relationship::relationship_entity;
 use super::pagination::{PageParams, paged_response};
-use super::{parse_id, render_accounts, render_timeline};
+use super::{id_list, parse_id, render_accounts, render_timeline};
 use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{FileFields, Params, ParamsWithFiles, lenient};
 use crate::context::AppContext;
@@ -294,11 +294,7 @@ async fn many(
     _auth: MaybeAuth,
     Params(p): Params<RelationshipsParams>,
 ) -> Result<HttpResponse> {
-    let ids: Vec<i64> =
-        p.id.iter()
-            .filter_map(|id| id.trim().parse().ok())
-            .take(MAX_MANY)
-            .collect();
+    let ids = id_list(&p.id, MAX_MANY);
     let found = ctx.db.read(move |conn| accounts::many(conn, &ids)).await?;
     let base = ctx.settings.instance.base_url();
     Ok(HttpResponse::Ok().json(
@@ -321,12 +317,7 @@ async fn familiar_followers(
     Params(p): Params<RelationshipsParams>,
 ) -> Result<HttpResponse> {
     let me = auth.user_with("read:follows")?.account.id;
-    let mut ids: Vec<i64> = Vec::new();
-    for id in p.id.iter().filter_map(|id| id.trim().parse().ok()) {
-        if !ids.contains(&id) && ids.len() < MAX_MANY {
-            ids.push(id);
-        }
-    }
+    let ids = id_list(&p.id, MAX_MANY);
     let found = ctx
         .db
         .read(move |conn| accounts::familiar_followers(conn, me, &ids, MAX_FAMILIAR))

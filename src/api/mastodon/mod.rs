@@ -66,6 +66,21 @@ pub fn parse_id(raw: &str) -> Result<i64> {
     raw.trim().parse::<i64>().map_err(|_| Error::not_found())
 }
 
+/// The ids of an `id[]` list: those that are ids, each once, in the order given, at most
+/// `max` (more are ignored, as Mastodon does).
+pub fn id_list(raw: &[String], max: usize) -> Vec<i64> {
+    let mut ids: Vec<i64> = Vec::new();
+    for id in raw.iter().filter_map(|id| id.trim().parse().ok()) {
+        if ids.len() == max {
+            break;
+        }
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// One status as `viewer` sees it; `load` reads it, on the same pooled connection as what
 /// is shown with it.
 pub async fn render_status<F>(ctx: &AppContext, viewer: Viewer, load: F) -> Result<HttpResponse>

@@ -189,12 +189,7 @@ async fn many(
     Params(p): Params<ManyParams>,
 ) -> Result<HttpResponse> {
     let viewer = auth.viewer("read:statuses")?.map(|u| u.account.id);
-    let mut ids: Vec<i64> = Vec::new();
-    for id in p.id.iter().filter_map(|id| id.trim().parse().ok()) {
-        if !ids.contains(&id) && ids.len() < MAX_MANY {
-            ids.push(id);
-        }
-    }
+    let ids = super::id_list(&p.id, MAX_MANY);
     render_status_list(&ctx, viewer, move |conn| {
         crate::service::visibility::find_many_visible(conn, viewer, &ids)
     })
