@@ -203,6 +203,40 @@ diesel::table! {
         created_at -> Timestamp,
         account_warning_id -> Nullable<BigInt>,
         report_id -> Nullable<BigInt>,
+        group_key -> Nullable<Text>,
+        filtered -> Bool,
+    }
+}
+
+diesel::table! {
+    notification_policies (account_id) {
+        account_id -> BigInt,
+        for_not_following -> Text,
+        for_not_followers -> Text,
+        for_new_accounts -> Text,
+        for_private_mentions -> Text,
+        for_limited_accounts -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_requests (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        from_account_id -> BigInt,
+        last_status_id -> Nullable<BigInt>,
+        notifications_count -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_permissions (account_id, from_account_id) {
+        account_id -> BigInt,
+        from_account_id -> BigInt,
+        created_at -> Timestamp,
     }
 }
 
@@ -684,6 +718,7 @@ diesel::joinable!(status_tags -> statuses (status_id));
 diesel::joinable!(status_tags -> tags (tag_id));
 diesel::joinable!(notifications -> accounts (account_id));
 diesel::joinable!(notifications -> statuses (status_id));
+diesel::joinable!(notification_requests -> statuses (last_status_id));
 diesel::joinable!(media_attachments -> accounts (account_id));
 diesel::joinable!(media_attachments -> statuses (status_id));
 diesel::joinable!(oauth_authorization_codes -> oauth_applications (application_id));
@@ -855,4 +890,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     federation_settings,
     domain_allows,
     domain_blocks,
+    notification_policies,
+    notification_requests,
+    notification_permissions,
 );

@@ -8,6 +8,7 @@ use crate::db::schema::{accounts, blocks, mutes, notifications};
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
 use crate::service::events::{self, Event};
+use crate::service::notification_requests::{self as requests, Verdict};
 use crate::service::pagination::Page;
 
 /// Every notification type Groundswell creates (Mastodon's names).
@@ -79,18 +80,80 @@ pub fn notify(
     if silenced || thread_muted(conn, recipient, status_id)? {
         return Ok(None);
     }
+    let verdict = requests::verdict(conn, recipient, from, kind, status_id)?;
+    if verdict == Verdict::Drop {
+        return Ok(None);
+    }
+    let now = Utc::now().naive_utc();
+    let filtered = verdict == Verdict::Filter;
+    let group_key = if filtered {
+        None
+    } else {
+        group_key(conn, recipient, kind, status_id, now)?
+    };
     let row = Notification {
         id: ids::next_id(),
         account_id: recipient,
         from_account_id: from,
         kind: kind.to_string(),
         status_id,
-        created_at: Utc::now().naive_utc(),
+        created_at: now,
         account_warning_id: None,
         report_id: None,
+        group_key,
+        filtered,
     };
-    insert(conn, &row)?;
+    if filtered {
+        // Kept for the recipient's notification requests; not streamed or pushed.
+        diesel::insert_into(notifications::table)
+            .values(&row)
+            .execute(conn)?;
+        requests::record(conn, recipient, from, status_id, now)?;
+    } else {
+        insert(conn, &row)?;
+    }
     Ok(Some(row))
+}
+
+/// The notification types grouped by `GET /api/v2/notifications` (Mastodon's).
+pub const GROUPED_KINDS: &[&str] = &["favourite", "reblog", "follow"];
+/// A group takes in notifications for at most this long after its first one.
+pub const GROUP_SPAN_HOURS: i64 = 12;
+
+/// The group key of a new notification: `favourite-STATUS-HOUR`, `reblog-STATUS-HOUR`,
+/// `follow-HOUR`, where HOUR is that of the group's first notification (a new group starts
+/// [`GROUP_SPAN_HOURS`] after it); none for the other types.
+fn group_key(
+    conn: &mut DbConnection,
+    recipient: i64,
+    kind: &str,
+    status_id: Option<i64>,
+    now: chrono::NaiveDateTime,
+) -> Result<Option<String>> {
+    let prefix = match (kind, status_id) {
+        ("follow", _) => "follow".to_string(),
+        ("favourite" | "reblog", Some(status)) => format!("{kind}-{status}"),
+        _ => return Ok(None),
+    };
+    let mut hour = now.and_utc().timestamp() / 3600;
+    // The newest group of this prefix: keys between "PREFIX-" and "PREFIX." ('.' follows '-').
+    let previous: Option<Option<String>> = notifications::table
+        .filter(notifications::account_id.eq(recipient))
+        .filter(notifications::group_key.ge(format!("{prefix}-")))
+        .filter(notifications::group_key.lt(format!("{prefix}.")))
+        .order(notifications::id.desc())
+        .select(notifications::group_key)
+        .first(conn)
+        .optional()?;
+    let previous_hour = previous
+        .flatten()
+        .and_then(|key| key.rsplit('-').next().and_then(|h| h.parse::<i64>().ok()));
+    if let Some(previous_hour) = previous_hour
+        && hour < previous_hour + GROUP_SPAN_HOURS
+    {
+        hour = previous_hour;
+    }
+    Ok(Some(format!("{prefix}-{hour}")))
 }
 
 /// [`notify`], unless the recipient was already told of this (a held post's mentions, told
@@ -150,6 +213,8 @@ pub fn tell(
         created_at: Utc::now().naive_utc(),
         account_warning_id: about.account_warning_id,
         report_id: about.report_id,
+        group_key: None,
+        filtered: false,
     };
     insert(conn, &row)?;
     Ok(row)
@@ -206,7 +271,9 @@ pub fn retract(
     if let Some(id) = status_id {
         q = q.filter(notifications::status_id.eq(id));
     }
-    q.execute(conn)?;
+    if q.execute(conn)? > 0 {
+        requests::recount(conn, recipient, from)?;
+    }
     Ok(())
 }
 
@@ -216,6 +283,8 @@ pub struct NotificationFilter {
     pub types: Vec<String>,
     pub exclude_types: Vec<String>,
     pub account_id: Option<i64>,
+    /// Also those the notification policy filtered (always with `account_id`, as Mastodon).
+    pub include_filtered: bool,
 }
 
 pub fn list(
@@ -236,6 +305,8 @@ pub fn list(
     }
     if let Some(from) = filter.account_id {
         q = q.filter(notifications::from_account_id.eq(from));
+    } else if !filter.include_filtered {
+        q = q.filter(notifications::filtered.eq(false));
     }
     // Hide notifications from accounts muted (with notifications) or blocked since.
     q = q.filter(diesel::dsl::not(
@@ -326,4 +397,355 @@ pub fn dismiss(conn: &mut DbConnection, me: i64, id: i64) -> Result<()> {
 pub fn clear(conn: &mut DbConnection, me: i64) -> Result<()> {
     diesel::delete(notifications::table.filter(notifications::account_id.eq(me))).execute(conn)?;
     Ok(())
+}
+
+/// Accounts shown with each group (Mastodon's).
+pub const SAMPLE_ACCOUNTS: usize = 8;
+/// Notifications read per query while gathering groups, and at most in all for one page.
+const GROUP_SCAN_BATCH: i64 = 200;
+const GROUP_SCAN_MAX: usize = 5_000;
+
+/// One group of `GET /api/v2/notifications`.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub key: String,
+    /// The group's newest notification in the page: what the group shows (its type, post).
+    pub notification: Notification,
+    /// Notifications in the group (up to the page's newest).
+    pub count: i64,
+    pub most_recent_id: i64,
+    /// The newest senders first, at most [`SAMPLE_ACCOUNTS`].
+    pub sample_account_ids: Vec<i64>,
+    /// Where the group stands in the page (lists only).
+    pub page: Option<GroupPage>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct GroupPage {
+    pub min_id: i64,
+    pub max_id: i64,
+    pub latest_at: chrono::NaiveDateTime,
+}
+
+/// The types grouped: those asked for that can be (all that can be when none is asked for).
+pub fn grouped_kinds(asked: &[String]) -> Vec<&'static str> {
+    GROUPED_KINDS
+        .iter()
+        .copied()
+        .filter(|k| asked.is_empty() || asked.iter().any(|a| a == k))
+        .collect()
+}
+
+fn effective_key(n: &Notification, grouped: &[&str]) -> String {
+    match &n.group_key {
+        Some(key) if grouped.contains(&n.kind.as_str()) => key.clone(),
+        _ => format!("ungrouped-{}", n.id),
+    }
+}
+
+/// The newest notification of each of up to `page.limit` groups, newest first: Mastodon's
+/// grouped pagination (a page holds one notification per group; the next page may show an
+/// older part of a group again).
+fn page_of_groups(
+    conn: &mut DbConnection,
+    me: i64,
+    filter: &NotificationFilter,
+    grouped: &[&str],
+    page: &Page,
+) -> Result<Vec<Notification>> {
+    let ascending = page.min_id.is_some();
+    let mut cursor = Page {
+        limit: GROUP_SCAN_BATCH,
+        ..page.clone()
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut firsts = Vec::new();
+    let mut scanned = 0;
+    'scan: loop {
+        let mut batch = list(conn, me, filter, &cursor)?;
+        let full = batch.len() as i64 == GROUP_SCAN_BATCH;
+        scanned += batch.len();
+        if ascending {
+            batch.reverse();
+        }
+        let Some(last) = batch.last().map(|n| n.id) else {
+            break;
+        };
+        for n in batch {
+            if seen.insert(effective_key(&n, grouped)) {
+                firsts.push(n);
+                if firsts.len() as i64 == page.limit {
+                    break 'scan;
+                }
+            }
+        }
+        if !full || scanned >= GROUP_SCAN_MAX {
+            break;
+        }
+        if ascending {
+            cursor.min_id = Some(last);
+        } else {
+            cursor.max_id = Some(last);
+        }
+    }
+    if ascending {
+        firsts.reverse();
+    }
+    Ok(firsts)
+}
+
+/// A page of notification groups, newest first.
+pub fn list_groups(
+    conn: &mut DbConnection,
+    me: i64,
+    filter: &NotificationFilter,
+    grouped_types: &[String],
+    page: &Page,
+) -> Result<Vec<Group>> {
+    let grouped = grouped_kinds(grouped_types);
+    let firsts = page_of_groups(conn, me, filter, &grouped, page)?;
+    let (Some(newest), Some(oldest)) = (firsts.first(), firsts.last()) else {
+        return Ok(Vec::new());
+    };
+    // The ids the page covers (Mastodon's): its notifications' range, or to the end the
+    // request gave when the page is the last one.
+    let (mut start, mut end) = (oldest.id, newest.id);
+    if (firsts.len() as i64) < page.limit {
+        if page.min_id.is_some() {
+            end = page.max_id.map(|m| m - 1).unwrap_or(i64::MAX);
+        } else {
+            start = page.since_id.map(|s| s + 1).unwrap_or(0);
+        }
+    }
+    build_groups(conn, me, &grouped, firsts, Some((start, end)))
+}
+
+/// How many groups are unread (newer than the notifications marker), counting at most `limit`.
+pub fn unread_group_count(
+    conn: &mut DbConnection,
+    me: i64,
+    filter: &NotificationFilter,
+    grouped_types: &[String],
+    limit: i64,
+) -> Result<i64> {
+    use crate::db::schema::markers;
+    let last_read: Option<i64> = markers::table
+        .filter(markers::account_id.eq(me))
+        .filter(markers::timeline.eq("notifications"))
+        .select(markers::last_read_id)
+        .first(conn)
+        .optional()?;
+    let page = Page {
+        max_id: None,
+        since_id: None,
+        min_id: Some(last_read.unwrap_or(0)),
+        limit: limit.clamp(1, MAX_UNREAD_COUNT),
+    };
+    let grouped = grouped_kinds(grouped_types);
+    Ok(page_of_groups(conn, me, filter, &grouped, &page)?.len() as i64)
+}
+
+/// The notifications of one group of `me`'s, newest first (`ungrouped-ID` is that one).
+fn group_members(
+    conn: &mut DbConnection,
+    me: i64,
+    key: &str,
+    limit: i64,
+) -> Result<Vec<Notification>> {
+    let q = notifications::table
+        .filter(notifications::account_id.eq(me))
+        .select(Notification::as_select())
+        .order(notifications::id.desc())
+        .limit(limit);
+    Ok(match key.strip_prefix("ungrouped-") {
+        Some(id) => match id.parse::<i64>() {
+            Ok(id) => q.filter(notifications::id.eq(id)).load(conn)?,
+            Err(_) => Vec::new(),
+        },
+        None => q.filter(notifications::group_key.eq(key)).load(conn)?,
+    })
+}
+
+/// One group by its key, as `GET /api/v2/notifications/:group_key` shows it.
+pub fn group(conn: &mut DbConnection, me: i64, key: &str) -> Result<Group> {
+    let newest = group_members(conn, me, key, 1)?
+        .pop()
+        .ok_or_else(Error::not_found)?;
+    build_groups(conn, me, GROUPED_KINDS, vec![newest], None)?
+        .pop()
+        .ok_or_else(Error::not_found)
+}
+
+/// The senders of a group's notifications, newest first, each once (at most `limit`).
+pub fn group_senders(conn: &mut DbConnection, me: i64, key: &str, limit: i64) -> Result<Vec<i64>> {
+    let mut senders = Vec::new();
+    for n in group_members(conn, me, key, GROUP_SCAN_MAX as i64)? {
+        if !senders.contains(&n.from_account_id) {
+            senders.push(n.from_account_id);
+            if senders.len() as i64 == limit {
+                break;
+            }
+        }
+    }
+    if senders.is_empty() {
+        return Err(Error::not_found());
+    }
+    Ok(senders)
+}
+
+/// Dismiss every notification of one group.
+pub fn dismiss_group(conn: &mut DbConnection, me: i64, key: &str) -> Result<()> {
+    let mine = notifications::table.filter(notifications::account_id.eq(me));
+    let removed = match key.strip_prefix("ungrouped-") {
+        Some(id) => match id.parse::<i64>() {
+            Ok(id) => diesel::delete(mine.filter(notifications::id.eq(id))).execute(conn)?,
+            Err(_) => 0,
+        },
+        None => diesel::delete(mine.filter(notifications::group_key.eq(key))).execute(conn)?,
+    };
+    if removed == 0 {
+        return Err(Error::not_found());
+    }
+    Ok(())
+}
+
+/// A group's key, size, newest id and newest time.
+type GroupStats = (
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<chrono::NaiveDateTime>,
+);
+
+/// A group key as this server makes them: safe to place in SQL text.
+fn is_group_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Counts, samples and page data for each group represented by `firsts`, in their order.
+/// `range`: the ids the page covers (none for a single group).
+fn build_groups(
+    conn: &mut DbConnection,
+    me: i64,
+    grouped: &[&str],
+    firsts: Vec<Notification>,
+    range: Option<(i64, i64)>,
+) -> Result<Vec<Group>> {
+    use diesel::dsl::{count_star, max, min};
+    use diesel::sql_types::{BigInt, Text};
+    let end = range.map(|r| r.1).unwrap_or(i64::MAX);
+    let keys: Vec<String> = firsts
+        .iter()
+        .filter(|n| grouped.contains(&n.kind.as_str()))
+        .filter_map(|n| n.group_key.clone())
+        .filter(|k| is_group_key(k))
+        .collect();
+    let mut stats = std::collections::HashMap::new();
+    let mut mins = std::collections::HashMap::new();
+    let mut samples: std::collections::HashMap<String, Vec<(i64, i64)>> =
+        std::collections::HashMap::new();
+    if !keys.is_empty() {
+        let rows: Vec<GroupStats> = notifications::table
+            .filter(notifications::account_id.eq(me))
+            .filter(notifications::group_key.eq_any(&keys))
+            .filter(notifications::id.le(end))
+            .group_by(notifications::group_key)
+            .select((
+                notifications::group_key,
+                count_star(),
+                max(notifications::id),
+                max(notifications::created_at),
+            ))
+            .load(conn)?;
+        for (key, count, newest, at) in rows {
+            if let (Some(key), Some(newest), Some(at)) = (key, newest, at) {
+                stats.insert(key, (count, newest, at));
+            }
+        }
+        if let Some((start, _)) = range {
+            let rows: Vec<(Option<String>, Option<i64>)> = notifications::table
+                .filter(notifications::account_id.eq(me))
+                .filter(notifications::group_key.eq_any(&keys))
+                .filter(notifications::id.ge(start))
+                .group_by(notifications::group_key)
+                .select((notifications::group_key, min(notifications::id)))
+                .load(conn)?;
+            for (key, oldest) in rows {
+                if let (Some(key), Some(oldest)) = (key, oldest) {
+                    mins.insert(key, oldest);
+                }
+            }
+        }
+        #[derive(QueryableByName)]
+        struct Sample {
+            #[diesel(sql_type = Text)]
+            group_key: String,
+            #[diesel(sql_type = BigInt)]
+            id: i64,
+            #[diesel(sql_type = BigInt)]
+            from_account_id: i64,
+        }
+        // The newest senders of every group in one statement (keys checked by is_group_key).
+        let union = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| {
+                format!(
+                    "SELECT * FROM (SELECT group_key, id, from_account_id FROM notifications \
+                     WHERE account_id = {me} AND group_key = '{key}' AND id <= {end} \
+                     ORDER BY id DESC LIMIT {SAMPLE_ACCOUNTS}) AS g{i}"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let rows: Vec<Sample> = diesel::sql_query(union).load(conn)?;
+        for row in rows {
+            samples
+                .entry(row.group_key)
+                .or_default()
+                .push((row.id, row.from_account_id));
+        }
+    }
+    Ok(firsts
+        .into_iter()
+        .map(|n| {
+            let key = effective_key(&n, grouped);
+            let single = GroupPage {
+                min_id: n.id,
+                max_id: n.id,
+                latest_at: n.created_at,
+            };
+            match stats.get(&key) {
+                Some(&(count, newest, latest_at)) => {
+                    let mut sample = samples.remove(&key).unwrap_or_default();
+                    sample.sort_unstable_by_key(|s| std::cmp::Reverse(s.0));
+                    let sample_account_ids = sample.into_iter().map(|(_, from)| from).collect();
+                    Group {
+                        page: range.map(|_| GroupPage {
+                            min_id: mins.get(&key).copied().unwrap_or(n.id),
+                            max_id: newest,
+                            latest_at,
+                        }),
+                        key,
+                        count,
+                        most_recent_id: newest,
+                        sample_account_ids,
+                        notification: n,
+                    }
+                }
+                None => Group {
+                    page: range.map(|_| single),
+                    key,
+                    count: 1,
+                    most_recent_id: n.id,
+                    sample_account_ids: vec![n.from_account_id],
+                    notification: n,
+                },
+            }
+        })
+        .collect())
 }

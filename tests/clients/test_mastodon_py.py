@@ -325,3 +325,55 @@ def test_usage_policy_is_a_clear_error_until_accepted(instance):
     assert accepted.status_code == 200, accepted.text
     posted = api.status_post("After accepting the policy")
     assert "After accepting" in posted.content
+
+
+def test_grouped_notifications_and_notification_requests(instance):
+    for name in ("alice", "bob", "carol", "dan"):
+        instance.create_user(name)
+
+    def api(name):
+        token = instance.cli("admin", "issue-token", name, "--scopes", "read write follow").strip()
+        return Mastodon(access_token=token, api_base_url=instance.url)
+
+    alice, bob, carol, dan = api("alice"), api("bob"), api("carol"), api("dan")
+    me = alice.account_verify_credentials()
+    post = alice.status_post("Quarterly numbers are in")
+    for fan in (bob, carol, dan):
+        fan.status_favourite(post.id)
+    bob.account_follow(me.id)
+    carol.account_follow(me.id)
+
+    grouped = alice.grouped_notifications()
+    kinds = [g.type for g in grouped.notification_groups]
+    assert kinds == ["follow", "favourite"]
+    favourites = grouped.notification_groups[1]
+    assert favourites.notifications_count == 3
+    assert favourites.status_id == post.id
+    assert len(favourites.sample_account_ids) == 3
+    # Mastodon.py asks for partial avatars: the newest sender of each group in full.
+    full = {a.id for a in grouped.accounts}
+    assert favourites.sample_account_ids[0] in full
+    assert [s.id for s in grouped.statuses] == [post.id]
+    assert {a.id for a in grouped.accounts} | {a.id for a in grouped.partial_accounts} >= set(
+        favourites.sample_account_ids)
+
+    one = alice.grouped_notification(favourites.group_key)
+    assert one.notification_groups[0].notifications_count == 3
+    senders = alice.grouped_notification_accounts(favourites.group_key)
+    assert [a.acct for a in senders] == ["dan", "carol", "bob"]
+    assert alice.unread_grouped_notifications_count() == 2
+    alice.dismiss_grouped_notification(favourites.group_key)
+    assert [g.type for g in alice.grouped_notifications().notification_groups] == ["follow"]
+
+    # Filter notifications from people alice does not follow into requests, then accept one.
+    policy = alice.update_notifications_policy(for_not_following="filter")
+    assert policy.for_not_following == "filter"
+    dan.status_post("@alice a question about the numbers")
+    assert [g.type for g in alice.grouped_notifications().notification_groups] == ["follow"]
+    requests = alice.notification_requests()
+    assert [r.account.acct for r in requests] == ["dan"]
+    assert alice.notifications_policy().summary.pending_requests_count == 1
+    alice.accept_notification_request(requests[0])
+    assert alice.notifications_merged()
+    assert [g.type for g in alice.grouped_notifications().notification_groups] == ["mention", "follow"]
+    assert alice.notification_requests() == []

@@ -26,6 +26,7 @@ mod http;
 mod lifecycle;
 mod migrations;
 mod moderation;
+mod notification_groups;
 mod oauth;
 mod oidc_provider;
 mod policy;

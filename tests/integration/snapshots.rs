@@ -34,6 +34,17 @@ pub(crate) fn normalise(value: &Value, base: &str) -> Value {
                             json!("[secret]")
                         }
                         "version" => json!("[version]"),
+                        // Group keys end in the hour their group began.
+                        "group_key" => {
+                            let key = normalise(v, base);
+                            let hour = Regex::new(r"-\d+$").unwrap();
+                            match key.as_str() {
+                                Some(k) if !k.starts_with("ungrouped-") => {
+                                    json!(hour.replace(k, "-[hour]"))
+                                }
+                                _ => key,
+                            }
+                        }
                         _ => normalise(v, base),
                     };
                     (k.clone(), v)

@@ -13,6 +13,7 @@ pub mod instance;
 pub mod lists;
 pub mod markers;
 pub mod media;
+pub mod notification_requests;
 pub mod notifications;
 pub mod pagination;
 pub mod polls;

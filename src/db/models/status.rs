@@ -108,4 +108,9 @@ pub struct Notification {
     pub account_warning_id: Option<i64>,
     /// The report of an `admin.report` notification.
     pub report_id: Option<i64>,
+    /// Shared by the favourites and boosts of one post, and by follows, arriving within
+    /// [`crate::service::notifications::GROUP_SPAN_HOURS`] of each other; `None`: its own group.
+    pub group_key: Option<String>,
+    /// Held back by the recipient's notification policy (shown as a notification request).
+    pub filtered: bool,
 }
