@@ -21,7 +21,9 @@ use crate::service::visibility::visible_to;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v2/notifications/policy", web::get().to(policy_v2))
+        // Rails' `update`: PATCH or PUT (masto.js sends PUT).
         .route("/v2/notifications/policy", web::patch().to(update_v2))
+        .route("/v2/notifications/policy", web::put().to(update_v2))
         .route("/v1/notifications/policy", web::get().to(policy_v1))
         .route("/v1/notifications/policy", web::put().to(update_v1))
         .route("/v1/notifications/policy", web::patch().to(update_v1))
