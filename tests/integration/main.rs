@@ -29,6 +29,7 @@ mod moderation;
 mod oauth;
 mod oidc_provider;
 mod policy;
+mod push;
 mod scim;
 mod security;
 mod snapshots;
