@@ -631,17 +631,12 @@ fn load(conn: &mut DbConnection, delivery_id: i64, base: &Url) -> Result<Loaded>
             ),
     ))
     .get_result(conn)?;
-    let user: Option<(Option<String>, Option<NaiveDateTime>, Option<NaiveDateTime>)> =
-        users::table
-            .inner_join(accounts::table)
-            .filter(accounts::id.eq(account_id))
-            .select((
-                users::locale,
-                users::disabled_at,
-                accounts::suspended_at,
-            ))
-            .first(conn)
-            .optional()?;
+    let user: Option<(Option<String>, Option<NaiveDateTime>, Option<NaiveDateTime>)> = users::table
+        .inner_join(accounts::table)
+        .filter(accounts::id.eq(account_id))
+        .select((users::locale, users::disabled_at, accounts::suspended_at))
+        .first(conn)
+        .optional()?;
     let locale = match user {
         Some((locale, None, None)) if token_ok => locale,
         _ => return Ok(Loaded::Unsubscribe(subscription_id)),
@@ -718,11 +713,7 @@ fn lease_secs(settings: &PushSettings) -> i64 {
 
 /// Claim due pushes for this node (each is claimed by one node only, until its lease ends)
 /// and load what they say; pushes that can no longer be sent are dropped on the way.
-fn claim_due(
-    conn: &mut DbConnection,
-    settings: &PushSettings,
-    base: &Url,
-) -> Result<Vec<Claimed>> {
+fn claim_due(conn: &mut DbConnection, settings: &PushSettings, base: &Url) -> Result<Vec<Claimed>> {
     let now = Utc::now().naive_utc();
     let free = push_deliveries::claimed_until
         .is_null()
@@ -996,7 +987,18 @@ mod tests {
 
     #[test]
     fn public_addresses() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "169.254.169.254", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "100.64.0.1", "0.0.0.0"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "169.254.169.254",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "100.64.0.1",
+            "0.0.0.0",
+        ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["8.8.8.8", "2606:4700::1111", "142.250.1.1"] {

@@ -96,7 +96,8 @@ impl Received {
             }
         }
         let claims = t.split('.').nth(1).expect("a JWT");
-        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap();
+        let claims: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(claims).unwrap()).unwrap();
         (claims, k.to_string())
     }
 }
@@ -240,9 +241,16 @@ async fn push_subscriptions(db: TestDb) {
     let server_key = made["server_key"].as_str().unwrap().to_string();
     assert_eq!(URL_SAFE_NO_PAD.decode(&server_key).unwrap().len(), 65);
     let (_, instance) = f.get(None, "/api/v2/instance").await;
-    assert_eq!(instance["configuration"]["vapid"]["public_key"], server_key.as_str());
+    assert_eq!(
+        instance["configuration"]["vapid"]["public_key"],
+        server_key.as_str()
+    );
     let (_, app) = f
-        .post(&bob, "/api/v1/apps", json!({"client_name": "Pusher", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}))
+        .post(
+            &bob,
+            "/api/v1/apps",
+            json!({"client_name": "Pusher", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}),
+        )
         .await;
     assert_eq!(app["vapid_key"], server_key.as_str());
 
@@ -267,7 +275,10 @@ async fn push_subscriptions(db: TestDb) {
     // A second POST replaces the subscription; the form with Rails-style keys, and keys in
     // standard base64 with padding (as Mastodon.py sends them), work too.
     let form = [
-        ("subscription[endpoint]", "https://push.example.net/send/def".to_string()),
+        (
+            "subscription[endpoint]",
+            "https://push.example.net/send/def".to_string(),
+        ),
         (
             "subscription[keys][p256dh]",
             STANDARD.encode(URL_SAFE_NO_PAD.decode(&keys.p256dh).unwrap()),
@@ -305,13 +316,31 @@ async fn push_subscriptions(db: TestDb) {
     // Refused, with the reason.
     let good_keys = json!({"p256dh": keys.p256dh, "auth": keys.auth_b64()});
     for (subscription, why) in [
-        (json!({"endpoint": "not a url", "keys": good_keys}), "Endpoint"),
-        (json!({"endpoint": "ftp://push.example.net/x", "keys": good_keys}), "https"),
-        (json!({"endpoint": "https://user:secret@push.example.net/x", "keys": good_keys}), "credentials"),
-        (json!({"endpoint": "https://127.0.0.1/x", "keys": good_keys}), "public"),
+        (
+            json!({"endpoint": "not a url", "keys": good_keys}),
+            "Endpoint",
+        ),
+        (
+            json!({"endpoint": "ftp://push.example.net/x", "keys": good_keys}),
+            "https",
+        ),
+        (
+            json!({"endpoint": "https://user:secret@push.example.net/x", "keys": good_keys}),
+            "credentials",
+        ),
+        (
+            json!({"endpoint": "https://127.0.0.1/x", "keys": good_keys}),
+            "public",
+        ),
         (json!({"keys": good_keys}), "blank"),
-        (json!({"endpoint": "https://push.example.net/x", "keys": {"p256dh": URL_SAFE_NO_PAD.encode([4u8; 65]), "auth": keys.auth_b64()}}), "p256dh"),
-        (json!({"endpoint": "https://push.example.net/x", "keys": {"p256dh": keys.p256dh, "auth": URL_SAFE_NO_PAD.encode([1u8; 8])}}), "auth"),
+        (
+            json!({"endpoint": "https://push.example.net/x", "keys": {"p256dh": URL_SAFE_NO_PAD.encode([4u8; 65]), "auth": keys.auth_b64()}}),
+            "p256dh",
+        ),
+        (
+            json!({"endpoint": "https://push.example.net/x", "keys": {"p256dh": keys.p256dh, "auth": URL_SAFE_NO_PAD.encode([1u8; 8])}}),
+            "auth",
+        ),
         (json!({"endpoint": "https://push.example.net/x"}), "p256dh"),
     ] {
         let (code, body) = subscribe(&f, &bob, json!({"subscription": subscription})).await;
@@ -333,7 +362,11 @@ async fn push_subscriptions(db: TestDb) {
 
     // The `push` scope is needed for every method.
     let no_push = f.user("dave").await;
-    for method in [reqwest::Method::GET, reqwest::Method::PUT, reqwest::Method::DELETE] {
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
         let (code, _) = send(&f, &no_push, method.clone(), Some(json!({}))).await;
         assert_eq!(code, 403, "{method}");
     }
@@ -415,9 +448,11 @@ async fn pushes_are_delivered(db: TestDb) {
     assert_eq!(code, 200, "{carol_sub}");
 
     // A mention, a boost (not asked for), a favourite.
-    let post = f
-        .status(&alice, json!({"status": "@bob @carol the <b>release</b> is out & ready"}))
-        .await;
+    f.status(
+        &alice,
+        json!({"status": "@bob @carol the <b>release</b> is out & ready"}),
+    )
+    .await;
     let first = receiver.wait_for("bob", 1).await;
     let push = &first[0];
     assert_eq!(push.header("content-encoding"), "aes128gcm");
@@ -433,23 +468,40 @@ async fn pushes_are_delivered(db: TestDb) {
     assert_eq!(payload["notification_id"].to_string(), notes[0].0);
     assert_eq!(payload["notification_type"], "mention");
     assert_eq!(payload["title"], "You were mentioned by alice");
-    assert_eq!(payload["body"], "@bob @carol the <b>release</b> is out & ready");
+    assert_eq!(
+        payload["body"],
+        "@bob @carol the <b>release</b> is out & ready"
+    );
     assert_eq!(payload["access_token"], bob.token.as_str());
     assert_eq!(payload["preferred_locale"], "en");
-    assert!(payload["icon"].as_str().unwrap().starts_with("http"), "{payload}");
+    assert!(
+        payload["icon"].as_str().unwrap().starts_with("http"),
+        "{payload}"
+    );
 
+    // Bob's own post: Alice boosts it (not asked for), then favourites it.
+    let bobs = f.status(&bob, json!({"status": "Thanks, all"})).await;
     let (code, _) = f
-        .post(&alice, &format!("/api/v1/statuses/{post}/reblog"), json!({}))
+        .post(
+            &alice,
+            &format!("/api/v1/statuses/{bobs}/reblog"),
+            json!({}),
+        )
         .await;
     assert_eq!(code, 200);
     let (code, _) = f
-        .post(&alice, &format!("/api/v1/statuses/{post}/favourite"), json!({}))
+        .post(
+            &alice,
+            &format!("/api/v1/statuses/{bobs}/favourite"),
+            json!({}),
+        )
         .await;
     assert_eq!(code, 200);
     let two = receiver.wait_for("bob", 2).await;
     let payload = bob_keys.decrypt(&two[1]);
     assert_eq!(payload["notification_type"], "favourite");
     assert_eq!(payload["title"], "alice favorited your post");
+    assert_eq!(payload["body"], "Thanks, all");
     // Bob's notifications: favourite, reblog, mention; the boost was not pushed.
     let notes = notification_ids(&f, &bob).await;
     assert_eq!(notes.len(), 3, "{notes:?}");
@@ -459,7 +511,11 @@ async fn pushes_are_delivered(db: TestDb) {
     // mention is (decrypted the older way).
     let dave = f.user("dave").await;
     let (code, _) = f
-        .post(&carol, &format!("/api/v1/accounts/{}/follow", dave.id), json!({}))
+        .post(
+            &carol,
+            &format!("/api/v1/accounts/{}/follow", dave.id),
+            json!({}),
+        )
         .await;
     assert_eq!(code, 200);
     f.status(&dave, json!({"status": "@carol lunch?"})).await;
@@ -479,7 +535,11 @@ async fn pushes_are_delivered(db: TestDb) {
         .status
         .store(410, std::sync::atomic::Ordering::SeqCst);
     let (code, _) = f
-        .post(&dave, &format!("/api/v1/accounts/{}/follow", bob.id), json!({}))
+        .post(
+            &dave,
+            &format!("/api/v1/accounts/{}/follow", bob.id),
+            json!({}),
+        )
         .await;
     assert_eq!(code, 200);
     receiver.wait_for("bob", 3).await;
