@@ -29,6 +29,7 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub limits: LimitSettings,
     pub federation: FederationSettings,
+    pub push: PushSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
 }
@@ -45,6 +46,35 @@ pub struct MetricsSettings {
 impl Default for MetricsSettings {
     fn default() -> Self {
         MetricsSettings { min_group_size: 5 }
+    }
+}
+
+/// Web Push: notifications sent to the push services of employees' apps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushSettings {
+    /// Accept `http://` push endpoints (local testing). Never in production: apps' push
+    /// services are HTTPS, and only HTTPS keeps the VAPID token from being read on the way.
+    pub allow_http_endpoints: bool,
+    /// Accept push endpoints on loopback, private, link-local and other non-public addresses
+    /// (a push relay inside the company network, local testing). Off: such endpoints are
+    /// refused when subscribing and never connected to, so an app cannot make the server
+    /// POST to internal hosts.
+    pub allow_private_endpoints: bool,
+    /// Timeout of one request to a push service, in seconds.
+    pub request_timeout_secs: u64,
+    /// Pushes sent at the same time by one app node.
+    pub concurrency: usize,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        PushSettings {
+            allow_http_endpoints: false,
+            allow_private_endpoints: false,
+            request_timeout_secs: 10,
+            concurrency: 8,
+        }
     }
 }
 
@@ -738,6 +768,11 @@ impl Settings {
         if self.federation.delivery_concurrency == 0 {
             return Err(ConfigError(
                 "config key `federation.delivery_concurrency`: must be at least 1".into(),
+            ));
+        }
+        if self.push.concurrency == 0 {
+            return Err(ConfigError(
+                "config key `push.concurrency`: must be at least 1".into(),
             ));
         }
         for domain in &self.federation.allowed_domains {

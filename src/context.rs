@@ -26,6 +26,8 @@ pub struct AppContext {
     pub policy: Arc<Federation>,
     /// The instance actor (signs our fetches), loaded or created on first use.
     pub instance_actor: Arc<tokio::sync::OnceCell<Account>>,
+    /// The department's VAPID key pair for Web Push, loaded or made on first use.
+    pub vapid: Arc<tokio::sync::OnceCell<crate::service::push::VapidKeys>>,
     /// The federation library's configuration, set by `apub::init` when the server starts.
     pub federation: Arc<std::sync::OnceLock<FederationConfig<AppContext>>>,
     /// The company's OpenID provider, when `auth.oidc` is configured.
@@ -55,6 +57,7 @@ impl AppContext {
             rate_limits: Arc::new(RateLimits::new(&settings.limits)),
             policy: Arc::new(Federation::new(&settings, db.clone(), caches.clone())),
             instance_actor: Default::default(),
+            vapid: Default::default(),
             federation: Default::default(),
             settings: Arc::new(settings),
             db,

@@ -152,6 +152,7 @@ fn start_listening(
     watch_other_writers(&ctx_for_worker);
     fan_out_queued(&ctx_for_worker);
     publish_scheduled(&ctx_for_worker);
+    send_pushes(&ctx_for_worker);
     let worker =
         crate::apub::delivery::spawn(ctx_for_worker, crate::apub::delivery::node_name(addr));
     Ok(RunningServer {
@@ -224,6 +225,42 @@ fn publish_scheduled(ctx: &AppContext) {
                     event = heard.recv() => match event {
                         Ok(Event::Shutdown) | Err(broadcast::error::RecvError::Closed) => return,
                         _ => {}
+                    },
+                    _ = &mut wake => break,
+                }
+            }
+        }
+    });
+}
+
+/// Web Push: the pushes queued with new notifications, sent by whichever node claims them
+/// (woken by a notification on any node, else once a second). Ends with the server.
+fn send_pushes(ctx: &AppContext) {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let client = match service::push::client(&ctx) {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the Web Push client; no pushes are sent");
+                return;
+            }
+        };
+        let mut heard = ctx.events.subscribe();
+        loop {
+            match service::push::send_due(&ctx, &client).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(pushes = n, "sent pushes"),
+                Err(e) => tracing::warn!(error = %e, "cannot send pushes"),
+            }
+            let wake = tokio::time::sleep(Duration::from_secs(1));
+            tokio::pin!(wake);
+            loop {
+                tokio::select! {
+                    event = heard.recv() => match event {
+                        Ok(Event::Notification { .. })
+                        | Err(broadcast::error::RecvError::Lagged(_)) => break,
+                        Ok(Event::Shutdown) | Err(broadcast::error::RecvError::Closed) => return,
+                        Ok(_) => {}
                     },
                     _ = &mut wake => break,
                 }

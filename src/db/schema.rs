@@ -827,8 +827,42 @@ diesel::joinable!(account_conversations -> accounts (account_id));
 diesel::joinable!(usage_policy_acceptances -> accounts (account_id));
 diesel::joinable!(usage_policy_acceptances -> usage_policy_versions (version));
 
+diesel::table! {
+    push_subscriptions (id) {
+        id -> BigInt,
+        access_token_id -> BigInt,
+        account_id -> BigInt,
+        access_token -> Text,
+        endpoint -> Text,
+        key_p256dh -> Text,
+        key_auth -> Text,
+        standard -> Bool,
+        alerts -> Text,
+        policy -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    push_deliveries (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        notification_id -> BigInt,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(push_deliveries -> push_subscriptions (subscription_id));
+diesel::joinable!(push_deliveries -> notifications (notification_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    push_subscriptions,
+    push_deliveries,
     account_notes,
     thread_mutes,
     endorsements,

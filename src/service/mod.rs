@@ -30,6 +30,7 @@ pub mod outbox;
 pub mod pagination;
 pub mod policy;
 pub mod polls;
+pub mod push;
 pub mod rate_limit;
 pub mod relationships;
 pub mod remote;

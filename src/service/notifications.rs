@@ -220,11 +220,13 @@ pub fn tell(
     Ok(row)
 }
 
-/// Store a notification, and tell its recipient's streams when the transaction commits.
+/// Store a notification, queue its pushes, and tell its recipient's streams when the
+/// transaction commits.
 fn insert(conn: &mut DbConnection, row: &Notification) -> Result<()> {
     diesel::insert_into(notifications::table)
         .values(row)
         .execute(conn)?;
+    crate::service::push::enqueue(conn, row)?;
     events::emit(
         conn,
         Event::Notification {

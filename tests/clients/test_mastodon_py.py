@@ -377,3 +377,72 @@ def test_grouped_notifications_and_notification_requests(instance):
     assert alice.notifications_merged()
     assert [g.type for g in alice.grouped_notifications().notification_groups] == ["mention", "follow"]
     assert alice.notification_requests() == []
+
+
+def test_web_push_reaches_the_app_and_decrypts(request):
+    """Mastodon.py's Web Push: keys made by the library, a subscription, and a push that a
+    local push receiver gets and the library decrypts with the app's private key."""
+    import http.server
+    import threading
+
+    received = []
+
+    class PushReceiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver = http.server.HTTPServer(("127.0.0.1", 0), PushReceiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    request.addfinalizer(receiver.shutdown)
+
+    from conftest import Instance
+    instance = Instance("sqlite", extra_env={
+        "GROUNDSWELL_PUSH__ALLOW_HTTP_ENDPOINTS": "true",
+        "GROUNDSWELL_PUSH__ALLOW_PRIVATE_ENDPOINTS": "true",
+    })
+    request.addfinalizer(instance.stop)
+    instance.create_user("alice")
+    instance.create_user("bob")
+    alice = Mastodon(access_token=instance.cli("admin", "issue-token", "alice", "--scopes", "read write follow").strip(),
+                     api_base_url=instance.url)
+    bob_token = instance.cli("admin", "issue-token", "bob", "--scopes", "read write follow push").strip()
+    bob = Mastodon(access_token=bob_token, api_base_url=instance.url)
+
+    private, public = bob.push_subscription_generate_keys()
+    endpoint = f"http://127.0.0.1:{receiver.server_port}/push/bob"
+    sub = bob.push_subscription_set(endpoint, public, mention_events=True, follow_events=True,
+                                    favourite_events=False)
+    assert sub.endpoint == endpoint
+    assert sub.alerts.mention and sub.alerts.follow and not sub.alerts.favourite
+    assert sub.server_key == bob.instance_v2().configuration.vapid.public_key
+    assert bob.push_subscription().id == sub.id
+
+    alice.status_post("@bob the build is green")
+    deadline = time.time() + 20
+    while not received and time.time() < deadline:
+        time.sleep(0.1)
+    assert received, "the push reached the receiver"
+    path, headers, body = received[0]
+    assert path == "/push/bob"
+    assert headers["content-encoding"] == "aesgcm", "Mastodon.py subscribes the pre-4.4 way"
+    push = bob.push_subscription_decrypt_push(body, private, headers["encryption"],
+                                              headers["crypto-key"])
+    mention = bob.notifications()[0]
+    assert mention.type == "mention"
+    assert str(push.notification_id) == str(mention.id)
+    assert push.notification_type == "mention"
+    assert push.title == "You were mentioned by alice"
+    assert push.body == "@bob the build is green"
+    assert push.access_token == bob_token
+
+    updated = bob.push_subscription_update(favourite_events=True, mention_events=False)
+    assert updated.alerts.favourite and not updated.alerts.mention
+    bob.push_subscription_delete()
+    with pytest.raises(MastodonAPIError):
+        bob.push_subscription()

@@ -30,6 +30,7 @@ mod notification_groups;
 mod oauth;
 mod oidc_provider;
 mod policy;
+mod push;
 mod scim;
 mod security;
 mod snapshots;

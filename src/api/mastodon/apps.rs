@@ -56,9 +56,11 @@ async fn create(
             )
         })
         .await?;
+    let vapid_key = &crate::service::push::vapid(&ctx).await?.public_key;
     Ok(HttpResponse::Ok().json(application_from_row(
         &registered.app,
         Some(registered.client_secret),
+        vapid_key,
     )))
 }
 
@@ -74,7 +76,8 @@ async fn verify_credentials(ctx: web::Data<AppContext>, auth: Auth) -> Result<Ht
         .read(move |conn| oauth::find_app_by_id(conn, app_id))
         .await?
         .ok_or_else(Error::not_found)?;
-    let mut entity = application_from_row(&app, None);
+    let vapid_key = &crate::service::push::vapid(&ctx).await?.public_key;
+    let mut entity = application_from_row(&app, None, vapid_key);
     entity.client_id = None;
     entity.scopes = auth.scopes().iter().map(String::from).collect();
     Ok(HttpResponse::Ok().json(entity))

@@ -41,7 +41,13 @@ async fn load(
 /// <https://docs.joinmastodon.org/methods/instance/#v2>
 async fn get_v2(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
     let (summary, contact) = load(&ctx).await?;
-    Ok(HttpResponse::Ok().json(instance_v2(&ctx.settings, &summary.stats, contact)))
+    let vapid_key = &crate::service::push::vapid(&ctx).await?.public_key;
+    Ok(HttpResponse::Ok().json(instance_v2(
+        &ctx.settings,
+        &summary.stats,
+        contact,
+        vapid_key,
+    )))
 }
 
 /// <https://docs.joinmastodon.org/methods/instance/#v1>

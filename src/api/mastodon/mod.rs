@@ -17,6 +17,7 @@ pub mod notification_requests;
 pub mod notifications;
 pub mod pagination;
 pub mod polls;
+pub mod push;
 pub mod reports;
 pub mod scheduled;
 pub mod search;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(media::configure)
         .configure(streaming::configure)
         .configure(polls::configure)
+        .configure(push::configure)
         .configure(featured::configure)
         .configure(scheduled::configure)
         .configure(announcements::configure);

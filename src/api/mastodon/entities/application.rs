@@ -18,10 +18,17 @@ pub struct ApplicationEntity {
     pub client_secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_expires_at: Option<i64>,
+    /// Deprecated by Mastodon 4.3 (the instance's `configuration.vapid.public_key` replaces
+    /// it) but still read by older apps: the Web Push server key.
+    pub vapid_key: String,
 }
 
 /// The app as its owner sees it; `client_secret` only right after registration.
-pub fn application_from_row(app: &Application, client_secret: Option<String>) -> ApplicationEntity {
+pub fn application_from_row(
+    app: &Application,
+    client_secret: Option<String>,
+    vapid_key: &str,
+) -> ApplicationEntity {
     let uris: Vec<String> = app
         .redirect_uri_list()
         .into_iter()
@@ -37,5 +44,6 @@ pub fn application_from_row(app: &Application, client_secret: Option<String>) ->
         client_id: Some(app.client_id.clone()),
         client_secret_expires_at: client_secret.as_ref().map(|_| 0),
         client_secret,
+        vapid_key: vapid_key.to_string(),
     }
 }

@@ -46,10 +46,11 @@ fn streaming_url(settings: &Settings) -> String {
     format!("{scheme}://{}", settings.instance.domain)
 }
 
-fn configuration(settings: &Settings) -> Value {
+/// `vapid_key`: the department's Web Push public key (`service::push::vapid`), shown by v2.
+fn configuration(settings: &Settings, vapid_key: &str) -> Value {
     json!({
         "urls": { "streaming": streaming_url(settings) },
-        "vapid": { "public_key": "" },
+        "vapid": { "public_key": vapid_key },
         "accounts": { "max_featured_tags": 10, "max_pinned_statuses": 5 },
         "statuses": {
             "max_characters": settings.limits.max_status_chars,
@@ -80,6 +81,7 @@ pub fn instance_v2(
     settings: &Settings,
     stats: &InstanceStats,
     contact: Option<AccountEntity>,
+    vapid_key: &str,
 ) -> Value {
     let base = settings.instance.base_url();
     json!({
@@ -92,7 +94,7 @@ pub fn instance_v2(
         "thumbnail": { "url": format!("{}static/header.png", base) },
         "icon": [],
         "languages": ["en"],
-        "configuration": configuration(settings),
+        "configuration": configuration(settings, vapid_key),
         "registrations": {
             "enabled": false,
             "approval_required": false,
@@ -115,7 +117,7 @@ pub fn instance_v1(
     contact: Option<AccountEntity>,
 ) -> Value {
     let base = settings.instance.base_url();
-    let mut configuration = configuration(settings);
+    let mut configuration = configuration(settings, "");
     if let Some(obj) = configuration.as_object_mut() {
         obj.remove("urls");
         obj.remove("vapid");
