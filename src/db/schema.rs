@@ -659,6 +659,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_domain_blocks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        domain -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(policy_matches -> statuses (status_id));
 diesel::joinable!(notifications -> account_warnings (account_warning_id));
 diesel::joinable!(home_feeds -> statuses (status_id));
@@ -794,6 +803,7 @@ diesel::joinable!(usage_policy_acceptances -> usage_policy_versions (version));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    account_domain_blocks,
     account_notes,
     thread_mutes,
     endorsements,

@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod dashboard;
 pub mod delivery;
 pub mod directory;
+pub mod domain_blocks;
 pub mod events;
 pub mod featured;
 pub mod feeds;

@@ -6,6 +6,7 @@ pub mod announcements;
 pub mod apps;
 pub mod conversations;
 pub mod directory;
+pub mod domain_blocks;
 pub mod entities;
 pub mod featured;
 pub mod filters;
@@ -51,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(filters::configure)
         .configure(tags::configure)
         .configure(directory::configure)
+        .configure(domain_blocks::configure)
         .configure(reports::configure)
         .configure(conversations::configure)
         .configure(media::configure)

@@ -1,0 +1,11 @@
+-- The departments an employee blocks (Mastodon's account domain blocks): the posts and
+-- notifications of their accounts are hidden from the employee's timelines, and follows
+-- between the employee and them end.
+CREATE TABLE account_domain_blocks (
+    id BIGINT PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    domain TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    UNIQUE (account_id, domain)
+);
+

@@ -1,0 +1,330 @@
+//! Finding and shutting out: an employee's blocks of other departments, follow suggestions,
+//! trends, the link timeline and the instance's activity, languages and privacy policy.
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+use crate::federation::{departments, domain, eventually, home_has, notification, resolve};
+use crate::on_both_backends;
+
+fn texts(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("a list: {list}"))
+        .iter()
+        .map(|s| {
+            let s = if s["reblog"].is_object() {
+                &s["reblog"]
+            } else {
+                s
+            };
+            s["content"].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+fn has(list: &Value, needle: &str) -> bool {
+    texts(list).iter().any(|t| t.contains(needle))
+}
+
+async fn send(
+    f: &Fixture,
+    user: &TestUser,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value, String) {
+    let resp = f
+        .client
+        .request(method, f.url(path))
+        .bearer_auth(&user.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let link = resp
+        .headers()
+        .get("link")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, resp.json().await.unwrap_or(Value::Null), link)
+}
+
+/// The path (and query) of the `rel` link of a `Link` header.
+fn link_path(link: &str, rel: &str) -> String {
+    let url = link
+        .split(", ")
+        .find(|l| l.ends_with(&format!("rel=\"{rel}\"")))
+        .and_then(|l| l.strip_prefix('<'))
+        .and_then(|l| l.split('>').next())
+        .unwrap_or_else(|| panic!("a {rel} link: {link}"));
+    let url = url::Url::parse(url).unwrap();
+    format!("{}?{}", url.path(), url.query().unwrap_or_default())
+}
+
+async fn relationship(f: &Fixture, me: &TestUser, id: &str) -> Value {
+    let (code, rels) = f
+        .get(
+            Some(me),
+            &format!("/api/v1/accounts/relationships?id[]={id}"),
+        )
+        .await;
+    assert_eq!(code, 200, "{rels}");
+    rels[0].clone()
+}
+
+/// Alice of Engineering blocks the Sales department: its posts, boosts of them and its
+/// notifications leave her timelines, her follows with Sales end on both sides, nobody
+/// follows across the block, and the relationship says so; lifting it brings the posts back.
+async fn an_employee_blocks_a_department(db: TestDb) {
+    let deps = departments(db, 2, |_, _| true).await;
+    let (eng, sales) = (&deps[0], &deps[1]);
+    let alice = eng.user("alice").await;
+    let dave = eng.user("dave").await;
+    let bob = sales.user("bob").await;
+    let sales_domain = domain(sales);
+
+    // Alice and Bob follow each other; Alice follows Dave too.
+    let bob_on_eng = resolve(eng, &alice, &format!("bob@{sales_domain}")).await;
+    let alice_on_sales = resolve(sales, &bob, &format!("alice@{}", domain(eng))).await;
+    eng.post(
+        &alice,
+        &format!("/api/v1/accounts/{bob_on_eng}/follow"),
+        json!({}),
+    )
+    .await;
+    sales
+        .post(
+            &bob,
+            &format!("/api/v1/accounts/{alice_on_sales}/follow"),
+            json!({}),
+        )
+        .await;
+    eng.post(
+        &alice,
+        &format!("/api/v1/accounts/{}/follow", dave.id),
+        json!({}),
+    )
+    .await;
+    eventually("both follows accepted", || async {
+        let mine = relationship(eng, &alice, &bob_on_eng).await;
+        let his = relationship(sales, &bob, &alice_on_sales).await;
+        (mine["following"] == true && his["following"] == true).then_some(())
+    })
+    .await;
+
+    // Bob posts and mentions her; Dave boosts Bob's post.
+    sales
+        .status(&bob, json!({"status": "Sales figures are in #quarterly"}))
+        .await;
+    sales
+        .status(
+            &bob,
+            json!({"status": format!("@alice@{} lunch?", domain(eng))}),
+        )
+        .await;
+    let post = eventually("Bob's post on Eng", || {
+        home_has(eng, &alice, "Sales figures")
+    })
+    .await;
+    let post_id = post["id"].as_str().unwrap().to_string();
+    eventually("the mention on Eng", || {
+        notification(eng, &alice, "mention")
+    })
+    .await;
+    let (code, _) = eng
+        .post(
+            &dave,
+            &format!("/api/v1/statuses/{post_id}/reblog"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    eng.status(&dave, json!({"status": "Own news from Dave"}))
+        .await;
+    let (_, home) = eng.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert_eq!(
+        texts(&home)
+            .iter()
+            .filter(|t| t.contains("Sales figures"))
+            .count(),
+        2,
+        "the post and Dave's boost of it: {home}"
+    );
+
+    // Wrong scope, blank domain and her own department are refused.
+    let narrow = eng.user_with_scopes("erin", "read:blocks").await;
+    let body = json!({"domain": sales_domain});
+    let (code, _, _) = send(
+        eng,
+        &narrow,
+        reqwest::Method::POST,
+        "/api/v1/domain_blocks",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(code, 403);
+    let reader = eng.user_with_scopes("frank", "write:blocks").await;
+    assert_eq!(eng.get(Some(&reader), "/api/v1/domain_blocks").await.0, 403);
+    assert_eq!(eng.get(None, "/api/v1/domain_blocks").await.0, 401);
+    let (code, err, _) = send(
+        eng,
+        &alice,
+        reqwest::Method::POST,
+        "/api/v1/domain_blocks",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code, 422, "{err}");
+    assert!(err["error"].as_str().unwrap().contains("blank"), "{err}");
+    let own = json!({"domain": domain(eng)});
+    let (code, err, _) = send(
+        eng,
+        &alice,
+        reqwest::Method::POST,
+        "/api/v1/domain_blocks",
+        own,
+    )
+    .await;
+    assert_eq!(code, 422, "{err}");
+    assert!(err["error"].is_string());
+
+    // She blocks Sales.
+    let (code, answer, _) = send(
+        eng,
+        &alice,
+        reqwest::Method::POST,
+        "/api/v1/domain_blocks",
+        body.clone(),
+    )
+    .await;
+    assert_eq!((code, answer), (200, json!({})));
+    let (code, list) = eng.get(Some(&alice), "/api/v1/domain_blocks").await;
+    assert_eq!((code, list), (200, json!([sales_domain])));
+
+    let (_, home) = eng.get(Some(&alice), "/api/v1/timelines/home").await;
+    assert!(!has(&home, "Sales figures"), "nor Dave's boost: {home}");
+    assert!(has(&home, "Own news from Dave"), "{home}");
+    for path in [
+        "/api/v1/timelines/public",
+        "/api/v1/timelines/public?remote=true",
+        "/api/v1/timelines/tag/quarterly",
+    ] {
+        let (_, mine) = eng.get(Some(&alice), path).await;
+        assert!(!has(&mine, "Sales figures"), "{path}: {mine}");
+        let (_, daves) = eng.get(Some(&dave), path).await;
+        assert!(has(&daves, "Sales figures"), "{path} for Dave: {daves}");
+    }
+    let (_, notes) = eng.get(Some(&alice), "/api/v1/notifications").await;
+    assert!(
+        !notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["type"] == "mention"),
+        "{notes}"
+    );
+    // The post itself stays readable, as on Mastodon.
+    assert_eq!(
+        eng.get(Some(&alice), &format!("/api/v1/statuses/{post_id}"))
+            .await
+            .0,
+        200
+    );
+
+    let rel = relationship(eng, &alice, &bob_on_eng).await;
+    assert_eq!(rel["domain_blocking"], true, "{rel}");
+    assert_eq!(rel["following"], false, "{rel}");
+    assert_eq!(rel["followed_by"], false, "{rel}");
+    assert_eq!(
+        relationship(eng, &alice, &dave.id).await["domain_blocking"],
+        false
+    );
+    // Sales hears that both follows ended.
+    eventually("the follows ended on Sales", || async {
+        let his = relationship(sales, &bob, &alice_on_sales).await;
+        (his["following"] == false && his["followed_by"] == false).then_some(())
+    })
+    .await;
+    let (code, _) = eng
+        .post(
+            &alice,
+            &format!("/api/v1/accounts/{bob_on_eng}/follow"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 403, "no follow across the block");
+
+    // A new mention from Sales makes no notification.
+    sales
+        .status(
+            &bob,
+            json!({"status": format!("@alice@{} are you there?", domain(eng))}),
+        )
+        .await;
+    eventually("Bob's mention on Eng", || async {
+        let (_, public) = eng.get(Some(&dave), "/api/v1/timelines/public").await;
+        has(&public, "are you there").then_some(())
+    })
+    .await;
+    let (_, notes) = eng.get(Some(&alice), "/api/v1/notifications").await;
+    assert!(
+        !notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["type"] == "mention"),
+        "{notes}"
+    );
+
+    // The list pages with Link headers, newest first; the others' lists are their own.
+    let other = json!({"domain": "Other.Example"});
+    let (code, _, _) = send(
+        eng,
+        &alice,
+        reqwest::Method::POST,
+        "/api/v1/domain_blocks",
+        other,
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (code, first, link) = send(
+        eng,
+        &alice,
+        reqwest::Method::GET,
+        "/api/v1/domain_blocks?limit=1",
+        json!({}),
+    )
+    .await;
+    assert_eq!((code, first), (200, json!(["other.example"])));
+    let (_, second) = eng.get(Some(&alice), &link_path(&link, "next")).await;
+    assert_eq!(second, json!([sales_domain]));
+    assert_eq!(
+        eng.get(Some(&dave), "/api/v1/domain_blocks").await.1,
+        json!([])
+    );
+
+    // Lifted: Bob's posts are back in her public timelines (the follows stay ended).
+    let (code, answer, _) = send(
+        eng,
+        &alice,
+        reqwest::Method::DELETE,
+        "/api/v1/domain_blocks",
+        body,
+    )
+    .await;
+    assert_eq!((code, answer), (200, json!({})));
+    assert_eq!(
+        eng.get(Some(&alice), "/api/v1/domain_blocks").await.1,
+        json!(["other.example"])
+    );
+    let (_, public) = eng.get(Some(&alice), "/api/v1/timelines/public").await;
+    assert!(has(&public, "Sales figures"), "{public}");
+    let rel = relationship(eng, &alice, &bob_on_eng).await;
+    assert_eq!(
+        (rel["domain_blocking"].clone(), rel["following"].clone()),
+        (json!(false), json!(false))
+    );
+}
+
+on_both_backends!(an_employee_blocks_a_department);
