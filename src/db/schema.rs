@@ -668,6 +668,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    suggestion_dismissals (account_id, target_account_id) {
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(policy_matches -> statuses (status_id));
 diesel::joinable!(notifications -> account_warnings (account_warning_id));
 diesel::joinable!(home_feeds -> statuses (status_id));
@@ -804,6 +812,7 @@ diesel::joinable!(usage_policy_acceptances -> usage_policy_versions (version));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     account_domain_blocks,
+    suggestion_dismissals,
     account_notes,
     thread_mutes,
     endorsements,

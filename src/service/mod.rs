@@ -42,6 +42,7 @@ pub mod setup;
 pub mod sso;
 pub mod statuses;
 pub mod streaming;
+pub mod suggestions;
 pub mod tags;
 pub mod text;
 pub mod timelines;

@@ -328,3 +328,142 @@ async fn an_employee_blocks_a_department(db: TestDb) {
 }
 
 on_both_backends!(an_employee_blocks_a_department);
+
+fn accts(list: &Value, at: &str) -> Vec<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("a list: {list}"))
+        .iter()
+        .map(|s| {
+            let account = if at.is_empty() { s } else { &s[at] };
+            account["username"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// Suggestions: colleagues who share my hashtags first, then those my follows follow, then
+/// the most followed; never someone I follow, block, mute or dismissed, nor someone who is
+/// not discoverable; in Mastodon 4.3's shape; scopes checked.
+async fn suggestions_rank_colleagues_by_what_they_share(db: TestDb) {
+    let f = Fixture::start(db).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let carol = f.user("carol").await;
+    let dan = f.user("dan").await;
+    let erin = f.user("erin").await;
+    let frank = f.user("frank").await;
+    let gina = f.user("gina").await;
+    let hidden = f.user("heidi").await;
+    let ivan = f.user("ivan").await;
+    let judy = f.user("judy").await;
+    let follow = |who: &TestUser, whom: &TestUser| {
+        let path = format!("/api/v1/accounts/{}/follow", whom.id);
+        let who = who.clone();
+        let f = &f;
+        async move {
+            let (code, body) = f.post(&who, &path, json!({})).await;
+            assert_eq!(code, 200, "{body}");
+        }
+    };
+    // Bob shares a hashtag with Alice (one she uses, one she follows; his private post's
+    // hashtag does not count).
+    f.status(&alice, json!({"status": "Learning #rust"})).await;
+    f.post(&alice, "/api/v1/tags/testing/follow", json!({}))
+        .await;
+    f.status(&bob, json!({"status": "#rust and #testing tips"}))
+        .await;
+    f.status(&ivan, json!({"status": "#rust too"})).await;
+    f.status(
+        &gina,
+        json!({"status": "#rust in private", "visibility": "private"}),
+    )
+    .await;
+    // Alice follows Carol, who follows Dan: a friend of a friend.
+    follow(&alice, &carol).await;
+    follow(&carol, &dan).await;
+    // Erin is followed most.
+    follow(&frank, &erin).await;
+    follow(&gina, &erin).await;
+    follow(&dan, &erin).await;
+    // Heidi is not discoverable; Alice blocks Ivan and mutes Judy.
+    let (code, _, _) = send(
+        &f,
+        &hidden,
+        reqwest::Method::PATCH,
+        "/api/v1/accounts/update_credentials",
+        json!({"discoverable": false}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    f.post(
+        &alice,
+        &format!("/api/v1/accounts/{}/block", ivan.id),
+        json!({}),
+    )
+    .await;
+    f.post(
+        &alice,
+        &format!("/api/v1/accounts/{}/mute", judy.id),
+        json!({}),
+    )
+    .await;
+
+    let (code, list) = f.get(Some(&alice), "/api/v2/suggestions").await;
+    assert_eq!(code, 200, "{list}");
+    let names = accts(&list, "account");
+    assert_eq!(&names[..3], ["bob", "dan", "erin"], "{list}");
+    for absent in ["alice", "carol", "heidi", "ivan", "judy"] {
+        assert!(!names.contains(&absent.to_string()), "{absent}: {names:?}");
+    }
+    assert!(names.contains(&"frank".to_string()) && names.contains(&"gina".to_string()));
+    assert_eq!(list[0]["sources"], json!(["similar_to_recently_followed"]));
+    assert_eq!(list[0]["source"], "past_interactions");
+    assert_eq!(list[1]["sources"], json!(["friends_of_friends"]));
+    assert_eq!(list[2]["sources"], json!(["most_followed"]));
+    assert_eq!(list[2]["source"], "global");
+    let snapshot = crate::snapshots::normalise(&list[0], &f.base);
+    insta::assert_json_snapshot!("suggestion", snapshot);
+
+    let (_, two) = f.get(Some(&alice), "/api/v2/suggestions?limit=2").await;
+    assert_eq!(accts(&two, "account"), ["bob", "dan"]);
+    let (_, v1) = f.get(Some(&alice), "/api/v1/suggestions?limit=2").await;
+    assert_eq!(
+        accts(&v1, ""),
+        ["bob", "dan"],
+        "v1 lists the accounts alone"
+    );
+
+    // Dismissed for good; an unknown account is not found.
+    let (code, body, _) = send(
+        &f,
+        &alice,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/suggestions/{}", bob.id),
+        json!({}),
+    )
+    .await;
+    assert_eq!((code, body), (200, json!({})));
+    let (_, after) = f.get(Some(&alice), "/api/v2/suggestions").await;
+    assert_eq!(accts(&after, "account")[0], "dan", "{after}");
+    assert!(!accts(&after, "account").contains(&"bob".to_string()));
+    let (code, _, _) = send(
+        &f,
+        &alice,
+        reqwest::Method::DELETE,
+        "/api/v1/suggestions/999999",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code, 404);
+    // Following someone takes them off.
+    follow(&alice, &dan).await;
+    let (_, after) = f.get(Some(&alice), "/api/v2/suggestions?limit=1").await;
+    assert_eq!(accts(&after, "account"), ["erin"]);
+
+    let narrow = f.user_with_scopes("kim", "write").await;
+    assert_eq!(f.get(Some(&narrow), "/api/v2/suggestions").await.0, 403);
+    assert_eq!(f.get(Some(&narrow), "/api/v1/suggestions").await.0, 403);
+    assert_eq!(f.get(None, "/api/v2/suggestions").await.0, 401);
+    f.stop().await;
+}
+
+on_both_backends!(suggestions_rank_colleagues_by_what_they_share);

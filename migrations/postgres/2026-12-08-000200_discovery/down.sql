@@ -1,1 +1,2 @@
+DROP TABLE suggestion_dismissals;
 DROP TABLE account_domain_blocks;

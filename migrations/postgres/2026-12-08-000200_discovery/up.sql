@@ -9,3 +9,11 @@ CREATE TABLE account_domain_blocks (
     UNIQUE (account_id, domain)
 );
 
+-- Follow suggestions an employee dismissed: never suggested to them again.
+CREATE TABLE suggestion_dismissals (
+    account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    target_account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (account_id, target_account_id)
+);
+

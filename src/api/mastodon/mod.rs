@@ -22,6 +22,7 @@ pub mod scheduled;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod suggestions;
 pub mod tags;
 pub mod timelines;
 
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(conversations::configure)
         .configure(media::configure)
         .configure(streaming::configure)
+        .configure(suggestions::configure)
         .configure(polls::configure)
         .configure(featured::configure)
         .configure(scheduled::configure)
