@@ -676,6 +676,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    status_links (status_id, url) {
+        status_id -> BigInt,
+        url -> Text,
+    }
+}
+
 diesel::joinable!(policy_matches -> statuses (status_id));
 diesel::joinable!(notifications -> account_warnings (account_warning_id));
 diesel::joinable!(home_feeds -> statuses (status_id));
@@ -684,6 +691,7 @@ diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(statuses -> accounts (account_id));
+diesel::joinable!(status_links -> statuses (status_id));
 diesel::joinable!(status_edits -> statuses (status_id));
 diesel::joinable!(status_edits -> accounts (account_id));
 diesel::joinable!(follows -> accounts (account_id));
@@ -813,6 +821,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     account_domain_blocks,
     suggestion_dismissals,
+    status_links,
     account_notes,
     thread_mutes,
     endorsements,

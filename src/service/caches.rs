@@ -39,6 +39,9 @@ pub struct Caches {
     /// The federation policy's domain rules and mode.
     pub federation: crate::service::policy::federation::RulesCache,
     summary: moka::sync::Cache<(), Arc<Summary>>,
+    /// The trends as computed on this node (`service::trends`), for
+    /// [`crate::service::trends::CACHE_TTL`].
+    pub trends: moka::sync::Cache<(), Arc<crate::service::trends::Trends>>,
 }
 
 impl Caches {
@@ -53,6 +56,10 @@ impl Caches {
             summary: moka::sync::Cache::builder()
                 .max_capacity(1)
                 .time_to_live(STATS_TTL)
+                .build(),
+            trends: moka::sync::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(crate::service::trends::CACHE_TTL)
                 .build(),
         });
         let weak = Arc::downgrade(&caches);
@@ -85,6 +92,7 @@ impl Caches {
         self.usage_policy.clear();
         self.federation.clear();
         self.summary.invalidate_all();
+        self.trends.invalidate_all();
     }
 
     /// The instance's counts and contact, as of at most [`STATS_TTL`] ago.

@@ -47,6 +47,7 @@ pub mod tags;
 pub mod text;
 pub mod timelines;
 pub mod tokens;
+pub mod trends;
 pub mod usage_policy;
 pub mod users;
 pub mod views;

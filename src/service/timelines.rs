@@ -464,6 +464,62 @@ pub fn tag(
     Ok(walked.found)
 }
 
+/// Public posts linking to `url` (as `statuses::normalize_link` records links), the way the
+/// public timeline shows them to `viewer`: walked down the link's own index (`status_links`).
+pub fn link(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    url: &str,
+    page: &Page,
+) -> Result<Vec<Status>> {
+    use crate::db::schema::status_links;
+    let Some(url) = crate::service::statuses::normalize_link(url) else {
+        return Ok(Vec::new());
+    };
+    let query = || Ok(public_query(viewer));
+    let walked = from_candidates(
+        conn,
+        page,
+        |conn, cursor, limit| {
+            let mut q = status_links::table
+                .filter(status_links::url.eq(&url))
+                .select(status_links::status_id)
+                .into_boxed();
+            if let Some(max) = cursor.max_id {
+                q = q.filter(status_links::status_id.lt(max));
+            }
+            if let Some(since) = cursor.since_id {
+                q = q.filter(status_links::status_id.gt(since));
+            }
+            Ok(match cursor.min_id {
+                Some(min) => q
+                    .filter(status_links::status_id.gt(min))
+                    .order(status_links::status_id.asc())
+                    .limit(limit)
+                    .load(conn)?,
+                None => q
+                    .order(status_links::status_id.desc())
+                    .limit(limit)
+                    .load(conn)?,
+            })
+        },
+        &query,
+    )?;
+    Ok(walked.found)
+}
+
+/// Of the trending statuses `ids` (the strongest first), those the public timeline would show
+/// `viewer` (blocks, mutes, blocked departments and silences honoured), in the same order.
+pub fn trending(conn: &mut DbConnection, viewer: Viewer, ids: &[i64]) -> Result<Vec<Status>> {
+    let mut found: std::collections::HashMap<i64, Status> = public_query(viewer)
+        .filter(statuses::id.eq_any(ids))
+        .load(conn)?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
 /// Options of `GET /api/v1/accounts/:id/statuses`.
 #[derive(Debug, Default, Clone)]
 pub struct AccountStatusesFilter {

@@ -467,3 +467,172 @@ async fn suggestions_rank_colleagues_by_what_they_share(db: TestDb) {
 }
 
 on_both_backends!(suggestions_rank_colleagues_by_what_they_share);
+
+/// Trends come from public posts of at least `metrics.min_group_size` accounts: hashtags and
+/// links with a day-by-day history, posts by favourites and boosts; department-only,
+/// followers-only and direct posts never make anything trend, nor one employee alone. The
+/// link timeline lists the posts linking to a URL, as the public timeline would show them.
+async fn trends_and_the_link_timeline(db: TestDb) {
+    let f = Fixture::start_with(db, |s| s.metrics.min_group_size = 3).await;
+    let (a, b, c, d) = (
+        f.user("amy").await,
+        f.user("ben").await,
+        f.user("cat").await,
+        f.user("dov").await,
+    );
+    let roadmap = "https://intranet.example/roadmap";
+    for who in [&a, &b, &c] {
+        f.status(
+            who,
+            json!({"status": format!("The #launch plan: {roadmap}")}),
+        )
+        .await;
+        f.status(who, json!({"status": "#quarterly numbers"})).await;
+        // Never trending: kept in the department, for followers, or direct.
+        f.status(
+            who,
+            json!({"status": "#secret https://secret.example/x", "visibility": "local"}),
+        )
+        .await;
+        f.status(
+            who,
+            json!({"status": "#private https://private.example/", "visibility": "private"}),
+        )
+        .await;
+        f.status(
+            who,
+            json!({"status": "@dov #direct https://direct.example/", "visibility": "direct"}),
+        )
+        .await;
+    }
+    f.status(&a, json!({"status": "#launch again"})).await;
+    // One employee alone never trends, however often.
+    for _ in 0..5 {
+        f.status(&d, json!({"status": "#solo https://solo.example/"}))
+            .await;
+    }
+    let big = f.status(&d, json!({"status": "Big news"})).await;
+    let small = f.status(&d, json!({"status": "Small news"})).await;
+    for (who, action, post) in [
+        (&a, "favourite", &big),
+        (&b, "favourite", &big),
+        (&c, "reblog", &big),
+        (&a, "favourite", &small),
+        (&b, "reblog", &small),
+        (&d, "favourite", &small),
+    ] {
+        let (code, body) = f
+            .post(who, &format!("/api/v1/statuses/{post}/{action}"), json!({}))
+            .await;
+        assert_eq!(code, 200, "{body}");
+    }
+    // A department-only post and a followers-only post link to the roadmap too.
+    f.status(
+        &d,
+        json!({"status": format!("Inside: {roadmap}"), "visibility": "local"}),
+    )
+    .await;
+    f.status(
+        &d,
+        json!({"status": format!("Followers: {roadmap}"), "visibility": "private"}),
+    )
+    .await;
+
+    let (code, tags) = f.get(None, "/api/v1/trends/tags").await;
+    assert_eq!(code, 200, "{tags}");
+    let names: Vec<&str> = tags
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["launch", "quarterly"], "{tags}");
+    let history = tags[0]["history"].as_array().unwrap();
+    assert_eq!(history.len(), 7);
+    assert_eq!(history[0]["uses"], "4");
+    assert_eq!(history[0]["accounts"], "3");
+    assert_eq!(history[1]["uses"], "0");
+    let today: i64 = history[0]["day"].as_str().unwrap().parse().unwrap();
+    let yesterday: i64 = history[1]["day"].as_str().unwrap().parse().unwrap();
+    assert_eq!((today - yesterday, today % 86_400), (86_400, 0));
+    assert_eq!(
+        f.get(None, "/api/v1/trends").await.1,
+        tags,
+        "the older path"
+    );
+    let (_, signed_in) = f.get(Some(&a), "/api/v1/trends/tags").await;
+    assert_eq!(signed_in[0]["following"], false);
+    let (code, first, link) = send(
+        &f,
+        &a,
+        reqwest::Method::GET,
+        "/api/v1/trends/tags?limit=1",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(first[0]["name"], "launch");
+    let (_, second) = f.get(Some(&a), &link_path(&link, "next")).await;
+    assert_eq!(second[0]["name"], "quarterly", "{link}");
+    let mut shape = tags[0].clone();
+    shape["history"] = json!([shape["history"][0].clone()]);
+    shape["history"][0]["day"] = json!("[day]");
+    insta::assert_json_snapshot!("trend_tag", crate::snapshots::normalise(&shape, &f.base));
+
+    let (code, statuses) = f.get(Some(&a), "/api/v1/trends/statuses").await;
+    assert_eq!(code, 200, "{statuses}");
+    assert_eq!(
+        texts(&statuses),
+        ["<p>Big news</p>"],
+        "its author's like does not count"
+    );
+    assert_eq!(statuses[0]["favourited"], true);
+
+    let (code, links) = f.get(None, "/api/v1/trends/links").await;
+    assert_eq!(code, 200, "{links}");
+    assert_eq!(links.as_array().unwrap().len(), 1, "{links}");
+    assert_eq!(links[0]["url"], roadmap);
+    assert_eq!(links[0]["title"], roadmap);
+    assert_eq!(links[0]["history"][0]["accounts"], "3");
+    let mut shape = links[0].clone();
+    shape["history"] = json!([shape["history"][0].clone()]);
+    shape["history"][0]["day"] = json!("[day]");
+    insta::assert_json_snapshot!("trend_link", crate::snapshots::normalise(&shape, &f.base));
+
+    // The link timeline: public posts for everyone, department-only ones for employees
+    // signed in here, followers-only ones for followers only.
+    let path = format!("/api/v1/timelines/link?url={roadmap}");
+    let (code, anonymous) = f.get(None, &path).await;
+    assert_eq!(code, 200, "{anonymous}");
+    assert_eq!(anonymous.as_array().unwrap().len(), 3, "{anonymous}");
+    let (_, employee) = f.get(Some(&a), &path).await;
+    assert_eq!(employee.as_array().unwrap().len(), 4, "{employee}");
+    assert!(has(&employee, "Inside"));
+    assert!(!has(&employee, "Followers:"));
+    let (code, first, link) = send(
+        &f,
+        &a,
+        reqwest::Method::GET,
+        &format!("{path}&limit=2"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(first.as_array().unwrap().len(), 2);
+    let (_, rest) = f.get(Some(&a), &link_path(&link, "next")).await;
+    assert_eq!(rest.as_array().unwrap().len(), 2, "{link}");
+    assert_ne!(first[1]["id"], rest[0]["id"]);
+    let (code, none) = f
+        .get(
+            Some(&a),
+            "/api/v1/timelines/link?url=https://nowhere.example/",
+        )
+        .await;
+    assert_eq!((code, none), (200, json!([])));
+    let (code, err) = f.get(Some(&a), "/api/v1/timelines/link").await;
+    assert_eq!(code, 400, "{err}");
+    assert!(err["error"].is_string());
+    f.stop().await;
+}
+
+on_both_backends!(trends_and_the_link_timeline);

@@ -17,3 +17,11 @@ CREATE TABLE suggestion_dismissals (
     PRIMARY KEY (account_id, target_account_id)
 );
 
+-- The links in a post's text (not mentions, not hashtags), each once per post: for link
+-- trends and the link timeline.
+CREATE TABLE status_links (
+    status_id BIGINT NOT NULL REFERENCES statuses (id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    PRIMARY KEY (status_id, url)
+);
+CREATE INDEX status_links_url ON status_links (url, status_id);

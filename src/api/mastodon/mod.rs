@@ -25,6 +25,7 @@ pub mod streaming;
 pub mod suggestions;
 pub mod tags;
 pub mod timelines;
+pub mod trends;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -46,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(accounts::configure)
         .configure(statuses::configure)
         .configure(timelines::configure)
+        .configure(trends::configure)
         .configure(notifications::configure)
         .configure(search::configure)
         .configure(markers::configure)
