@@ -19,6 +19,7 @@ pub mod filters;
 pub mod health;
 pub mod inbound;
 pub mod instance;
+pub mod languages;
 pub mod lists;
 pub mod markers;
 pub mod media;

@@ -636,3 +636,82 @@ async fn trends_and_the_link_timeline(db: TestDb) {
 }
 
 on_both_backends!(trends_and_the_link_timeline);
+
+/// The department's weekly activity (counts of people below `metrics.min_group_size` shown
+/// as "0"), its languages and its privacy policy.
+async fn instance_activity_languages_and_privacy_policy(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = write_file(
+        dir.path(),
+        "privacy.md",
+        "# Our policy\n\nWe keep *little*.\n",
+    );
+    let f = Fixture::start_with(db, |s| s.metrics.min_group_size = 3).await;
+    let (a, b, c) = (
+        f.user("amy").await,
+        f.user("ben").await,
+        f.user("cat").await,
+    );
+    for who in [&a, &b] {
+        f.status(who, json!({"status": "Hello"})).await;
+    }
+    f.status(&c, json!({"status": "Hi", "visibility": "direct"}))
+        .await;
+
+    let (code, weeks) = f.get(None, "/api/v1/instance/activity").await;
+    assert_eq!(code, 200, "{weeks}");
+    let weeks = weeks.as_array().unwrap();
+    assert_eq!(weeks.len(), 12);
+    assert_eq!(weeks[0]["statuses"], "3");
+    assert_eq!(weeks[0]["registrations"], "3");
+    assert_eq!(weeks[0]["logins"], "3");
+    assert_eq!(weeks[1]["statuses"], "0");
+    let this: i64 = weeks[0]["week"].as_str().unwrap().parse().unwrap();
+    let last: i64 = weeks[1]["week"].as_str().unwrap().parse().unwrap();
+    assert_eq!(this - last, 7 * 86_400);
+    // A Monday, 00:00 UTC.
+    let monday = chrono::DateTime::from_timestamp(this, 0).unwrap();
+    assert_eq!(monday.format("%a %H:%M").to_string(), "Mon 00:00");
+    // Below the threshold, nobody is counted.
+    let fewer = f
+        .ctx
+        .db
+        .read(|conn| groundswell::service::instance::weekly_activity(conn, 4))
+        .await
+        .unwrap();
+    assert_eq!((fewer[0].logins, fewer[0].registrations), (0, 0));
+    assert_eq!(fewer[0].statuses, 3);
+
+    let (code, languages) = f.get(None, "/api/v1/instance/languages").await;
+    assert_eq!(code, 200);
+    let languages = languages.as_array().unwrap();
+    assert_eq!(languages.len(), 184);
+    assert!(languages.contains(&json!({"code": "en", "name": "English"})));
+    assert!(languages.contains(&json!({"code": "de", "name": "German"})));
+
+    let (code, default) = f.get(None, "/api/v1/instance/privacy_policy").await;
+    assert_eq!(code, 200, "{default}");
+    assert_eq!(default["updated_at"], "2026-12-08T00:00:00.000Z");
+    assert!(
+        default["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("<h1>Privacy policy</h1>"),
+        "{default}"
+    );
+    let again = f.db.another();
+    f.stop().await;
+
+    let path = policy.clone();
+    let f = Fixture::start_with(again, move |s| s.instance.privacy_policy_file = Some(path)).await;
+    let (code, own) = f.get(None, "/api/v1/instance/privacy_policy").await;
+    assert_eq!(code, 200, "{own}");
+    assert_eq!(
+        own["content"],
+        "<h1>Our policy</h1>\n<p>We keep <em>little</em>.</p>\n"
+    );
+    assert!(own["updated_at"].as_str().unwrap().ends_with('Z'));
+    f.stop().await;
+}
+
+on_both_backends!(instance_activity_languages_and_privacy_policy);
