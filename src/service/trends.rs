@@ -2,8 +2,9 @@
 //! [`WINDOW_DAYS`] days of public posts (Mastodon's trends, without its review queue).
 //!
 //! - Only posts meant for everyone count: public, published (not held for review), not kept
-//!   in the department by a rule, not boosts, by accounts neither suspended nor silenced. A
-//!   department-only, followers-only or direct post never makes anything trend.
+//!   in the department by a rule, not boosts, by accounts neither suspended nor silenced (nor
+//!   of a department the federation policy silences or suspends). A department-only,
+//!   followers-only or direct post never makes anything trend.
 //! - A hashtag or a link trends only once at least `metrics.min_group_size` distinct accounts
 //!   used it in the window, so a trend never points at one employee's activity; a post trends
 //!   once that many distinct accounts (not its author) favourited or boosted it.
@@ -40,11 +41,17 @@ const DAY_MILLIS: i64 = 86_400_000;
 /// Ids are `milliseconds << 16 | sequence`: an id divided by this is its UTC day number.
 const ID_PER_DAY: i64 = DAY_MILLIS << 16;
 
-/// A post that may make something trend (an SQL condition on `s`, a `statuses` row).
-const TRENDABLE: &str = "s.visibility = 'public' AND s.deleted_at IS NULL \
-     AND s.held_for_review IS NULL AND s.local_only = FALSE AND s.reblog_of_id IS NULL \
-     AND s.account_id NOT IN (SELECT a.id FROM accounts a \
-         WHERE a.suspended_at IS NOT NULL OR a.silenced_at IS NOT NULL)";
+/// A post that may make something trend: an SQL condition on `s`, a `statuses` row.
+fn trendable() -> String {
+    format!(
+        "s.visibility = 'public' AND s.deleted_at IS NULL \
+         AND s.held_for_review IS NULL AND s.local_only = FALSE AND s.reblog_of_id IS NULL \
+         AND s.account_id NOT IN (SELECT a.id FROM accounts a \
+             WHERE a.suspended_at IS NOT NULL OR a.silenced_at IS NOT NULL) \
+         AND {}",
+        crate::service::policy::federation::outside_silenced("s.account_id")
+    )
+}
 
 /// Uses on one day (Mastodon's history entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,9 +170,10 @@ fn tag_trends(
     today: i64,
     min_accounts: i64,
 ) -> Result<Vec<TagTrend>> {
+    let trendable = trendable();
     let ranked: Vec<RankedId> = diesel::sql_query(format!(
         "SELECT st.tag_id AS key FROM status_tags st JOIN statuses s ON s.id = st.status_id \
-         WHERE st.status_id >= $1 AND {TRENDABLE} \
+         WHERE st.status_id >= $1 AND {trendable} \
          GROUP BY st.tag_id HAVING COUNT(DISTINCT s.account_id) >= $2 \
          ORDER BY COUNT(DISTINCT s.account_id) DESC, COUNT(*) DESC, MAX(st.status_id) DESC \
          LIMIT $3"
@@ -187,7 +195,7 @@ fn tag_trends(
         "SELECT st.tag_id AS key, st.status_id / {ID_PER_DAY} AS day, COUNT(*) AS uses, \
              COUNT(DISTINCT s.account_id) AS accounts \
          FROM status_tags st JOIN statuses s ON s.id = st.status_id \
-         WHERE st.status_id >= $1 AND st.tag_id IN ({list}) AND {TRENDABLE} \
+         WHERE st.status_id >= $1 AND st.tag_id IN ({list}) AND {trendable} \
          GROUP BY st.tag_id, st.status_id / {ID_PER_DAY}"
     ))
     .bind::<BigInt, _>(since)
@@ -220,9 +228,10 @@ fn link_trends(
     today: i64,
     min_accounts: i64,
 ) -> Result<Vec<LinkTrend>> {
+    let trendable = trendable();
     let ranking = format!(
         "SELECT sl.url AS key FROM status_links sl JOIN statuses s ON s.id = sl.status_id \
-         WHERE sl.status_id >= $1 AND {TRENDABLE} \
+         WHERE sl.status_id >= $1 AND {trendable} \
          GROUP BY sl.url HAVING COUNT(DISTINCT s.account_id) >= $2 \
          ORDER BY COUNT(DISTINCT s.account_id) DESC, COUNT(*) DESC, MAX(sl.status_id) DESC \
          LIMIT $3"
@@ -241,7 +250,7 @@ fn link_trends(
         "SELECT sl.url AS key, sl.status_id / {ID_PER_DAY} AS day, COUNT(*) AS uses, \
              COUNT(DISTINCT s.account_id) AS accounts \
          FROM status_links sl JOIN statuses s ON s.id = sl.status_id \
-         WHERE sl.status_id >= $1 AND {TRENDABLE} \
+         WHERE sl.status_id >= $1 AND {trendable} \
              AND sl.url IN (SELECT r.key FROM ({ranking}) r) \
          GROUP BY sl.url, sl.status_id / {ID_PER_DAY}"
     ))
@@ -263,6 +272,7 @@ fn link_trends(
 }
 
 fn status_trends(conn: &mut DbConnection, since: i64, min_accounts: i64) -> Result<Vec<i64>> {
+    let trendable = trendable();
     let ranked: Vec<RankedId> = diesel::sql_query(format!(
         "SELECT x.status_id AS key FROM ( \
              SELECT f.status_id AS status_id, f.account_id AS account_id FROM favourites f \
@@ -270,7 +280,7 @@ fn status_trends(conn: &mut DbConnection, since: i64, min_accounts: i64) -> Resu
              UNION ALL SELECT r.reblog_of_id, r.account_id FROM statuses r \
                  WHERE r.reblog_of_id >= $1 AND r.deleted_at IS NULL \
          ) x JOIN statuses s ON s.id = x.status_id \
-         WHERE x.account_id <> s.account_id AND {TRENDABLE} \
+         WHERE x.account_id <> s.account_id AND {trendable} \
          GROUP BY x.status_id HAVING COUNT(DISTINCT x.account_id) >= $2 \
          ORDER BY COUNT(DISTINCT x.account_id) DESC, x.status_id DESC \
          LIMIT $3"
