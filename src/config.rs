@@ -261,6 +261,10 @@ pub struct InstanceSettings {
     /// environment: a comma-separated list.
     #[serde(deserialize_with = "string_list")]
     pub rules: Vec<String>,
+    /// A Markdown file with the department's privacy policy, shown to apps
+    /// (`/api/v1/instance/privacy_policy`; its change time is the policy's date). Unset: a
+    /// short default saying what Groundswell stores.
+    pub privacy_policy_file: Option<PathBuf>,
 }
 
 /// Visibility a post gets when the client sends none.
@@ -372,6 +376,7 @@ impl Default for InstanceSettings {
             contact_email: String::new(),
             default_visibility: DefaultVisibility::Public,
             rules: Vec::new(),
+            privacy_policy_file: None,
         }
     }
 }
@@ -801,6 +806,14 @@ impl Settings {
                      needs `federation.allow_http = true` (local testing only)"
                 )));
             }
+        }
+        if let Some(path) = &self.instance.privacy_policy_file
+            && !path.is_file()
+        {
+            return Err(ConfigError(format!(
+                "config key `instance.privacy_policy_file`: `{}` is not a readable file",
+                path.display()
+            )));
         }
         self.validate_oidc()?;
         if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(&self.log.level) {

@@ -693,6 +693,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    account_domain_blocks (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        domain -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suggestion_dismissals (account_id, target_account_id) {
+        account_id -> BigInt,
+        target_account_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    status_links (status_id, url) {
+        status_id -> BigInt,
+        url -> Text,
+    }
+}
+
 diesel::joinable!(policy_matches -> statuses (status_id));
 diesel::joinable!(notifications -> account_warnings (account_warning_id));
 diesel::joinable!(home_feeds -> statuses (status_id));
@@ -701,6 +725,7 @@ diesel::joinable!(web_sessions -> users (user_id));
 diesel::joinable!(idempotency_keys -> statuses (status_id));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(statuses -> accounts (account_id));
+diesel::joinable!(status_links -> statuses (status_id));
 diesel::joinable!(status_edits -> statuses (status_id));
 diesel::joinable!(status_edits -> accounts (account_id));
 diesel::joinable!(follows -> accounts (account_id));
@@ -863,6 +888,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     push_subscriptions,
     push_deliveries,
+    account_domain_blocks,
+    suggestion_dismissals,
+    status_links,
     account_notes,
     thread_mutes,
     endorsements,

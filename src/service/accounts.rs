@@ -349,6 +349,8 @@ pub struct Relationship {
     pub note: String,
     /// The viewer features the account on their profile.
     pub endorsed: bool,
+    /// The viewer blocks the account's department.
+    pub domain_blocking: bool,
 }
 
 pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Vec<Relationship>> {
@@ -391,6 +393,9 @@ pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Ve
     let endorsed: HashSet<i64> = crate::service::featured::endorsing(conn, me, ids)?
         .into_iter()
         .collect();
+    let domain_blocking: HashSet<i64> = crate::service::domain_blocks::among(conn, me, ids)?
+        .into_iter()
+        .collect();
     Ok(ids
         .iter()
         .map(|&id| {
@@ -411,6 +416,7 @@ pub fn relationships(conn: &mut DbConnection, me: i64, ids: &[i64]) -> Result<Ve
                 muting_notifications: mute.is_some_and(|(_, n)| *n),
                 note: notes.remove(&id).unwrap_or_default(),
                 endorsed: endorsed.contains(&id),
+                domain_blocking: domain_blocking.contains(&id),
             }
         })
         .collect())

@@ -39,6 +39,10 @@ pub struct Caches {
     /// The federation policy's domain rules and mode.
     pub federation: crate::service::policy::federation::RulesCache,
     summary: moka::sync::Cache<(), Arc<Summary>>,
+    /// The trends as computed on this node (`service::trends`), for
+    /// [`crate::service::trends::CACHE_TTL`]; and the instance's weekly activity.
+    pub trends: moka::sync::Cache<(), Arc<crate::service::trends::Trends>>,
+    pub activity: moka::sync::Cache<(), Arc<Vec<crate::service::instance::WeekActivity>>>,
 }
 
 impl Caches {
@@ -53,6 +57,14 @@ impl Caches {
             summary: moka::sync::Cache::builder()
                 .max_capacity(1)
                 .time_to_live(STATS_TTL)
+                .build(),
+            trends: moka::sync::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(crate::service::trends::CACHE_TTL)
+                .build(),
+            activity: moka::sync::Cache::builder()
+                .max_capacity(1)
+                .time_to_live(crate::service::instance::ACTIVITY_TTL)
                 .build(),
         });
         let weak = Arc::downgrade(&caches);
@@ -85,6 +97,8 @@ impl Caches {
         self.usage_policy.clear();
         self.federation.clear();
         self.summary.invalidate_all();
+        self.trends.invalidate_all();
+        self.activity.invalidate_all();
     }
 
     /// The instance's counts and contact, as of at most [`STATS_TTL`] ago.

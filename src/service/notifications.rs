@@ -4,7 +4,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 
 use crate::db::models::Notification;
-use crate::db::schema::{accounts, blocks, mutes, notifications};
+use crate::db::schema::{account_domain_blocks, accounts, blocks, mutes, notifications};
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
 use crate::service::events::{self, Event};
@@ -23,7 +23,6 @@ pub const KINDS: &[&str] = &[
     "poll",
 ];
 
-/// Notify `recipient` (if local, not the actor, and not blocking or muting the actor).
 /// Whether `recipient` muted the thread `status_id` is part of.
 fn thread_muted(conn: &mut DbConnection, recipient: i64, status_id: Option<i64>) -> Result<bool> {
     use crate::db::schema::{statuses, thread_mutes};
@@ -44,6 +43,8 @@ fn thread_muted(conn: &mut DbConnection, recipient: i64, status_id: Option<i64>)
     .get_result(conn)?)
 }
 
+/// Notify `recipient` (if local, not the actor, and not blocking or muting the actor or
+/// blocking its department).
 pub fn notify(
     conn: &mut DbConnection,
     recipient: i64,
@@ -74,6 +75,15 @@ pub fn notify(
                 .filter(mutes::account_id.eq(recipient))
                 .filter(mutes::target_account_id.eq(from))
                 .filter(mutes::hide_notifications.eq(true)),
+        ))
+        .or(diesel::dsl::exists(
+            account_domain_blocks::table
+                .filter(account_domain_blocks::account_id.eq(recipient))
+                .filter(
+                    account_domain_blocks::domain
+                        .nullable()
+                        .eq_any(accounts::table.find(from).select(accounts::domain)),
+                ),
         )),
     )
     .get_result(conn)?;
@@ -324,6 +334,20 @@ pub fn list(
             blocks::table
                 .filter(blocks::account_id.eq(me))
                 .select(blocks::target_account_id),
+        ),
+    ));
+    // And from the departments blocked.
+    q = q.filter(diesel::dsl::not(
+        notifications::from_account_id.eq_any(
+            accounts::table
+                .filter(
+                    accounts::domain.eq_any(
+                        account_domain_blocks::table
+                            .filter(account_domain_blocks::account_id.eq(me))
+                            .select(account_domain_blocks::domain.nullable()),
+                    ),
+                )
+                .select(accounts::id),
         ),
     ));
     if let Some(max) = page.max_id {

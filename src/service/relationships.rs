@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::service::accounts::find;
 use crate::service::origin::Origin;
 use crate::service::outbox::{self, Outgoing};
-use crate::service::{feeds, notifications, usage_policy};
+use crate::service::{domain_blocks, feeds, notifications, usage_policy};
 
 /// The options of a follow; `None` keeps what was set (or the default for a new follow).
 #[derive(Debug, Clone, Copy, Default)]
@@ -87,9 +87,9 @@ fn adjust_follow_counts(
 
 /// `actor` follows `target_id` (or changes the options of its follow). Accounts that are
 /// locked, and accounts of other departments, answer with a request first. Nobody follows
-/// across a block: an employee is told no; another department's Follow is answered with
-/// Reject. A repeated Follow from another department (their side lost our Accept) is
-/// answered again.
+/// across a block, nor across an employee's block of the other's department: an employee
+/// is told no; another department's Follow is answered with Reject. A repeated Follow from
+/// another department (their side lost our Accept) is answered again.
 #[tracing::instrument(skip(conn, actor, options, origin), fields(account_id = actor.id))]
 pub fn follow(
     conn: &mut DbConnection,
@@ -101,7 +101,9 @@ pub fn follow(
 ) -> Result<()> {
     let ours = origin.check(actor)?;
     let target = target_of(conn, actor, target_id, ours, "You cannot follow yourself")?;
-    if blocked_either_way(conn, actor.id, target.id)? {
+    if blocked_either_way(conn, actor.id, target.id)?
+        || domain_blocks::blocked_either_way(conn, actor, &target)?
+    {
         return match origin.activity_id() {
             Some(follow_ap_id) => outbox::enqueue(
                 conn,

@@ -207,6 +207,45 @@ pub(crate) fn set_tags(conn: &mut DbConnection, status_id: i64, names: &[String]
     Ok(())
 }
 
+/// Most links of one post recorded for link trends and the link timeline.
+pub const MAX_LINKS_PER_STATUS: usize = 20;
+/// Longest link recorded (longer ones are left out of trends and the link timeline).
+pub const MAX_LINK_CHARS: usize = 2048;
+
+/// Record the links of a post's text (not its mentions and hashtags): the `http(s)` ones
+/// ([`normalize_link`]), at most [`MAX_LINKS_PER_STATUS`].
+pub(crate) fn set_links(conn: &mut DbConnection, status_id: i64, content: &str) -> Result<()> {
+    use crate::db::schema::status_links;
+    diesel::delete(status_links::table.filter(status_links::status_id.eq(status_id)))
+        .execute(conn)?;
+    let mut links: Vec<String> = Vec::new();
+    for link in crate::service::text::links_in_html(content) {
+        if let Some(link) = normalize_link(&link)
+            && !links.contains(&link)
+            && links.len() < MAX_LINKS_PER_STATUS
+        {
+            links.push(link);
+        }
+    }
+    for link in links {
+        diesel::insert_into(status_links::table)
+            .values((
+                status_links::status_id.eq(status_id),
+                status_links::url.eq(link),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A link as recorded (`https://a.example` and `https://a.example/` are one link), or
+/// `None` for what is not an `http(s)` link or is longer than [`MAX_LINK_CHARS`].
+pub fn normalize_link(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw.trim()).ok()?;
+    (matches!(url.scheme(), "http" | "https") && url.as_str().chars().count() <= MAX_LINK_CHARS)
+        .then(|| url.as_str().to_string())
+}
+
 /// Add mentions not yet recorded; returns the newly mentioned account ids.
 pub(crate) fn add_mentions(
     conn: &mut DbConnection,
@@ -593,6 +632,7 @@ pub(crate) fn publish(
         polls::create(conn, id, me, poll)?;
     }
     set_tags(conn, id, &draft.tags)?;
+    set_links(conn, id, &status.content)?;
     add_mentions(conn, id, &draft.mentioned)?;
     policy::review::judged(conn, &verdict, &status)?;
     if held {
@@ -991,6 +1031,7 @@ pub(crate) fn revise(
         media::attach(conn, id, uploads)?;
     }
     set_tags(conn, id, &revision.tags)?;
+    set_links(conn, id, &updated.content)?;
     let added = add_mentions(conn, id, &revision.mentioned)?;
     policy::review::judged(conn, verdict, &updated)?;
     if ours && was_leaving && updated.stays_here() {

@@ -120,9 +120,21 @@ pub fn link_hosts_in_text(text: &str) -> Vec<String> {
 /// The hosts the links of (sanitized) HTML point to, each once: every `<a href>` but the
 /// links of mentions and hashtags, which point to profiles and tag pages.
 pub fn link_hosts_in_html(html: &str) -> Vec<String> {
+    let mut hosts: Vec<String> = links_in_html(html)
+        .iter()
+        .filter_map(|link| link_host(link))
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+/// The targets of the links of (sanitized) HTML, in order, each once: every `<a href>` but
+/// the links of mentions and hashtags, which point to profiles and tag pages.
+pub fn links_in_html(html: &str) -> Vec<String> {
     // ASCII lowercasing keeps every byte offset.
     let lower = html.to_ascii_lowercase();
-    let mut hosts = Vec::new();
+    let mut links: Vec<String> = Vec::new();
     let mut pos = 0;
     while let Some(found) = lower[pos..].find("<a") {
         let start = pos + found;
@@ -142,15 +154,14 @@ pub fn link_hosts_in_html(html: &str) -> Vec<String> {
         {
             continue;
         }
-        if let Some(href) = attribute(tag, tag_lower, "href")
-            && let Some(host) = link_host(&html_escape::decode_html_entities(href))
-        {
-            hosts.push(host);
+        if let Some(href) = attribute(tag, tag_lower, "href") {
+            let href = html_escape::decode_html_entities(href).trim().to_string();
+            if !links.contains(&href) {
+                links.push(href);
+            }
         }
     }
-    hosts.sort();
-    hosts.dedup();
-    hosts
+    links
 }
 
 /// The value of attribute `name` in a start tag (quoted with `"` or `'`, or bare).

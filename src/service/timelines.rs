@@ -1,6 +1,7 @@
 //! Timelines: home, lists, public (local/remote), hashtag, an account's statuses, bookmarks
-//! and favourites. Every one applies `visibility::visible_to`, and hides muted authors where
-//! Mastodon does. Ids sort by time, so pages are index range scans.
+//! and favourites. Every one applies `visibility::visible_to`, and hides muted authors and
+//! the departments the viewer blocks where Mastodon does. Ids sort by time, so pages are
+//! index range scans.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
@@ -15,7 +16,7 @@ use crate::error::Result;
 use crate::service::feeds;
 use crate::service::lists::{self as user_lists, RepliesPolicy};
 use crate::service::pagination::Page;
-use crate::service::visibility::{Viewer, not_muted_by, visible_to};
+use crate::service::visibility::{Viewer, not_domain_blocked_by, not_muted_by, visible_to};
 
 type StatusQuery<'a> = statuses::BoxedQuery<
     'a,
@@ -236,8 +237,8 @@ pub(crate) fn home_membership(me: i64) -> crate::service::visibility::StatusFilt
 }
 
 /// `me`'s home timeline by the search: [`home_membership`], what `me` may see, without
-/// boosts of accounts whose boosts `me` hides, muted accounts and members of `me`'s
-/// exclusive lists (read in those lists instead).
+/// boosts of accounts whose boosts `me` hides, muted accounts, the departments `me` blocks
+/// and members of `me`'s exclusive lists (read in those lists instead).
 pub(crate) fn home_query<'a>(me: i64) -> StatusQuery<'a> {
     let boosts_hidden = follows::table
         .filter(follows::account_id.eq(me))
@@ -251,6 +252,7 @@ pub(crate) fn home_query<'a>(me: i64) -> StatusQuery<'a> {
                 .or(diesel::dsl::not(statuses::account_id.eq_any(boosts_hidden))),
         )
         .filter(not_muted_by(me).or(statuses::account_id.eq(me)))
+        .filter(not_domain_blocked_by(me))
         .filter(diesel::dsl::not(
             statuses::account_id.eq_any(
                 list_accounts::table
@@ -307,7 +309,8 @@ fn list_statuses<'a>(me: i64, list: &crate::db::models::List) -> Result<StatusQu
                 .is_null()
                 .or(diesel::dsl::not(statuses::account_id.eq_any(boosts_hidden))),
         )
-        .filter(not_muted_by(me));
+        .filter(not_muted_by(me))
+        .filter(not_domain_blocked_by(me));
     // Posts that are not replies, threads (replies to oneself) and replies to the owner always
     // show; the policy decides about replies to others.
     let always = statuses::in_reply_to_id
@@ -394,6 +397,7 @@ fn public_query<'a>(viewer: Viewer) -> StatusQuery<'a> {
                 .select(follows::target_account_id);
             q = q
                 .filter(not_muted_by(me))
+                .filter(not_domain_blocked_by(me))
                 .filter(diesel::dsl::not(statuses::account_id.eq_any(
                     silenced().filter(diesel::dsl::not(accounts::id.eq_any(followed))),
                 )));
@@ -458,6 +462,62 @@ pub fn tag(
         &query,
     )?;
     Ok(walked.found)
+}
+
+/// Public posts linking to `url` (as `statuses::normalize_link` records links), the way the
+/// public timeline shows them to `viewer`: walked down the link's own index (`status_links`).
+pub fn link(
+    conn: &mut DbConnection,
+    viewer: Viewer,
+    url: &str,
+    page: &Page,
+) -> Result<Vec<Status>> {
+    use crate::db::schema::status_links;
+    let Some(url) = crate::service::statuses::normalize_link(url) else {
+        return Ok(Vec::new());
+    };
+    let query = || Ok(public_query(viewer));
+    let walked = from_candidates(
+        conn,
+        page,
+        |conn, cursor, limit| {
+            let mut q = status_links::table
+                .filter(status_links::url.eq(&url))
+                .select(status_links::status_id)
+                .into_boxed();
+            if let Some(max) = cursor.max_id {
+                q = q.filter(status_links::status_id.lt(max));
+            }
+            if let Some(since) = cursor.since_id {
+                q = q.filter(status_links::status_id.gt(since));
+            }
+            Ok(match cursor.min_id {
+                Some(min) => q
+                    .filter(status_links::status_id.gt(min))
+                    .order(status_links::status_id.asc())
+                    .limit(limit)
+                    .load(conn)?,
+                None => q
+                    .order(status_links::status_id.desc())
+                    .limit(limit)
+                    .load(conn)?,
+            })
+        },
+        &query,
+    )?;
+    Ok(walked.found)
+}
+
+/// Of the trending statuses `ids` (the strongest first), those the public timeline would show
+/// `viewer` (blocks, mutes, blocked departments and silences honoured), in the same order.
+pub fn trending(conn: &mut DbConnection, viewer: Viewer, ids: &[i64]) -> Result<Vec<Status>> {
+    let mut found: std::collections::HashMap<i64, Status> = public_query(viewer)
+        .filter(statuses::id.eq_any(ids))
+        .load(conn)?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// Options of `GET /api/v1/accounts/:id/statuses`.

@@ -7,6 +7,8 @@
 //! - `private`: the author, their accepted followers, and the accounts mentioned.
 //! - `direct`: the author and the accounts mentioned.
 //! - Blocks, in either direction, hide a status entirely; suspended authors are hidden.
+//! - An employee's block of a department hides its accounts' posts from their timelines
+//!   ([`not_domain_blocked_by`]), not from single posts and threads (as on Mastodon).
 //! - A post a policy rule holds for review is its author's alone until it is approved; one a
 //!   rule keeps in the department (`local_only`) is never shown to another department.
 
@@ -15,10 +17,12 @@ use std::str::FromStr;
 
 use diesel::dsl::not;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{BigInt, Bool};
 
 use crate::db::models::{Account, Status};
-use crate::db::schema::{accounts, blocks, follows, mentions, mutes, statuses};
+use crate::db::schema::{
+    account_domain_blocks, accounts, blocks, follows, mentions, mutes, statuses,
+};
 use crate::db::{DbConnection, MultiBackend};
 use crate::error::{Error, Result};
 
@@ -159,6 +163,32 @@ pub fn not_muted_by(me: i64) -> StatusFilter {
             .filter(mutes::account_id.eq(me))
             .select(mutes::target_account_id),
     )))
+}
+
+/// SQL condition for timelines: hide the posts, and the boosts of posts, of accounts of the
+/// departments `me` blocks (see [`crate::service::domain_blocks`]). The blocked accounts are
+/// one set for the whole query; a boost's original is looked up by its key.
+pub fn not_domain_blocked_by(me: i64) -> StatusFilter {
+    let blocked_accounts = accounts::table
+        .filter(
+            accounts::domain.eq_any(
+                account_domain_blocks::table
+                    .filter(account_domain_blocks::account_id.eq(me))
+                    .select(account_domain_blocks::domain.nullable()),
+            ),
+        )
+        .select(accounts::id);
+    let boost_of_blocked = diesel::dsl::sql::<Bool>(
+        "EXISTS (SELECT 1 FROM statuses o JOIN accounts oa ON oa.id = o.account_id \
+         JOIN account_domain_blocks db ON db.domain = oa.domain \
+         WHERE o.id = statuses.reblog_of_id AND db.account_id = ",
+    )
+    .bind::<BigInt, _>(me)
+    .sql(")");
+    Box::new(
+        not(statuses::account_id.eq_any(blocked_accounts))
+            .and(statuses::reblog_of_id.is_null().or(not(boost_of_blocked))),
+    )
 }
 
 /// Load one status if `viewer` may see it; otherwise not found (its existence is not revealed).

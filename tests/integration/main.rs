@@ -7,6 +7,7 @@
 
 mod common;
 
+mod api_discovery;
 mod api_errors;
 mod api_extras;
 mod api_media;

@@ -23,6 +23,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(terms_of_service),
         )
         .route("/v1/instance/domain_blocks", web::get().to(domain_blocks))
+        .route("/v1/instance/activity", web::get().to(activity))
+        .route("/v1/instance/languages", web::get().to(languages))
+        .route("/v1/instance/privacy_policy", web::get().to(privacy_policy))
         .route("/v1/custom_emojis", web::get().to(custom_emojis));
 }
 
@@ -129,4 +132,45 @@ async fn domain_blocks(ctx: web::Data<AppContext>, auth: Auth) -> Result<HttpRes
             })
             .collect::<Vec<_>>(),
     ))
+}
+
+/// <https://docs.joinmastodon.org/methods/instance/#activity>: the last 12 weeks, this week
+/// first, counts as strings. Sign-ins and new accounts fewer than `metrics.min_group_size` in
+/// a week are shown as "0", so that no week points at one employee (see
+/// `service::instance::weekly_activity`).
+async fn activity(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+    let weeks = instance::activity(&ctx).await?;
+    Ok(HttpResponse::Ok().json(
+        weeks
+            .iter()
+            .map(|w| {
+                serde_json::json!({
+                    "week": w.week.to_string(),
+                    "statuses": w.statuses.to_string(),
+                    "logins": w.logins.to_string(),
+                    "registrations": w.registrations.to_string(),
+                })
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// <https://docs.joinmastodon.org/methods/instance/#languages>: the ISO 639-1 languages.
+async fn languages() -> HttpResponse {
+    HttpResponse::Ok().json(
+        crate::service::languages::ISO_639_1
+            .iter()
+            .map(|(code, name)| serde_json::json!({"code": code, "name": name}))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// <https://docs.joinmastodon.org/methods/instance/#privacy_policy>: from
+/// `instance.privacy_policy_file`, or the default saying what Groundswell stores.
+async fn privacy_policy(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+    let (updated_at, content) = instance::privacy_policy(&ctx.settings).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "updated_at": super::entities::iso_datetime(updated_at),
+        "content": content,
+    })))
 }

@@ -6,6 +6,7 @@ pub mod announcements;
 pub mod apps;
 pub mod conversations;
 pub mod directory;
+pub mod domain_blocks;
 pub mod entities;
 pub mod featured;
 pub mod filters;
@@ -23,8 +24,10 @@ pub mod scheduled;
 pub mod search;
 pub mod statuses;
 pub mod streaming;
+pub mod suggestions;
 pub mod tags;
 pub mod timelines;
+pub mod trends;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -46,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(accounts::configure)
         .configure(statuses::configure)
         .configure(timelines::configure)
+        .configure(trends::configure)
         .configure(notifications::configure)
         .configure(search::configure)
         .configure(markers::configure)
@@ -53,10 +57,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(filters::configure)
         .configure(tags::configure)
         .configure(directory::configure)
+        .configure(domain_blocks::configure)
         .configure(reports::configure)
         .configure(conversations::configure)
         .configure(media::configure)
         .configure(streaming::configure)
+        .configure(suggestions::configure)
         .configure(polls::configure)
         .configure(push::configure)
         .configure(featured::configure)

@@ -71,3 +71,46 @@ pub fn paged_response(ctx: &AppContext, req: &HttpRequest, ids: &[i64]) -> HttpR
     }
     resp
 }
+
+/// `200 OK` with Mastodon's `Link` header for lists paged by `offset` (trends): `next` when
+/// the page was full, `prev` when it did not start at the top; the request's other
+/// parameters are kept.
+pub fn offset_response(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    offset: usize,
+    limit: usize,
+    returned: usize,
+) -> HttpResponseBuilder {
+    let mut resp = HttpResponse::Ok();
+    let base = ctx.settings.instance.base_url();
+    let url = |value: usize| {
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+            if k != "offset" {
+                out.append_pair(&k, &v);
+            }
+        }
+        out.append_pair("offset", &value.to_string());
+        format!(
+            "{}{}?{}",
+            base.as_str().trim_end_matches('/'),
+            req.path(),
+            out.finish()
+        )
+    };
+    let mut links = Vec::new();
+    if returned > 0 && returned == limit {
+        links.push(format!("<{}>; rel=\"next\"", url(offset + limit)));
+    }
+    if offset > 0 {
+        links.push(format!(
+            "<{}>; rel=\"prev\"",
+            url(offset.saturating_sub(limit))
+        ));
+    }
+    if !links.is_empty() {
+        resp.insert_header(("Link", links.join(", ")));
+    }
+    resp
+}

@@ -8,7 +8,7 @@ use super::{parse_id, render_statuses, render_timeline};
 use crate::api::auth::{Auth, MaybeAuth};
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::service::filters::FilterContext;
 use crate::service::timelines::{self, Origin};
 
@@ -16,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/timelines/home", web::get().to(home))
         .route("/v1/timelines/public", web::get().to(public))
         .route("/v1/timelines/tag/{hashtag}", web::get().to(tag))
+        .route("/v1/timelines/link", web::get().to(link))
         .route("/v1/timelines/list/{list_id}", web::get().to(list))
         .route("/v1/bookmarks", web::get().to(bookmarks))
         .route("/v1/favourites", web::get().to(favourites));
@@ -103,6 +104,38 @@ async fn tag(
         viewer,
         Some(FilterContext::Public),
         move |conn| timelines::tag(conn, viewer, &name, origin, &page).map(by_id),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct LinkParams {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    url: Option<String>,
+    #[serde(flatten)]
+    page: PageParams,
+}
+
+/// <https://docs.joinmastodon.org/methods/timelines/#link>: public posts linking to `url`
+/// (and, for employees signed in here, department-only ones), newest first.
+async fn link(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    auth: MaybeAuth,
+    Params(p): Params<LinkParams>,
+) -> Result<HttpResponse> {
+    let viewer = auth.viewer("read:statuses")?.map(|u| u.account.id);
+    let url = p
+        .url
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| Error::bad_request("Missing url parameter"))?;
+    let page = p.page.page();
+    render_timeline(
+        &ctx,
+        &req,
+        viewer,
+        Some(FilterContext::Public),
+        move |conn| timelines::link(conn, viewer, &url, &page).map(by_id),
     )
     .await
 }

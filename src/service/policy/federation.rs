@@ -496,6 +496,12 @@ fn outside_blocks(column: &str, blocks: &str) -> String {
     )
 }
 
+/// SQL condition on an account id column (`column`, e.g. `s.account_id`): not an account of a
+/// silenced or suspended department (for what is shown to everyone: trends).
+pub fn outside_silenced(column: &str) -> String {
+    outside_blocks(column, "b.severity IN ('silence', 'suspend')")
+}
+
 /// SQL condition for the public and hashtag timelines: no posts of a silenced (or suspended)
 /// department, except by authors `viewer` follows.
 pub fn not_silenced(viewer: Viewer) -> StatusFilter {

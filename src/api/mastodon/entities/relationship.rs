@@ -17,7 +17,7 @@ pub fn relationship_entity(r: &Relationship) -> Value {
         "muting_notifications": r.muting_notifications,
         "requested": r.requested,
         "requested_by": r.requested_by,
-        "domain_blocking": false,
+        "domain_blocking": r.domain_blocking,
         "endorsed": r.endorsed,
         "note": r.note,
     })

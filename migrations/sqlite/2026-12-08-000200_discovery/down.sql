@@ -1,0 +1,3 @@
+DROP TABLE status_links;
+DROP TABLE suggestion_dismissals;
+DROP TABLE account_domain_blocks;
