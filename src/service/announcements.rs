@@ -12,6 +12,7 @@ use crate::db::schema::{announcement_reactions, announcement_reads, announcement
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, ErrorKind, Result};
 use crate::service::audit::{self, Actor, Target};
+use crate::service::events::{self, Event};
 use crate::service::text;
 
 /// Longest announcement, in characters.
@@ -134,6 +135,12 @@ pub fn publish(conn: &mut DbConnection, by: &Actor, draft: Draft) -> Result<Anno
         ))
         .execute(conn)?;
     let made = find(conn, id)?;
+    events::emit(
+        conn,
+        Event::AnnouncementChanged {
+            announcement_id: id,
+        },
+    )?;
     audit::record(
         conn,
         by,
@@ -160,6 +167,12 @@ pub fn update(conn: &mut DbConnection, by: &Actor, id: i64, draft: Draft) -> Res
         ))
         .execute(conn)?;
     let changed = find(conn, id)?;
+    events::emit(
+        conn,
+        Event::AnnouncementChanged {
+            announcement_id: id,
+        },
+    )?;
     audit::record(
         conn,
         by,
@@ -175,6 +188,12 @@ pub fn update(conn: &mut DbConnection, by: &Actor, id: i64, draft: Draft) -> Res
 pub fn delete(conn: &mut DbConnection, by: &Actor, id: i64) -> Result<()> {
     let gone = find(conn, id)?;
     diesel::delete(announcements::table.find(id)).execute(conn)?;
+    events::emit(
+        conn,
+        Event::AnnouncementDeleted {
+            announcement_id: id,
+        },
+    )?;
     audit::record(
         conn,
         by,
@@ -287,7 +306,9 @@ pub fn react(conn: &mut DbConnection, me: i64, id: i64, name: &str, on: bool) ->
         .filter(announcement_reactions::account_id.eq(me))
         .filter(announcement_reactions::name.eq(name));
     if !on {
-        diesel::delete(existing).execute(conn)?;
+        if diesel::delete(existing).execute(conn)? > 0 {
+            reacted(conn, id, name)?;
+        }
         return Ok(());
     }
     if name.is_empty()
@@ -322,7 +343,34 @@ pub fn react(conn: &mut DbConnection, me: i64, id: i64, name: &str, on: bool) ->
             announcement_reactions::created_at.eq(Utc::now().naive_utc()),
         ))
         .execute(conn)?;
-    Ok(())
+    reacted(conn, id, name)
+}
+
+/// Tell every employee's apps that a reaction's count changed.
+fn reacted(conn: &mut DbConnection, id: i64, name: &str) -> Result<()> {
+    events::emit(
+        conn,
+        Event::AnnouncementReaction {
+            announcement_id: id,
+            name: name.to_string(),
+        },
+    )
+}
+
+/// How many reacted to announcement `id` with `name` (Mastodon's `announcement.reaction`).
+pub fn reaction_count(conn: &mut DbConnection, id: i64, name: &str) -> Result<i64> {
+    Ok(announcement_reactions::table
+        .filter(announcement_reactions::announcement_id.eq(id))
+        .filter(announcement_reactions::name.eq(name))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Announcement `id` as `me` sees it, if it is current (for the `announcement` stream event).
+pub fn current_one(conn: &mut DbConnection, me: i64, id: i64) -> Result<Option<Shown>> {
+    Ok(current(conn, me, true)?
+        .into_iter()
+        .find(|s| s.announcement.id == id))
 }
 
 /// How many employees read each announcement: a count only when at least `min_group`

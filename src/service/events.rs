@@ -69,6 +69,19 @@ pub enum Event {
     /// The federation policy (mode, domain allows or blocks) changed: every node reads it
     /// again before it next talks to another department.
     FederationPolicyChanged,
+    /// An announcement was published or changed: employees' apps show it (`announcement`).
+    AnnouncementChanged {
+        announcement_id: i64,
+    },
+    /// An announcement was withdrawn (`announcement.delete`).
+    AnnouncementDeleted {
+        announcement_id: i64,
+    },
+    /// Someone reacted to an announcement, or took a reaction back (`announcement.reaction`).
+    AnnouncementReaction {
+        announcement_id: i64,
+        name: String,
+    },
     /// This node is shutting down: close every stream so the shutdown is quick (clients
     /// reconnect to another node). Never sent to other nodes.
     Shutdown,

@@ -104,6 +104,15 @@ pub enum Delivery {
     StatusUpdate(Box<StatusView>),
     Delete(i64),
     Notification(Box<NotificationView>),
+    /// An announcement published or changed.
+    Announcement(Box<crate::service::announcements::Shown>),
+    AnnouncementDelete(i64),
+    /// A reaction's new count.
+    AnnouncementReaction {
+        announcement_id: i64,
+        name: String,
+        count: i64,
+    },
     /// The employee's access ended: close the connection.
     Close,
 }
@@ -154,6 +163,29 @@ pub fn route(
         | Event::UsagePolicyPublished { .. }
         | Event::FederationPolicyChanged
         | Event::OutboxReady => Ok(None),
+        // Announcements go to every employee's user stream, as on Mastodon.
+        Event::AnnouncementChanged { .. }
+        | Event::AnnouncementDeleted { .. }
+        | Event::AnnouncementReaction { .. }
+            if !matches!(stream, Stream::User) =>
+        {
+            Ok(None)
+        }
+        Event::AnnouncementChanged { announcement_id } => Ok(
+            crate::service::announcements::current_one(conn, me, *announcement_id)?
+                .map(|shown| Delivery::Announcement(Box::new(shown))),
+        ),
+        Event::AnnouncementDeleted { announcement_id } => {
+            Ok(Some(Delivery::AnnouncementDelete(*announcement_id)))
+        }
+        Event::AnnouncementReaction {
+            announcement_id,
+            name,
+        } => Ok(Some(Delivery::AnnouncementReaction {
+            announcement_id: *announcement_id,
+            name: name.clone(),
+            count: crate::service::announcements::reaction_count(conn, *announcement_id, name)?,
+        })),
         Event::StatusDeleted { status_id } => Ok(match stream {
             Stream::UserNotification => None,
             _ => Some(Delivery::Delete(*status_id)),

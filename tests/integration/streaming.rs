@@ -354,7 +354,77 @@ async fn list_streams_and_hide_filters(db: TestDb) {
     f.stop().await;
 }
 
-on_both_backends!(server_sent_events, websocket, list_streams_and_hide_filters);
+/// An administrator's announcement reaches every employee's open app at once, as do
+/// reactions to it and its withdrawal (Mastodon's `announcement` events on the user stream).
+async fn announcements_are_streamed(db: TestDb) {
+    use groundswell::service::users::Role;
+    let f = Fixture::start(db).await;
+    let admin = crate::policy::staff(&f, "admin", Role::Admin).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    let mut stream = SseReader::open(&f, &f.base, &alice, "/api/v1/streaming/user").await;
+
+    let (code, made) = f
+        .post(
+            &admin,
+            "/api/v1/groundswell/admin/announcements",
+            json!({"text": "**Town hall** on Friday"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{made}");
+    let id = made["id"].as_str().unwrap().to_string();
+    let (name, data) = stream.next_event().await;
+    assert_eq!(name, "announcement");
+    let shown: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(shown["id"], id.as_str());
+    assert!(
+        shown["content"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>Town hall</strong>"),
+        "{shown}"
+    );
+    assert_eq!(shown["read"], false);
+
+    let resp = f
+        .client
+        .put(f.url(&format!(
+            "/api/v1/announcements/{id}/reactions/%F0%9F%8E%89"
+        )))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (name, data) = stream.next_event().await;
+    assert_eq!(name, "announcement.reaction");
+    assert_eq!(
+        serde_json::from_str::<Value>(&data).unwrap(),
+        json!({"name": "🎉", "count": 1, "announcement_id": id})
+    );
+
+    let resp = f
+        .client
+        .delete(f.url(&format!("/api/v1/groundswell/admin/announcements/{id}")))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (name, data) = stream.next_event().await;
+    assert_eq!(
+        (name.as_str(), data.as_str()),
+        ("announcement.delete", id.as_str())
+    );
+    f.stop().await;
+}
+
+on_both_backends!(
+    server_sent_events,
+    websocket,
+    list_streams_and_hide_filters,
+    announcements_are_streamed
+);
 
 /// Two app nodes on one PostgreSQL database: a post on one reaches a stream on the other
 /// (LISTEN/NOTIFY), and suspending the employee closes their stream.

@@ -48,6 +48,23 @@ fn render(ctx: &AppContext, delivery: &Delivery) -> Option<(&'static str, String
             "notification",
             notification_from_view(n, &ctx.settings).to_string(),
         )),
+        Delivery::Announcement(a) => {
+            Some(("announcement", super::announcements::entity(a).to_string()))
+        }
+        Delivery::AnnouncementDelete(id) => Some(("announcement.delete", id.to_string())),
+        Delivery::AnnouncementReaction {
+            announcement_id,
+            name,
+            count,
+        } => Some((
+            "announcement.reaction",
+            serde_json::json!({
+                "name": name,
+                "count": count,
+                "announcement_id": announcement_id.to_string(),
+            })
+            .to_string(),
+        )),
         Delivery::Close => None,
     }
 }
