@@ -199,6 +199,16 @@ test("administrators and moderators run the department from the console", async 
   assert.equal(await page.locator(".post strong").innerText(), "No customer data.");
   await shot(page, "admin-usage-policy");
 
+  // --- An announcement for every employee's app; read counts stay hidden below the threshold.
+  await page.click(".nav a[href='/admin/announcements']");
+  await page.waitForURL(`${eng.url}/admin/announcements`);
+  assert.match(await page.locator("main").innerText(), /No announcement is published/);
+  await page.fill("#announcement-text", "**Town hall** on Friday at 10:00");
+  await submit(page, page.locator("button", { hasText: "Publish" }));
+  assert.match(await page.locator(".notice.ok").innerText(), /apps show it now/);
+  assert.match(await page.locator("tbody").innerText(), /Town hall[\s\S]*nobody yet/);
+  await shot(page, "admin-announcements");
+
   // --- The audit log holds what was done, by whom; the export carries it too.
   await page.click(".nav a[href='/admin/audit']");
   await page.waitForURL(`${eng.url}/admin/audit`);
@@ -211,6 +221,7 @@ test("administrators and moderators run the department from the console", async 
     "account.unsilence",
     "federation.retry",
     "usage_policy.publish",
+    "announcement.publish",
   ]) {
     assert.match(log, new RegExp(action.replace(".", "\\.")), `the audit log lacks ${action}`);
   }

@@ -1043,6 +1043,7 @@ async fn the_console_pages_and_forms_work(db: TestDb) {
         "/admin/rules/new",
         "/admin/federation",
         "/admin/usage-policy",
+        "/admin/announcements",
         "/admin/audit",
         "/admin/audit?action=account.&since=2026-01-01&until=2099-12-31",
     ] {
@@ -1169,6 +1170,71 @@ async fn the_console_pages_and_forms_work(db: TestDb) {
         vec!["account.unsilence", "account.silence"]
     );
 
+    // An announcement: refused input comes back on the form; published, employees' apps
+    // show it; withdrawn, they do not.
+    let (status, _, html) = submit(
+        &f,
+        &admin,
+        "/admin/announcements",
+        &[
+            ("csrf_token", &csrf),
+            ("text", "Town hall on **Friday**"),
+            ("starts_at", "next week"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("starts_at"), "{html}");
+    assert!(
+        html.contains(">Town hall on **Friday**</textarea>"),
+        "{html}"
+    );
+    let (status, location, _) = submit(
+        &f,
+        &admin,
+        "/admin/announcements",
+        &[
+            ("csrf_token", &csrf),
+            ("text", "Town hall on **Friday**"),
+            ("starts_at", "2026-01-01T09:00"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/admin/announcements?done=announced")
+    );
+    let (_, shown) = f.get(Some(&bob), "/api/v1/announcements").await;
+    let announced = shown[0]["id"]
+        .as_str()
+        .expect("shown to employees")
+        .to_string();
+    assert!(
+        shown[0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("<strong>Friday</strong>"),
+        "{shown}"
+    );
+    let (_, listed) = page(&f, &admin, "/admin/announcements").await;
+    assert!(listed.contains("nobody yet"), "{listed}");
+    let (status, _, _) = submit(
+        &f,
+        &admin,
+        &format!("/admin/announcements/{announced}/delete"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        f.get(Some(&bob), "/api/v1/announcements").await.1,
+        json!([])
+    );
+    assert_eq!(
+        actions(&audit(&f, &admin_api, "action=announcement.").await),
+        vec!["announcement.delete", "announcement.publish"]
+    );
+
     // A form without the session's token changes nothing.
     let (status, _, html) = submit(
         &f,
@@ -1192,6 +1258,7 @@ async fn the_console_pages_and_forms_work(db: TestDb) {
         "/admin/rules",
         "/admin/federation",
         "/admin/usage-policy",
+        "/admin/announcements",
         "/admin/audit",
     ] {
         let (status, html) = page(&f, &moderator, path).await;

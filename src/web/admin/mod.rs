@@ -8,6 +8,7 @@
 //! administrators. Employees get a readable 403 page, visitors who are not signed in are sent
 //! to sign in. Every form carries the session's CSRF token.
 
+mod announcements;
 mod audit;
 mod dashboard;
 mod federation;
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(moderation::configure)
         .configure(rules::configure)
         .configure(federation::configure)
+        .configure(announcements::configure)
         .configure(audit::configure);
 }
 
@@ -139,6 +141,8 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "federation" => "The federation policy was changed.",
         "retried" => "The department's waiting deliveries will be tried now.",
         "published" => "The new version of the usage policy is published.",
+        "announced" => "The announcement is published: employees' apps show it now.",
+        "withdrawn" => "The announcement is withdrawn from employees' apps.",
         _ => return None,
     })
 }
