@@ -48,14 +48,47 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// The v2 policy (`accept`/`filter`/`drop` each) or the v1 one (booleans).
+#[derive(Clone, Copy)]
+enum Shape {
+    V1,
+    V2,
+}
+
+/// The policy after `change` (without one: as it is) with its summary, in `shape`.
+async fn answer(
+    ctx: &AppContext,
+    me: i64,
+    change: Option<PolicyChange>,
+    shape: Shape,
+) -> Result<HttpResponse> {
+    let (policy, summary) = match change {
+        None => {
+            ctx.db
+                .read(move |conn| Ok((requests::policy(conn, me)?, requests::summary(conn, me)?)))
+                .await?
+        }
+        Some(change) => {
+            ctx.db
+                .write(move |conn| {
+                    Ok((
+                        requests::update_policy(conn, me, &change)?,
+                        requests::summary(conn, me)?,
+                    ))
+                })
+                .await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(match shape {
+        Shape::V1 => policy_v1_entity(&policy, &summary),
+        Shape::V2 => policy_entity(&policy, &summary),
+    }))
+}
+
 /// <https://docs.joinmastodon.org/methods/notifications/#get-policy>
 async fn policy_v2(ctx: web::Data<AppContext>, auth: Auth) -> Result<HttpResponse> {
     let me = auth.user_with("read:notifications")?.account.id;
-    let (policy, summary) = ctx
-        .db
-        .read(move |conn| Ok((requests::policy(conn, me)?, requests::summary(conn, me)?)))
-        .await?;
-    Ok(HttpResponse::Ok().json(policy_entity(&policy, &summary)))
+    answer(&ctx, me, None, Shape::V2).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,26 +119,13 @@ async fn update_v2(
         for_private_mentions: p.for_private_mentions,
         for_limited_accounts: p.for_limited_accounts,
     };
-    let (policy, summary) = ctx
-        .db
-        .write(move |conn| {
-            Ok((
-                requests::update_policy(conn, me, &change)?,
-                requests::summary(conn, me)?,
-            ))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(policy_entity(&policy, &summary)))
+    answer(&ctx, me, Some(change), Shape::V2).await
 }
 
 /// Mastodon 4.3's v1 policy: booleans (filter or accept).
 async fn policy_v1(ctx: web::Data<AppContext>, auth: Auth) -> Result<HttpResponse> {
     let me = auth.user_with("read:notifications")?.account.id;
-    let (policy, summary) = ctx
-        .db
-        .read(move |conn| Ok((requests::policy(conn, me)?, requests::summary(conn, me)?)))
-        .await?;
-    Ok(HttpResponse::Ok().json(policy_v1_entity(&policy, &summary)))
+    answer(&ctx, me, None, Shape::V1).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,16 +154,7 @@ async fn update_v1(
         for_private_mentions: verdict(p.filter_private_mentions),
         for_limited_accounts: None,
     };
-    let (policy, summary) = ctx
-        .db
-        .write(move |conn| {
-            Ok((
-                requests::update_policy(conn, me, &change)?,
-                requests::summary(conn, me)?,
-            ))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(policy_v1_entity(&policy, &summary)))
+    answer(&ctx, me, Some(change), Shape::V1).await
 }
 
 /// Requests with the last post of each (those the employee may see), on one connection.

@@ -53,8 +53,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/v1/notifications/{id}/dismiss", web::post().to(dismiss));
 }
 
+/// Which notifications a list or count is about (v1 and v2 alike).
 #[derive(Debug, Deserialize)]
-struct ListParams {
+struct FilterParams {
     #[serde(default, deserialize_with = "lenient::string_list")]
     types: Vec<String>,
     #[serde(default, deserialize_with = "lenient::string_list")]
@@ -63,6 +64,23 @@ struct ListParams {
     account_id: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     include_filtered: Option<bool>,
+}
+
+impl FilterParams {
+    fn filter(self) -> NotificationFilter {
+        NotificationFilter {
+            types: self.types,
+            exclude_types: self.exclude_types,
+            account_id: self.account_id.and_then(|id| id.parse().ok()),
+            include_filtered: self.include_filtered.unwrap_or(false),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    #[serde(flatten)]
+    filter: FilterParams,
     #[serde(flatten)]
     page: PageParams,
 }
@@ -75,12 +93,7 @@ async fn list(
     Params(p): Params<ListParams>,
 ) -> Result<HttpResponse> {
     let me = auth.user_with("read:notifications")?.account.id;
-    let filter = NotificationFilter {
-        types: p.types,
-        exclude_types: p.exclude_types,
-        account_id: p.account_id.and_then(|id| id.parse().ok()),
-        include_filtered: p.include_filtered.unwrap_or(false),
-    };
+    let filter = p.filter.filter();
     let page = p.page.page_with(40, 80);
     let caches = ctx.caches.clone();
     let (ids, views) = ctx
@@ -101,12 +114,8 @@ async fn list(
 
 #[derive(Debug, Deserialize)]
 struct UnreadParams {
-    #[serde(default, deserialize_with = "lenient::string_list")]
-    types: Vec<String>,
-    #[serde(default, deserialize_with = "lenient::string_list")]
-    exclude_types: Vec<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    account_id: Option<String>,
+    #[serde(flatten)]
+    filter: FilterParams,
     #[serde(default, deserialize_with = "lenient::opt_u32")]
     limit: Option<u32>,
     #[serde(default, deserialize_with = "lenient::string_list")]
@@ -122,12 +131,7 @@ async fn unread_count(
     Params(p): Params<UnreadParams>,
 ) -> Result<HttpResponse> {
     let me = auth.user_with("read:notifications")?.account.id;
-    let filter = NotificationFilter {
-        types: p.types,
-        exclude_types: p.exclude_types,
-        account_id: p.account_id.and_then(|id| id.parse().ok()),
-        include_filtered: false,
-    };
+    let filter = p.filter.filter();
     let limit = i64::from(p.limit.unwrap_or(100));
     let count = ctx
         .db
@@ -182,14 +186,8 @@ async fn dismiss(
 
 #[derive(Debug, Deserialize)]
 struct GroupedParams {
-    #[serde(default, deserialize_with = "lenient::string_list")]
-    types: Vec<String>,
-    #[serde(default, deserialize_with = "lenient::string_list")]
-    exclude_types: Vec<String>,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    account_id: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_bool")]
-    include_filtered: Option<bool>,
+    #[serde(flatten)]
+    filter: FilterParams,
     #[serde(default, deserialize_with = "lenient::string_list")]
     grouped_types: Vec<String>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
@@ -325,12 +323,7 @@ async fn list_grouped(
             )));
         }
     };
-    let filter = NotificationFilter {
-        types: p.types,
-        exclude_types: p.exclude_types,
-        account_id: p.account_id.and_then(|id| id.parse().ok()),
-        include_filtered: p.include_filtered.unwrap_or(false),
-    };
+    let filter = p.filter.filter();
     let page = p.page.page_with(40, 80);
     let grouped_types = p.grouped_types;
     let caches = ctx.caches.clone();
@@ -422,12 +415,7 @@ async fn unread_group_count(
     Params(p): Params<UnreadParams>,
 ) -> Result<HttpResponse> {
     let me = auth.user_with("read:notifications")?.account.id;
-    let filter = NotificationFilter {
-        types: p.types,
-        exclude_types: p.exclude_types,
-        account_id: p.account_id.and_then(|id| id.parse().ok()),
-        include_filtered: false,
-    };
+    let filter = p.filter.filter();
     let limit = i64::from(p.limit.unwrap_or(100));
     let grouped_types = p.grouped_types;
     let count = ctx
