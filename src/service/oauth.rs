@@ -573,8 +573,16 @@ pub fn revoke(conn: &mut DbConnection, app: &Application, token: &str) -> Result
     revoked_tokens(conn, &revoked)
 }
 
-/// Tell every app node that these tokens no longer work (their caches drop them).
+/// Tell every app node that these tokens no longer work (their caches drop them), and end
+/// their push subscriptions (with the copy of the token a push carries).
 pub(crate) fn revoked_tokens(conn: &mut DbConnection, ids: &[i64]) -> Result<()> {
+    if !ids.is_empty() {
+        use crate::db::schema::push_subscriptions;
+        diesel::delete(
+            push_subscriptions::table.filter(push_subscriptions::access_token_id.eq_any(ids)),
+        )
+        .execute(conn)?;
+    }
     for &token_id in ids {
         events::emit(conn, Event::TokenRevoked { token_id })?;
     }

@@ -393,6 +393,38 @@ async fn push_subscriptions(db: TestDb) {
     )
     .await;
     assert_eq!(code, 404);
+
+    // Revoking a token (signing out everywhere, a suspension) ends its subscription at once,
+    // with the copy of the token it kept.
+    let (code, _) = subscribe(
+        &f,
+        &bob,
+        json!({"subscription": {"endpoint": "https://push.example.net/x", "keys": good_keys}}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let count = |f: &Fixture| {
+        let db = f.ctx.db.clone();
+        async move {
+            db.read(|conn| {
+                use diesel::prelude::*;
+                use groundswell::db::schema::push_subscriptions;
+                Ok(push_subscriptions::table.count().get_result::<i64>(conn)?)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(count(&f).await, 1);
+    f.ctx
+        .db
+        .write(|conn| {
+            let user = groundswell::service::users::find_local_user(conn, "bob")?;
+            groundswell::service::users::revoke_all_tokens(conn, user.user.id)
+        })
+        .await
+        .unwrap();
+    assert_eq!(count(&f).await, 0);
     f.stop().await;
 }
 
