@@ -122,6 +122,28 @@ async fn video_and_audio_are_uploaded_and_posted(db: TestDb) {
     assert_eq!(kind, "video/mp4");
     assert_eq!(served, mp4, "the video is stored as uploaded");
     assert!(video["url"].as_str().unwrap().ends_with("/original.mp4"));
+    // Players ask for byte ranges.
+    let resp = f
+        .client
+        .get(video["url"].as_str().unwrap())
+        .header("Range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 206);
+    assert_eq!(
+        resp.headers()["content-range"],
+        format!("bytes 0-99/{}", mp4.len()).as_str()
+    );
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), &mp4[..100]);
+    let resp = f
+        .client
+        .get(video["url"].as_str().unwrap())
+        .header("Range", format!("bytes={}-", mp4.len()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 416);
     let (kind, preview) = fetch(&f, video["preview_url"].as_str().unwrap()).await;
     assert!(kind.starts_with("image/"), "{kind}");
     let frame = image::load_from_memory(&preview).unwrap();
