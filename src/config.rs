@@ -27,6 +27,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub storage: StorageSettings,
+    pub media: MediaSettings,
     pub limits: LimitSettings,
     pub federation: FederationSettings,
     pub push: PushSettings,
@@ -304,6 +305,30 @@ impl Default for StorageSettings {
     }
 }
 
+/// Video and audio uploads: read with `ffprobe` and given a preview frame by `ffmpeg`
+/// (optional runtime dependencies; without them only images can be uploaded).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaSettings {
+    /// The `ffmpeg` program (a name looked up on `PATH`, or a path).
+    pub ffmpeg_path: PathBuf,
+    /// The `ffprobe` program (a name looked up on `PATH`, or a path).
+    pub ffprobe_path: PathBuf,
+    /// How long `ffprobe` or `ffmpeg` may take on one upload, in seconds; then it is stopped
+    /// and the upload refused.
+    pub ffmpeg_timeout_secs: u64,
+}
+
+impl Default for MediaSettings {
+    fn default() -> Self {
+        MediaSettings {
+            ffmpeg_path: PathBuf::from("ffmpeg"),
+            ffprobe_path: PathBuf::from("ffprobe"),
+            ffmpeg_timeout_secs: 60,
+        }
+    }
+}
+
 /// Limits clients are told about and the server enforces.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -314,6 +339,8 @@ pub struct LimitSettings {
     pub max_media_attachments: usize,
     /// Largest image upload, in bytes.
     pub max_image_bytes: usize,
+    /// Largest video or audio upload, in bytes.
+    pub max_video_bytes: usize,
     /// Largest image, in pixels (width × height).
     pub max_image_pixels: u64,
     /// Longest media description (alt text), in characters.
@@ -337,6 +364,7 @@ impl Default for LimitSettings {
             max_status_chars: 5000,
             max_media_attachments: 4,
             max_image_bytes: 16 * 1024 * 1024,
+            max_video_bytes: 99 * 1024 * 1024,
             max_image_pixels: 33_177_600,
             max_media_description_chars: 1500,
             api_requests_per_5_minutes: 1500,
@@ -419,7 +447,8 @@ pub struct HttpSettings {
     /// Worker threads serving HTTP; 0 means one per CPU core.
     pub workers: usize,
     /// Largest accepted request body (JSON, forms, the text of a multipart body), in bytes.
-    /// A multipart body may add `limits.max_image_bytes` per file its endpoint takes.
+    /// A multipart body may add `limits.max_image_bytes` per file its endpoint takes (the
+    /// media upload endpoints: `limits.max_video_bytes` if that is larger).
     pub max_body_bytes: usize,
     /// On Ctrl-C / SIGTERM, how long in-flight requests get to finish, in seconds.
     pub shutdown_timeout_secs: u64,

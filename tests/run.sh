@@ -18,6 +18,9 @@
 # 5. Docker files: the image's sources build (exactly what the Dockerfile copies) and the
 #    compose file's departments allow each other (tests/docker, pytest in the clients' venv).
 #
+# The video and audio tests need Debian's ffmpeg (ffmpeg, ffprobe): installed with apt-get when
+# missing by tests/support/ffmpeg.sh.
+#
 # Needs: the Rust toolchain and a PostgreSQL server on 127.0.0.1:5432 that user `postgres`
 # can reach without a password (tests create and drop their own databases). If that server is
 # installed but stopped, it is started. GROUNDSWELL_TEST_POSTGRES_URL points elsewhere.
@@ -36,6 +39,9 @@ fi
 # the checkout like the client suites'; the Rust and Python SSO tests start it.
 GROUNDSWELL_TEST_OIDC_PROVIDER="$(tests/oidc-provider/install.sh)"
 export GROUNDSWELL_TEST_OIDC_PROVIDER
+
+# ffmpeg and ffprobe for the video and audio tests (an optional runtime dependency).
+tests/support/ffmpeg.sh >/dev/null
 
 cargo test --locked -- "$@"
 

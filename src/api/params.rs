@@ -41,6 +41,9 @@ impl Upload {
 /// file part is refused with 422 before it is read.
 pub trait FileFields {
     const FILES: &'static [&'static str];
+    /// Whether the files may be video or audio (up to `limits.max_video_bytes`) as well as
+    /// images (up to `limits.max_image_bytes`); the endpoint checks which limit applies.
+    const TAKES_VIDEO: bool = false;
 }
 
 /// Most parts (text fields and files together) one multipart body may have; more get 413.
@@ -49,8 +52,9 @@ pub trait FileFields {
 pub const MAX_MULTIPART_PARTS: usize = 128;
 
 /// Like [`Params`], and also accepts the files `T` names in [`FileFields`] (media uploads,
-/// avatars). Each file may have up to `limits.max_image_bytes` (else 413); the whole body up
-/// to `http.max_body_bytes` plus that much per file (else 413).
+/// avatars). Each file may have up to `limits.max_image_bytes` (else 413; the larger of that
+/// and `limits.max_video_bytes` where [`FileFields::TAKES_VIDEO`]); the whole body up to
+/// `http.max_body_bytes` plus that much per file (else 413).
 pub struct ParamsWithFiles<T>(pub T, pub Vec<Upload>);
 
 impl<T: DeserializeOwned + FileFields + 'static> FromRequest for ParamsWithFiles<T> {
@@ -62,7 +66,7 @@ impl<T: DeserializeOwned + FileFields + 'static> FromRequest for ParamsWithFiles
             let params = Params::<T>::from_request(req, payload);
             return Box::pin(async move { Ok(ParamsWithFiles(params.await?.0, Vec::new())) });
         }
-        let read = from_multipart::<T>(req, payload, T::FILES);
+        let read = from_multipart::<T>(req, payload, T::FILES, T::TAKES_VIDEO);
         Box::pin(async move {
             let (params, files) = read.await?;
             Ok(ParamsWithFiles(params, files))
@@ -88,17 +92,27 @@ struct MultipartLimits {
     text: usize,
     /// One file, in bytes.
     file: usize,
+    /// Whether the endpoint takes video and audio.
+    video: bool,
     /// The whole body as sent (boundaries and part headers included), in bytes.
     total: usize,
 }
 
 impl MultipartLimits {
-    fn new(settings: &crate::config::Settings, files: &[&str]) -> MultipartLimits {
+    fn new(settings: &crate::config::Settings, files: &[&str], video: bool) -> MultipartLimits {
         let text = settings.http.max_body_bytes;
-        let file = settings.limits.max_image_bytes;
+        let file = if video {
+            settings
+                .limits
+                .max_image_bytes
+                .max(settings.limits.max_video_bytes)
+        } else {
+            settings.limits.max_image_bytes
+        };
         MultipartLimits {
             text,
             file,
+            video,
             total: text.saturating_add(file.saturating_mul(files.len())),
         }
     }
@@ -114,6 +128,7 @@ fn from_multipart<T: DeserializeOwned + 'static>(
     req: &HttpRequest,
     payload: &mut Payload,
     files: &'static [&'static str],
+    video: bool,
 ) -> MultipartFuture<T> {
     use futures_util::StreamExt;
     let ctx = req
@@ -122,7 +137,7 @@ fn from_multipart<T: DeserializeOwned + 'static>(
     let Some(ctx) = ctx else {
         return Box::pin(async { Err(Error::internal(anyhow::anyhow!("no app context"))) });
     };
-    let limits = MultipartLimits::new(&ctx.settings, files);
+    let limits = MultipartLimits::new(&ctx.settings, files, video);
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -242,7 +257,7 @@ async fn read_multipart(
             let chunk = chunk.map_err(multipart_error)?;
             size += chunk.len() as u64;
             if size > limits.file as u64 {
-                return Err(crate::service::media::too_large(settings));
+                return Err(crate::service::media::too_large(settings, limits.video));
             }
             pending.push(chunk);
             // Write in batches of about 256 KiB, on the blocking pool.
@@ -281,7 +296,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Params<T> {
         if is_multipart(req) {
             // Some clients send every form as multipart; text fields only here, and the body
             // is held to the JSON/form limit.
-            let read = from_multipart::<T>(req, payload, &[]);
+            let read = from_multipart::<T>(req, payload, &[], false);
             return Box::pin(async move { Ok(Params(read.await?.0)) });
         }
         let content_type = req

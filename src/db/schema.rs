@@ -259,6 +259,9 @@ diesel::table! {
         focus_y -> Double,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        duration -> Nullable<Double>,
+        frame_rate -> Nullable<Text>,
+        bitrate -> Nullable<BigInt>,
     }
 }
 

@@ -268,6 +268,9 @@ pub(crate) fn add_media(
                 focus_y: m.focus.1,
                 created_at: now,
                 updated_at: now,
+                duration: None,
+                frame_rate: None,
+                bitrate: None,
             })
             .execute(conn)?;
     }

@@ -1,5 +1,5 @@
 //! Media uploads: check, strip metadata, make a preview and a blurhash, store under
-//! `storage.data_dir/media/<random>/`.
+//! `storage.data_dir/media/<random>/`. Video and audio: see [`super::av`].
 //!
 //! Every JPEG, PNG and WebP is decoded and re-encoded, so EXIF (camera, GPS position) and
 //! other metadata never leave the server; the EXIF orientation is applied first so photos
@@ -124,7 +124,12 @@ fn process<R: BufRead + Seek>(
         ),
         _ => ("image/gif", original_bytes()?, "gif"),
     };
-    let small = img.thumbnail(PREVIEW_SIZE, PREVIEW_SIZE);
+    // `thumbnail` would enlarge a small image: the preview is never larger than the image.
+    let small = if img.width() > PREVIEW_SIZE || img.height() > PREVIEW_SIZE {
+        img.thumbnail(PREVIEW_SIZE, PREVIEW_SIZE)
+    } else {
+        img.clone()
+    };
     let (preview, preview_ext) = if small.color().has_alpha() {
         (encode(&small, ImageFormat::Png)?, "png")
     } else {
@@ -225,13 +230,84 @@ fn check_description(settings: &Settings, description: &str) -> Result<()> {
     Ok(())
 }
 
-/// Store a processed upload and record it (unattached) for `account_id`.
+/// What an upload is once its files are stored: where, and what it holds.
+#[derive(Debug, Clone)]
+pub struct StoredUpload {
+    /// `"image"`, `"video"` or `"audio"`.
+    pub kind: &'static str,
+    pub content_type: &'static str,
+    /// Relative to `storage.data_dir`.
+    pub file_path: String,
+    pub thumbnail_path: Option<String>,
+    pub file_size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub blurhash: Option<String>,
+    pub duration: Option<f64>,
+    pub frame_rate: Option<String>,
+    pub bitrate: Option<i64>,
+}
+
+impl StoredUpload {
+    /// A processed image stored in `folder` by [`store_files`].
+    pub fn image(folder: &str, image: &ProcessedImage) -> StoredUpload {
+        StoredUpload {
+            kind: "image",
+            content_type: image.content_type,
+            file_path: format!("{folder}/original.{}", image.original_ext),
+            thumbnail_path: Some(format!("{folder}/small.{}", image.preview_ext)),
+            file_size: image.original.len() as u64,
+            width: Some(image.width),
+            height: Some(image.height),
+            blurhash: Some(image.blurhash.clone()),
+            duration: None,
+            frame_rate: None,
+            bitrate: None,
+        }
+    }
+}
+
+/// Store a video or audio upload as it was sent (the request's temporary file is moved into
+/// a new folder `media/<random>/`), with its preview frame if it has one. Blocking.
+pub fn store_av(
+    settings: &Settings,
+    upload: tempfile::NamedTempFile,
+    probed: &super::av::Probed,
+    preview: Option<&ProcessedImage>,
+) -> Result<StoredUpload> {
+    let folder = match preview {
+        Some(p) => store_files(
+            settings,
+            &[(&format!("small.{}", p.preview_ext), &p.preview)],
+        )?,
+        None => store_files(settings, &[])?,
+    };
+    let original = format!("{folder}/original.{}", probed.ext);
+    let file_size = upload.as_file().metadata().map_err(Error::internal)?.len();
+    upload
+        .persist(settings.storage.data_dir.join(&original))
+        .map_err(|e| Error::internal(e.error))?;
+    Ok(StoredUpload {
+        kind: probed.kind,
+        content_type: probed.content_type,
+        file_path: original,
+        thumbnail_path: preview.map(|p| format!("{folder}/small.{}", p.preview_ext)),
+        file_size,
+        width: probed.width,
+        height: probed.height,
+        blurhash: preview.map(|p| p.blurhash.clone()),
+        duration: probed.duration,
+        frame_rate: probed.frame_rate.clone(),
+        bitrate: probed.bitrate,
+    })
+}
+
+/// Record a stored upload (unattached) for `account_id`.
 pub fn save_upload(
     conn: &mut DbConnection,
     settings: &Settings,
     account_id: i64,
-    folder: &str,
-    image: &ProcessedImage,
+    upload: &StoredUpload,
     details: MediaDetails,
 ) -> Result<MediaAttachment> {
     let description = details.description.unwrap_or_default();
@@ -247,20 +323,23 @@ pub fn save_upload(
         id: ids::next_id(),
         account_id,
         status_id: None,
-        kind: "image".into(),
-        content_type: image.content_type.into(),
-        file_path: Some(format!("{folder}/original.{}", image.original_ext)),
-        thumbnail_path: Some(format!("{folder}/small.{}", image.preview_ext)),
+        kind: upload.kind.into(),
+        content_type: upload.content_type.into(),
+        file_path: Some(upload.file_path.clone()),
+        thumbnail_path: upload.thumbnail_path.clone(),
         remote_url: None,
-        file_size: image.original.len() as i64,
-        width: i32::try_from(image.width).ok(),
-        height: i32::try_from(image.height).ok(),
+        file_size: i64::try_from(upload.file_size).unwrap_or(i64::MAX),
+        width: upload.width.and_then(|w| i32::try_from(w).ok()),
+        height: upload.height.and_then(|h| i32::try_from(h).ok()),
         description,
-        blurhash: Some(image.blurhash.clone()),
+        blurhash: upload.blurhash.clone(),
         focus_x,
         focus_y,
         created_at: now,
         updated_at: now,
+        duration: upload.duration,
+        frame_rate: upload.frame_rate.clone(),
+        bitrate: upload.bitrate,
     };
     diesel::insert_into(media_attachments::table)
         .values(&row)
@@ -383,6 +462,14 @@ pub fn valid_media_path(folder: &str, file: &str) -> bool {
                 | "original.png"
                 | "original.webp"
                 | "original.gif"
+                | "original.mp4"
+                | "original.m4a"
+                | "original.mov"
+                | "original.webm"
+                | "original.weba"
+                | "original.ogv"
+                | "original.ogg"
+                | "original.mp3"
                 | "small.jpg"
                 | "small.png"
                 | "avatar.jpg"
@@ -398,19 +485,30 @@ pub fn content_type_for(file: &str) -> &'static str {
         Some("png") => "image/png",
         Some("webp") => "image/webp",
         Some("gif") => "image/gif",
+        Some("mp4") => "video/mp4",
+        Some("m4a") => "audio/mp4",
+        Some("mov") => "video/quicktime",
+        Some("webm") => "video/webm",
+        Some("weba") => "audio/webm",
+        Some("ogv") => "video/ogg",
+        Some("ogg") => "audio/ogg",
+        Some("mp3") => "audio/mpeg",
         _ => "application/octet-stream",
     }
 }
 
-/// A too-large upload.
-pub fn too_large(settings: &Settings) -> Error {
-    Error::new(
-        ErrorKind::PayloadTooLarge,
+/// A too-large upload (`video`: to an endpoint that also takes video and audio).
+pub fn too_large(settings: &Settings, video: bool) -> Error {
+    let images = settings.limits.max_image_bytes;
+    let message = if video {
         format!(
-            "File is too large: at most {} bytes",
-            settings.limits.max_image_bytes
-        ),
-    )
+            "File is too large: images at most {images} bytes, video and audio at most {} bytes",
+            settings.limits.max_video_bytes
+        )
+    } else {
+        format!("File is too large: at most {images} bytes")
+    };
+    Error::new(ErrorKind::PayloadTooLarge, message)
 }
 
 /// Uploads never attached to a status (nor to a scheduled one) are removed after this long.

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod announcements;
 pub mod audit;
+pub mod av;
 pub mod caches;
 pub mod collections;
 pub mod conversations;

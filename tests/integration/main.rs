@@ -13,6 +13,7 @@ mod api_extras;
 mod api_media;
 mod api_more;
 mod api_statuses;
+mod api_video;
 mod api_visibility;
 mod apub_documents;
 mod apub_fixtures;

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::media_attachments;
 
-/// An uploaded (or remote) image attached, or about to be attached, to a status.
+/// An uploaded (or remote) image, video or audio file attached, or about to be attached, to a status.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = media_attachments)]
 pub struct MediaAttachment {
@@ -25,4 +25,10 @@ pub struct MediaAttachment {
     pub focus_y: f64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Video and audio: length in seconds, as ffprobe read it.
+    pub duration: Option<f64>,
+    /// Video: frames per second as ffprobe gives it (`"30/1"`).
+    pub frame_rate: Option<String>,
+    /// Video and audio: bits per second.
+    pub bitrate: Option<i64>,
 }

@@ -58,12 +58,16 @@ fn configuration(settings: &Settings, vapid_key: &str) -> Value {
             "characters_reserved_per_url": 23
         },
         "media_attachments": {
-            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
-            "image_size_limit": 16 * 1024 * 1024,
-            "image_matrix_limit": 33_177_600,
-            "video_size_limit": 0,
-            "video_frame_rate_limit": 0,
-            "video_matrix_limit": 0,
+            "supported_mime_types": [
+                "image/jpeg", "image/png", "image/gif", "image/webp",
+                "video/mp4", "video/webm", "video/quicktime", "video/ogg",
+                "audio/mpeg", "audio/mp3", "audio/ogg", "audio/mp4", "audio/x-m4a", "audio/webm"
+            ],
+            "image_size_limit": settings.limits.max_image_bytes,
+            "image_matrix_limit": settings.limits.max_image_pixels,
+            "video_size_limit": settings.limits.max_video_bytes,
+            "video_frame_rate_limit": crate::service::av::MAX_FRAME_RATE as u32,
+            "video_matrix_limit": settings.limits.max_image_pixels,
             "description_limit": 1500
         },
         "polls": {
