@@ -426,27 +426,34 @@ pub(crate) fn page_ids(
         q = q.filter(home_feeds::status_id.ge(floor));
         queued = queued.filter(home_feed_queue::status_id.ge(floor));
     }
-    let (mut ids, queued): (Vec<i64>, Vec<i64>) = match page.min_id {
-        Some(min) => (
-            q.filter(home_feeds::status_id.gt(min))
-                .order(home_feeds::status_id.asc())
-                .limit(limit)
-                .load(conn)?,
-            queued
+    // The queue first, then the feed: the fan-out worker moves a status from the queue into
+    // the feed, so read in this order (each statement its own snapshot) a status being moved
+    // is seen in one or the other, never missed between them.
+    let (queued, mut ids): (Vec<i64>, Vec<i64>) = match page.min_id {
+        Some(min) => {
+            let queued = queued
                 .filter(home_feed_queue::status_id.gt(min))
                 .order(home_feed_queue::status_id.asc())
                 .limit(limit)
-                .load(conn)?,
-        ),
-        None => (
-            q.order(home_feeds::status_id.desc())
+                .load(conn)?;
+            let ids = q
+                .filter(home_feeds::status_id.gt(min))
+                .order(home_feeds::status_id.asc())
                 .limit(limit)
-                .load(conn)?,
-            queued
+                .load(conn)?;
+            (queued, ids)
+        }
+        None => {
+            let queued = queued
                 .order(home_feed_queue::status_id.desc())
                 .limit(limit)
-                .load(conn)?,
-        ),
+                .load(conn)?;
+            let ids = q
+                .order(home_feeds::status_id.desc())
+                .limit(limit)
+                .load(conn)?;
+            (queued, ids)
+        }
     };
     if !queued.is_empty() {
         ids.extend(queued);
