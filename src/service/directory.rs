@@ -1,12 +1,11 @@
 //! The profile directory: accounts that chose to be discoverable.
 //! <https://docs.joinmastodon.org/methods/directory/>
 
-use diesel::dsl::not;
 use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::models::Account;
-use crate::db::schema::{accounts, blocks, mutes};
+use crate::db::schema::accounts;
 use crate::error::Result;
 use crate::service::visibility::Viewer;
 
@@ -50,22 +49,7 @@ pub fn list(conn: &mut DbConnection, viewer: Viewer, q: &DirectoryQuery) -> Resu
         query = query.filter(accounts::domain.is_null());
     }
     if let Some(me) = viewer {
-        query = query
-            .filter(not(accounts::id.eq_any(
-                blocks::table
-                    .filter(blocks::account_id.eq(me))
-                    .select(blocks::target_account_id),
-            )))
-            .filter(not(accounts::id.eq_any(
-                blocks::table
-                    .filter(blocks::target_account_id.eq(me))
-                    .select(blocks::account_id),
-            )))
-            .filter(not(accounts::id.eq_any(
-                mutes::table
-                    .filter(mutes::account_id.eq(me))
-                    .select(mutes::target_account_id),
-            )));
+        query = query.filter(crate::service::visibility::not_shut_out_by(me));
     }
     query = match q.order {
         // `IS NULL` first: both backends then put accounts that never posted last.

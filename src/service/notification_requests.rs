@@ -518,3 +518,28 @@ fn close(conn: &mut DbConnection, me: i64, from: &[i64]) -> Result<()> {
 pub fn require(conn: &mut DbConnection, me: i64, id: i64) -> Result<()> {
     get(conn, me, id).map(drop)
 }
+
+/// The last post of each request, those `me` may see, by id (hydrated through `cache`).
+pub fn last_statuses(
+    conn: &mut DbConnection,
+    cache: &crate::service::caches::StatusPartsCache,
+    me: i64,
+    list: &[Request],
+) -> Result<std::collections::HashMap<i64, crate::service::views::StatusView>> {
+    use crate::db::schema::statuses;
+    let ids: Vec<i64> = list.iter().filter_map(|r| r.last_status_id).collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = statuses::table
+        .filter(statuses::id.eq_any(&ids))
+        .filter(crate::service::visibility::visible_to(Some(me)))
+        .select(crate::db::models::Status::as_select())
+        .load(conn)?;
+    Ok(
+        crate::service::views::hydrate_cached(conn, cache, Some(me), rows)?
+            .into_iter()
+            .map(|v| (v.status.id, v))
+            .collect(),
+    )
+}

@@ -571,6 +571,20 @@ pub fn unread_group_count(
     Ok(page_of_groups(conn, me, filter, &grouped, &page)?.len() as i64)
 }
 
+/// What a group key names: one notification that is in no group (`ungrouped-ID`), or a
+/// group. `None`: neither.
+enum Key<'a> {
+    One(i64),
+    Group(&'a str),
+}
+
+fn parse_key(key: &str) -> Option<Key<'_>> {
+    match key.strip_prefix("ungrouped-") {
+        Some(id) => id.parse().ok().map(Key::One),
+        None => Some(Key::Group(key)),
+    }
+}
+
 /// The notifications of one group of `me`'s, newest first (`ungrouped-ID` is that one).
 fn group_members(
     conn: &mut DbConnection,
@@ -583,12 +597,10 @@ fn group_members(
         .select(Notification::as_select())
         .order(notifications::id.desc())
         .limit(limit);
-    Ok(match key.strip_prefix("ungrouped-") {
-        Some(id) => match id.parse::<i64>() {
-            Ok(id) => q.filter(notifications::id.eq(id)).load(conn)?,
-            Err(_) => Vec::new(),
-        },
-        None => q.filter(notifications::group_key.eq(key)).load(conn)?,
+    Ok(match parse_key(key) {
+        Some(Key::One(id)) => q.filter(notifications::id.eq(id)).load(conn)?,
+        Some(Key::Group(key)) => q.filter(notifications::group_key.eq(key)).load(conn)?,
+        None => Vec::new(),
     })
 }
 
@@ -622,12 +634,14 @@ pub fn group_senders(conn: &mut DbConnection, me: i64, key: &str, limit: i64) ->
 /// Dismiss every notification of one group.
 pub fn dismiss_group(conn: &mut DbConnection, me: i64, key: &str) -> Result<()> {
     let mine = notifications::table.filter(notifications::account_id.eq(me));
-    let removed = match key.strip_prefix("ungrouped-") {
-        Some(id) => match id.parse::<i64>() {
-            Ok(id) => diesel::delete(mine.filter(notifications::id.eq(id))).execute(conn)?,
-            Err(_) => 0,
-        },
-        None => diesel::delete(mine.filter(notifications::group_key.eq(key))).execute(conn)?,
+    let removed = match parse_key(key) {
+        Some(Key::One(id)) => {
+            diesel::delete(mine.filter(notifications::id.eq(id))).execute(conn)?
+        }
+        Some(Key::Group(key)) => {
+            diesel::delete(mine.filter(notifications::group_key.eq(key))).execute(conn)?
+        }
+        None => 0,
     };
     if removed == 0 {
         return Err(Error::not_found());

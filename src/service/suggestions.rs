@@ -23,11 +23,10 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use crate::db::models::Account;
-use crate::db::schema::{
-    account_domain_blocks, accounts, blocks, follows, mutes, suggestion_dismissals,
-};
+use crate::db::schema::{account_domain_blocks, accounts, follows, suggestion_dismissals};
 use crate::db::{DbConnection, MultiBackend, ids};
 use crate::error::{Error, Result};
+use crate::service::visibility;
 
 /// Mastodon's default and largest number of suggestions.
 pub const DEFAULT_LIMIT: i64 = 40;
@@ -98,21 +97,7 @@ fn eligible<'a>(me: i64) -> AccountQuery<'a> {
                 .filter(follows::account_id.eq(me))
                 .select(follows::target_account_id),
         )))
-        .filter(not(accounts::id.eq_any(
-            blocks::table
-                .filter(blocks::account_id.eq(me))
-                .select(blocks::target_account_id),
-        )))
-        .filter(not(accounts::id.eq_any(
-            blocks::table
-                .filter(blocks::target_account_id.eq(me))
-                .select(blocks::account_id),
-        )))
-        .filter(not(accounts::id.eq_any(
-            mutes::table
-                .filter(mutes::account_id.eq(me))
-                .select(mutes::target_account_id),
-        )))
+        .filter(visibility::not_shut_out_by(me))
         .filter(not(accounts::id.eq_any(
             suggestion_dismissals::table
                 .filter(suggestion_dismissals::account_id.eq(me))

@@ -83,6 +83,31 @@ pub type Viewer = Option<i64>;
 
 pub type StatusFilter = Box<dyn BoxableExpression<statuses::table, MultiBackend, SqlType = Bool>>;
 
+/// A condition on `accounts` rows.
+pub type AccountFilter = Box<dyn BoxableExpression<accounts::table, MultiBackend, SqlType = Bool>>;
+
+/// SQL condition for lists of people shown to `me` (directory, suggestions): not those `me`
+/// blocks or mutes, nor those who block `me`.
+pub fn not_shut_out_by(me: i64) -> AccountFilter {
+    Box::new(
+        not(accounts::id.eq_any(
+            blocks::table
+                .filter(blocks::account_id.eq(me))
+                .select(blocks::target_account_id),
+        ))
+        .and(not(accounts::id.eq_any(
+            blocks::table
+                .filter(blocks::target_account_id.eq(me))
+                .select(blocks::account_id),
+        )))
+        .and(not(accounts::id.eq_any(
+            mutes::table
+                .filter(mutes::account_id.eq(me))
+                .select(mutes::target_account_id),
+        ))),
+    )
+}
+
 /// SQL condition: `statuses` rows `viewer` may see (visibility, blocks, suspension).
 pub fn visible_to(viewer: Viewer) -> StatusFilter {
     let not_deleted = statuses::deleted_at.is_null();

@@ -13,11 +13,9 @@ use super::{id_list, parse_id};
 use crate::api::auth::Auth;
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
-use crate::db::schema::statuses;
 use crate::error::Result;
 use crate::service::notification_requests::{self as requests, PolicyChange};
-use crate::service::views::{self, StatusView};
-use crate::service::visibility::visible_to;
+use crate::service::views::StatusView;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v2/notifications/policy", web::get().to(policy_v2))
@@ -163,25 +161,11 @@ async fn load(
     me: i64,
     fetch: impl FnOnce(&mut crate::db::DbConnection) -> Result<Vec<requests::Request>> + Send + 'static,
 ) -> Result<(Vec<requests::Request>, HashMap<i64, StatusView>)> {
-    use diesel::prelude::*;
     let caches = ctx.caches.clone();
     ctx.db
         .read(move |conn| {
             let list = fetch(conn)?;
-            let ids: Vec<i64> = list.iter().filter_map(|r| r.last_status_id).collect();
-            let rows = if ids.is_empty() {
-                Vec::new()
-            } else {
-                statuses::table
-                    .filter(statuses::id.eq_any(&ids))
-                    .filter(visible_to(Some(me)))
-                    .select(crate::db::models::Status::as_select())
-                    .load(conn)?
-            };
-            let shown = views::hydrate_cached(conn, &caches.statuses, Some(me), rows)?
-                .into_iter()
-                .map(|v| (v.status.id, v))
-                .collect();
+            let shown = requests::last_statuses(conn, &caches.statuses, me, &list)?;
             Ok((list, shown))
         })
         .await
@@ -222,21 +206,29 @@ async fn get(
     Ok(HttpResponse::Ok().json(request_entity(r, last, &ctx.settings)))
 }
 
+/// How requests are answered: `requests::accept` or `requests::dismiss`.
+type Answer = fn(&mut crate::db::DbConnection, i64, &[i64]) -> Result<()>;
+
+/// Answer one request of the employee's (404 when it is not theirs).
+async fn answer_one(ctx: &AppContext, auth: &Auth, id: &str, how: Answer) -> Result<HttpResponse> {
+    let me = auth.user_with("write:notifications")?.account.id;
+    let id = parse_id(id)?;
+    ctx.db
+        .write(move |conn| {
+            requests::require(conn, me, id)?;
+            how(conn, me, &[id])
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
+
 /// <https://docs.joinmastodon.org/methods/notifications/#accept-request>
 async fn accept(
     ctx: web::Data<AppContext>,
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let me = auth.user_with("write:notifications")?.account.id;
-    let id = parse_id(&id)?;
-    ctx.db
-        .write(move |conn| {
-            requests::require(conn, me, id)?;
-            requests::accept(conn, me, &[id])
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    answer_one(&ctx, &auth, &id, requests::accept).await
 }
 
 /// <https://docs.joinmastodon.org/methods/notifications/#dismiss-request>
@@ -245,15 +237,7 @@ async fn dismiss(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let me = auth.user_with("write:notifications")?.account.id;
-    let id = parse_id(&id)?;
-    ctx.db
-        .write(move |conn| {
-            requests::require(conn, me, id)?;
-            requests::dismiss(conn, me, &[id])
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    answer_one(&ctx, &auth, &id, requests::dismiss).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -265,18 +249,26 @@ struct ManyParams {
 /// Most requests accepted or dismissed at once.
 const MANY_MAX: usize = 100;
 
+/// Answer the employee's requests among `ids` (others' are left alone).
+async fn answer_many(
+    ctx: &AppContext,
+    auth: &Auth,
+    ids: &[String],
+    how: Answer,
+) -> Result<HttpResponse> {
+    let me = auth.user_with("write:notifications")?.account.id;
+    let ids = id_list(ids, MANY_MAX);
+    ctx.db.write(move |conn| how(conn, me, &ids)).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
+
 /// <https://docs.joinmastodon.org/methods/notifications/#accept-multiple-requests>
 async fn accept_many(
     ctx: web::Data<AppContext>,
     auth: Auth,
     Params(p): Params<ManyParams>,
 ) -> Result<HttpResponse> {
-    let me = auth.user_with("write:notifications")?.account.id;
-    let ids = id_list(&p.id, MANY_MAX);
-    ctx.db
-        .write(move |conn| requests::accept(conn, me, &ids))
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    answer_many(&ctx, &auth, &p.id, requests::accept).await
 }
 
 /// <https://docs.joinmastodon.org/methods/notifications/#dismiss-multiple-requests>
@@ -285,12 +277,7 @@ async fn dismiss_many(
     auth: Auth,
     Params(p): Params<ManyParams>,
 ) -> Result<HttpResponse> {
-    let me = auth.user_with("write:notifications")?.account.id;
-    let ids = id_list(&p.id, MANY_MAX);
-    ctx.db
-        .write(move |conn| requests::dismiss(conn, me, &ids))
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    answer_many(&ctx, &auth, &p.id, requests::dismiss).await
 }
 
 /// <https://docs.joinmastodon.org/methods/notifications/#requests-merged>: accepting is done
