@@ -105,6 +105,11 @@ pub struct FederationSettings {
     pub request_timeout_secs: u64,
     /// Accounts of other departments are fetched again when older than this, in hours.
     pub refresh_accounts_after_hours: u64,
+    /// Departments whose company-wide announcements are shown to employees here: domains,
+    /// or `*` for every department this one federates with. Empty: none. In the
+    /// environment, comma-separated.
+    #[serde(deserialize_with = "string_list")]
+    pub announcements_from: Vec<String>,
 }
 
 impl Default for FederationSettings {
@@ -118,6 +123,7 @@ impl Default for FederationSettings {
             give_up_after_hours: 72,
             request_timeout_secs: 10,
             refresh_accounts_after_hours: 24,
+            announcements_from: vec!["*".into()],
         }
     }
 }

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::service::origin::Origin;
 use crate::service::policy::Subject;
 use crate::service::statuses;
-use crate::service::{inbound, relationships, reports};
+use crate::service::{announcements, inbound, relationships, reports};
 
 fn actor_url<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Url, D::Error> {
     Ok(IdOrObject::deserialize(d)?.id)
@@ -61,6 +61,12 @@ pub struct IncomingActivity {
     /// A Flag's comment.
     #[serde(default)]
     pub content: Option<String>,
+    /// A Read of one of our announcements by a department: how many people it reached.
+    #[serde(default)]
+    pub reached: Option<i64>,
+    /// … and how many read it (absent: fewer than that department's privacy threshold).
+    #[serde(default)]
+    pub readers: Option<i64>,
 }
 
 impl IncomingActivity {
@@ -123,8 +129,12 @@ impl IncomingActivity {
         let actor_id = actor.account.id;
         tracing::info!(kind = %self.kind, actor = %self.actor, "activity received");
         match self.kind.as_str() {
+            "Create" if self.object()?.kind() == Some("Announcement") => {
+                self.announcement(data, &actor).await
+            }
             "Create" => self.note(data, &actor).await,
             "Update" => match self.object()?.kind() {
+                Some("Announcement") => self.announcement(data, &actor).await,
                 Some("Person" | "Service" | "Application" | "Group" | "Organization") => {
                     let json = self.object()?.object.clone().unwrap_or(Value::Null);
                     let person: Person = serde_json::from_value(json).map_err(|e| {
@@ -147,10 +157,14 @@ impl IncomingActivity {
                 let delete_id = self.id.to_string();
                 self.apply(data, move |conn| {
                     if is_actor {
-                        inbound::delete_account(conn, actor_id)
-                    } else {
-                        inbound::delete_status(conn, &account, &target, &delete_id)
+                        return inbound::delete_account(conn, actor_id);
                     }
+                    if let Some(domain) = &account.domain
+                        && announcements::receive_withdrawal(conn, domain, &target)?
+                    {
+                        return Ok(());
+                    }
+                    inbound::delete_status(conn, &account, &target, &delete_id)
                 })
                 .await
             }
@@ -272,6 +286,7 @@ impl IncomingActivity {
                 })
                 .await
             }
+            "Read" => self.announcement_read(data, &actor).await,
             "Block" => {
                 let target = self.local_account_id(data, &self.object()?.id).await?;
                 let block_id = self.id.to_string();
@@ -286,6 +301,90 @@ impl IncomingActivity {
                 Ok(())
             }
         }
+    }
+
+    /// The department `actor` speaks for, if it is that department's instance actor (only a
+    /// department itself announces company-wide and reports its reads).
+    fn department_of(actor: &ApubActor) -> Result<String> {
+        let account = &actor.account;
+        match &account.domain {
+            Some(domain)
+                if account.bot
+                    && account.username == domain.split(':').next().unwrap_or_default() =>
+            {
+                Ok(domain.clone())
+            }
+            _ => Err(Error::forbidden(
+                "Only a department's instance actor speaks for the department",
+            )),
+        }
+    }
+
+    /// A department's company-wide announcement (its Create or Update).
+    async fn announcement(&self, data: &FedData, actor: &ApubActor) -> Result<()> {
+        let domain = Self::department_of(actor)?;
+        let json = self
+            .object()?
+            .object
+            .clone()
+            .ok_or_else(|| Error::bad_request("The announcement must be embedded"))?;
+        let object: protocol::Announcement = serde_json::from_value(json).map_err(|e| {
+            Error::bad_request(format!("The announcement could not be parsed: {e}"))
+        })?;
+        if object.attributed_to != self.actor
+            || crate::service::policy::authority(&object.id).as_deref() != Some(domain.as_str())
+        {
+            return Err(Error::forbidden(
+                "A department only announces its own announcements",
+            ));
+        }
+        if !announcements::accepted_from(&data.settings, &domain) {
+            tracing::info!(
+                domain,
+                "ignoring a company-wide announcement (federation.announcements_from)"
+            );
+            return Ok(());
+        }
+        let got = announcements::Received {
+            ap_id: object.id.to_string(),
+            content_html: crate::service::text::sanitize_remote(&object.content),
+            text: match object.source {
+                Some(source) => source.content,
+                None => crate::service::text::plain_text(&object.content),
+            },
+            starts_at: object.start_time.map(|t| t.naive_utc()),
+            ends_at: object.end_time.map(|t| t.naive_utc()),
+            all_day: object.all_day,
+            published_at: object
+                .published
+                .map(|t| t.naive_utc())
+                .unwrap_or_else(|| Utc::now().naive_utc()),
+            domain,
+        };
+        self.apply(data, move |conn| announcements::receive(conn, got))
+            .await
+    }
+
+    /// A department reports how many read one of our company-wide announcements.
+    async fn announcement_read(&self, data: &FedData, actor: &ApubActor) -> Result<()> {
+        let domain = Self::department_of(actor)?;
+        let object = self.object()?.id.to_string();
+        let prefix = format!("{}/announcements/", data.settings.instance.base());
+        let Some(id) = object
+            .strip_prefix(&prefix)
+            .and_then(|id| id.parse::<i64>().ok())
+        else {
+            // A Read of something else concerns nobody here.
+            return Ok(());
+        };
+        let reached = self
+            .reached
+            .ok_or_else(|| Error::bad_request("A Read of an announcement says what it reached"))?;
+        let readers = self.readers;
+        self.apply(data, move |conn| {
+            announcements::receive_report(conn, &domain, id, reached, readers)
+        })
+        .await
     }
 
     async fn undo(&self, data: &FedData, actor: &ApubActor) -> Result<()> {

@@ -167,6 +167,7 @@ pub async fn prepare_all(ctx: &AppContext) -> Result<usize> {
         // The policy as it stands now: nothing is prepared for a department it refuses.
         let policy = ctx.policy.current().await?;
         let instance_actor = super::instance_actor(ctx).await?;
+        let min_group = ctx.settings.metrics.min_group_size;
         for id in batch {
             let (settings, policy) = (ctx.settings.clone(), policy.clone());
             let instance_actor = instance_actor.clone();
@@ -175,6 +176,7 @@ pub async fn prepare_all(ctx: &AppContext) -> Result<usize> {
                     delivery::prepare(
                         conn,
                         &policy,
+                        min_group,
                         id,
                         &instance_actor,
                         |actor, what, subject| render::intent(&settings, id, actor, what, subject),

@@ -29,7 +29,12 @@ pub fn context() -> Value {
             "featured": {"@id": "toot:featured", "@type": "@id"},
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",
-            "value": "schema:value"
+            "value": "schema:value",
+            "groundswell": "urn:groundswell:ns#",
+            "Announcement": "groundswell:Announcement",
+            "allDay": "groundswell:allDay",
+            "reached": "groundswell:reached",
+            "readers": "groundswell:readers"
         }
     ])
 }
@@ -325,4 +330,35 @@ mod tests {
             Some("https://x/p".into())
         );
     }
+}
+
+/// A department's company-wide announcement (Groundswell's own type: Mastodon does not
+/// federate announcements).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Announcement {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub attributed_to: Url,
+    pub content: String,
+    #[serde(default)]
+    pub source: Option<Source>,
+    #[serde(default)]
+    pub start_time: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pub end_time: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    pub all_day: bool,
+    #[serde(default)]
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// An object's source (`source.content` in `source.mediaType`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    pub content: String,
+    #[serde(default)]
+    pub media_type: Option<String>,
 }

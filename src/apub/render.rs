@@ -9,6 +9,7 @@ use crate::apub::protocol::{self, Endpoints, Note, Person, PublicKey};
 use crate::config::Settings;
 use crate::db::models::Account;
 use crate::error::{Error, Result};
+use crate::service::announcements::Announcement;
 use crate::service::delivery::Rendered;
 use crate::service::media;
 use crate::service::outbox::{Outgoing, Subject};
@@ -427,6 +428,73 @@ pub fn intent(
                 ],
             }
         }
+        (
+            Outgoing::PublishAnnouncement { .. } | Outgoing::UpdateAnnouncement { .. },
+            Subject::Announcement {
+                announcement,
+                audience,
+            },
+        ) => {
+            let kind = if matches!(what, Outgoing::PublishAnnouncement { .. }) {
+                "Create"
+            } else {
+                "Update"
+            };
+            Rendered {
+                payload: json!({
+                    "id": activity_id, "type": kind, "actor": actor_id,
+                    "to": [protocol::PUBLIC],
+                    "object": announcement_object(settings, &actor_id, &announcement),
+                }),
+                ap_id: activity_id,
+                kind,
+                inboxes: audience,
+            }
+        }
+        (
+            Outgoing::WithdrawAnnouncement { .. },
+            Subject::WithdrawnAnnouncement {
+                announcement_id,
+                audience,
+            },
+        ) => Rendered {
+            payload: json!({
+                "id": activity_id, "type": "Delete", "actor": actor_id,
+                "to": [protocol::PUBLIC],
+                "object": {
+                    "id": announcement_url(settings, announcement_id),
+                    "type": "Tombstone",
+                },
+            }),
+            ap_id: activity_id,
+            kind: "Delete",
+            inboxes: audience,
+        },
+        (
+            Outgoing::ReportAnnouncementReads { .. },
+            Subject::AnnouncementReads {
+                ap_id,
+                inbox,
+                audience,
+                readers,
+            },
+        ) => {
+            // The department as a whole has read it: how many it reached, and how many read
+            // it only when enough did to name nobody.
+            let mut payload = json!({
+                "id": activity_id, "type": "Read", "actor": actor_id, "object": ap_id,
+                "reached": audience,
+            });
+            if let Some(readers) = readers {
+                payload["readers"] = json!(readers);
+            }
+            Rendered {
+                payload,
+                ap_id: activity_id,
+                kind: "Read",
+                inboxes: vec![inbox],
+            }
+        }
         (what, _) => {
             return Err(Error::internal(anyhow::anyhow!(
                 "the rows loaded for {what:?} do not fit it"
@@ -436,6 +504,29 @@ pub fn intent(
     Ok(Rendered {
         payload: with_context(rendered.payload),
         ..rendered
+    })
+}
+
+/// Where one of our announcements lives.
+pub fn announcement_url(settings: &Settings, id: i64) -> String {
+    format!("{}/announcements/{id}", settings.instance.base())
+}
+
+/// One of our company-wide announcements as an object (`actor_id`: the instance actor).
+pub fn announcement_object(settings: &Settings, actor_id: &str, a: &Announcement) -> Value {
+    let time = |t: chrono::NaiveDateTime| t.and_utc().to_rfc3339();
+    json!({
+        "id": announcement_url(settings, a.id),
+        "type": "Announcement",
+        "attributedTo": actor_id,
+        "content": a.html(),
+        "source": {"content": a.text, "mediaType": "text/markdown"},
+        "startTime": a.starts_at.map(time),
+        "endTime": a.ends_at.map(time),
+        "allDay": a.all_day,
+        "published": time(a.published_at),
+        "updated": time(a.updated_at),
+        "to": [protocol::PUBLIC],
     })
 }
 

@@ -22,7 +22,7 @@ use crate::db::models::Account;
 use crate::error::{Error, Result};
 use crate::service::policy::authority;
 use crate::service::visibility::find_visible;
-use crate::service::{accounts, collections};
+use crate::service::{accounts, announcements, collections};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/actor", web::get().to(instance))
@@ -36,7 +36,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/users/{username}/collections/featured",
             web::get().to(featured),
         )
-        .route("/users/{username}/statuses/{id}", web::get().to(note));
+        .route("/users/{username}/statuses/{id}", web::get().to(note))
+        .route("/announcements/{id}", web::get().to(announcement));
 }
 
 /// Whether the client asked for ActivityPub rather than HTML.
@@ -104,6 +105,29 @@ async fn actor(
     signatures::verify_get(&req, &data).await?;
     let account = local_account(&ctx, username).await?;
     activity_json(&render::person(&ctx.settings, &account)?)
+}
+
+/// `GET /announcements/{id}`: one of our company-wide announcements, to any department we
+/// federate with (signed fetch); a department's own announcements are never served.
+async fn announcement(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    path: web::Path<String>,
+) -> Result<HttpResponse> {
+    let data = data(&ctx)?;
+    signatures::verify_get(&req, &data).await?;
+    let id: i64 = path.parse().map_err(|_| Error::not_found())?;
+    let found = ctx
+        .db
+        .read(move |conn| announcements::find_company_wide(conn, id))
+        .await?;
+    let actor = instance_actor(&ctx).await?;
+    let mut object = render::announcement_object(&ctx.settings, &actor.ap_id, &found);
+    object["@context"] = protocol::context();
+    Ok(HttpResponse::Ok()
+        .content_type(FEDERATION_CONTENT_TYPE)
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(object))
 }
 
 /// `GET /users/{username}/statuses/{id}`: a post, to signers who may see it.

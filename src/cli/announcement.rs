@@ -25,9 +25,13 @@ pub enum AnnouncementCommand {
         /// The times are whole days.
         #[arg(long)]
         all_day: bool,
+        /// Send it to every department this one federates with (shown there too; their
+        /// reads are reported back as counts).
+        #[arg(long)]
+        company_wide: bool,
     },
     /// List every announcement with how many employees read it (a count only when at least
-    /// `metrics.min_group_size` did).
+    /// `metrics.min_group_size` did), and for company-wide ones how many across the company.
     List,
     /// Withdraw announcement ID.
     Delete { id: i64 },
@@ -41,6 +45,7 @@ pub fn run(command: AnnouncementCommand, settings: &Settings) -> anyhow::Result<
             starts_at,
             ends_at,
             all_day,
+            company_wide,
         } => {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
@@ -55,6 +60,7 @@ pub fn run(command: AnnouncementCommand, settings: &Settings) -> anyhow::Result<
                 starts_at: time(starts_at)?,
                 ends_at: time(ends_at)?,
                 all_day: *all_day,
+                company_wide: *company_wide,
             })
         }
         _ => None,
@@ -76,7 +82,7 @@ pub fn run(command: AnnouncementCommand, settings: &Settings) -> anyhow::Result<
                 .write_blocking(|conn| {
                     Ok((
                         announcements::all(conn)?,
-                        announcements::read_counts(conn, min)?,
+                        announcements::reads(conn, settings)?,
                     ))
                 })
                 .map_err(cli_error)?;
@@ -84,18 +90,28 @@ pub fn run(command: AnnouncementCommand, settings: &Settings) -> anyhow::Result<
                 println!("no announcements");
             }
             for a in all {
-                let read = match reads.get(&a.id) {
-                    None => "read by 0".to_string(),
-                    Some(Some(n)) => format!("read by {n}"),
-                    Some(None) => format!("read by fewer than {min}"),
+                let read = match reads.here(a.id) {
+                    Some(n) => format!("read by {n}"),
+                    None => format!("read by fewer than {min}"),
                 };
                 let first = a.text.lines().next().unwrap_or("");
+                let scope = match (&a.origin_domain, a.company_wide) {
+                    (Some(from), _) => format!("from {from}"),
+                    (None, true) => "company-wide".to_string(),
+                    (None, false) => "department".to_string(),
+                };
                 println!(
-                    "{}\t{}\t{}\t{read}\t{first}",
+                    "{}\t{}\t{}\t{scope}\t{read}\t{first}",
                     a.id,
                     a.published_at.format("%Y-%m-%d %H:%M UTC"),
                     a.published_by
                 );
+                if let Some(company) = reads.company(a.id) {
+                    println!("\tacross the company: read by {}", company.describe());
+                    for d in &company.departments {
+                        println!("\t  {}", d.describe(min));
+                    }
+                }
             }
         }
         AnnouncementCommand::Delete { id } => {

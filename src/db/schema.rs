@@ -824,6 +824,20 @@ diesel::table! {
         published_at -> Timestamp,
         updated_at -> Timestamp,
         published_by -> Text,
+        company_wide -> Bool,
+        ap_id -> Nullable<Text>,
+        origin_domain -> Nullable<Text>,
+        content_html -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    announcement_department_reads (announcement_id, domain) {
+        announcement_id -> BigInt,
+        domain -> Text,
+        audience -> BigInt,
+        readers -> Nullable<BigInt>,
+        reported_at -> Timestamp,
     }
 }
 
@@ -901,6 +915,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     scheduled_statuses,
     scheduled_media,
     announcements,
+    announcement_department_reads,
     announcement_reads,
     announcement_reactions,
     users,

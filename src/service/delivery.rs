@@ -75,6 +75,7 @@ pub fn unprepared(conn: &mut DbConnection) -> Result<Vec<i64>> {
 pub fn prepare(
     conn: &mut DbConnection,
     policy: &FederationPolicy,
+    min_group: u32,
     id: i64,
     instance_actor: &Account,
     render: impl FnOnce(&Account, &Outgoing, Subject) -> Result<Rendered>,
@@ -111,7 +112,7 @@ pub fn prepare(
     // No actor account: the department's own act, as its instance actor.
     let found = match actor_id {
         Some(actor_id) => outbox::subject(conn, actor_id, &what),
-        None => outbox::instance_subject(conn, &what)
+        None => outbox::instance_subject(conn, policy, min_group, &what)
             .map(|found| found.map(|subject| (instance_actor.clone(), subject))),
     };
     // A row the intent speaks of that is gone by now: a later intent covers that.

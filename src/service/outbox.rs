@@ -15,7 +15,9 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
+use crate::service::announcements;
 use crate::service::events::{self, Event};
+use crate::service::policy::FederationPolicy;
 use crate::service::views::{self, StatusView};
 use crate::service::visibility::Visibility;
 
@@ -81,6 +83,22 @@ pub enum Outgoing {
     /// the instance actor (never as the employee who reported) — see [`enqueue_as_instance`].
     Flag {
         report_id: i64,
+    },
+    /// A company-wide announcement, to every department (as the instance actor).
+    PublishAnnouncement {
+        announcement_id: i64,
+    },
+    UpdateAnnouncement {
+        announcement_id: i64,
+    },
+    /// Withdrawn (deleted here, or no longer company-wide).
+    WithdrawAnnouncement {
+        announcement_id: i64,
+    },
+    /// How many here another department's announcement reached and how many read it, to
+    /// that department (as the instance actor).
+    ReportAnnouncementReads {
+        announcement_id: i64,
     },
 }
 
@@ -155,6 +173,24 @@ pub enum Subject {
         target: Account,
         statuses: Vec<String>,
         comment: String,
+    },
+    /// `PublishAnnouncement`, `UpdateAnnouncement`: the announcement and every department.
+    Announcement {
+        announcement: crate::service::announcements::Announcement,
+        audience: Vec<String>,
+    },
+    /// `WithdrawAnnouncement`: its id and every department.
+    WithdrawnAnnouncement {
+        announcement_id: i64,
+        audience: Vec<String>,
+    },
+    /// `ReportAnnouncementReads`: the other department's announcement, its inbox, and the
+    /// figures (readers `None`: fewer than `metrics.min_group_size`).
+    AnnouncementReads {
+        ap_id: String,
+        inbox: String,
+        audience: i64,
+        readers: Option<i64>,
     },
 }
 
@@ -277,14 +313,23 @@ pub fn subject(
             Subject::Profile { audience }
         }
         // The department's own acts: see `instance_subject`.
-        Outgoing::Flag { .. } => return Ok(None),
+        Outgoing::Flag { .. }
+        | Outgoing::PublishAnnouncement { .. }
+        | Outgoing::UpdateAnnouncement { .. }
+        | Outgoing::WithdrawAnnouncement { .. }
+        | Outgoing::ReportAnnouncementReads { .. } => return Ok(None),
     };
     Ok(Some((actor, subject)))
 }
 
 /// What an intent of the department itself (no actor account: the instance actor) speaks
 /// of. `None`: nothing to send.
-pub fn instance_subject(conn: &mut DbConnection, what: &Outgoing) -> Result<Option<Subject>> {
+pub fn instance_subject(
+    conn: &mut DbConnection,
+    policy: &FederationPolicy,
+    min_group: u32,
+    what: &Outgoing,
+) -> Result<Option<Subject>> {
     use crate::db::models::Report;
     use crate::db::schema::reports;
     match what {
@@ -313,7 +358,7 @@ pub fn instance_subject(conn: &mut DbConnection, what: &Outgoing) -> Result<Opti
                 comment: report.comment,
             }))
         }
-        _ => Ok(None),
+        _ => announcements::subject(conn, policy, min_group, what),
     }
 }
 

@@ -207,6 +207,22 @@ test("administrators and moderators run the department from the console", async 
   await submit(page, page.locator("button", { hasText: "Publish" }));
   assert.match(await page.locator(".notice.ok").innerText(), /apps show it now/);
   assert.match(await page.locator("tbody").innerText(), /Town hall[\s\S]*nobody yet/);
+
+  // --- A company-wide one reaches Sales: Sam's app shows it, Sales reports its reach back.
+  await page.fill("#announcement-text", "**Offices closed** on Monday");
+  await page.check("input[name=company_wide]");
+  await submit(page, page.locator("button", { hasText: "Publish" }));
+  assert.match(await page.locator(".notice.ok").innerText(), /sent to every department/);
+  await eventually(async () => {
+    const shown = await sales.api(sam, "GET", "/api/v1/announcements");
+    return shown.body.some((a) => a.content.includes("Offices closed"));
+  }, 30_000, "the announcement in Sam's app");
+  const reach = await eventually(async () => {
+    await page.reload();
+    const text = await page.locator("tbody").innerText();
+    return text.includes(`${sales.domain}: fewer than`) ? text : null;
+  }, 30_000, "Sales' reach on the console");
+  assert.match(reach, /Offices closed[\s\S]*Across the company: (at least )?\d+ of \d+ people in 2 departments/);
   await shot(page, "admin-announcements");
 
   // --- The audit log holds what was done, by whom; the export carries it too.

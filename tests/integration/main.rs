@@ -19,6 +19,7 @@ mod apub_documents;
 mod apub_fixtures;
 mod caches;
 mod cli_admin;
+mod company_announcements;
 mod config;
 mod discovery;
 mod federation;

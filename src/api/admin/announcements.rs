@@ -11,7 +11,7 @@ use crate::api::mastodon::parse_id;
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
 use crate::error::Result;
-use crate::service::announcements::{self, Announcement, Draft};
+use crate::service::announcements::{self, Announcement, CompanyReads, Draft, Reads};
 use crate::service::audit::Actor;
 use crate::service::users::Role;
 
@@ -31,9 +31,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn admin_entity(a: &Announcement, read_by: Option<Option<i64>>) -> Value {
-    // No entry: nobody read it yet (0 names nobody).
-    let read_by = read_by.unwrap_or(Some(0));
+fn company_entity(c: &CompanyReads) -> Value {
+    json!({
+        "audience": c.audience,
+        "read_by": c.readers,
+        "read_by_is_lower_bound": c.partial,
+        "read_rate": c.rate().map(|r| (r * 10.0).round() / 10.0),
+        "departments": c.departments.iter().map(|d| json!({
+            "domain": d.domain,
+            "audience": d.audience,
+            "read_by": d.readers,
+            "read_by_suppressed": d.readers.is_none(),
+            "reported_at": d.reported_at.map(iso_datetime),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn admin_entity(a: &Announcement, reads: &Reads) -> Value {
+    let read_by = reads.here(a.id);
     json!({
         "id": a.id.to_string(),
         "text": a.text,
@@ -46,6 +61,9 @@ fn admin_entity(a: &Announcement, read_by: Option<Option<i64>>) -> Value {
         "published_by": a.published_by,
         "read_by": read_by,
         "read_by_suppressed": read_by.is_none(),
+        "company_wide": a.company_wide,
+        "origin": a.origin_domain,
+        "company": reads.company(a.id).map(company_entity),
     })
 }
 
@@ -58,6 +76,8 @@ struct DraftParams {
     ends_at: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     all_day: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    company_wide: Option<bool>,
 }
 
 impl DraftParams {
@@ -73,6 +93,7 @@ impl DraftParams {
             starts_at: time(self.starts_at)?,
             ends_at: time(self.ends_at)?,
             all_day: self.all_day.unwrap_or(false),
+            company_wide: self.company_wide.unwrap_or(false),
         })
     }
 }
@@ -84,22 +105,23 @@ fn admin(auth: &Auth, scope: &str) -> Result<Actor> {
 }
 
 /// `GET /api/v1/groundswell/admin/announcements`: every announcement, newest first, with
-/// `read_by` (null and `read_by_suppressed` when fewer than `metrics.min_group_size` read it).
+/// `read_by` (null and `read_by_suppressed` when fewer than `metrics.min_group_size` read it)
+/// and, for a company-wide one of ours, `company`: each department's reach and reads.
 async fn list(ctx: web::Data<AppContext>, auth: Auth) -> Result<HttpResponse> {
     admin(&auth, "admin:read")?;
-    let min = ctx.settings.metrics.min_group_size;
+    let settings = ctx.settings.clone();
     let (all, reads) = ctx
         .db
         .read(move |conn| {
             Ok((
                 announcements::all(conn)?,
-                announcements::read_counts(conn, min)?,
+                announcements::reads(conn, &settings)?,
             ))
         })
         .await?;
     Ok(HttpResponse::Ok().json(
         all.iter()
-            .map(|a| admin_entity(a, reads.get(&a.id).copied()))
+            .map(|a| admin_entity(a, &reads))
             .collect::<Vec<_>>(),
     ))
 }
@@ -117,7 +139,7 @@ async fn publish(
         .db
         .write(move |conn| announcements::publish(conn, &by, draft))
         .await?;
-    Ok(HttpResponse::Ok().json(admin_entity(&made, None)))
+    Ok(HttpResponse::Ok().json(admin_entity(&made, &Reads::default())))
 }
 
 /// `PUT /api/v1/groundswell/admin/announcements/:id`: the whole announcement again.
@@ -130,15 +152,15 @@ async fn update(
     let by = admin(&auth, "admin:write")?;
     let id = parse_id(&id)?;
     let draft = p.draft()?;
-    let min = ctx.settings.metrics.min_group_size;
+    let settings = ctx.settings.clone();
     let (changed, reads) = ctx
         .db
         .write(move |conn| {
             let changed = announcements::update(conn, &by, id, draft)?;
-            Ok((changed, announcements::read_counts(conn, min)?))
+            Ok((changed, announcements::reads(conn, &settings)?))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(admin_entity(&changed, reads.get(&id).copied())))
+    Ok(HttpResponse::Ok().json(admin_entity(&changed, &reads)))
 }
 
 /// `DELETE /api/v1/groundswell/admin/announcements/:id`

@@ -78,8 +78,9 @@ async fn dismiss(
 ) -> Result<HttpResponse> {
     let me = auth.user_with("write:accounts")?.account.id;
     let id = parse_id(&id)?;
+    let min_group = ctx.settings.metrics.min_group_size;
     ctx.db
-        .write(move |conn| announcements::dismiss(conn, me, id))
+        .write(move |conn| announcements::dismiss(conn, min_group, me, id))
         .await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }

@@ -287,6 +287,32 @@ impl FederationPolicy {
         }
     }
 
+    /// The departments this one federates with, of those listed (the configured and the
+    /// allowed domains) and those `known` (domains of accounts seen): every allowed one.
+    pub fn departments(&self, known: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut all: std::collections::BTreeSet<String> = known
+            .into_iter()
+            .map(|d| d.trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        all.extend(self.fixed.configured.iter().cloned());
+        all.extend(self.rules.allows.iter().cloned());
+        all.into_iter().filter(|d| self.allows_domain(d)).collect()
+    }
+
+    /// The shared inbox of a department nobody has heard from yet: Groundswell's `/inbox`
+    /// (plain HTTP only for a local test domain when `allow_http` is on).
+    pub fn default_inbox(&self, domain: &str) -> String {
+        let local = domain.contains(':')
+            || host_of(domain) == "localhost"
+            || host_of(domain).starts_with("127.");
+        let scheme = if self.fixed.allow_http && local {
+            "http"
+        } else {
+            "https"
+        };
+        format!("{scheme}://{domain}/inbox")
+    }
+
     /// Whether a host name (without port) may belong to an allowed department; for the DNS
     /// resolver, which sees names only (the URL verifier has checked the whole domain).
     pub fn allows_host(&self, host: &str) -> bool {

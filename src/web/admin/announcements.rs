@@ -25,6 +25,11 @@ struct Row {
     by: String,
     /// "12 employees", or why there is no number.
     read_by: String,
+    /// Ours and company-wide: its reach across the company, and per department.
+    company: Option<String>,
+    departments: Vec<String>,
+    /// Another department's (read-only here).
+    from: Option<String>,
 }
 
 /// What the form held, shown again when it is refused.
@@ -34,6 +39,7 @@ struct Form {
     starts_at: String,
     ends_at: String,
     all_day: bool,
+    company_wide: bool,
 }
 
 #[derive(Template)]
@@ -54,12 +60,13 @@ async fn page(
 ) -> Result<HttpResponse> {
     let mut nav = console.nav(ctx, "announcements", req).await?;
     let min_group = ctx.settings.metrics.min_group_size;
+    let settings = ctx.settings.clone();
     let (list, reads) = ctx
         .db
         .read(move |conn| {
             Ok((
                 announcements::all(conn)?,
-                announcements::read_counts(conn, min_group)?,
+                announcements::reads(conn, &settings)?,
             ))
         })
         .await?;
@@ -72,11 +79,12 @@ async fn page(
                 (None, Some(e)) => format!("until {}", when(e)),
                 (Some(s), Some(e)) => format!("{} to {}", when(s), when(e)),
             };
-            let read_by = match reads.get(&a.id) {
-                None => "nobody yet".to_string(),
-                Some(Some(n)) => format!("{n} employees"),
-                Some(None) => format!("fewer than {min_group} (not shown)"),
+            let read_by = match reads.here(a.id) {
+                Some(0) => "nobody yet".to_string(),
+                Some(n) => format!("{n} employees"),
+                None => format!("fewer than {min_group} (not shown)"),
             };
+            let company = reads.company(a.id);
             Row {
                 id: a.id,
                 preview: a.html(),
@@ -84,6 +92,16 @@ async fn page(
                 published: when(a.published_at),
                 by: a.published_by.clone(),
                 read_by,
+                company: company.map(|c| c.describe()),
+                departments: company
+                    .map(|c| {
+                        c.departments
+                            .iter()
+                            .map(|d| d.describe(min_group))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                from: a.origin_domain.clone(),
             }
         })
         .collect();
@@ -126,6 +144,7 @@ async fn publish(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Bytes)
             starts_at: fields.get("starts_at").to_string(),
             ends_at: fields.get("ends_at").to_string(),
             all_day: !fields.get("all_day").is_empty(),
+            company_wide: !fields.get("company_wide").is_empty(),
         };
         let draft = (|| -> Result<Draft> {
             Ok(Draft {
@@ -133,6 +152,7 @@ async fn publish(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Bytes)
                 starts_at: time("starts_at", &form.starts_at)?,
                 ends_at: time("ends_at", &form.ends_at)?,
                 all_day: form.all_day,
+                company_wide: form.company_wide,
             })
         })();
         let draft = match draft {
@@ -145,6 +165,7 @@ async fn publish(ctx: web::Data<AppContext>, req: HttpRequest, body: web::Bytes)
             .write(move |conn| announcements::publish(conn, &by, draft))
             .await
         {
+            Ok(made) if made.company_wide => Ok(done("/admin/announcements", "announced_company")),
             Ok(_) => Ok(done("/admin/announcements", "announced")),
             Err(e) if e.kind() == crate::error::ErrorKind::Unprocessable => {
                 page(&ctx, &req, &console, form, Some(e.message().into())).await
@@ -164,10 +185,24 @@ async fn withdraw(
     on_form(&ctx, &req, &body, true, async |console, _fields| {
         let id: i64 = id.parse().map_err(|_| Error::not_found())?;
         let by = Actor::Account(console.user.account.id);
-        ctx.db
+        match ctx
+            .db
             .write(move |conn| announcements::delete(conn, &by, id))
-            .await?;
-        Ok(done("/admin/announcements", "withdrawn"))
+            .await
+        {
+            Ok(()) => Ok(done("/admin/announcements", "withdrawn")),
+            Err(e) if e.kind() == crate::error::ErrorKind::Unprocessable => {
+                page(
+                    &ctx,
+                    &req,
+                    &console,
+                    Form::default(),
+                    Some(e.message().into()),
+                )
+                .await
+            }
+            Err(e) => Err(e),
+        }
     })
     .await
 }

@@ -142,6 +142,10 @@ fn notice_text(key: &str) -> Option<&'static str> {
         "retried" => "The department's waiting deliveries will be tried now.",
         "published" => "The new version of the usage policy is published.",
         "announced" => "The announcement is published: employees' apps show it now.",
+        "announced_company" => {
+            "The announcement is published here and sent to every department: employees' \
+             apps show it as it arrives."
+        }
         "withdrawn" => "The announcement is withdrawn from employees' apps.",
         _ => return None,
     })
