@@ -34,6 +34,8 @@ pub(crate) fn normalise(value: &Value, base: &str) -> Value {
                             json!("[secret]")
                         }
                         "version" => json!("[version]"),
+                        // `instance/activity`: the week's start, as a Unix time.
+                        "week" => json!("[week]"),
                         // Group keys end in the hour their group began.
                         "group_key" => {
                             let key = normalise(v, base);
@@ -66,6 +68,7 @@ async fn entities(db: TestDb) {
         s.storage.data_dir = data_dir;
         s.instance.name = "Engineering".into();
         s.instance.rules = vec!["Be kind".into()];
+        s.federation.allowed_domains = vec!["sales.test".into()];
     })
     .await;
     let alice = f.user("alice").await;
@@ -192,6 +195,67 @@ async fn entities(db: TestDb) {
     .await;
     let (_, conversations) = f.get(Some(&alice), "/api/v1/conversations").await;
     snap("conversation", &conversations[0]);
+
+    // What the rest of the client API answers with.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let (code, scheduled) = f
+        .post(
+            &alice,
+            "/api/v1/statuses",
+            json!({"status": "Later, #launch", "scheduled_at": later, "visibility": "unlisted"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{scheduled}");
+    snap("scheduled_status", &scheduled);
+    let (code, featured) = f
+        .post(&bob, "/api/v1/featured_tags", json!({"name": "Launch"}))
+        .await;
+    assert_eq!(code, 200, "{featured}");
+    snap("featured_tag", &featured);
+    let carol = f.user("carol").await;
+    for (who, whom) in [(&carol, &bob), (&alice, &carol)] {
+        let (code, _) = f
+            .post(
+                who,
+                &format!("/api/v1/accounts/{}/follow", whom.id),
+                json!({}),
+            )
+            .await;
+        assert_eq!(code, 200);
+    }
+    let root = crate::policy::staff(&f, "root", groundswell::service::users::Role::Admin).await;
+    let (code, block) = f
+        .post(
+            &root,
+            "/api/v1/admin/domain_blocks",
+            json!({"domain": "spam.example", "severity": "suspend", "public_comment": "Not a department"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{block}");
+    let (_, familiar) = f
+        .get(
+            Some(&alice),
+            &format!("/api/v1/accounts/familiar_followers?id[]={}", bob.id),
+        )
+        .await;
+    snap("familiar_followers", &familiar);
+    for (name, path) in [
+        (
+            "instance_extended_description",
+            "/api/v1/instance/extended_description",
+        ),
+        ("instance_domain_blocks", "/api/v1/instance/domain_blocks"),
+        ("instance_peers", "/api/v1/instance/peers"),
+        ("instance_privacy_policy", "/api/v1/instance/privacy_policy"),
+    ] {
+        let (code, v) = f.get(Some(&alice), path).await;
+        assert_eq!(code, 200, "{path}: {v}");
+        snap(name, &v);
+    }
+    let (_, activity) = f.get(None, "/api/v1/instance/activity").await;
+    snap("instance_activity_week", &activity[0]);
+    let (_, languages) = f.get(None, "/api/v1/instance/languages").await;
+    snap("instance_language", &languages[0]);
     f.stop().await;
 }
 
