@@ -122,12 +122,11 @@ async fn announcement(
         .read(move |conn| announcements::find_company_wide(conn, id))
         .await?;
     let actor = instance_actor(&ctx).await?;
-    let mut object = render::announcement_object(&ctx.settings, &actor.ap_id, &found);
-    object["@context"] = protocol::context();
-    Ok(HttpResponse::Ok()
-        .content_type(FEDERATION_CONTENT_TYPE)
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .json(object))
+    activity_json(&render::announcement_object(
+        &ctx.settings,
+        &actor.ap_id,
+        &found,
+    ))
 }
 
 /// `GET /users/{username}/statuses/{id}`: a post, to signers who may see it.

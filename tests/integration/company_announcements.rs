@@ -10,26 +10,8 @@ use crate::federation::{departments_with, domain, eventually};
 use crate::on_both_backends;
 use crate::policy::staff;
 use crate::snapshots::normalise;
+use crate::usage_policy::send;
 use groundswell::service::users::Role;
-
-async fn send(
-    f: &Fixture,
-    user: &TestUser,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let resp = f
-        .client
-        .request(method, f.url(path))
-        .bearer_auth(&user.token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
 
 /// The announcements `user` sees now (content of each), with the dismissed ones.
 async fn shown(f: &Fixture, user: &TestUser) -> Vec<(String, String)> {
@@ -168,8 +150,8 @@ async fn company_wide_announcements_reach_every_department(db: TestDb) {
     assert_eq!(sales_view["company"], Value::Null);
     let (code, body) = send(
         sales,
-        &sales_admin,
         reqwest::Method::DELETE,
+        &sales_admin,
         &format!("/api/v1/groundswell/admin/announcements/{on_sales}"),
         json!({}),
     )
@@ -181,8 +163,8 @@ async fn company_wide_announcements_reach_every_department(db: TestDb) {
     );
     let (code, _) = send(
         sales,
-        &sales_admin,
         reqwest::Method::PUT,
+        &sales_admin,
         &format!("/api/v1/groundswell/admin/announcements/{on_sales}"),
         json!({"text": "Edited in Sales"}),
     )
@@ -258,8 +240,8 @@ async fn company_wide_announcements_reach_every_department(db: TestDb) {
     // Engineering edits it: Sales shows the new text, read state kept.
     let (code, body) = send(
         eng,
-        &eng_admin,
         reqwest::Method::PUT,
+        &eng_admin,
         &format!("/api/v1/groundswell/admin/announcements/{id}"),
         json!({"text": "**All hands** moved to Monday", "company_wide": true}),
     )
@@ -277,8 +259,8 @@ async fn company_wide_announcements_reach_every_department(db: TestDb) {
     let path = format!("/api/v1/groundswell/admin/announcements/{local_id}");
     let (code, _) = send(
         eng,
-        &eng_admin,
         reqwest::Method::PUT,
+        &eng_admin,
         &path,
         json!({"text": "Lunch for everyone on Thursday", "company_wide": true}),
     )
@@ -287,8 +269,8 @@ async fn company_wide_announcements_reach_every_department(db: TestDb) {
     arrives(sales, bob, "Lunch for everyone").await;
     let (code, _) = send(
         eng,
-        &eng_admin,
         reqwest::Method::PUT,
+        &eng_admin,
         &path,
         json!({"text": "Lunch for Eng on Thursday", "company_wide": false}),
     )
@@ -309,8 +291,8 @@ async fn company_wide_announcements_reach_every_department(db: TestDb) {
     // Withdrawn: gone in Sales too.
     let (code, _) = send(
         eng,
-        &eng_admin,
         reqwest::Method::DELETE,
+        &eng_admin,
         &format!("/api/v1/groundswell/admin/announcements/{id}"),
         json!({}),
     )
