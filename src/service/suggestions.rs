@@ -133,18 +133,19 @@ fn shared_interests(conn: &mut DbConnection, me: i64) -> Result<HashMap<i64, i64
                  SELECT mt.tag_id FROM status_tags mt
                  WHERE mt.status_id IN (
                      SELECT ms.id FROM statuses ms WHERE ms.account_id = $1
-                     ORDER BY ms.id DESC LIMIT $3)
+                     ORDER BY ms.id DESC LIMIT $2)
                  UNION SELECT tf.tag_id FROM tag_follows tf WHERE tf.account_id = $1)
-             AND st.status_id >= $2 AND s.account_id <> $1
+             AND st.status_id >= $3 AND s.account_id <> $1
              AND s.deleted_at IS NULL AND s.held_for_review IS NULL
              AND s.visibility IN ('public', 'unlisted', 'local')
          GROUP BY s.account_id
          ORDER BY n DESC, s.account_id
          LIMIT $4",
     )
+    // SQLite numbers `$N` parameters in the order they first appear: keep it 1, 2, 3, 4.
     .bind::<BigInt, _>(me)
-    .bind::<BigInt, _>(since)
     .bind::<BigInt, _>(OWN_POSTS)
+    .bind::<BigInt, _>(since)
     .bind::<BigInt, _>(CANDIDATES)
     .load(conn)?;
     Ok(rows.into_iter().map(|c| (c.account_id, c.n)).collect())
