@@ -42,11 +42,17 @@ pub struct MetricsSettings {
     /// A count of people is shown only when at least this many are behind it; below, it is
     /// shown as suppressed (never as a number).
     pub min_group_size: u32,
+    /// How often the engagement metrics of today and yesterday are rolled up, in seconds
+    /// (by one app node at a time).
+    pub rollup_interval_secs: u64,
 }
 
 impl Default for MetricsSettings {
     fn default() -> Self {
-        MetricsSettings { min_group_size: 5 }
+        MetricsSettings {
+            min_group_size: 5,
+            rollup_interval_secs: 300,
+        }
     }
 }
 

@@ -32,6 +32,8 @@ pub struct AppContext {
     pub federation: Arc<std::sync::OnceLock<FederationConfig<AppContext>>>,
     /// The company's OpenID provider, when `auth.oidc` is configured.
     pub sso: Option<Arc<crate::auth::oidc::OidcClient>>,
+    /// Who was active today as this node saw them (for the engagement metrics).
+    pub activity: Arc<crate::service::metrics::Activity>,
 }
 
 impl AppContext {
@@ -58,6 +60,7 @@ impl AppContext {
             policy: Arc::new(Federation::new(&settings, db.clone(), caches.clone())),
             instance_actor: Default::default(),
             vapid: Default::default(),
+            activity: Default::default(),
             federation: Default::default(),
             settings: Arc::new(settings),
             db,

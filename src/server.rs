@@ -153,6 +153,7 @@ fn start_listening(
     fan_out_queued(&ctx_for_worker);
     publish_scheduled(&ctx_for_worker);
     send_pushes(&ctx_for_worker);
+    roll_up_metrics(&ctx_for_worker);
     let worker =
         crate::apub::delivery::spawn(ctx_for_worker, crate::apub::delivery::node_name(addr));
     Ok(RunningServer {
@@ -227,6 +228,67 @@ fn publish_scheduled(ctx: &AppContext) {
                         _ => {}
                     },
                     _ = &mut wake => break,
+                }
+            }
+        }
+    });
+}
+
+/// Engagement metrics: who this node saw active is written every 10 seconds (and when the
+/// server stops); every `metrics.rollup_interval_secs` today and yesterday are rolled up by
+/// whichever node holds the roll-up's lease.
+fn roll_up_metrics(ctx: &AppContext) {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let node = crate::db::ids::next_id().to_string();
+        let interval = ctx.settings.metrics.rollup_interval_secs.max(1);
+        let lease_secs = i64::try_from(interval * 2).unwrap_or(i64::MAX);
+        let mut heard = ctx.events.subscribe();
+        let mut flush = tokio::time::interval(Duration::from_secs(10));
+        let mut rollup = tokio::time::interval(Duration::from_secs(interval));
+        let write_seen = async |ctx: &AppContext| {
+            if let Some((day, accounts)) = ctx.activity.take() {
+                let result = ctx
+                    .db
+                    .write(move |conn| service::metrics::note_seen(conn, &day, &accounts))
+                    .await;
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "cannot note who was active");
+                }
+            }
+        };
+        loop {
+            tokio::select! {
+                event = heard.recv() => {
+                    if matches!(
+                        event,
+                        Ok(Event::Shutdown) | Err(broadcast::error::RecvError::Closed)
+                    ) {
+                        write_seen(&ctx).await;
+                        return;
+                    }
+                }
+                _ = flush.tick() => write_seen(&ctx).await,
+                _ = rollup.tick() => {
+                    write_seen(&ctx).await;
+                    let node = node.clone();
+                    let done = ctx
+                        .db
+                        .write(move |conn| {
+                            if !service::metrics::lease(conn, "metrics_rollup", &node, lease_secs)? {
+                                return Ok(false);
+                            }
+                            let today = chrono::Utc::now().date_naive();
+                            service::metrics::rollup_day(conn, today - chrono::Duration::days(1))?;
+                            service::metrics::rollup_day(conn, today)?;
+                            Ok(true)
+                        })
+                        .await;
+                    match done {
+                        Ok(true) => tracing::debug!("rolled up the engagement metrics"),
+                        Ok(false) => {}
+                        Err(e) => tracing::warn!(error = %e, "cannot roll up the engagement metrics"),
+                    }
                 }
             }
         }

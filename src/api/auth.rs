@@ -100,6 +100,10 @@ async fn resolve(ctx: web::Data<AppContext>, token: String) -> Result<Auth> {
         .ok_or_else(|| Error::new(ErrorKind::Unauthorized, "The access token is invalid"))?;
     ctx.rate_limits
         .check_api(format!("token:{}", auth.0.token.id))?;
+    if let Some(user) = &auth.0.user {
+        // An employee using an app is active today (counted, never shown one by one).
+        ctx.activity.seen(user.account.id);
+    }
     Ok(auth)
 }
 

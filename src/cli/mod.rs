@@ -5,6 +5,7 @@ mod admin;
 mod announcement;
 mod demo;
 mod federation;
+mod metrics;
 mod policy;
 mod usage_policy;
 
@@ -74,6 +75,9 @@ enum Command {
     /// The department's announcements: publish, list (with how many read each), withdraw.
     #[command(subcommand)]
     Announcement(announcement::AnnouncementCommand),
+    /// The engagement metrics: rebuild past days' figures.
+    #[command(subcommand)]
+    Metrics(metrics::MetricsCommand),
 }
 
 /// Parse the command line and run it. Errors are one clear line on stderr and a non-zero exit.
@@ -119,6 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::UsagePolicy(command) => usage_policy::run(command, &settings),
         Command::Federation(command) => federation::run(command, &settings),
         Command::Announcement(command) => announcement::run(command, &settings),
+        Command::Metrics(command) => metrics::run(command, &settings),
         Command::Demo {
             base_port,
             data_dir,

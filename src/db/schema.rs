@@ -858,6 +858,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    metrics_active_days (day, account_id) {
+        day -> Text,
+        account_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    metrics_daily (day, measure, dimension) {
+        day -> Text,
+        measure -> Text,
+        dimension -> Text,
+        value -> BigInt,
+        people -> BigInt,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        node -> Text,
+        leased_until -> Timestamp,
+    }
+}
+
 diesel::joinable!(scheduled_media -> scheduled_statuses (scheduled_status_id));
 diesel::joinable!(featured_tags -> tags (tag_id));
 diesel::joinable!(filter_keywords -> filters (filter_id));
@@ -916,6 +941,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     scheduled_media,
     announcements,
     announcement_department_reads,
+    metrics_active_days,
+    metrics_daily,
+    job_leases,
     announcement_reads,
     announcement_reactions,
     users,

@@ -231,7 +231,7 @@ pub const CSV_COLUMNS: [&str; 9] = [
     "details",
 ];
 
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     // Fields a spreadsheet would run as a formula get a leading apostrophe (handles such as
     // `@alice` are left as they are: no spreadsheet runs them).
     let s = if s.starts_with(['=', '+', '-', '\t', '\r']) {

@@ -24,6 +24,7 @@ pub mod languages;
 pub mod lists;
 pub mod markers;
 pub mod media;
+pub mod metrics;
 pub mod moderation;
 pub mod notification_requests;
 pub mod notifications;

@@ -127,6 +127,12 @@ pub fn create_session_with_sid(
     diesel::update(users::table.find(user.user.id))
         .set(users::last_sign_in_at.eq(now))
         .execute(conn)?;
+    // Signing in makes the employee active today (counted, never shown one by one).
+    crate::service::metrics::note_seen(
+        conn,
+        &crate::service::metrics::day_key(now.date()),
+        &[user.account.id],
+    )?;
     tracing::info!(account_id = user.account.id, "signed in");
     Ok(token)
 }

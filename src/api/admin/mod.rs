@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod announcements;
 pub mod domains;
 pub mod federation;
+pub mod metrics;
 pub mod policy;
 pub mod usage_policy;
 
@@ -19,5 +20,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(domains::configure)
         .configure(federation::configure)
         .configure(usage_policy::configure)
-        .configure(announcements::configure);
+        .configure(announcements::configure)
+        .configure(metrics::configure);
 }

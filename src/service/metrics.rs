@@ -1,0 +1,525 @@
+//! Engagement metrics: how the department uses the network, per day, without ever naming
+//! anyone.
+//!
+//! A roll-up ([`rollup_day`]) turns one day of raw rows (posts, favourites, follows, votes,
+//! reports, and who was active) into a few numbers in `metrics_daily`, each with how many
+//! distinct people are behind it; dashboards and exports read only those. The job runs on one
+//! app node at a time (a lease in `job_leases`), every `metrics.rollup_interval_secs` for today
+//! and yesterday; `groundswell metrics rebuild --from DATE` recomputes past days (the same
+//! function: a rebuilt day equals the day rolled up live).
+//!
+//! Privacy, by construction: a number is shown only when at least `metrics.min_group_size`
+//! distinct people are behind it; below, it is suppressed — marked as such, never zero. A
+//! total over several days or departments adds up only the numbers that are shown (and says
+//! when it is therefore a lower bound), so subtracting two overlapping totals never reveals a
+//! suppressed day.
+//!
+//! Activity (who was active on a day) is the one record that knows people: kept in
+//! `metrics_active_days` to count daily, weekly and monthly active employees, never exported.
+//! Sign-ins and app use are noted there as they happen ([`Activity`]); posting, boosting,
+//! favouriting and voting are found by the roll-up.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use serde::Serialize;
+
+use crate::db::DbConnection;
+use crate::db::schema::{job_leases, metrics_active_days, metrics_daily};
+use crate::error::{Error, Result};
+
+/// The measures, in the order exports list them. Mastodon's keys where Mastodon has the
+/// measure (`active_users`, `new_users`, `interactions`, `opened_reports`,
+/// `resolved_reports`); ours otherwise.
+pub const MEASURES: &[&str] = &[
+    "active_users",
+    "new_users",
+    "posts",
+    "replies",
+    "boosts",
+    "favourites",
+    "follows",
+    "poll_votes",
+    "interactions",
+    "opened_reports",
+    "resolved_reports",
+];
+
+/// Interactions between this department and another, each way (`cross_<kind>_out`: by
+/// employees here with the other department; `cross_<kind>_in`: by the other department's
+/// people with employees here). Their dimension is the other department's domain.
+pub const CROSS_KINDS: &[&str] = &["follows", "replies", "mentions", "boosts", "favourites"];
+
+/// The name of a cross-department measure.
+pub fn cross_measure(kind: &str, outgoing: bool) -> String {
+    format!("cross_{kind}_{}", if outgoing { "out" } else { "in" })
+}
+
+/// Every measure name, the cross-department ones included.
+pub fn all_measures() -> Vec<String> {
+    let mut all: Vec<String> = MEASURES.iter().map(|m| m.to_string()).collect();
+    for kind in CROSS_KINDS {
+        all.push(cross_measure(kind, true));
+        all.push(cross_measure(kind, false));
+    }
+    all
+}
+
+/// A day as stored: `YYYY-MM-DD` (UTC).
+pub fn day_key(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// Parse `YYYY-MM-DD` (or an RFC 3339 time, whose UTC day is taken).
+pub fn parse_day(name: &str, raw: &str) -> Result<NaiveDate> {
+    let raw = raw.trim();
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(raw)
+                .ok()
+                .map(|t| t.with_timezone(&Utc).date_naive())
+        })
+        .ok_or_else(|| {
+            Error::unprocessable(format!("{name} must be a date (YYYY-MM-DD), not `{raw}`"))
+        })
+}
+
+fn bounds(day: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
+    let start = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    (start, start + Duration::days(1))
+}
+
+#[derive(QueryableByName)]
+struct Figure {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+    #[diesel(sql_type = BigInt)]
+    people: i64,
+}
+
+#[derive(QueryableByName)]
+struct DomainFigure {
+    #[diesel(sql_type = Text)]
+    domain: String,
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+    #[diesel(sql_type = BigInt)]
+    people: i64,
+}
+
+/// One day's figure of a query over `[$1, $2)` answering `value, people`.
+fn figure(conn: &mut DbConnection, sql: &str, day: NaiveDate) -> Result<(i64, i64)> {
+    let (start, end) = bounds(day);
+    let row: Figure = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(start)
+        .bind::<Timestamp, _>(end)
+        .get_result(conn)?;
+    Ok((row.value, row.people))
+}
+
+/// The queries of the department-wide measures (but `active_users`): `value` and the distinct
+/// `people` behind it, over `[$1, $2)`. Employees here are the accounts without a domain.
+const QUERIES: &[(&str, &str)] = &[
+    (
+        "new_users",
+        "SELECT COUNT(*) AS value, COUNT(*) AS people FROM users
+         WHERE created_at >= $1 AND created_at < $2",
+    ),
+    (
+        "posts",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT account_id) AS people FROM statuses
+         WHERE local = TRUE AND reblog_of_id IS NULL AND in_reply_to_id IS NULL
+           AND deleted_at IS NULL AND created_at >= $1 AND created_at < $2",
+    ),
+    (
+        "replies",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT account_id) AS people FROM statuses
+         WHERE local = TRUE AND reblog_of_id IS NULL AND in_reply_to_id IS NOT NULL
+           AND deleted_at IS NULL AND created_at >= $1 AND created_at < $2",
+    ),
+    (
+        "boosts",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT account_id) AS people FROM statuses
+         WHERE local = TRUE AND reblog_of_id IS NOT NULL
+           AND deleted_at IS NULL AND created_at >= $1 AND created_at < $2",
+    ),
+    (
+        "favourites",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT f.account_id) AS people
+         FROM favourites f JOIN accounts a ON a.id = f.account_id
+         WHERE a.domain IS NULL AND f.created_at >= $1 AND f.created_at < $2",
+    ),
+    (
+        "follows",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT f.account_id) AS people
+         FROM follows f JOIN accounts a ON a.id = f.account_id
+         WHERE a.domain IS NULL AND f.created_at >= $1 AND f.created_at < $2",
+    ),
+    (
+        "poll_votes",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT v.account_id) AS people
+         FROM poll_votes v JOIN accounts a ON a.id = v.account_id
+         WHERE a.domain IS NULL AND v.created_at >= $1 AND v.created_at < $2",
+    ),
+    // As Mastodon counts it: favourites, boosts and replies received by posts of employees
+    // here, from anyone.
+    (
+        "interactions",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT actor) AS people FROM (
+             SELECT f.account_id AS actor FROM favourites f
+                 JOIN statuses s ON s.id = f.status_id
+             WHERE s.local = TRUE AND f.created_at >= $1 AND f.created_at < $2
+             UNION ALL
+             SELECT b.account_id FROM statuses b JOIN statuses s ON s.id = b.reblog_of_id
+             WHERE s.local = TRUE AND b.deleted_at IS NULL
+               AND b.created_at >= $1 AND b.created_at < $2
+             UNION ALL
+             SELECT r.account_id FROM statuses r JOIN statuses s ON s.id = r.in_reply_to_id
+             WHERE s.local = TRUE AND r.deleted_at IS NULL
+               AND r.created_at >= $1 AND r.created_at < $2
+         ) i",
+    ),
+    (
+        "opened_reports",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT account_id) AS people FROM reports
+         WHERE created_at >= $1 AND created_at < $2",
+    ),
+    (
+        "resolved_reports",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT account_id) AS people FROM reports
+         WHERE action_taken_at >= $1 AND action_taken_at < $2",
+    ),
+];
+
+/// Cross-department interactions over `[$1, $2)` by the other department: `kind`, whether
+/// outgoing, and the query answering `domain, value, people` (`people`: the fewer of the
+/// distinct people on either side, so a number never points at one person on either).
+fn cross_query(kind: &str, outgoing: bool) -> String {
+    // (actor, the one acted on) for each kind, over the day.
+    let pairs = match kind {
+        "follows" => {
+            "SELECT f.account_id AS actor, f.target_account_id AS target FROM follows f
+             WHERE f.created_at >= $1 AND f.created_at < $2"
+        }
+        "replies" => {
+            "SELECT r.account_id AS actor, r.in_reply_to_account_id AS target FROM statuses r
+             WHERE r.in_reply_to_account_id IS NOT NULL AND r.reblog_of_id IS NULL
+               AND r.deleted_at IS NULL AND r.created_at >= $1 AND r.created_at < $2"
+        }
+        "mentions" => {
+            "SELECT s.account_id AS actor, m.account_id AS target FROM mentions m
+                 JOIN statuses s ON s.id = m.status_id
+             WHERE s.deleted_at IS NULL AND s.created_at >= $1 AND s.created_at < $2"
+        }
+        "boosts" => {
+            "SELECT b.account_id AS actor, o.account_id AS target FROM statuses b
+                 JOIN statuses o ON o.id = b.reblog_of_id
+             WHERE b.deleted_at IS NULL AND b.created_at >= $1 AND b.created_at < $2"
+        }
+        _ => {
+            "SELECT f.account_id AS actor, s.account_id AS target FROM favourites f
+                 JOIN statuses s ON s.id = f.status_id
+             WHERE f.created_at >= $1 AND f.created_at < $2"
+        }
+    };
+    // Outgoing: the actor is here, the target in the other department; incoming: reversed.
+    let (here, there) = if outgoing {
+        ("actor", "target")
+    } else {
+        ("target", "actor")
+    };
+    format!(
+        "SELECT t.domain AS domain, COUNT(*) AS value,
+             CASE WHEN COUNT(DISTINCT p.{here}) < COUNT(DISTINCT p.{there})
+                  THEN COUNT(DISTINCT p.{here}) ELSE COUNT(DISTINCT p.{there}) END AS people
+         FROM ({pairs}) p
+             JOIN accounts h ON h.id = p.{here}
+             JOIN accounts t ON t.id = p.{there}
+         WHERE h.domain IS NULL AND t.domain IS NOT NULL
+         GROUP BY t.domain"
+    )
+}
+
+/// Note who was active on `day` by posting, boosting, favouriting or voting (sign-ins and
+/// app use are noted as they happen).
+fn note_active(conn: &mut DbConnection, day: NaiveDate) -> Result<()> {
+    let (start, end) = bounds(day);
+    diesel::sql_query(
+        "INSERT INTO metrics_active_days (day, account_id)
+         SELECT DISTINCT $1, x.a FROM (
+             SELECT s.account_id AS a FROM statuses s
+             WHERE s.local = TRUE AND s.created_at >= $2 AND s.created_at < $3
+             UNION
+             SELECT f.account_id FROM favourites f JOIN accounts ac ON ac.id = f.account_id
+             WHERE ac.domain IS NULL AND f.created_at >= $2 AND f.created_at < $3
+             UNION
+             SELECT v.account_id FROM poll_votes v JOIN accounts ac ON ac.id = v.account_id
+             WHERE ac.domain IS NULL AND v.created_at >= $2 AND v.created_at < $3
+         ) x
+         WHERE NOT EXISTS (
+             SELECT 1 FROM metrics_active_days m WHERE m.day = $1 AND m.account_id = x.a)",
+    )
+    .bind::<Text, _>(day_key(day))
+    .bind::<Timestamp, _>(start)
+    .bind::<Timestamp, _>(end)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Roll up one day: its numbers in `metrics_daily` replaced by ones computed from the raw
+/// rows (so running it again, live or as a rebuild, gives the same numbers).
+pub fn rollup_day(conn: &mut DbConnection, day: NaiveDate) -> Result<()> {
+    let key = day_key(day);
+    note_active(conn, day)?;
+    let mut rows: Vec<(String, String, i64, i64)> = Vec::new();
+    let active: i64 = metrics_active_days::table
+        .filter(metrics_active_days::day.eq(&key))
+        .count()
+        .get_result(conn)?;
+    rows.push(("active_users".into(), String::new(), active, active));
+    for (measure, sql) in QUERIES {
+        let (value, people) = figure(conn, sql, day)?;
+        rows.push((measure.to_string(), String::new(), value, people));
+    }
+    let (start, end) = bounds(day);
+    for kind in CROSS_KINDS {
+        for outgoing in [true, false] {
+            let found: Vec<DomainFigure> = diesel::sql_query(cross_query(kind, outgoing))
+                .bind::<Timestamp, _>(start)
+                .bind::<Timestamp, _>(end)
+                .load(conn)?;
+            let measure = cross_measure(kind, outgoing);
+            rows.extend(
+                found
+                    .into_iter()
+                    .map(|f| (measure.clone(), f.domain, f.value, f.people)),
+            );
+        }
+    }
+    diesel::delete(metrics_daily::table.filter(metrics_daily::day.eq(&key))).execute(conn)?;
+    // A few dozen rows a day (one statement each: both backends take it).
+    for (measure, dimension, value, people) in &rows {
+        diesel::insert_into(metrics_daily::table)
+            .values((
+                metrics_daily::day.eq(&key),
+                metrics_daily::measure.eq(measure),
+                metrics_daily::dimension.eq(dimension),
+                metrics_daily::value.eq(value),
+                metrics_daily::people.eq(people),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Take (or keep) the lease of job `name` for `node` for `secs`: whether this node runs it.
+pub fn lease(conn: &mut DbConnection, name: &str, node: &str, secs: i64) -> Result<bool> {
+    let now = Utc::now().naive_utc();
+    let until = now + Duration::seconds(secs);
+    let taken = diesel::update(
+        job_leases::table.filter(job_leases::name.eq(name)).filter(
+            job_leases::node
+                .eq(node)
+                .or(job_leases::leased_until.lt(now)),
+        ),
+    )
+    .set((
+        job_leases::node.eq(node),
+        job_leases::leased_until.eq(until),
+    ))
+    .execute(conn)?;
+    if taken > 0 {
+        return Ok(true);
+    }
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        job_leases::table.filter(job_leases::name.eq(name)),
+    ))
+    .get_result(conn)?;
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(job_leases::table)
+        .values((
+            job_leases::name.eq(name),
+            job_leases::node.eq(node),
+            job_leases::leased_until.eq(until),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Who was active today, as this app node saw them sign in or use an app: noted once a day
+/// each (an in-memory set), written in batches by [`Activity::flush`].
+#[derive(Default)]
+pub struct Activity {
+    seen: Mutex<(String, HashSet<i64>, Vec<i64>)>,
+}
+
+impl Activity {
+    /// An employee (account `account_id`) is active now.
+    pub fn seen(&self, account_id: i64) {
+        let today = day_key(Utc::now().date_naive());
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        let (day, set, pending) = &mut *seen;
+        if *day != today {
+            *day = today;
+            set.clear();
+        }
+        if set.insert(account_id) {
+            pending.push(account_id);
+        }
+    }
+
+    /// The accounts noted since the last call, with their day.
+    pub fn take(&self) -> Option<(String, Vec<i64>)> {
+        let mut seen = self.seen.lock().ok()?;
+        let (day, _, pending) = &mut *seen;
+        if pending.is_empty() {
+            return None;
+        }
+        Some((day.clone(), std::mem::take(pending)))
+    }
+}
+
+/// Write what [`Activity::take`] gave (each account once a day).
+pub fn note_seen(conn: &mut DbConnection, day: &str, accounts: &[i64]) -> Result<()> {
+    for chunk in accounts.chunks(500) {
+        let known: Vec<i64> = metrics_active_days::table
+            .filter(metrics_active_days::day.eq(day))
+            .filter(metrics_active_days::account_id.eq_any(chunk))
+            .select(metrics_active_days::account_id)
+            .load(conn)?;
+        for account in chunk.iter().filter(|a| !known.contains(a)) {
+            diesel::insert_into(metrics_active_days::table)
+                .values((
+                    metrics_active_days::day.eq(day),
+                    metrics_active_days::account_id.eq(account),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// One cell of an export: a measure on a day (for one department, when it has a dimension).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cell {
+    pub date: String,
+    pub measure: String,
+    /// The other department, for the cross-department measures; empty otherwise.
+    pub dimension: String,
+    /// `None`: suppressed (fewer than `metrics.min_group_size` people behind it).
+    pub value: Option<i64>,
+}
+
+/// Every cell from `start` to `end` (inclusive), day by day, every measure (a department-wide
+/// measure with no row counts 0 people: suppressed too), below `min_group` suppressed.
+pub fn cells(
+    conn: &mut DbConnection,
+    start: NaiveDate,
+    end: NaiveDate,
+    min_group: u32,
+) -> Result<Vec<Cell>> {
+    let rows: Vec<(String, String, String, i64, i64)> = metrics_daily::table
+        .filter(metrics_daily::day.ge(day_key(start)))
+        .filter(metrics_daily::day.le(day_key(end)))
+        .order((
+            metrics_daily::day.asc(),
+            metrics_daily::measure.asc(),
+            metrics_daily::dimension.asc(),
+        ))
+        .select((
+            metrics_daily::day,
+            metrics_daily::measure,
+            metrics_daily::dimension,
+            metrics_daily::value,
+            metrics_daily::people,
+        ))
+        .load(conn)?;
+    let min = i64::from(min_group.max(1));
+    let shown = |people: i64, value: i64| (people >= min).then_some(value);
+    let mut out = Vec::new();
+    let mut day = start;
+    while day <= end {
+        let key = day_key(day);
+        let of_day: Vec<&(String, String, String, i64, i64)> =
+            rows.iter().filter(|r| r.0 == key).collect();
+        for measure in MEASURES {
+            let found = of_day.iter().find(|r| r.1 == *measure && r.2.is_empty());
+            out.push(Cell {
+                date: key.clone(),
+                measure: measure.to_string(),
+                dimension: String::new(),
+                value: found.and_then(|r| shown(r.4, r.3)),
+            });
+        }
+        for r in of_day.iter().filter(|r| !r.2.is_empty()) {
+            out.push(Cell {
+                date: key.clone(),
+                measure: r.1.clone(),
+                dimension: r.2.clone(),
+                value: shown(r.4, r.3),
+            });
+        }
+        day += Duration::days(1);
+    }
+    Ok(out)
+}
+
+/// A measure over a range: the shown days added up, and whether some day was suppressed
+/// (the total is then a lower bound).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Total {
+    pub total: i64,
+    pub partial: bool,
+}
+
+/// Add up `cells` of `measure` (and `dimension`) by the rule above.
+pub fn total(cells: &[Cell], measure: &str, dimension: &str) -> Total {
+    let of: Vec<&Cell> = cells
+        .iter()
+        .filter(|c| c.measure == measure && c.dimension == dimension)
+        .collect();
+    Total {
+        total: of.iter().filter_map(|c| c.value).sum(),
+        partial: of.iter().any(|c| c.value.is_none()),
+    }
+}
+
+/// Distinct employees active from `start` to `end` (inclusive): shown when at least
+/// `min_group`.
+pub fn active_between(
+    conn: &mut DbConnection,
+    start: NaiveDate,
+    end: NaiveDate,
+    min_group: u32,
+) -> Result<Option<i64>> {
+    let n: i64 = metrics_active_days::table
+        .filter(metrics_active_days::day.ge(day_key(start)))
+        .filter(metrics_active_days::day.le(day_key(end)))
+        .select(diesel::dsl::count(metrics_active_days::account_id).aggregate_distinct())
+        .get_result(conn)?;
+    Ok((n >= i64::from(min_group.max(1))).then_some(n))
+}
+
+/// The longest range an export covers, in days.
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+/// Check a range: `start` ≤ `end`, at most [`MAX_RANGE_DAYS`].
+pub fn check_range(start: NaiveDate, end: NaiveDate) -> Result<()> {
+    if end < start {
+        return Err(Error::unprocessable("end must not be before start"));
+    }
+    if (end - start).num_days() >= MAX_RANGE_DAYS {
+        return Err(Error::unprocessable(format!(
+            "A range covers at most {MAX_RANGE_DAYS} days"
+        )));
+    }
+    Ok(())
+}

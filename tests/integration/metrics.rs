@@ -1,0 +1,348 @@
+//! Engagement metrics across three real departments: known activity (posts, replies,
+//! favourites, boosts, follows within and between departments) gives exactly the expected
+//! daily numbers; numbers behind fewer than `metrics.min_group_size` people are suppressed,
+//! never zero, and totals never let a suppressed day be worked out; the live roll-up and a
+//! rebuild give the same numbers; the exports (JSON, CSV, NDJSON, Mastodon's measures).
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+use crate::federation::{departments_with, domain, eventually, resolve};
+use crate::on_both_backends;
+use crate::policy::staff;
+use groundswell::service::users::Role;
+
+/// The export's cell of `measure` today (for `department`, if given).
+fn cell<'a>(export: &'a Value, measure: &str, department: Option<&str>) -> &'a Value {
+    export["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["measure"] == measure && c["department"].as_str() == department)
+        .unwrap_or_else(|| panic!("no cell {measure} {department:?} in {export}"))
+}
+
+async fn export(f: &Fixture, admin: &TestUser, query: &str) -> Value {
+    let (code, body) = f
+        .get(Some(admin), &format!("/api/v1/groundswell/metrics?{query}"))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    body
+}
+
+async fn follow(f: &Fixture, who: &TestUser, id: &str) {
+    let (code, body) = f
+        .post(who, &format!("/api/v1/accounts/{id}/follow"), json!({}))
+        .await;
+    assert_eq!(code, 200, "{body}");
+}
+
+/// Every department-wide cell of today, by measure (the value, or "suppressed").
+fn today(export: &Value) -> Vec<(String, String)> {
+    export["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["department"].is_null())
+        .map(|c| {
+            (
+                c["measure"].as_str().unwrap().to_string(),
+                match c["value"].as_i64() {
+                    Some(v) => v.to_string(),
+                    None => "suppressed".to_string(),
+                },
+            )
+        })
+        .collect()
+}
+
+async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
+    let deps = departments_with(
+        db,
+        3,
+        |_, _| true,
+        |_, s| {
+            s.metrics.min_group_size = 2;
+            s.metrics.rollup_interval_secs = 1;
+        },
+    )
+    .await;
+    let (eng, sales, ops) = (&deps[0], &deps[1], &deps[2]);
+    let root = staff(eng, "root", Role::Admin).await;
+    let moderator = staff(eng, "mod", Role::Moderator).await;
+    let alice = eng.user("alice").await;
+    let bob = eng.user("bob").await;
+    let carol = eng.user("carol").await;
+    let sam = sales.user("sam").await;
+    let sue = sales.user("sue").await;
+    let olga = ops.user("olga").await;
+    // The moderator opens an app: active today too.
+    let (code, _) = eng
+        .get(Some(&moderator), "/api/v1/accounts/verify_credentials")
+        .await;
+    assert_eq!(code, 200);
+    let eng_domain = domain(eng);
+    let sales_domain = domain(sales);
+    let ops_domain = domain(ops);
+
+    // Within Engineering: Alice posts twice, Bob once; Carol replies to Alice; Bob and Carol
+    // favourite her post; Bob boosts it.
+    let first = eng.status(&alice, json!({"status": "Hello company"})).await;
+    eng.status(&alice, json!({"status": "Second thought"}))
+        .await;
+    eng.status(&bob, json!({"status": "Bob here"})).await;
+    eng.status(
+        &carol,
+        json!({"status": "@alice welcome", "in_reply_to_id": first}),
+    )
+    .await;
+    for who in [&bob, &carol] {
+        let (code, _) = eng
+            .post(
+                who,
+                &format!("/api/v1/statuses/{first}/favourite"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(code, 200);
+    }
+    eng.post(&bob, &format!("/api/v1/statuses/{first}/reblog"), json!({}))
+        .await;
+
+    // Across departments: Alice and Bob follow Sam and Sue (4 follows out, 2 people each
+    // side); Sam follows Alice and Sue follows Bob (2 in); Olga of Ops follows Alice (1 in:
+    // suppressed); Sam replies to Alice (1 reply in: suppressed).
+    let sam_on_eng = resolve(eng, &alice, &format!("sam@{sales_domain}")).await;
+    let sue_on_eng = resolve(eng, &alice, &format!("sue@{sales_domain}")).await;
+    for who in [&alice, &bob] {
+        follow(eng, who, &sam_on_eng).await;
+        follow(eng, who, &sue_on_eng).await;
+    }
+    let alice_on_sales = resolve(sales, &sam, &format!("alice@{eng_domain}")).await;
+    let bob_on_sales = resolve(sales, &sue, &format!("bob@{eng_domain}")).await;
+    follow(sales, &sam, &alice_on_sales).await;
+    follow(sales, &sue, &bob_on_sales).await;
+    let alice_on_ops = resolve(ops, &olga, &format!("alice@{eng_domain}")).await;
+    follow(ops, &olga, &alice_on_ops).await;
+    let (_, post) = eng
+        .get(Some(&alice), &format!("/api/v1/statuses/{first}"))
+        .await;
+    let uri = post["uri"].as_str().unwrap().to_string();
+    let (code, found) = sales
+        .get(
+            Some(&sam),
+            &format!(
+                "/api/v2/search?type=statuses&resolve=true&q={}",
+                url::form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>()
+            ),
+        )
+        .await;
+    assert_eq!(code, 200, "{found}");
+    let post_on_sales = found["statuses"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("Alice's post found on Sales: {found}"))
+        .to_string();
+    sales
+        .status(
+            &sam,
+            json!({"status": format!("@alice@{eng_domain} hi from Sales"), "in_reply_to_id": post_on_sales}),
+        )
+        .await;
+
+    // The live roll-up (every second here) catches up with all of it; API use made Alice,
+    // Bob, Carol, the administrator and the moderator active.
+    let expected: Vec<(&str, &str)> = vec![
+        ("active_users", "5"),
+        ("new_users", "5"),
+        ("posts", "3"),
+        ("replies", "suppressed"),
+        ("boosts", "suppressed"),
+        ("favourites", "2"),
+        ("follows", "4"),
+        ("poll_votes", "suppressed"),
+        // Favourites 2 + boost 1 + replies 2 (Carol's, Sam's) on Alice's post, by 3 people.
+        ("interactions", "5"),
+        ("opened_reports", "suppressed"),
+        ("resolved_reports", "suppressed"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .into_iter()
+        .map(|(m, v)| (m.to_string(), v.to_string()))
+        .collect();
+    let live = eventually("the live roll-up", || async {
+        let body = export(eng, &root, "").await;
+        let cells = today(&body);
+        let last = cells[cells.len() - expected.len()..].to_vec();
+        let sams_reply = body["cells"].as_array()?.iter().any(|c| {
+            c["measure"] == "cross_replies_in" && c["department"] == sales_domain.as_str()
+        });
+        (last == expected && sams_reply).then_some(body)
+    })
+    .await;
+
+    // Between departments, each way, suppressed below two people on either side.
+    let c = |m: &str, d: &str| cell(&live, m, Some(d)).clone();
+    assert_eq!(c("cross_follows_out", &sales_domain)["value"], 4, "{live}");
+    assert_eq!(c("cross_follows_in", &sales_domain)["value"], 2);
+    assert_eq!(c("cross_follows_in", &ops_domain)["value"], Value::Null);
+    assert_eq!(c("cross_follows_in", &ops_domain)["suppressed"], true);
+    assert_eq!(c("cross_replies_in", &sales_domain)["value"], Value::Null);
+    assert_eq!(c("cross_mentions_in", &sales_domain)["suppressed"], true);
+
+    // Totals add up only what is shown: a suppressed day stays suppressed in any range.
+    let totals = |body: &Value, measure: &str| {
+        body["totals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["measure"] == measure && t["department"].is_null())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(totals(&live, "posts")["total"], 3);
+    assert_eq!(totals(&live, "posts")["lower_bound"], true, "earlier days");
+    assert_eq!(totals(&live, "replies")["total"], 0);
+    assert_eq!(totals(&live, "replies")["lower_bound"], true);
+    let today_only = {
+        let day = chrono::Utc::now().date_naive();
+        export(eng, &root, &format!("start={day}&end={day}")).await
+    };
+    assert_eq!(totals(&today_only, "replies")["total"], 0, "{today_only}");
+    assert_eq!(totals(&today_only, "posts")["total"], 3);
+    assert_eq!(totals(&today_only, "posts")["lower_bound"], false);
+    assert_eq!(today_only["active_users"], 5);
+
+    // Nothing names anyone.
+    let all = live.to_string();
+    for name in ["alice", "bob", "carol", "sam", "sue", "olga", "root"] {
+        assert!(!all.contains(name), "{name} named in {all}");
+    }
+
+    // A rebuild gives the same numbers.
+    let day = chrono::Utc::now().date_naive().to_string();
+    let out = assert_ok(&run_cli(
+        &eng.db,
+        &["metrics", "rebuild", "--from", &day, "--to", &day],
+    ));
+    assert!(
+        out.contains("rebuilt the engagement metrics of 1 day(s)"),
+        "{out}"
+    );
+    let rebuilt = export(eng, &root, &format!("start={day}&end={day}")).await;
+    assert_eq!(rebuilt["cells"], today_only["cells"]);
+    let bad = run_cli(&eng.db, &["metrics", "rebuild", "--from", "yesterday"]);
+    assert!(assert_cli_error(&bad).contains("must be a date"));
+
+    // CSV (a header row, one line a cell, suppressed cells empty) and NDJSON.
+    let resp = eng
+        .client
+        .get(eng.url(&format!(
+            "/api/v1/groundswell/metrics?start={day}&end={day}&format=csv"
+        )))
+        .bearer_auth(&root.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "date,measure,department,value,suppressed");
+    assert!(
+        lines.contains(&format!("{day},posts,,3,false").as_str()),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&format!("{day},replies,,,true").as_str()),
+        "{csv}"
+    );
+    assert!(
+        lines.contains(&format!("{day},cross_follows_out,{sales_domain},4,false").as_str()),
+        "{csv}"
+    );
+    let resp = eng
+        .client
+        .get(eng.url(&format!(
+            "/api/v1/groundswell/metrics?start={day}&end={day}&format=ndjson"
+        )))
+        .bearer_auth(&root.token)
+        .send()
+        .await
+        .unwrap();
+    let ndjson = resp.text().await.unwrap();
+    let rows: Vec<Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), lines.len() - 1);
+    assert!(rows.contains(&json!({"date": day, "measure": "favourites", "department": null, "value": 2, "suppressed": false})));
+
+    // Mastodon's admin measures (moderators may read them too).
+    let (code, measures) = eng
+        .post(
+            &moderator,
+            "/api/v1/admin/measures",
+            json!({"keys": ["active_users", "new_users", "interactions", "opened_reports", "cross_follows_out"], "start_at": day, "end_at": day}),
+        )
+        .await;
+    assert_eq!(code, 200, "{measures}");
+    let of = |key: &str| {
+        measures
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of("active_users")["total"], "5");
+    assert_eq!(of("interactions")["total"], "5");
+    assert_eq!(
+        of("interactions")["data"],
+        json!([{"date": format!("{day}T00:00:00Z"), "value": "5", "suppressed": false}])
+    );
+    assert_eq!(of("opened_reports")["data"][0]["value"], Value::Null);
+    assert_eq!(of("opened_reports")["total_is_lower_bound"], true);
+    assert_eq!(of("cross_follows_out")["total"], "4");
+    let (code, body) = eng
+        .post(
+            &moderator,
+            "/api/v1/admin/measures",
+            json!({"keys": ["nope"]}),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+
+    // Administrators only; bad input is a clear error.
+    let (code, _) = eng
+        .get(Some(&moderator), "/api/v1/groundswell/metrics")
+        .await;
+    assert_eq!(code, 403);
+    let (code, _) = eng.get(Some(&alice), "/api/v1/admin/measures").await;
+    assert_eq!(code, 404, "a GET is not the measures endpoint");
+    let (code, body) = eng
+        .get(Some(&root), "/api/v1/groundswell/metrics?start=2026-13-01")
+        .await;
+    assert_eq!(code, 422, "{body}");
+    let (code, body) = eng
+        .get(Some(&root), "/api/v1/groundswell/metrics?format=xlsx")
+        .await;
+    assert_eq!(code, 422, "{body}");
+    let (code, _) = eng
+        .get(
+            Some(&root),
+            "/api/v1/groundswell/metrics?start=2020-01-01&end=2026-01-01",
+        )
+        .await;
+    assert_eq!(code, 422, "over a year");
+    for f in deps {
+        f.stop().await;
+    }
+}
+
+on_both_backends!(engagement_is_counted_and_never_names_anyone);
