@@ -45,6 +45,9 @@ pub struct MetricsSettings {
     /// How often the engagement metrics of today and yesterday are rolled up, in seconds
     /// (by one app node at a time).
     pub rollup_interval_secs: u64,
+    /// Hashtags (without `#`) that make a post a question, besides a `?` in its text.
+    #[serde(deserialize_with = "string_list")]
+    pub question_tags: Vec<String>,
 }
 
 impl Default for MetricsSettings {
@@ -52,6 +55,7 @@ impl Default for MetricsSettings {
         MetricsSettings {
             min_group_size: 5,
             rollup_interval_secs: 300,
+            question_tags: vec!["question".into()],
         }
     }
 }

@@ -236,7 +236,8 @@ fn publish_scheduled(ctx: &AppContext) {
 
 /// Engagement metrics: who this node saw active is written every 10 seconds (and when the
 /// server stops); every `metrics.rollup_interval_secs` today and yesterday are rolled up by
-/// whichever node holds the roll-up's lease.
+/// whichever node holds the roll-up's lease, and once an hour the last seven days (questions
+/// answered late).
 fn roll_up_metrics(ctx: &AppContext) {
     let ctx = ctx.clone();
     tokio::spawn(async move {
@@ -246,6 +247,7 @@ fn roll_up_metrics(ctx: &AppContext) {
         let mut heard = ctx.events.subscribe();
         let mut flush = tokio::time::interval(Duration::from_secs(10));
         let mut rollup = tokio::time::interval(Duration::from_secs(interval));
+        let mut ticks: u64 = 0;
         let write_seen = async |ctx: &AppContext| {
             if let Some((day, accounts)) = ctx.activity.take() {
                 let result = ctx
@@ -272,6 +274,10 @@ fn roll_up_metrics(ctx: &AppContext) {
                 _ = rollup.tick() => {
                     write_seen(&ctx).await;
                     let node = node.clone();
+                    let tags = ctx.settings.metrics.question_tags.clone();
+                    // Today and yesterday; the last week once an hour (late answers).
+                    ticks += 1;
+                    let days = if ticks % (3600 / interval).max(1) == 1 { 7 } else { 2 };
                     let done = ctx
                         .db
                         .write(move |conn| {
@@ -279,8 +285,10 @@ fn roll_up_metrics(ctx: &AppContext) {
                                 return Ok(false);
                             }
                             let today = chrono::Utc::now().date_naive();
-                            service::metrics::rollup_day(conn, today - chrono::Duration::days(1))?;
-                            service::metrics::rollup_day(conn, today)?;
+                            for back in (0..days).rev() {
+                                let day = today - chrono::Duration::days(back);
+                                service::metrics::rollup_day(conn, day, &tags)?;
+                            }
                             Ok(true)
                         })
                         .await;

@@ -34,7 +34,8 @@ pub fn run(command: MetricsCommand, settings: &Settings) -> anyhow::Result<()> {
             let mut day = from;
             let mut days = 0;
             while day <= to {
-                db.write_blocking(|conn| metrics::rollup_day(conn, day))
+                let tags = &settings.metrics.question_tags;
+                db.write_blocking(|conn| metrics::rollup_day(conn, day, tags))
                     .map_err(cli_error)?;
                 day += chrono::Duration::days(1);
                 days += 1;

@@ -46,7 +46,21 @@ pub const MEASURES: &[&str] = &[
     "interactions",
     "opened_reports",
     "resolved_reports",
+    "questions",
+    "questions_answered",
+    "question_first_reply_p50_secs",
+    "question_first_reply_p90_secs",
+    "question_first_cross_reply_p50_secs",
+    "question_first_cross_reply_p90_secs",
 ];
+
+/// Measures of a day that do not add up over days (times): their totals are not given.
+pub fn adds_up(measure: &str) -> bool {
+    !measure.ends_with("_secs")
+}
+
+/// Posts with a hashtag, per hashtag (the dimension), by employees here.
+pub const HASHTAGS: &str = "hashtags";
 
 /// Interactions between this department and another, each way (`cross_<kind>_out`: by
 /// employees here with the other department; `cross_<kind>_in`: by the other department's
@@ -270,9 +284,124 @@ fn note_active(conn: &mut DbConnection, day: NaiveDate) -> Result<()> {
     Ok(())
 }
 
+/// Whether a post's text asks a question: a `?` outside links, or one of `tags` (without
+/// `#`, any case) as a hashtag.
+pub fn asks(text: &str, tags: &[String]) -> bool {
+    text.split_whitespace().any(|word| {
+        if word.starts_with("http://") || word.starts_with("https://") {
+            return false;
+        }
+        if let Some(tag) = word.strip_prefix('#') {
+            let tag: String = tag
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+                return true;
+            }
+        }
+        word.contains('?')
+    })
+}
+
+/// The nearest-rank percentile `p` (0–100) of sorted `values`.
+fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (sorted.len() * p).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied()
+}
+
+#[derive(QueryableByName)]
+struct Question {
+    #[diesel(sql_type = BigInt)]
+    account_id: i64,
+    #[diesel(sql_type = Text)]
+    text: String,
+    #[diesel(sql_type = Timestamp)]
+    created_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+    first_reply: Option<NaiveDateTime>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+    first_cross_reply: Option<NaiveDateTime>,
+}
+
+/// The question measures of a day (questions asked that day, however late their answer):
+/// how many, how many were answered (a reply by someone else), and the time to the first
+/// reply and to the first reply from another department (median and 90th percentile,
+/// nearest rank, in seconds; `people`: the askers behind them).
+fn questions(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+    tags: &[String],
+) -> Result<Vec<(String, i64, i64)>> {
+    let (start, end) = bounds(day);
+    let posts: Vec<Question> = diesel::sql_query(
+        "SELECT q.account_id AS account_id, COALESCE(q.source_text, q.content) AS text,
+             q.created_at AS created_at,
+             (SELECT MIN(r.created_at) FROM statuses r
+              WHERE r.in_reply_to_id = q.id AND r.account_id <> q.account_id
+                AND r.deleted_at IS NULL) AS first_reply,
+             (SELECT MIN(r.created_at) FROM statuses r JOIN accounts ra ON ra.id = r.account_id
+              WHERE r.in_reply_to_id = q.id AND ra.domain IS NOT NULL
+                AND r.deleted_at IS NULL) AS first_cross_reply
+         FROM statuses q
+         WHERE q.local = TRUE AND q.reblog_of_id IS NULL AND q.in_reply_to_id IS NULL
+           AND q.deleted_at IS NULL AND q.created_at >= $1 AND q.created_at < $2",
+    )
+    .bind::<Timestamp, _>(start)
+    .bind::<Timestamp, _>(end)
+    .load(conn)?;
+    let asked: Vec<&Question> = posts
+        .iter()
+        .filter(|q| asks(&crate::service::text::plain_text(&q.text), tags))
+        .collect();
+    let people = |qs: &[&Question]| -> i64 {
+        let mut askers: Vec<i64> = qs.iter().map(|q| q.account_id).collect();
+        askers.sort_unstable();
+        askers.dedup();
+        askers.len() as i64
+    };
+    let mut out = vec![("questions".to_string(), asked.len() as i64, people(&asked))];
+    let answered: Vec<&Question> = asked
+        .iter()
+        .copied()
+        .filter(|q| q.first_reply.is_some())
+        .collect();
+    out.push((
+        "questions_answered".to_string(),
+        answered.len() as i64,
+        people(&answered),
+    ));
+    let firsts: [(&str, fn(&Question) -> Option<NaiveDateTime>); 2] = [
+        ("question_first_reply", |q| q.first_reply),
+        ("question_first_cross_reply", |q| q.first_cross_reply),
+    ];
+    for (name, first) in firsts {
+        let with: Vec<&Question> = asked
+            .iter()
+            .copied()
+            .filter(|q| first(q).is_some())
+            .collect();
+        let mut secs: Vec<i64> = with
+            .iter()
+            .filter_map(|q| first(q).map(|t| (t - q.created_at).num_seconds().max(0)))
+            .collect();
+        secs.sort_unstable();
+        for p in [50, 90] {
+            if let Some(value) = percentile(&secs, p) {
+                out.push((format!("{name}_p{p}_secs"), value, people(&with)));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Roll up one day: its numbers in `metrics_daily` replaced by ones computed from the raw
 /// rows (so running it again, live or as a rebuild, gives the same numbers).
-pub fn rollup_day(conn: &mut DbConnection, day: NaiveDate) -> Result<()> {
+/// `question_tags`: the hashtags that make a post a question (`metrics.question_tags`).
+pub fn rollup_day(conn: &mut DbConnection, day: NaiveDate, question_tags: &[String]) -> Result<()> {
     let key = day_key(day);
     note_active(conn, day)?;
     let mut rows: Vec<(String, String, i64, i64)> = Vec::new();
@@ -285,7 +414,24 @@ pub fn rollup_day(conn: &mut DbConnection, day: NaiveDate) -> Result<()> {
         let (value, people) = figure(conn, sql, day)?;
         rows.push((measure.to_string(), String::new(), value, people));
     }
+    for (measure, value, people) in questions(conn, day, question_tags)? {
+        rows.push((measure, String::new(), value, people));
+    }
     let (start, end) = bounds(day);
+    let tags: Vec<DomainFigure> = diesel::sql_query(
+        "SELECT t.name AS domain, COUNT(*) AS value, COUNT(DISTINCT s.account_id) AS people
+         FROM status_tags st JOIN statuses s ON s.id = st.status_id JOIN tags t ON t.id = st.tag_id
+         WHERE s.local = TRUE AND s.reblog_of_id IS NULL AND s.deleted_at IS NULL
+           AND s.created_at >= $1 AND s.created_at < $2
+         GROUP BY t.name",
+    )
+    .bind::<Timestamp, _>(start)
+    .bind::<Timestamp, _>(end)
+    .load(conn)?;
+    rows.extend(
+        tags.into_iter()
+            .map(|t| (HASHTAGS.to_string(), t.domain, t.value, t.people)),
+    );
     for kind in CROSS_KINDS {
         for outgoing in [true, false] {
             let found: Vec<DomainFigure> = diesel::sql_query(cross_query(kind, outgoing))

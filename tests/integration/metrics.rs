@@ -43,7 +43,7 @@ fn today(export: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["department"].is_null())
+        .filter(|c| c["department"].is_null() && c["hashtag"].is_null())
         .map(|c| {
             (
                 c["measure"].as_str().unwrap().to_string(),
@@ -85,17 +85,38 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
     let sales_domain = domain(sales);
     let ops_domain = domain(ops);
 
-    // Within Engineering: Alice posts twice, Bob once; Carol replies to Alice; Bob and Carol
-    // favourite her post; Bob boosts it.
-    let first = eng.status(&alice, json!({"status": "Hello company"})).await;
-    eng.status(&alice, json!({"status": "Second thought"}))
+    // Within Engineering: Alice asks a question and posts a link (not a question), Bob asks
+    // with #question; Carol answers Alice, Alice answers Bob; Bob and Carol favourite Alice's
+    // question; Bob boosts it.
+    let first = eng
+        .status(
+            &alice,
+            json!({"status": "Hello company, who knows #kubernetes?"}),
+        )
         .await;
-    eng.status(&bob, json!({"status": "Bob here"})).await;
     eng.status(
-        &carol,
-        json!({"status": "@alice welcome", "in_reply_to_id": first}),
+        &alice,
+        json!({"status": "Second thought: https://ci.example/?run=1"}),
     )
     .await;
+    let second = eng
+        .status(
+            &bob,
+            json!({"status": "Lunch options #question #Kubernetes"}),
+        )
+        .await;
+    let carols = eng
+        .status(
+            &carol,
+            json!({"status": "@alice me", "in_reply_to_id": first}),
+        )
+        .await;
+    let alices = eng
+        .status(
+            &alice,
+            json!({"status": "@bob the canteen", "in_reply_to_id": second}),
+        )
+        .await;
     for who in [&bob, &carol] {
         let (code, _) = eng
             .post(
@@ -145,9 +166,54 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
     sales
         .status(
             &sam,
-            json!({"status": format!("@alice@{eng_domain} hi from Sales"), "in_reply_to_id": post_on_sales}),
+            json!({"status": format!("@alice@{eng_domain} I do"), "in_reply_to_id": post_on_sales}),
         )
         .await;
+    let sams = eventually("Sam's answer on Engineering", || async {
+        let (_, context) = eng
+            .get(Some(&alice), &format!("/api/v1/statuses/{first}/context"))
+            .await;
+        context["descendants"]
+            .as_array()?
+            .iter()
+            .find(|s| {
+                s["account"]["acct"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("sam@"))
+            })
+            .map(|s| s["id"].as_str().unwrap().to_string())
+    })
+    .await;
+
+    // When each was written, for exact times to the first answer: Alice asked at 00:00:10,
+    // Carol answered 10 minutes later, Sam 30 minutes later; Bob asked at 00:01:50 and Alice
+    // answered 5 minutes later.
+    let midnight = chrono::Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let at = |secs: i64| midnight + chrono::Duration::seconds(secs);
+    let times = vec![
+        (first.clone(), at(10)),
+        (carols, at(610)),
+        (sams, at(1810)),
+        (second, at(110)),
+        (alices, at(410)),
+    ];
+    eng.ctx
+        .db
+        .write(move |conn| {
+            use diesel::prelude::*;
+            use groundswell::db::schema::statuses;
+            for (id, t) in &times {
+                diesel::update(statuses::table.find(id.parse::<i64>().unwrap()))
+                    .set(statuses::created_at.eq(*t))
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
 
     // The live roll-up (every second here) catches up with all of it; API use made Alice,
     // Bob, Carol, the administrator and the moderator active.
@@ -155,15 +221,24 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
         ("active_users", "5"),
         ("new_users", "5"),
         ("posts", "3"),
-        ("replies", "suppressed"),
+        ("replies", "2"),
         ("boosts", "suppressed"),
         ("favourites", "2"),
         ("follows", "4"),
         ("poll_votes", "suppressed"),
-        // Favourites 2 + boost 1 + replies 2 (Carol's, Sam's) on Alice's post, by 3 people.
-        ("interactions", "5"),
+        // Favourites 2 + boost 1 + replies 3 (Carol's, Sam's, Alice's) on employees' posts,
+        // by 4 people.
+        ("interactions", "6"),
         ("opened_reports", "suppressed"),
         ("resolved_reports", "suppressed"),
+        ("questions", "2"),
+        ("questions_answered", "2"),
+        // First answers after 600 s (Alice's) and 300 s (Bob's): nearest rank.
+        ("question_first_reply_p50_secs", "300"),
+        ("question_first_reply_p90_secs", "600"),
+        // Only Alice's question had an answer from another department: one asker.
+        ("question_first_cross_reply_p50_secs", "suppressed"),
+        ("question_first_cross_reply_p90_secs", "suppressed"),
     ];
     let expected: Vec<(String, String)> = expected
         .into_iter()
@@ -188,6 +263,18 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
     assert_eq!(c("cross_follows_in", &ops_domain)["suppressed"], true);
     assert_eq!(c("cross_replies_in", &sales_domain)["value"], Value::Null);
     assert_eq!(c("cross_mentions_in", &sales_domain)["suppressed"], true);
+    // Top hashtags: #kubernetes by two people (any case); #question by one.
+    let tag = |name: &str| {
+        live["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["measure"] == "hashtags" && c["hashtag"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("#{name} in {live}"))
+    };
+    assert_eq!(tag("kubernetes")["value"], 2);
+    assert_eq!(tag("question")["suppressed"], true);
 
     // Totals add up only what is shown: a suppressed day stays suppressed in any range.
     let totals = |body: &Value, measure: &str| {
@@ -201,13 +288,19 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
     };
     assert_eq!(totals(&live, "posts")["total"], 3);
     assert_eq!(totals(&live, "posts")["lower_bound"], true, "earlier days");
-    assert_eq!(totals(&live, "replies")["total"], 0);
-    assert_eq!(totals(&live, "replies")["lower_bound"], true);
+    assert_eq!(totals(&live, "boosts")["total"], 0);
+    assert_eq!(totals(&live, "boosts")["lower_bound"], true);
+    assert!(
+        !live["totals"]
+            .to_string()
+            .contains("question_first_reply_p50_secs"),
+        "times do not add up over days"
+    );
     let today_only = {
         let day = chrono::Utc::now().date_naive();
         export(eng, &root, &format!("start={day}&end={day}")).await
     };
-    assert_eq!(totals(&today_only, "replies")["total"], 0, "{today_only}");
+    assert_eq!(totals(&today_only, "boosts")["total"], 0, "{today_only}");
     assert_eq!(totals(&today_only, "posts")["total"], 3);
     assert_eq!(totals(&today_only, "posts")["lower_bound"], false);
     assert_eq!(today_only["active_users"], 5);
@@ -252,17 +345,17 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
     );
     let csv = resp.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "date,measure,department,value,suppressed");
+    assert_eq!(lines[0], "date,measure,department,hashtag,value,suppressed");
     assert!(
-        lines.contains(&format!("{day},posts,,3,false").as_str()),
+        lines.contains(&format!("{day},posts,,,3,false").as_str()),
         "{csv}"
     );
     assert!(
-        lines.contains(&format!("{day},replies,,,true").as_str()),
+        lines.contains(&format!("{day},boosts,,,,true").as_str()),
         "{csv}"
     );
     assert!(
-        lines.contains(&format!("{day},cross_follows_out,{sales_domain},4,false").as_str()),
+        lines.contains(&format!("{day},cross_follows_out,{sales_domain},,4,false").as_str()),
         "{csv}"
     );
     let resp = eng
@@ -275,12 +368,16 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
         .await
         .unwrap();
     let ndjson = resp.text().await.unwrap();
+    assert!(
+        lines.contains(&format!("{day},hashtags,,kubernetes,2,false").as_str()),
+        "{csv}"
+    );
     let rows: Vec<Value> = ndjson
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(rows.len(), lines.len() - 1);
-    assert!(rows.contains(&json!({"date": day, "measure": "favourites", "department": null, "value": 2, "suppressed": false})));
+    assert!(rows.contains(&json!({"date": day, "measure": "favourites", "department": null, "hashtag": null, "value": 2, "suppressed": false})));
 
     // Mastodon's admin measures (moderators may read them too).
     let (code, measures) = eng
@@ -301,10 +398,10 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
             .clone()
     };
     assert_eq!(of("active_users")["total"], "5");
-    assert_eq!(of("interactions")["total"], "5");
+    assert_eq!(of("interactions")["total"], "6");
     assert_eq!(
         of("interactions")["data"],
-        json!([{"date": format!("{day}T00:00:00Z"), "value": "5", "suppressed": false}])
+        json!([{"date": format!("{day}T00:00:00Z"), "value": "6", "suppressed": false}])
     );
     assert_eq!(of("opened_reports")["data"][0]["value"], Value::Null);
     assert_eq!(of("opened_reports")["total_is_lower_bound"], true);

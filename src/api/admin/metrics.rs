@@ -45,11 +45,22 @@ fn range(start: Option<&str>, end: Option<&str>) -> Result<(NaiveDate, NaiveDate
     Ok((start, end))
 }
 
+/// A cell's dimension: the other department of a cross-department measure, or a hashtag.
+fn dimension(measure: &str, value: &str) -> (Option<String>, Option<String>) {
+    match value {
+        "" => (None, None),
+        v if measure == metrics::HASHTAGS => (None, Some(v.to_string())),
+        v => (Some(v.to_string()), None),
+    }
+}
+
 fn cell_json(c: &Cell) -> Value {
+    let (department, hashtag) = dimension(&c.measure, &c.dimension);
     json!({
         "date": c.date,
         "measure": c.measure,
-        "department": (!c.dimension.is_empty()).then_some(&c.dimension),
+        "department": department,
+        "hashtag": hashtag,
         "value": c.value,
         "suppressed": c.value.is_none(),
     })
@@ -88,13 +99,15 @@ async fn export(
     let file = |ext: &str| format!("attachment; filename=\"metrics-{start}-{end}.{ext}\"");
     Ok(match format.as_str() {
         "csv" => {
-            let mut out = String::from("date,measure,department,value,suppressed\r\n");
+            let mut out = String::from("date,measure,department,hashtag,value,suppressed\r\n");
             for c in &cells {
+                let (department, hashtag) = dimension(&c.measure, &c.dimension);
                 out.push_str(&format!(
-                    "{},{},{},{},{}\r\n",
+                    "{},{},{},{},{},{}\r\n",
                     c.date,
                     csv_field(&c.measure),
-                    csv_field(&c.dimension),
+                    csv_field(&department.unwrap_or_default()),
+                    csv_field(&hashtag.unwrap_or_default()),
                     c.value.map(|v| v.to_string()).unwrap_or_default(),
                     c.value.is_none()
                 ));
@@ -118,17 +131,20 @@ async fn export(
         _ => {
             let mut keys: Vec<(String, String)> = cells
                 .iter()
+                .filter(|c| metrics::adds_up(&c.measure))
                 .map(|c| (c.measure.clone(), c.dimension.clone()))
                 .collect();
             keys.sort();
             keys.dedup();
             let totals: Vec<Value> = keys
                 .iter()
-                .map(|(measure, dimension)| {
-                    let t = metrics::total(&cells, measure, dimension);
+                .map(|(measure, value)| {
+                    let t = metrics::total(&cells, measure, value);
+                    let (department, hashtag) = dimension(measure, value);
                     json!({
                         "measure": measure,
-                        "department": (!dimension.is_empty()).then_some(dimension),
+                        "department": department,
+                        "hashtag": hashtag,
                         "total": t.total,
                         "lower_bound": t.partial,
                     })
