@@ -29,14 +29,26 @@ pub fn context() -> Value {
             "featured": {"@id": "toot:featured", "@type": "@id"},
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",
-            "value": "schema:value",
-            "groundswell": "urn:groundswell:ns#",
-            "Announcement": "groundswell:Announcement",
-            "allDay": "groundswell:allDay",
-            "reached": "groundswell:reached",
-            "readers": "groundswell:readers"
+            "value": "schema:value"
         }
     ])
+}
+
+/// [`context`] with Groundswell's own terms, for company-wide announcements and their reads.
+pub fn announcement_context() -> Value {
+    let mut context = context();
+    if let Some(Value::Object(terms)) = context.get_mut(2) {
+        for (term, id) in [
+            ("groundswell", "urn:groundswell:ns#"),
+            ("Announcement", "groundswell:Announcement"),
+            ("allDay", "groundswell:allDay"),
+            ("reached", "groundswell:reached"),
+            ("readers", "groundswell:readers"),
+        ] {
+            terms.insert(term.into(), Value::String(id.into()));
+        }
+    }
+    context
 }
 
 /// A string or a list of strings (addressing fields).

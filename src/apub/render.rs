@@ -207,9 +207,10 @@ pub fn create(note: &Note) -> Value {
     })
 }
 
+/// The activity with the usual `@context`, unless it has its own.
 fn with_context(mut activity: Value) -> Value {
     if let Value::Object(map) = &mut activity {
-        map.insert("@context".into(), protocol::context());
+        map.entry("@context").or_insert_with(protocol::context);
     }
     activity
 }
@@ -442,6 +443,7 @@ pub fn intent(
             };
             Rendered {
                 payload: json!({
+                    "@context": protocol::announcement_context(),
                     "id": activity_id, "type": kind, "actor": actor_id,
                     "to": [protocol::PUBLIC],
                     "object": announcement_object(settings, &actor_id, &announcement),
@@ -459,6 +461,7 @@ pub fn intent(
             },
         ) => Rendered {
             payload: json!({
+                "@context": protocol::announcement_context(),
                 "id": activity_id, "type": "Delete", "actor": actor_id,
                 "to": [protocol::PUBLIC],
                 "object": {
@@ -482,6 +485,7 @@ pub fn intent(
             // The department as a whole has read it: how many it reached, and how many read
             // it only when enough did to name nobody.
             let mut payload = json!({
+                "@context": protocol::announcement_context(),
                 "id": activity_id, "type": "Read", "actor": actor_id, "object": ap_id,
                 "reached": audience,
             });

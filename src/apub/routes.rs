@@ -55,7 +55,7 @@ fn wants_activity_json(req: &HttpRequest) -> bool {
 fn activity_json(body: &impl serde::Serialize) -> Result<HttpResponse> {
     let mut value = serde_json::to_value(body)?;
     if let Value::Object(map) = &mut value {
-        map.insert("@context".into(), protocol::context());
+        map.entry("@context").or_insert_with(protocol::context);
     }
     Ok(HttpResponse::Ok()
         .content_type(FEDERATION_CONTENT_TYPE)
@@ -122,11 +122,9 @@ async fn announcement(
         .read(move |conn| announcements::find_company_wide(conn, id))
         .await?;
     let actor = instance_actor(&ctx).await?;
-    activity_json(&render::announcement_object(
-        &ctx.settings,
-        &actor.ap_id,
-        &found,
-    ))
+    let mut object = render::announcement_object(&ctx.settings, &actor.ap_id, &found);
+    object["@context"] = protocol::announcement_context();
+    activity_json(&object)
 }
 
 /// `GET /users/{username}/statuses/{id}`: a post, to signers who may see it.

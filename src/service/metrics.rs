@@ -374,7 +374,8 @@ fn questions(
         answered.len() as i64,
         people(&answered),
     ));
-    let firsts: [(&str, fn(&Question) -> Option<NaiveDateTime>); 2] = [
+    type First = fn(&Question) -> Option<NaiveDateTime>;
+    let firsts: [(&str, First); 2] = [
         ("question_first_reply", |q| q.first_reply),
         ("question_first_cross_reply", |q| q.first_cross_reply),
     ];
