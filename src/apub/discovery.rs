@@ -145,6 +145,18 @@ async fn nodeinfo_links(ctx: web::Data<AppContext>) -> HttpResponse {
 async fn nodeinfo(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
     let summary = instance::summary(&ctx).await?;
     let stats = &summary.stats;
+    // Counts of people below `metrics.min_group_size` are left out (the schema allows it).
+    let min = i64::from(ctx.settings.metrics.min_group_size.max(1));
+    let mut users = serde_json::Map::new();
+    for (key, n) in [
+        ("total", stats.user_count),
+        ("activeMonth", stats.active_month),
+        ("activeHalfyear", stats.active_halfyear),
+    ] {
+        if n >= min {
+            users.insert(key.into(), json!(n));
+        }
+    }
     Ok(HttpResponse::Ok()
         .content_type(
             "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"",
@@ -161,11 +173,7 @@ async fn nodeinfo(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
             "services": { "inbound": [], "outbound": [] },
             "openRegistrations": false,
             "usage": {
-                "users": {
-                    "total": stats.user_count,
-                    "activeMonth": stats.active_month,
-                    "activeHalfyear": stats.active_halfyear,
-                },
+                "users": users,
                 "localPosts": stats.status_count,
             },
             "metadata": {

@@ -11,7 +11,7 @@ use crate::common::*;
 use crate::on_both_backends;
 
 async fn webfinger_host_meta_and_nodeinfo(db: TestDb) {
-    let f = Fixture::start(db).await;
+    let f = Fixture::start_with(db, |s| s.metrics.min_group_size = 2).await;
     let alice = f.user("alice").await;
     f.status(&alice, json!({"status": "hello"})).await;
     let domain = f.base.trim_start_matches("http://").to_string();
@@ -90,9 +90,15 @@ async fn webfinger_host_meta_and_nodeinfo(db: TestDb) {
     assert_eq!(info["software"]["name"], "groundswell");
     assert_eq!(info["protocols"], json!(["activitypub"]));
     assert_eq!(info["openRegistrations"], false);
-    assert_eq!(info["usage"]["users"]["total"], 1);
-    assert_eq!(info["usage"]["users"]["activeMonth"], 1);
+    // One employee: fewer than `metrics.min_group_size`, so no count of people.
+    assert_eq!(info["usage"]["users"], json!({}), "{info}");
     assert_eq!(info["usage"]["localPosts"], 1);
+    let bob = f.user("bob").await;
+    f.status(&bob, json!({"status": "hello too"})).await;
+    let (_, info) = f.get(None, "/nodeinfo/2.1").await;
+    assert_eq!(info["usage"]["users"]["total"], 2, "{info}");
+    assert_eq!(info["usage"]["users"]["activeMonth"], 2);
+    assert_eq!(info["usage"]["localPosts"], 2);
     f.stop().await;
 }
 
