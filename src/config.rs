@@ -42,11 +42,17 @@ pub struct MetricsSettings {
     /// A count of people is shown only when at least this many are behind it; below, it is
     /// shown as suppressed (never as a number).
     pub min_group_size: u32,
+    /// The bearer token Prometheus sends to `GET /metrics`; empty turns the endpoint off
+    /// (`404`). Secret: redacted by `groundswell config`, never logged.
+    pub bearer_token: String,
 }
 
 impl Default for MetricsSettings {
     fn default() -> Self {
-        MetricsSettings { min_group_size: 5 }
+        MetricsSettings {
+            min_group_size: 5,
+            bearer_token: String::new(),
+        }
     }
 }
 
@@ -904,6 +910,7 @@ impl Settings {
         for secret in [
             &mut shown.auth.oidc.client_secret,
             &mut shown.auth.scim.token,
+            &mut shown.metrics.bearer_token,
         ] {
             if !secret.is_empty() {
                 *secret = "REDACTED".into();

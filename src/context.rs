@@ -32,6 +32,8 @@ pub struct AppContext {
     pub federation: Arc<std::sync::OnceLock<FederationConfig<AppContext>>>,
     /// The company's OpenID provider, when `auth.oidc` is configured.
     pub sso: Option<Arc<crate::auth::oidc::OidcClient>>,
+    /// This process's Prometheus counters and histograms (`GET /metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppContext {
@@ -59,6 +61,7 @@ impl AppContext {
             instance_actor: Default::default(),
             vapid: Default::default(),
             federation: Default::default(),
+            metrics: Default::default(),
             settings: Arc::new(settings),
             db,
             caches,

@@ -27,6 +27,7 @@ mod federation_policy;
 mod home_feed;
 mod http;
 mod lifecycle;
+mod metrics;
 mod migrations;
 mod moderation;
 mod notification_groups;
