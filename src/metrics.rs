@@ -226,6 +226,11 @@ struct DomainLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabel {
+    pool: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     pool: &'static str,
     state: &'static str,
@@ -294,7 +299,7 @@ impl Figures {
             failures,
         );
         let pools = Family::<PoolLabels, Gauge>::default();
-        let pool_max = Family::<PoolLabels, Gauge>::default();
+        let pool_max = Family::<PoolLabel, Gauge>::default();
         for p in &self.pools {
             for (state, value) in [("in_use", p.in_use), ("idle", p.idle)] {
                 let labels = PoolLabels {
@@ -303,11 +308,9 @@ impl Figures {
                 };
                 pools.get_or_create(&labels).set(value);
             }
-            let labels = PoolLabels {
-                pool: p.pool,
-                state: "max",
-            };
-            pool_max.get_or_create(&labels).set(p.max);
+            pool_max
+                .get_or_create(&PoolLabel { pool: p.pool })
+                .set(p.max);
         }
         registry.register(
             "db_pool_connections",

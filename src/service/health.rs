@@ -29,7 +29,7 @@ pub async fn figures(db: &Db) -> Result<Figures> {
     let (queue, policy_matches) = db
         .read(|conn| {
             Ok((
-                crate::service::outbox::stats(conn)?,
+                crate::service::outbox::queue_stats(conn)?,
                 crate::service::policy::store::matches_by_action(conn)?,
             ))
         })
