@@ -348,8 +348,7 @@ async fn featured(
     })
 }
 
-/// `POST /inbox` (shared) and `POST /users/{username}/inbox`.
-/// Every activity is counted for `/metrics` by its type (from a fixed set) and how it was
+/// `POST /inbox` (shared) and `POST /users/{username}/inbox`. Every activity is counted for `/metrics` by its type (from a fixed set) and how it was
 /// answered.
 async fn inbox(req: HttpRequest, body: Bytes, ctx: web::Data<AppContext>) -> Result<HttpResponse> {
     #[derive(Deserialize)]
@@ -361,15 +360,18 @@ async fn inbox(req: HttpRequest, body: Bytes, ctx: web::Data<AppContext>) -> Res
         .ok()
         .and_then(|k| k.kind);
     let result = match data(&ctx) {
-        Ok(data) => receive(&req, body, &data).await,
+        Ok(data) => {
+            let result = receive(&req, body, &data).await;
+            if let Err(e) = &result {
+                tracing::warn!(error = %e, "activity refused");
+            }
+            result
+        }
         Err(e) => Err(e),
     };
     let status = match &result {
         Ok(answer) => answer.status(),
-        Err(e) => {
-            tracing::warn!(error = %e, "activity refused");
-            e.kind().status()
-        }
+        Err(e) => e.kind().status(),
     };
     ctx.metrics
         .inbox_activity(kind.as_deref(), InboxOutcome::of_status(status.as_u16()));
