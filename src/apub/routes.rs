@@ -348,8 +348,8 @@ async fn featured(
     })
 }
 
-/// `POST /inbox` (shared) and `POST /users/{username}/inbox`. Every activity is counted for `/metrics` by its type (from a fixed set) and how it was
-/// answered.
+/// `POST /inbox` (shared) and `POST /users/{username}/inbox`. Every activity is counted for
+/// `/metrics` by its type (from a fixed set) and how it was answered.
 async fn inbox(req: HttpRequest, body: Bytes, ctx: web::Data<AppContext>) -> Result<HttpResponse> {
     #[derive(Deserialize)]
     struct Kind {
