@@ -33,7 +33,7 @@ pub struct AppContext {
     /// The company's OpenID provider, when `auth.oidc` is configured.
     pub sso: Option<Arc<crate::auth::oidc::OidcClient>>,
     /// This process's Prometheus counters and histograms (`GET /metrics`).
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<crate::prometheus::Metrics>,
 }
 
 impl AppContext {

@@ -12,7 +12,7 @@ pub mod context;
 pub mod db;
 pub mod error;
 pub mod http;
-pub mod metrics;
+pub mod prometheus;
 pub mod server;
 pub mod service;
 pub mod telemetry;

@@ -12,7 +12,7 @@ use tracing_actix_web::TracingLogger;
 use crate::config::Settings;
 use crate::context::AppContext;
 use crate::db::{self, Db};
-use crate::metrics::Metrics;
+use crate::prometheus::Metrics;
 use crate::service;
 use crate::service::events::{Event, EventBus};
 use tokio::sync::broadcast;
@@ -106,7 +106,7 @@ fn count_request<B>(
         Ok(res) => (res.request().match_pattern(), res.status().as_u16()),
         Err(e) => (None, e.as_response_error().status_code().as_u16()),
     };
-    let route = route.unwrap_or_else(|| crate::metrics::UNMATCHED_ROUTE.to_string());
+    let route = route.unwrap_or_else(|| crate::prometheus::UNMATCHED_ROUTE.to_string());
     metrics.observe_request(route, method.as_str(), status, started.elapsed());
 }
 

@@ -6,9 +6,9 @@ pub mod auth;
 pub mod groundswell;
 pub mod health;
 pub mod mastodon;
-pub mod metrics;
 pub mod oauth;
 pub mod params;
+pub mod prometheus;
 pub mod scim;
 pub mod usage_policy;
 
@@ -18,7 +18,7 @@ use actix_web::web;
 /// beside it (`/api/v1/groundswell/…`, admin ones included) in one `/api` scope, OAuth, SCIM.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
-        .configure(metrics::configure)
+        .configure(prometheus::configure)
         .service(
             web::scope("/api")
                 .configure(mastodon::configure)

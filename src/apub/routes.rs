@@ -20,7 +20,7 @@ use crate::apub::{FedData, data, instance_actor, render, signatures};
 use crate::context::AppContext;
 use crate::db::models::Account;
 use crate::error::{Error, Result};
-use crate::metrics::InboxOutcome;
+use crate::prometheus::InboxOutcome;
 use crate::service::policy::authority;
 use crate::service::visibility::find_visible;
 use crate::service::{accounts, announcements, collections};

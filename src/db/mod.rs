@@ -275,10 +275,10 @@ impl Db {
 
     /// The state of each pool, for `/metrics`: `read` and `write` on SQLite, `shared` on
     /// PostgreSQL (one pool). Takes no connection.
-    pub fn pool_states(&self) -> Vec<crate::metrics::PoolState> {
+    pub fn pool_states(&self) -> Vec<crate::prometheus::PoolState> {
         let state = |pool: &'static str, p: &DbPool| {
             let s = p.state();
-            crate::metrics::PoolState {
+            crate::prometheus::PoolState {
                 pool,
                 in_use: i64::from(s.connections.saturating_sub(s.idle_connections)),
                 idle: i64::from(s.idle_connections),

@@ -4,7 +4,7 @@ use diesel::connection::SimpleConnection;
 
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
-use crate::metrics::{DepartmentQueue, Figures};
+use crate::prometheus::{DepartmentQueue, Figures};
 
 /// Ready means: the database answers and every migration this binary knows is applied.
 pub async fn check_ready(db: &Db) -> Result<()> {

@@ -352,7 +352,7 @@ pub fn hits(conn: &mut DbConnection) -> Result<HashMap<i64, Hits>> {
 /// How many matches were ever recorded, by the rules' action, direction and dry run (for
 /// `/metrics`: never by rule author, account or status). Values the code no longer knows
 /// are left out, so the labels stay a fixed set.
-pub fn matches_by_action(conn: &mut DbConnection) -> Result<Vec<crate::metrics::PolicyMatches>> {
+pub fn matches_by_action(conn: &mut DbConnection) -> Result<Vec<crate::prometheus::PolicyMatches>> {
     let rows: Vec<(String, String, bool, i64)> = policy_matches::table
         .group_by((
             policy_matches::action,
@@ -375,7 +375,7 @@ pub fn matches_by_action(conn: &mut DbConnection) -> Result<Vec<crate::metrics::
             let direction = rules::Direction::ALL
                 .into_iter()
                 .find(|d| d.as_str() == direction)?;
-            Some(crate::metrics::PolicyMatches {
+            Some(crate::prometheus::PolicyMatches {
                 action: action.as_str(),
                 direction: direction.as_str(),
                 dry_run,

@@ -34,7 +34,7 @@ async fn metrics(req: HttpRequest, ctx: web::Data<AppContext>) -> Result<HttpRes
         .encode(&figures)
         .map_err(|e| Error::internal(anyhow::anyhow!("cannot encode the metrics: {e}")))?;
     Ok(HttpResponse::Ok()
-        .content_type(crate::metrics::CONTENT_TYPE)
+        .content_type(crate::prometheus::CONTENT_TYPE)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(text))
 }
