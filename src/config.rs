@@ -48,6 +48,9 @@ pub struct MetricsSettings {
     /// Hashtags (without `#`) that make a post a question, besides a `?` in its text.
     #[serde(deserialize_with = "string_list")]
     pub question_tags: Vec<String>,
+    /// The bearer token Prometheus sends to `GET /metrics`; empty turns the endpoint off
+    /// (`404`). Secret: redacted by `groundswell config`, never logged.
+    pub bearer_token: String,
 }
 
 impl Default for MetricsSettings {
@@ -56,6 +59,7 @@ impl Default for MetricsSettings {
             min_group_size: 5,
             rollup_interval_secs: 300,
             question_tags: vec!["question".into()],
+            bearer_token: String::new(),
         }
     }
 }
@@ -914,6 +918,7 @@ impl Settings {
         for secret in [
             &mut shown.auth.oidc.client_secret,
             &mut shown.auth.scim.token,
+            &mut shown.metrics.bearer_token,
         ] {
             if !secret.is_empty() {
                 *secret = "REDACTED".into();

@@ -34,6 +34,8 @@ pub struct AppContext {
     pub sso: Option<Arc<crate::auth::oidc::OidcClient>>,
     /// Who was active today as this node saw them (for the engagement metrics).
     pub activity: Arc<crate::service::metrics::Activity>,
+    /// This process's Prometheus counters and histograms (`GET /metrics`).
+    pub metrics: Arc<crate::prometheus::Metrics>,
 }
 
 impl AppContext {
@@ -62,6 +64,7 @@ impl AppContext {
             vapid: Default::default(),
             activity: Default::default(),
             federation: Default::default(),
+            metrics: Default::default(),
             settings: Arc::new(settings),
             db,
             caches,

@@ -12,6 +12,7 @@ pub mod context;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod prometheus;
 pub mod server;
 pub mod service;
 pub mod telemetry;

@@ -1,9 +1,10 @@
 //! Starting and stopping the HTTP server.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
+use actix_web::dev::{ServerHandle, Service, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::{NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
@@ -11,6 +12,7 @@ use tracing_actix_web::TracingLogger;
 use crate::config::Settings;
 use crate::context::AppContext;
 use crate::db::{self, Db};
+use crate::prometheus::Metrics;
 use crate::service;
 use crate::service::events::{Event, EventBus};
 use tokio::sync::broadcast;
@@ -91,6 +93,23 @@ fn routes(cfg: &mut web::ServiceConfig, ctx: &AppContext) {
         .default_service(web::to(crate::http::not_found));
 }
 
+/// Count an answered request for `/metrics`, by its route's template (the pattern that matched
+/// once the route table has seen it, e.g. `/api/v1/statuses/{id}`: never the path, which
+/// holds ids and usernames), method and status.
+fn count_request<B>(
+    metrics: &Metrics,
+    answer: &Result<ServiceResponse<B>, actix_web::Error>,
+    method: &Method,
+    started: Instant,
+) {
+    let (route, status) = match answer {
+        Ok(res) => (res.request().match_pattern(), res.status().as_u16()),
+        Err(e) => (None, e.as_response_error().status_code().as_u16()),
+    };
+    let route = route.unwrap_or_else(|| crate::prometheus::UNMATCHED_ROUTE.to_string());
+    metrics.observe_request(route, method.as_str(), status, started.elapsed());
+}
+
 /// Bind `http.bind` and start serving in the background.
 pub fn start(ctx: AppContext) -> anyhow::Result<RunningServer> {
     start_listening(ctx, None)
@@ -111,12 +130,24 @@ fn start_listening(
     let events = ctx.events.clone();
     let data = web::Data::new(ctx.clone());
     let ctx_for_worker = ctx.clone();
+    let metrics = ctx.metrics.clone();
     let factory_ctx = ctx;
     let mut server = HttpServer::new(move || {
+        let metrics = metrics.clone();
         App::new()
             // Clients send `/api/v1/statuses/` as often as `/api/v1/statuses`.
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(TracingLogger::default())
+            .wrap_fn(move |req, srv| {
+                let (metrics, started) = (metrics.clone(), Instant::now());
+                let method = req.method().clone();
+                let answer = srv.call(req);
+                async move {
+                    let answer = answer.await;
+                    count_request(&metrics, &answer, &method, started);
+                    answer
+                }
+            })
             .app_data(data.clone())
             .configure(|cfg| routes(cfg, &factory_ctx))
     })

@@ -8,15 +8,17 @@ pub mod health;
 pub mod mastodon;
 pub mod oauth;
 pub mod params;
+pub mod prometheus;
 pub mod scim;
 pub mod usage_policy;
 
 use actix_web::web;
 
-/// The routes of the APIs: health, the Mastodon client API and Groundswell's own endpoints
+/// The routes of the APIs: health, metrics, the Mastodon client API and Groundswell's own endpoints
 /// beside it (`/api/v1/groundswell/…`, admin ones included) in one `/api` scope, OAuth, SCIM.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
+        .configure(prometheus::configure)
         .service(
             web::scope("/api")
                 .configure(mastodon::configure)

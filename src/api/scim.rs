@@ -113,10 +113,8 @@ fn ok(status: StatusCode, body: Value) -> HttpResponse {
         .body(body.to_string())
 }
 
-/// The bearer token IT configured, compared in constant time (both sides hashed first, so
-/// neither length nor content leaks).
+/// The bearer token IT configured, compared in constant time.
 fn authenticate(ctx: &AppContext, req: &HttpRequest) -> ScimResult<()> {
-    use sha2::{Digest, Sha256};
     let expected = &ctx.settings.auth.scim.token;
     if expected.is_empty() {
         return Err(ScimError::new(
@@ -125,25 +123,11 @@ fn authenticate(ctx: &AppContext, req: &HttpRequest) -> ScimResult<()> {
             "SCIM provisioning is not enabled on this instance",
         ));
     }
-    let given = req
+    let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .unwrap_or_default();
-    let (a, b) = (
-        Sha256::digest(given.trim().as_bytes()),
-        Sha256::digest(expected.as_bytes()),
-    );
-    let same = a
-        .iter()
-        .zip(b.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0;
-    if given.is_empty() || !same {
+        .and_then(|v| v.to_str().ok());
+    if !crate::auth::secrets::same_secret(crate::auth::secrets::bearer_token(header), expected) {
         return Err(ScimError::new(
             StatusCode::UNAUTHORIZED,
             None,

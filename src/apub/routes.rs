@@ -20,6 +20,7 @@ use crate::apub::{FedData, data, instance_actor, render, signatures};
 use crate::context::AppContext;
 use crate::db::models::Account;
 use crate::error::{Error, Result};
+use crate::prometheus::InboxOutcome;
 use crate::service::policy::authority;
 use crate::service::visibility::find_visible;
 use crate::service::{accounts, announcements, collections};
@@ -345,13 +346,33 @@ async fn featured(
     })
 }
 
-/// `POST /inbox` (shared) and `POST /users/{username}/inbox`.
+/// `POST /inbox` (shared) and `POST /users/{username}/inbox`. Every activity is counted for
+/// `/metrics` by its type (from a fixed set) and how it was answered.
 async fn inbox(req: HttpRequest, body: Bytes, ctx: web::Data<AppContext>) -> Result<HttpResponse> {
-    let data = data(&ctx)?;
-    let result = receive(&req, body, &data).await;
-    if let Err(e) = &result {
-        tracing::warn!(error = %e, "activity refused");
+    #[derive(Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: Option<String>,
     }
+    let kind = serde_json::from_slice::<Kind>(&body)
+        .ok()
+        .and_then(|k| k.kind);
+    let result = match data(&ctx) {
+        Ok(data) => {
+            let result = receive(&req, body, &data).await;
+            if let Err(e) = &result {
+                tracing::warn!(error = %e, "activity refused");
+            }
+            result
+        }
+        Err(e) => Err(e),
+    };
+    let status = match &result {
+        Ok(answer) => answer.status(),
+        Err(e) => e.kind().status(),
+    };
+    ctx.metrics
+        .inbox_activity(kind.as_deref(), InboxOutcome::of_status(status.as_u16()));
     result
 }
 

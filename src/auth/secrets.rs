@@ -28,6 +28,33 @@ pub fn hash_token(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether a configured secret (a bearer token) was given, compared in constant time: both
+/// sides are hashed first, so neither the length nor the content leaks through timing. An
+/// empty secret is never given.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    let (a, b) = (
+        Sha256::digest(given.as_bytes()),
+        Sha256::digest(expected.as_bytes()),
+    );
+    let same = a
+        .iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0;
+    same && !given.is_empty()
+}
+
+/// The token of an `Authorization: Bearer …` header (empty when there is none).
+pub fn bearer_token(authorization: Option<&str>) -> &str {
+    authorization
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +66,16 @@ mod tests {
         assert_ne!(new_password(), new_password());
         assert_eq!(hash_token("abc"), hash_token("abc"));
         assert_eq!(hash_token("abc").len(), 64);
+    }
+
+    #[test]
+    fn secrets_match_only_when_equal_and_set() {
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3cre", "s3cret"));
+        assert!(!same_secret("s3cret ", "s3cret"));
+        assert!(!same_secret("", ""));
+        assert_eq!(bearer_token(Some("Bearer abc ")), "abc");
+        assert_eq!(bearer_token(Some("Basic abc")), "");
+        assert_eq!(bearer_token(None), "");
     }
 }

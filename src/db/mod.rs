@@ -273,6 +273,24 @@ impl Db {
         .await?
     }
 
+    /// The state of each pool, for `/metrics`: `read` and `write` on SQLite, `shared` on
+    /// PostgreSQL (one pool). Takes no connection.
+    pub fn pool_states(&self) -> Vec<crate::prometheus::PoolState> {
+        let state = |pool: &'static str, p: &DbPool| {
+            let s = p.state();
+            crate::prometheus::PoolState {
+                pool,
+                in_use: i64::from(s.connections.saturating_sub(s.idle_connections)),
+                idle: i64::from(s.idle_connections),
+                max: i64::from(p.max_size()),
+            }
+        };
+        match self.backend {
+            Backend::Sqlite => vec![state("read", &self.read), state("write", &self.write)],
+            Backend::Postgres => vec![state("shared", &self.read)],
+        }
+    }
+
     /// A connection for synchronous callers (the CLI). Never call this on an async thread.
     pub fn get_blocking(&self) -> Result<PooledDbConnection> {
         Ok(self.write.get()?)

@@ -1,9 +1,10 @@
-//! Liveness and readiness, for load balancers.
+//! Liveness and readiness, for load balancers; the figures Prometheus scrapes.
 
 use diesel::connection::SimpleConnection;
 
 use crate::db::{self, Db};
 use crate::error::{Error, Result};
+use crate::prometheus::{DepartmentQueue, Figures};
 
 /// Ready means: the database answers and every migration this binary knows is applied.
 pub async fn check_ready(db: &Db) -> Result<()> {
@@ -20,4 +21,34 @@ pub async fn check_ready(db: &Db) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// What `/metrics` reads when scraped: the delivery queue and the policy matches (one read
+/// on the blocking pool) and the database pools' state.
+pub async fn figures(db: &Db) -> Result<Figures> {
+    let (queue, policy_matches) = db
+        .read(|conn| {
+            Ok((
+                crate::service::outbox::queue_stats(conn)?,
+                crate::service::policy::store::matches_by_action(conn)?,
+            ))
+        })
+        .await?;
+    Ok(Figures {
+        deliveries_pending: queue.pending,
+        deliveries_failed: queue.failed,
+        intents_unprepared: queue.unprepared,
+        departments: queue
+            .domains
+            .into_iter()
+            .map(|d| DepartmentQueue {
+                domain: d.domain,
+                pending: d.pending,
+                lag_secs: d.lag_secs,
+                failures: i64::from(d.failures),
+            })
+            .collect(),
+        pools: db.pool_states(),
+        policy_matches,
+    })
 }

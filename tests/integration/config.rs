@@ -102,6 +102,7 @@ workers = 3
                 "postgres://gs:s3cret@127.0.0.1:5432/eng",
             ),
             ("GROUNDSWELL_LOG__FORMAT", "json"),
+            ("GROUNDSWELL_METRICS__BEARER_TOKEN", "prometheus-s3cret"),
         ],
     );
     assert_eq!(cfg["instance"]["domain"].as_str(), Some("eng.corp.example"));
@@ -120,6 +121,7 @@ workers = 3
     let url = cfg["database"]["url"].as_str().unwrap();
     assert!(!url.contains("s3cret"), "secrets are redacted: {url}");
     assert!(url.starts_with("postgres://gs:"), "{url}");
+    assert_eq!(cfg["metrics"]["bearer_token"].as_str(), Some("REDACTED"));
 
     // GROUNDSWELL_CONFIG names the file like --config does.
     let cfg = effective(&[], &[("GROUNDSWELL_CONFIG", file)]);

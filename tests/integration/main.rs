@@ -34,6 +34,7 @@ mod notification_groups;
 mod oauth;
 mod oidc_provider;
 mod policy;
+mod prometheus;
 mod push;
 mod scim;
 mod security;

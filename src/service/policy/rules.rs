@@ -92,6 +92,16 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::Reject,
+        Action::Hold,
+        Action::DepartmentOnly,
+        Action::StripMedia,
+        Action::ContentWarning,
+        Action::Sensitive,
+        Action::Flag,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Reject => "reject",

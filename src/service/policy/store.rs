@@ -349,6 +349,42 @@ pub fn hits(conn: &mut DbConnection) -> Result<HashMap<i64, Hits>> {
     Ok(out)
 }
 
+/// How many matches were ever recorded, by the rules' action, direction and dry run (for
+/// `/metrics`: never by rule author, account or status). Values the code no longer knows
+/// are left out, so the labels stay a fixed set.
+pub fn matches_by_action(conn: &mut DbConnection) -> Result<Vec<crate::prometheus::PolicyMatches>> {
+    let rows: Vec<(String, String, bool, i64)> = policy_matches::table
+        .group_by((
+            policy_matches::action,
+            policy_matches::direction,
+            policy_matches::dry_run,
+        ))
+        .select((
+            policy_matches::action,
+            policy_matches::direction,
+            policy_matches::dry_run,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(action, direction, dry_run, count)| {
+            let action = rules::Action::ALL
+                .into_iter()
+                .find(|a| a.as_str() == action)?;
+            let direction = rules::Direction::ALL
+                .into_iter()
+                .find(|d| d.as_str() == direction)?;
+            Some(crate::prometheus::PolicyMatches {
+                action: action.as_str(),
+                direction: direction.as_str(),
+                dry_run,
+                count,
+            })
+        })
+        .collect())
+}
+
 /// A recorded match, for moderators.
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = policy_matches)]
