@@ -22,7 +22,7 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
@@ -61,6 +61,8 @@ pub fn adds_up(measure: &str) -> bool {
 
 /// Posts with a hashtag, per hashtag (the dimension), by employees here.
 pub const HASHTAGS: &str = "hashtags";
+/// Employees' posts per language (the dimension: its ISO 639-1 code).
+pub const LANGUAGES: &str = "languages";
 
 /// Interactions between this department and another, each way (`cross_<kind>_out`: by
 /// employees here with the other department; `cross_<kind>_in`: by the other department's
@@ -433,6 +435,21 @@ pub fn rollup_day(conn: &mut DbConnection, day: NaiveDate, question_tags: &[Stri
         tags.into_iter()
             .map(|t| (HASHTAGS.to_string(), t.domain, t.value, t.people)),
     );
+    let languages: Vec<DomainFigure> = diesel::sql_query(
+        "SELECT language AS domain, COUNT(*) AS value, COUNT(DISTINCT account_id) AS people
+         FROM statuses
+         WHERE local = TRUE AND reblog_of_id IS NULL AND deleted_at IS NULL
+           AND language IS NOT NULL AND created_at >= $1 AND created_at < $2
+         GROUP BY language",
+    )
+    .bind::<Timestamp, _>(start)
+    .bind::<Timestamp, _>(end)
+    .load(conn)?;
+    rows.extend(
+        languages
+            .into_iter()
+            .map(|l| (LANGUAGES.to_string(), l.domain, l.value, l.people)),
+    );
     for kind in CROSS_KINDS {
         for outgoing in [true, false] {
             let found: Vec<DomainFigure> = diesel::sql_query(cross_query(kind, outgoing))
@@ -670,3 +687,164 @@ pub fn check_range(start: NaiveDate, end: NaiveDate) -> Result<()> {
     }
     Ok(())
 }
+
+/// One cohort of Mastodon's retention report: the employees who joined in `period` and, for
+/// each period from it to the end, how many of them were active then.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cohort {
+    /// The first day of the period the cohort joined in.
+    pub period: NaiveDate,
+    /// How many joined then (`None`: fewer than the threshold — the whole cohort is then
+    /// suppressed).
+    pub size: Option<i64>,
+    /// Per period from the cohort's own: its first day, and how many of the cohort were
+    /// active (`None`: suppressed).
+    pub data: Vec<(NaiveDate, Option<i64>)>,
+}
+
+/// Whether retention is reported by day or by month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frequency {
+    Day,
+    Month,
+}
+
+impl Frequency {
+    pub fn parse(raw: Option<&str>) -> Result<Frequency> {
+        match raw.map(str::trim).unwrap_or("day") {
+            "" | "day" => Ok(Frequency::Day),
+            "month" => Ok(Frequency::Month),
+            other => Err(Error::unprocessable(format!(
+                "frequency must be day or month, not `{other}`"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::Day => "day",
+            Frequency::Month => "month",
+        }
+    }
+
+    /// The first day of the period `day` is in.
+    fn start_of(self, day: NaiveDate) -> NaiveDate {
+        match self {
+            Frequency::Day => day,
+            Frequency::Month => day.with_day(1).unwrap_or(day),
+        }
+    }
+
+    fn next(self, period: NaiveDate) -> NaiveDate {
+        match self {
+            Frequency::Day => period + Duration::days(1),
+            Frequency::Month => period
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(period + Duration::days(31)),
+        }
+    }
+}
+
+/// Retention as Mastodon's admin API reports it: cohorts of the employees who joined in each
+/// period from `start` to `end`, and how many of each were active in each later period up to
+/// `end`. A cohort or a count of fewer than `min_group` people is suppressed.
+pub fn retention(
+    conn: &mut DbConnection,
+    start: NaiveDate,
+    end: NaiveDate,
+    frequency: Frequency,
+    min_group: u32,
+) -> Result<Vec<Cohort>> {
+    use crate::db::schema::users;
+    let min = i64::from(min_group.max(1));
+    let (from, _) = bounds(frequency.start_of(start));
+    let (_, until) = bounds(end);
+    let joined: Vec<(i64, NaiveDateTime)> = users::table
+        .filter(users::created_at.ge(from))
+        .filter(users::created_at.lt(until))
+        .select((users::account_id, users::created_at))
+        .load(conn)?;
+    let ids: Vec<i64> = joined.iter().map(|(id, _)| *id).collect();
+    let mut active: Vec<(i64, String)> = Vec::new();
+    for chunk in ids.chunks(500) {
+        active.extend(
+            metrics_active_days::table
+                .filter(metrics_active_days::account_id.eq_any(chunk))
+                .filter(metrics_active_days::day.ge(day_key(frequency.start_of(start))))
+                .filter(metrics_active_days::day.le(day_key(end)))
+                .select((metrics_active_days::account_id, metrics_active_days::day))
+                .load::<(i64, String)>(conn)?,
+        );
+    }
+    let period_of = |day: NaiveDate| frequency.start_of(day);
+    // Each employee's active periods.
+    let mut periods: std::collections::HashMap<i64, HashSet<NaiveDate>> = Default::default();
+    for (id, day) in &active {
+        if let Ok(d) = NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            periods.entry(*id).or_default().insert(period_of(d));
+        }
+    }
+    let mut cohorts = Vec::new();
+    let mut period = frequency.start_of(start);
+    while period <= end {
+        let members: Vec<i64> = joined
+            .iter()
+            .filter(|(_, at)| period_of(at.date()) == period)
+            .map(|(id, _)| *id)
+            .collect();
+        let size = members.len() as i64;
+        let shown = |n: i64| (n >= min).then_some(n);
+        let mut data = Vec::new();
+        let mut later = period;
+        while later <= end {
+            let n = members
+                .iter()
+                .filter(|id| periods.get(id).is_some_and(|p| p.contains(&later)))
+                .count() as i64;
+            data.push((later, shown(size).and(shown(n))));
+            later = frequency.next(later);
+        }
+        cohorts.push(Cohort {
+            period,
+            size: shown(size),
+            data,
+        });
+        period = frequency.next(period);
+    }
+    Ok(cohorts)
+}
+
+/// One entry of a dimension: its key and its total over the range (the shown days only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DimensionEntry {
+    pub key: String,
+    pub value: i64,
+}
+
+/// The entries of a dimension over `cells`, the largest first (at most `limit`): `languages`,
+/// `hashtags` (their measure's dimension), or `servers` (the other departments, by all
+/// their interactions with this one, both ways). Entries whose every day is suppressed are
+/// left out.
+pub fn dimension(cells: &[Cell], key: &str, limit: usize) -> Vec<DimensionEntry> {
+    let mut totals: std::collections::BTreeMap<String, i64> = Default::default();
+    for c in cells {
+        let Some(value) = c.value else { continue };
+        let counts = match key {
+            "servers" => c.measure.starts_with("cross_"),
+            k => c.measure == k,
+        };
+        if counts && !c.dimension.is_empty() {
+            *totals.entry(c.dimension.clone()).or_default() += value;
+        }
+    }
+    let mut entries: Vec<DimensionEntry> = totals
+        .into_iter()
+        .map(|(key, value)| DimensionEntry { key, value })
+        .collect();
+    entries.sort_by(|a, b| b.value.cmp(&a.value).then(a.key.cmp(&b.key)));
+    entries.truncate(limit);
+    entries
+}
+
+/// The dimensions [`dimension`] knows.
+pub const DIMENSIONS: &[&str] = &["languages", "servers", "hashtags"];

@@ -43,7 +43,7 @@ fn today(export: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["department"].is_null() && c["hashtag"].is_null())
+        .filter(|c| c["department"].is_null() && c["hashtag"].is_null() && c["language"].is_null())
         .map(|c| {
             (
                 c["measure"].as_str().unwrap().to_string(),
@@ -91,7 +91,7 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
     let first = eng
         .status(
             &alice,
-            json!({"status": "Hello company, who knows #kubernetes?"}),
+            json!({"status": "Hello company, who knows #kubernetes?", "language": "en"}),
         )
         .await;
     eng.status(
@@ -102,13 +102,13 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
     let second = eng
         .status(
             &bob,
-            json!({"status": "Lunch options #question #Kubernetes"}),
+            json!({"status": "Lunch options #question #Kubernetes", "language": "en"}),
         )
         .await;
     let carols = eng
         .status(
             &carol,
-            json!({"status": "@alice me", "in_reply_to_id": first}),
+            json!({"status": "@alice me", "in_reply_to_id": first, "language": "de"}),
         )
         .await;
     let alices = eng
@@ -345,17 +345,20 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
     );
     let csv = resp.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "date,measure,department,hashtag,value,suppressed");
+    assert_eq!(
+        lines[0],
+        "date,measure,department,hashtag,language,value,suppressed"
+    );
     assert!(
-        lines.contains(&format!("{day},posts,,,3,false").as_str()),
+        lines.contains(&format!("{day},posts,,,,3,false").as_str()),
         "{csv}"
     );
     assert!(
-        lines.contains(&format!("{day},boosts,,,,true").as_str()),
+        lines.contains(&format!("{day},boosts,,,,,true").as_str()),
         "{csv}"
     );
     assert!(
-        lines.contains(&format!("{day},cross_follows_out,{sales_domain},,4,false").as_str()),
+        lines.contains(&format!("{day},cross_follows_out,{sales_domain},,,4,false").as_str()),
         "{csv}"
     );
     let resp = eng
@@ -369,7 +372,7 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
         .unwrap();
     let ndjson = resp.text().await.unwrap();
     assert!(
-        lines.contains(&format!("{day},hashtags,,kubernetes,2,false").as_str()),
+        lines.contains(&format!("{day},hashtags,,kubernetes,,2,false").as_str()),
         "{csv}"
     );
     let rows: Vec<Value> = ndjson
@@ -377,7 +380,7 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(rows.len(), lines.len() - 1);
-    assert!(rows.contains(&json!({"date": day, "measure": "favourites", "department": null, "hashtag": null, "value": 2, "suppressed": false})));
+    assert!(rows.contains(&json!({"date": day, "measure": "favourites", "department": null, "hashtag": null, "language": null, "value": 2, "suppressed": false})));
 
     // Mastodon's admin measures (moderators may read them too).
     let (code, measures) = eng
@@ -414,6 +417,61 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
         )
         .await;
     assert_eq!(code, 422, "{body}");
+
+    // Mastodon's dimensions: the other departments by their interactions with this one (Ops'
+    // only one is suppressed), the top hashtags; and retention.
+    let (code, dims) = eng
+        .post(
+            &moderator,
+            "/api/v1/admin/dimensions",
+            json!({"keys": ["servers", "hashtags", "languages"], "start_at": day, "end_at": day}),
+        )
+        .await;
+    assert_eq!(code, 200, "{dims}");
+    assert_eq!(
+        dims[0],
+        json!({"key": "servers", "data": [{"key": sales_domain, "human_key": sales_domain, "value": "6"}]})
+    );
+    assert_eq!(
+        dims[1]["data"],
+        json!([{"key": "kubernetes", "human_key": "#kubernetes", "value": "2"}])
+    );
+    assert_eq!(
+        dims[2],
+        json!({"key": "languages", "data": [{"key": "en", "human_key": "English", "value": "2"}]}),
+        "German by Carol alone is suppressed"
+    );
+    let (code, body) = eng
+        .post(
+            &moderator,
+            "/api/v1/admin/dimensions",
+            json!({"keys": ["software_versions"]}),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+    let (code, retention) = eng
+        .post(
+            &moderator,
+            "/api/v1/admin/retention",
+            json!({"start_at": day, "end_at": day, "frequency": "day"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{retention}");
+    // The five who joined today were all active today.
+    assert_eq!(
+        retention,
+        json!([{"period": format!("{day}T00:00:00+00:00"), "frequency": "day", "data": [
+            {"date": format!("{day}T00:00:00+00:00"), "rate": 1.0, "value": "5", "suppressed": false}
+        ]}])
+    );
+    let (code, _) = eng
+        .post(
+            &moderator,
+            "/api/v1/admin/retention",
+            json!({"frequency": "week"}),
+        )
+        .await;
+    assert_eq!(code, 422);
 
     // Administrators only; bad input is a clear error.
     let (code, _) = eng

@@ -18,7 +18,9 @@ use crate::service::users::Role;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/v1/groundswell/metrics", web::get().to(export))
-        .route("/v1/admin/measures", web::post().to(measures));
+        .route("/v1/admin/measures", web::post().to(measures))
+        .route("/v1/admin/dimensions", web::post().to(dimensions))
+        .route("/v1/admin/retention", web::post().to(retention));
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,22 +47,37 @@ fn range(start: Option<&str>, end: Option<&str>) -> Result<(NaiveDate, NaiveDate
     Ok((start, end))
 }
 
-/// A cell's dimension: the other department of a cross-department measure, or a hashtag.
-fn dimension(measure: &str, value: &str) -> (Option<String>, Option<String>) {
-    match value {
-        "" => (None, None),
-        v if measure == metrics::HASHTAGS => (None, Some(v.to_string())),
-        v => (Some(v.to_string()), None),
+/// A cell's dimension: the other department of a cross-department measure, a hashtag or a
+/// language (at most one of them).
+struct Dimension {
+    department: Option<String>,
+    hashtag: Option<String>,
+    language: Option<String>,
+}
+
+fn dimension(measure: &str, value: &str) -> Dimension {
+    let value = (!value.is_empty()).then(|| value.to_string());
+    let mut d = Dimension {
+        department: None,
+        hashtag: None,
+        language: None,
+    };
+    match measure {
+        metrics::HASHTAGS => d.hashtag = value,
+        metrics::LANGUAGES => d.language = value,
+        _ => d.department = value,
     }
+    d
 }
 
 fn cell_json(c: &Cell) -> Value {
-    let (department, hashtag) = dimension(&c.measure, &c.dimension);
+    let d = dimension(&c.measure, &c.dimension);
     json!({
         "date": c.date,
         "measure": c.measure,
-        "department": department,
-        "hashtag": hashtag,
+        "department": d.department,
+        "hashtag": d.hashtag,
+        "language": d.language,
         "value": c.value,
         "suppressed": c.value.is_none(),
     })
@@ -99,15 +116,17 @@ async fn export(
     let file = |ext: &str| format!("attachment; filename=\"metrics-{start}-{end}.{ext}\"");
     Ok(match format.as_str() {
         "csv" => {
-            let mut out = String::from("date,measure,department,hashtag,value,suppressed\r\n");
+            let mut out =
+                String::from("date,measure,department,hashtag,language,value,suppressed\r\n");
             for c in &cells {
-                let (department, hashtag) = dimension(&c.measure, &c.dimension);
+                let d = dimension(&c.measure, &c.dimension);
                 out.push_str(&format!(
-                    "{},{},{},{},{},{}\r\n",
+                    "{},{},{},{},{},{},{}\r\n",
                     c.date,
                     csv_field(&c.measure),
-                    csv_field(&department.unwrap_or_default()),
-                    csv_field(&hashtag.unwrap_or_default()),
+                    csv_field(&d.department.unwrap_or_default()),
+                    csv_field(&d.hashtag.unwrap_or_default()),
+                    csv_field(&d.language.unwrap_or_default()),
                     c.value.map(|v| v.to_string()).unwrap_or_default(),
                     c.value.is_none()
                 ));
@@ -140,11 +159,12 @@ async fn export(
                 .iter()
                 .map(|(measure, value)| {
                     let t = metrics::total(&cells, measure, value);
-                    let (department, hashtag) = dimension(measure, value);
+                    let d = dimension(measure, value);
                     json!({
                         "measure": measure,
-                        "department": department,
-                        "hashtag": hashtag,
+                        "department": d.department,
+                        "hashtag": d.hashtag,
+                        "language": d.language,
                         "total": t.total,
                         "lower_bound": t.partial,
                     })
@@ -254,6 +274,129 @@ async fn measures(
                 "previous_total_is_lower_bound": prev_partial,
                 "data": data,
             })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize)]
+struct DimensionParams {
+    #[serde(default, deserialize_with = "lenient::string_list")]
+    keys: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    start_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    end_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    limit: Option<String>,
+}
+
+/// <https://docs.joinmastodon.org/methods/admin/dimensions/>: `keys[]` among `languages`,
+/// `servers` (the other departments, by their interactions with this one) and ours,
+/// `hashtags`; `start_at`, `end_at`, `limit` (default 10, at most 100). Values add up the
+/// shown days only.
+async fn dimensions(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    Params(p): Params<DimensionParams>,
+) -> Result<HttpResponse> {
+    auth.admin_with("admin:read", Role::Moderator)?;
+    let (start, end) = range(p.start_at.as_deref(), p.end_at.as_deref())?;
+    if let Some(bad) = p
+        .keys
+        .iter()
+        .find(|k| !metrics::DIMENSIONS.contains(&k.as_str()))
+    {
+        return Err(Error::unprocessable(format!("`{bad}` is not a dimension")));
+    }
+    let limit = match p.limit.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => 10,
+        Some(raw) => raw
+            .parse::<usize>()
+            .map_err(|_| Error::unprocessable("limit must be a number"))?
+            .clamp(1, 100),
+    };
+    let min_group = ctx.settings.metrics.min_group_size;
+    let cells = ctx
+        .db
+        .read(move |conn| metrics::cells(conn, start, end, min_group))
+        .await?;
+    let language_name = |code: &str| {
+        crate::service::languages::ISO_639_1
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, name)| name.to_string())
+            .unwrap_or_else(|| code.to_string())
+    };
+    let body: Vec<Value> = p
+        .keys
+        .iter()
+        .map(|key| {
+            let data: Vec<Value> = metrics::dimension(&cells, key, limit)
+                .into_iter()
+                .map(|e| {
+                    let human = match key.as_str() {
+                        "languages" => language_name(&e.key),
+                        "hashtags" => format!("#{}", e.key),
+                        _ => e.key.clone(),
+                    };
+                    json!({"key": e.key, "human_key": human, "value": e.value.to_string()})
+                })
+                .collect();
+            json!({"key": key, "data": data})
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize)]
+struct RetentionParams {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    start_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    end_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    frequency: Option<String>,
+}
+
+/// <https://docs.joinmastodon.org/methods/admin/retention/>: `start_at`, `end_at`,
+/// `frequency` (`day` or `month`). Each cohort (the employees who joined in a period) with,
+/// for each period since, how many of them were active (`value`) and their share (`rate`);
+/// below `metrics.min_group_size` people `value` and `rate` are `null` with `suppressed`.
+async fn retention(
+    ctx: web::Data<AppContext>,
+    auth: Auth,
+    Params(p): Params<RetentionParams>,
+) -> Result<HttpResponse> {
+    auth.admin_with("admin:read", Role::Moderator)?;
+    let (start, end) = range(p.start_at.as_deref(), p.end_at.as_deref())?;
+    let frequency = metrics::Frequency::parse(p.frequency.as_deref())?;
+    let min_group = ctx.settings.metrics.min_group_size;
+    let cohorts = ctx
+        .db
+        .read(move |conn| metrics::retention(conn, start, end, frequency, min_group))
+        .await?;
+    let time = |d: chrono::NaiveDate| format!("{d}T00:00:00+00:00");
+    let body: Vec<Value> = cohorts
+        .iter()
+        .map(|c| {
+            let data: Vec<Value> = c
+                .data
+                .iter()
+                .map(|(date, n)| {
+                    let rate = match (n, c.size) {
+                        (Some(n), Some(size)) if size > 0 => Some(*n as f64 / size as f64),
+                        _ => None,
+                    };
+                    json!({
+                        "date": time(*date),
+                        "rate": rate,
+                        "value": n.map(|n| n.to_string()),
+                        "suppressed": n.is_none(),
+                    })
+                })
+                .collect();
+            json!({"period": time(c.period), "frequency": frequency.as_str(), "data": data})
         })
         .collect();
     Ok(HttpResponse::Ok().json(body))
