@@ -46,6 +46,10 @@ pub const MEASURES: &[&str] = &[
     "interactions",
     "opened_reports",
     "resolved_reports",
+    "policy_rule_hits",
+    "posts_held",
+    "posts_approved",
+    "posts_rejected",
     "questions",
     "questions_answered",
     "question_first_reply_p50_secs",
@@ -149,13 +153,15 @@ const QUERIES: &[(&str, &str)] = &[
         "posts",
         "SELECT COUNT(*) AS value, COUNT(DISTINCT account_id) AS people FROM statuses
          WHERE local = TRUE AND reblog_of_id IS NULL AND in_reply_to_id IS NULL
-           AND deleted_at IS NULL AND created_at >= $1 AND created_at < $2",
+           AND deleted_at IS NULL AND held_for_review IS NULL
+           AND created_at >= $1 AND created_at < $2",
     ),
     (
         "replies",
         "SELECT COUNT(*) AS value, COUNT(DISTINCT account_id) AS people FROM statuses
          WHERE local = TRUE AND reblog_of_id IS NULL AND in_reply_to_id IS NOT NULL
-           AND deleted_at IS NULL AND created_at >= $1 AND created_at < $2",
+           AND deleted_at IS NULL AND held_for_review IS NULL
+           AND created_at >= $1 AND created_at < $2",
     ),
     (
         "boosts",
@@ -208,6 +214,32 @@ const QUERIES: &[(&str, &str)] = &[
         "resolved_reports",
         "SELECT COUNT(*) AS value, COUNT(DISTINCT account_id) AS people FROM reports
          WHERE action_taken_at >= $1 AND action_taken_at < $2",
+    ),
+    // Moderation load: the policy rules' matches in effect (not dry runs), the posts they held
+    // for review, and those moderators approved or rejected; `people`: the authors.
+    (
+        "policy_rule_hits",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT account_id) AS people FROM policy_matches
+         WHERE dry_run = FALSE AND created_at >= $1 AND created_at < $2",
+    ),
+    (
+        "posts_held",
+        "SELECT COUNT(DISTINCT status_id) AS value, COUNT(DISTINCT account_id) AS people
+         FROM policy_matches
+         WHERE dry_run = FALSE AND action = 'hold' AND status_id IS NOT NULL
+           AND created_at >= $1 AND created_at < $2",
+    ),
+    (
+        "posts_approved",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT s.account_id) AS people
+         FROM audit_log a JOIN statuses s ON s.id = CAST(a.target_id AS BIGINT)
+         WHERE a.action = 'status.approve' AND a.created_at >= $1 AND a.created_at < $2",
+    ),
+    (
+        "posts_rejected",
+        "SELECT COUNT(*) AS value, COUNT(DISTINCT s.account_id) AS people
+         FROM audit_log a JOIN statuses s ON s.id = CAST(a.target_id AS BIGINT)
+         WHERE a.action = 'status.reject' AND a.created_at >= $1 AND a.created_at < $2",
     ),
 ];
 

@@ -231,6 +231,10 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
         ("interactions", "6"),
         ("opened_reports", "suppressed"),
         ("resolved_reports", "suppressed"),
+        ("policy_rule_hits", "suppressed"),
+        ("posts_held", "suppressed"),
+        ("posts_approved", "suppressed"),
+        ("posts_rejected", "suppressed"),
         ("questions", "2"),
         ("questions_answered", "2"),
         // First answers after 600 s (Alice's) and 300 s (Bob's): nearest rank.
@@ -501,3 +505,71 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
 }
 
 on_both_backends!(engagement_is_counted_and_never_names_anyone);
+
+/// Moderation load: the policy rules' hits, the posts they held and those approved, counted
+/// like everything else (a held post is not a post until it is approved).
+async fn moderation_load_is_counted(db: TestDb) {
+    let f = Fixture::start_with(db, |s| {
+        s.metrics.min_group_size = 2;
+        s.metrics.rollup_interval_secs = 1;
+    })
+    .await;
+    let root = staff(&f, "root", Role::Admin).await;
+    let alice = f.user("alice").await;
+    let bob = f.user("bob").await;
+    crate::policy::set_rules(
+        &f,
+        &root,
+        r#"
+[[rule]]
+name = "Customer names are reviewed first"
+when = { keyword = ["acme corp"] }
+action = "hold"
+"#,
+    )
+    .await;
+    let mut held = Vec::new();
+    for who in [&alice, &bob] {
+        let (code, body) = f
+            .post(
+                who,
+                "/api/v1/statuses",
+                json!({"status": "Call with Acme Corp"}),
+            )
+            .await;
+        assert_eq!(code, 200, "{body}");
+        held.push(body["id"].as_str().unwrap().to_string());
+    }
+    let (code, body) = f
+        .post(
+            &root,
+            &format!(
+                "/api/v1/groundswell/admin/held_statuses/{}/approve",
+                held[0]
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let expected = vec![
+        ("policy_rule_hits", json!(2)),
+        ("posts_held", json!(2)),
+        // One approved post, by one author: suppressed (and so is the one post).
+        ("posts_approved", Value::Null),
+        ("posts_rejected", Value::Null),
+        ("posts", Value::Null),
+    ];
+    let day = chrono::Utc::now().date_naive();
+    eventually("the moderation figures", || async {
+        let body = export(&f, &root, &format!("start={day}&end={day}")).await;
+        let got: Vec<(&str, Value)> = expected
+            .iter()
+            .map(|(m, _)| (*m, cell(&body, m, None)["value"].clone()))
+            .collect();
+        (got == expected).then_some(())
+    })
+    .await;
+    f.stop().await;
+}
+
+on_both_backends!(moderation_load_is_counted);
