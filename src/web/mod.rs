@@ -24,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/header.png", web::get().to(header))
         .route("/media/{folder}/{file}", web::get().to(media_file))
         .route("/about/usage-policy", web::get().to(usage_policy::page))
+        .route("/about/metrics", web::get().to(pages::about_metrics))
         .route("/about/usage-policy", web::post().to(usage_policy::accept))
         .route("/@{username}", web::get().to(profiles::profile))
         .route("/@{username}/{id}", web::get().to(profiles::status))

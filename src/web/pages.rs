@@ -45,6 +45,27 @@ pub struct HomePage<'a> {
     pub csrf_token: String,
 }
 
+#[derive(Template)]
+#[template(path = "about_metrics.html")]
+pub struct AboutMetricsPage<'a> {
+    pub instance_name: &'a str,
+    pub min_group: u32,
+    pub question_tags: &'a [String],
+}
+
+/// `GET /about/metrics`: what the engagement metrics count, the privacy rule, and what is
+/// never collected — for every employee, signed in or not.
+pub async fn about_metrics(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+    render(
+        actix_web::http::StatusCode::OK,
+        &AboutMetricsPage {
+            instance_name: &ctx.settings.instance.name,
+            min_group: ctx.settings.metrics.min_group_size,
+            question_tags: &ctx.settings.metrics.question_tags,
+        },
+    )
+}
+
 /// Render a template as an HTML response with the given status.
 pub fn render(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse> {
     let html = page.render().map_err(Error::internal)?;

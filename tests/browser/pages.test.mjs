@@ -87,3 +87,21 @@ test("what is missing is a readable page, not JSON", async () => {
   assert.deepEqual(seen.problems(), []);
   await context.close();
 });
+
+test("employees can read what is measured and what never is", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const seen = watch(page);
+  const res = await page.goto(`${server.url}/about/metrics`);
+  assert.equal(res.status(), 200);
+  assert.match(await page.locator("h1").innerText(), /measures, and what it never does/);
+  assert.match(await page.locator("#min-group").innerText(), /^\d+$/);
+  assert.match(await page.locator("#never").innerText(), /no figure, export, page or log names an employee/);
+  console.log(`screenshot: ${await screenshot(page, "about-metrics")}`);
+  await page.setViewportSize({ width: 360, height: 740 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+  assert.equal(overflow, false, "no horizontal scroll at 360 px");
+  console.log(`screenshot: ${await screenshot(page, "about-metrics-phone")}`);
+  assert.deepEqual(seen.problems(), []);
+  await context.close();
+});

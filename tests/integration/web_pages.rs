@@ -159,3 +159,31 @@ async fn profile_and_status_pages(db: TestDb) {
 }
 
 on_both_backends!(profile_and_status_pages);
+
+/// `/about/metrics` tells every employee, signed in or not, what is counted, the privacy
+/// threshold in force and what is never collected.
+async fn the_metrics_page_says_what_is_measured(db: TestDb) {
+    let f = Fixture::start_with(db, |s| {
+        s.metrics.min_group_size = 7;
+        s.metrics.question_tags = vec!["ask".into()];
+    })
+    .await;
+    let resp = f.client.get(f.url("/about/metrics")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("<strong id=\"min-group\">7</strong>"),
+        "{html}"
+    );
+    assert!(html.contains("#ask"), "the configured question hashtags");
+    assert!(html.contains("What is never collected or shown"));
+    f.stop().await;
+}
+
+on_both_backends!(the_metrics_page_says_what_is_measured);
