@@ -880,3 +880,76 @@ pub fn dimension(cells: &[Cell], key: &str, limit: usize) -> Vec<DimensionEntry>
 
 /// The dimensions [`dimension`] knows.
 pub const DIMENSIONS: &[&str] = &["languages", "servers", "hashtags"];
+
+/// A cell as exports write it: its dimension named (the other department, the hashtag or
+/// the language), `value` `None` when suppressed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record<'a> {
+    pub date: &'a str,
+    pub measure: &'a str,
+    pub department: Option<&'a str>,
+    pub hashtag: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub value: Option<i64>,
+    pub suppressed: bool,
+}
+
+/// What a measure's dimension is: `department`, `hashtag` or `language`.
+pub fn dimension_kind(measure: &str) -> &'static str {
+    match measure {
+        HASHTAGS => "hashtag",
+        LANGUAGES => "language",
+        _ => "department",
+    }
+}
+
+impl Cell {
+    pub fn record(&self) -> Record<'_> {
+        let dimension = (!self.dimension.is_empty()).then_some(self.dimension.as_str());
+        let kind = dimension_kind(&self.measure);
+        Record {
+            date: &self.date,
+            measure: &self.measure,
+            department: dimension.filter(|_| kind == "department"),
+            hashtag: dimension.filter(|_| kind == "hashtag"),
+            language: dimension.filter(|_| kind == "language"),
+            value: self.value,
+            suppressed: self.value.is_none(),
+        }
+    }
+}
+
+/// The columns of the CSV export.
+pub const CSV_HEADER: &str = "date,measure,department,hashtag,language,value,suppressed";
+
+/// Cells as CSV (RFC 4180, a header row; a suppressed value empty).
+pub fn to_csv(cells: &[Cell]) -> String {
+    use crate::service::audit::csv_field;
+    let mut out = format!("{CSV_HEADER}\r\n");
+    for c in cells {
+        let r = c.record();
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\r\n",
+            r.date,
+            csv_field(r.measure),
+            csv_field(r.department.unwrap_or_default()),
+            csv_field(r.hashtag.unwrap_or_default()),
+            csv_field(r.language.unwrap_or_default()),
+            r.value.map(|v| v.to_string()).unwrap_or_default(),
+            r.suppressed
+        ));
+    }
+    out
+}
+
+/// Cells as NDJSON (one record a line).
+pub fn to_ndjson(cells: &[Cell]) -> String {
+    let mut out = String::new();
+    for c in cells {
+        if let Ok(line) = serde_json::to_string(&c.record()) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}

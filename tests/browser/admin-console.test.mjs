@@ -225,6 +225,18 @@ test("administrators and moderators run the department from the console", async 
   assert.match(reach, /Offices closed[\s\S]*Across the company: (at least )?\d+ of \d+ people in 2 departments/);
   await shot(page, "admin-announcements");
 
+  // --- Engagement: charts (suppressed days drawn as such), totals and the downloads.
+  await page.click(".nav a[href='/admin/engagement']");
+  await page.waitForURL(`${eng.url}/admin/engagement`);
+  assert.equal(await page.locator("h1").innerText(), "Engagement");
+  assert.equal(await page.locator("svg.chart").count(), 2);
+  assert.ok((await page.locator("svg.chart rect.suppressed").count()) > 0, "days below the threshold are hatched");
+  assert.match(await page.locator("#totals").innerText(), /posts\s+suppressed/i);
+  const download = await page.request.get(await page.locator("#download-csv").getAttribute("href").then((h) => eng.url + h));
+  assert.equal(download.status(), 200);
+  assert.match(await download.text(), /^date,measure,department,hashtag,language,value,suppressed\r\n/);
+  await shot(page, "admin-engagement");
+
   // --- The audit log holds what was done, by whom; the export carries it too.
   await page.click(".nav a[href='/admin/audit']");
   await page.waitForURL(`${eng.url}/admin/audit`);

@@ -1044,6 +1044,8 @@ async fn the_console_pages_and_forms_work(db: TestDb) {
         "/admin/federation",
         "/admin/usage-policy",
         "/admin/announcements",
+        "/admin/engagement",
+        "/admin/engagement?start=2026-01-01&end=2026-01-31",
         "/admin/audit",
         "/admin/audit?action=account.&since=2026-01-01&until=2099-12-31",
     ] {
@@ -1056,6 +1058,26 @@ async fn the_console_pages_and_forms_work(db: TestDb) {
     }
     let (status, _) = page(&f, &admin, "/admin/reports/12345").await;
     assert_eq!(status, 404);
+    // The engagement page's download, and a range it refuses with a readable page.
+    let resp = admin
+        .get(f.url("/admin/engagement/export?format=csv&start=2026-01-01&end=2026-01-02"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let csv = resp.text().await.unwrap();
+    assert!(
+        csv.starts_with("date,measure,department,hashtag,language,value,suppressed\r\n2026-01-01,active_users,,,,,true"),
+        "{csv}"
+    );
+    let (status, html) = page(
+        &f,
+        &admin,
+        "/admin/engagement?start=2026-02-01&end=2026-01-01",
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("end must not be before start"), "{html}");
 
     // A rule through the form; refused input comes back on the form with what was typed.
     let (status, _, html) = submit(
@@ -1259,6 +1281,7 @@ async fn the_console_pages_and_forms_work(db: TestDb) {
         "/admin/federation",
         "/admin/usage-policy",
         "/admin/announcements",
+        "/admin/engagement",
         "/admin/audit",
     ] {
         let (status, html) = page(&f, &moderator, path).await;

@@ -12,7 +12,6 @@ use crate::api::auth::Auth;
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
-use crate::service::audit::csv_field;
 use crate::service::metrics::{self, Cell};
 use crate::service::users::Role;
 
@@ -47,40 +46,8 @@ fn range(start: Option<&str>, end: Option<&str>) -> Result<(NaiveDate, NaiveDate
     Ok((start, end))
 }
 
-/// A cell's dimension: the other department of a cross-department measure, a hashtag or a
-/// language (at most one of them).
-struct Dimension {
-    department: Option<String>,
-    hashtag: Option<String>,
-    language: Option<String>,
-}
-
-fn dimension(measure: &str, value: &str) -> Dimension {
-    let value = (!value.is_empty()).then(|| value.to_string());
-    let mut d = Dimension {
-        department: None,
-        hashtag: None,
-        language: None,
-    };
-    match measure {
-        metrics::HASHTAGS => d.hashtag = value,
-        metrics::LANGUAGES => d.language = value,
-        _ => d.department = value,
-    }
-    d
-}
-
 fn cell_json(c: &Cell) -> Value {
-    let d = dimension(&c.measure, &c.dimension);
-    json!({
-        "date": c.date,
-        "measure": c.measure,
-        "department": d.department,
-        "hashtag": d.hashtag,
-        "language": d.language,
-        "value": c.value,
-        "suppressed": c.value.is_none(),
-    })
+    serde_json::to_value(c.record()).unwrap_or(Value::Null)
 }
 
 /// `GET /api/v1/groundswell/metrics?start=&end=&format=json|csv|ndjson` (admins,
@@ -115,38 +82,14 @@ async fn export(
         .await?;
     let file = |ext: &str| format!("attachment; filename=\"metrics-{start}-{end}.{ext}\"");
     Ok(match format.as_str() {
-        "csv" => {
-            let mut out =
-                String::from("date,measure,department,hashtag,language,value,suppressed\r\n");
-            for c in &cells {
-                let d = dimension(&c.measure, &c.dimension);
-                out.push_str(&format!(
-                    "{},{},{},{},{},{},{}\r\n",
-                    c.date,
-                    csv_field(&c.measure),
-                    csv_field(&d.department.unwrap_or_default()),
-                    csv_field(&d.hashtag.unwrap_or_default()),
-                    csv_field(&d.language.unwrap_or_default()),
-                    c.value.map(|v| v.to_string()).unwrap_or_default(),
-                    c.value.is_none()
-                ));
-            }
-            HttpResponse::Ok()
-                .content_type("text/csv; charset=utf-8")
-                .insert_header(("Content-Disposition", file("csv")))
-                .body(out)
-        }
-        "ndjson" => {
-            let mut out = String::new();
-            for c in &cells {
-                out.push_str(&cell_json(c).to_string());
-                out.push('\n');
-            }
-            HttpResponse::Ok()
-                .content_type("application/x-ndjson")
-                .insert_header(("Content-Disposition", file("ndjson")))
-                .body(out)
-        }
+        "csv" => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header(("Content-Disposition", file("csv")))
+            .body(metrics::to_csv(&cells)),
+        "ndjson" => HttpResponse::Ok()
+            .content_type("application/x-ndjson")
+            .insert_header(("Content-Disposition", file("ndjson")))
+            .body(metrics::to_ndjson(&cells)),
         _ => {
             let mut keys: Vec<(String, String)> = cells
                 .iter()
@@ -159,12 +102,13 @@ async fn export(
                 .iter()
                 .map(|(measure, value)| {
                     let t = metrics::total(&cells, measure, value);
-                    let d = dimension(measure, value);
+                    let kind = metrics::dimension_kind(measure);
+                    let named = |k: &str| (kind == k && !value.is_empty()).then_some(value);
                     json!({
                         "measure": measure,
-                        "department": d.department,
-                        "hashtag": d.hashtag,
-                        "language": d.language,
+                        "department": named("department"),
+                        "hashtag": named("hashtag"),
+                        "language": named("language"),
                         "total": t.total,
                         "lower_bound": t.partial,
                     })

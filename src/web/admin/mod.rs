@@ -11,6 +11,7 @@
 mod announcements;
 mod audit;
 mod dashboard;
+mod engagement;
 mod federation;
 mod moderation;
 mod rules;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(rules::configure)
         .configure(federation::configure)
         .configure(announcements::configure)
+        .configure(engagement::configure)
         .configure(audit::configure);
 }
 
