@@ -309,20 +309,33 @@ fn roll_up_metrics(ctx: &AppContext) {
                     // Today and yesterday; the last week once an hour (late answers).
                     ticks += 1;
                     let days = if ticks % (3600 / interval).max(1) == 1 { 7 } else { 2 };
-                    let done = ctx
-                        .db
-                        .write(move |conn| {
-                            if !service::metrics::lease(conn, "metrics_rollup", &node, lease_secs)? {
-                                return Ok(false);
-                            }
-                            let today = chrono::Utc::now().date_naive();
-                            for back in (0..days).rev() {
-                                let day = today - chrono::Duration::days(back);
-                                service::metrics::rollup_day(conn, day, &tags)?;
-                            }
-                            Ok(true)
-                        })
-                        .await;
+                    // The lease in one short write; each day computed in a read and
+                    // stored in a short write, so posting never waits on the roll-up.
+                    let done: crate::error::Result<bool> = async {
+                        let held = ctx
+                            .db
+                            .write(move |conn| {
+                                service::metrics::lease(conn, "metrics_rollup", &node, lease_secs)
+                            })
+                            .await?;
+                        if !held {
+                            return Ok(false);
+                        }
+                        let today = chrono::Utc::now().date_naive();
+                        for back in (0..days).rev() {
+                            let day = today - chrono::Duration::days(back);
+                            let tags = tags.clone();
+                            let figures = ctx
+                                .db
+                                .read(move |conn| service::metrics::compute_day(conn, day, &tags))
+                                .await?;
+                            ctx.db
+                                .write(move |conn| service::metrics::store_day(conn, &figures))
+                                .await?;
+                        }
+                        Ok(true)
+                    }
+                    .await;
                     match done {
                         Ok(true) => tracing::debug!("rolled up the engagement metrics"),
                         Ok(false) => {}

@@ -292,30 +292,30 @@ fn cross_query(kind: &str, outgoing: bool) -> String {
     )
 }
 
-/// Note who was active on `day` by posting, boosting, favouriting or voting (sign-ins and
-/// app use are noted as they happen).
-fn note_active(conn: &mut DbConnection, day: NaiveDate) -> Result<()> {
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Who was active on `day` by posting, boosting, favouriting or voting (sign-ins and app
+/// use are noted as they happen).
+fn active_by_content(conn: &mut DbConnection, day: NaiveDate) -> Result<Vec<i64>> {
     let (start, end) = bounds(day);
-    diesel::sql_query(
-        "INSERT INTO metrics_active_days (day, account_id)
-         SELECT DISTINCT $1, x.a FROM (
-             SELECT s.account_id AS a FROM statuses s
-             WHERE s.local = TRUE AND s.created_at >= $2 AND s.created_at < $3
-             UNION
-             SELECT f.account_id FROM favourites f JOIN accounts ac ON ac.id = f.account_id
-             WHERE ac.domain IS NULL AND f.created_at >= $2 AND f.created_at < $3
-             UNION
-             SELECT v.account_id FROM poll_votes v JOIN accounts ac ON ac.id = v.account_id
-             WHERE ac.domain IS NULL AND v.created_at >= $2 AND v.created_at < $3
-         ) x
-         WHERE NOT EXISTS (
-             SELECT 1 FROM metrics_active_days m WHERE m.day = $1 AND m.account_id = x.a)",
+    let found: Vec<Id> = diesel::sql_query(
+        "SELECT s.account_id AS id FROM statuses s
+         WHERE s.local = TRUE AND s.created_at >= $1 AND s.created_at < $2
+         UNION
+         SELECT f.account_id FROM favourites f JOIN accounts ac ON ac.id = f.account_id
+         WHERE ac.domain IS NULL AND f.created_at >= $1 AND f.created_at < $2
+         UNION
+         SELECT v.account_id FROM poll_votes v JOIN accounts ac ON ac.id = v.account_id
+         WHERE ac.domain IS NULL AND v.created_at >= $1 AND v.created_at < $2",
     )
-    .bind::<Text, _>(day_key(day))
     .bind::<Timestamp, _>(start)
     .bind::<Timestamp, _>(end)
-    .execute(conn)?;
-    Ok(())
+    .load(conn)?;
+    Ok(found.into_iter().map(|r| r.id).collect())
 }
 
 /// Whether a post's text asks a question: a `?` outside links, or one of `tags` (without
@@ -382,7 +382,8 @@ fn questions(
                 AND r.deleted_at IS NULL) AS first_cross_reply
          FROM statuses q
          WHERE q.local = TRUE AND q.reblog_of_id IS NULL AND q.in_reply_to_id IS NULL
-           AND q.deleted_at IS NULL AND q.created_at >= $1 AND q.created_at < $2",
+           AND q.deleted_at IS NULL AND q.held_for_review IS NULL
+           AND q.created_at >= $1 AND q.created_at < $2",
     )
     .bind::<Timestamp, _>(start)
     .bind::<Timestamp, _>(end)
@@ -433,18 +434,34 @@ fn questions(
     Ok(out)
 }
 
+/// One day's figures, computed from the raw rows ([`compute_day`]) and not yet stored
+/// ([`store_day`]).
+#[derive(Debug, Clone)]
+pub struct DayFigures {
+    day: NaiveDate,
+    /// Who posted, boosted, favourited or voted.
+    active: Vec<i64>,
+    /// (measure, dimension, value, people), `active_users` aside.
+    rows: Vec<(String, String, i64, i64)>,
+}
+
 /// Roll up one day: its numbers in `metrics_daily` replaced by ones computed from the raw
 /// rows (so running it again, live or as a rebuild, gives the same numbers).
 /// `question_tags`: the hashtags that make a post a question (`metrics.question_tags`).
 pub fn rollup_day(conn: &mut DbConnection, day: NaiveDate, question_tags: &[String]) -> Result<()> {
-    let key = day_key(day);
-    note_active(conn, day)?;
+    let figures = compute_day(conn, day, question_tags)?;
+    store_day(conn, &figures)
+}
+
+/// Compute one day's figures: reads only, so the live job does it outside any write
+/// transaction and holds the write lock just for [`store_day`].
+pub fn compute_day(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+    question_tags: &[String],
+) -> Result<DayFigures> {
+    let active = active_by_content(conn, day)?;
     let mut rows: Vec<(String, String, i64, i64)> = Vec::new();
-    let active: i64 = metrics_active_days::table
-        .filter(metrics_active_days::day.eq(&key))
-        .count()
-        .get_result(conn)?;
-    rows.push(("active_users".into(), String::new(), active, active));
     for (measure, sql) in QUERIES {
         let (value, people) = figure(conn, sql, day)?;
         rows.push((measure.to_string(), String::new(), value, people));
@@ -457,7 +474,7 @@ pub fn rollup_day(conn: &mut DbConnection, day: NaiveDate, question_tags: &[Stri
         "SELECT t.name AS domain, COUNT(*) AS value, COUNT(DISTINCT s.account_id) AS people
          FROM status_tags st JOIN statuses s ON s.id = st.status_id JOIN tags t ON t.id = st.tag_id
          WHERE s.local = TRUE AND s.reblog_of_id IS NULL AND s.deleted_at IS NULL
-           AND s.created_at >= $1 AND s.created_at < $2
+           AND s.held_for_review IS NULL AND s.created_at >= $1 AND s.created_at < $2
          GROUP BY t.name",
     )
     .bind::<Timestamp, _>(start)
@@ -471,7 +488,8 @@ pub fn rollup_day(conn: &mut DbConnection, day: NaiveDate, question_tags: &[Stri
         "SELECT language AS domain, COUNT(*) AS value, COUNT(DISTINCT account_id) AS people
          FROM statuses
          WHERE local = TRUE AND reblog_of_id IS NULL AND deleted_at IS NULL
-           AND language IS NOT NULL AND created_at >= $1 AND created_at < $2
+           AND held_for_review IS NULL AND language IS NOT NULL
+           AND created_at >= $1 AND created_at < $2
          GROUP BY language",
     )
     .bind::<Timestamp, _>(start)
@@ -496,9 +514,22 @@ pub fn rollup_day(conn: &mut DbConnection, day: NaiveDate, question_tags: &[Stri
             );
         }
     }
+    Ok(DayFigures { day, active, rows })
+}
+
+/// Store one day's figures in place of what was rolled up before.
+pub fn store_day(conn: &mut DbConnection, figures: &DayFigures) -> Result<()> {
+    let key = day_key(figures.day);
+    note_seen(conn, &key, &figures.active)?;
+    let active: i64 = metrics_active_days::table
+        .filter(metrics_active_days::day.eq(&key))
+        .count()
+        .get_result(conn)?;
     diesel::delete(metrics_daily::table.filter(metrics_daily::day.eq(&key))).execute(conn)?;
+    let active_row = ("active_users".to_string(), String::new(), active, active);
+    let all = std::iter::once(&active_row).chain(figures.rows.iter());
     // A few dozen rows a day (one statement each: both backends take it).
-    for (measure, dimension, value, people) in &rows {
+    for (measure, dimension, value, people) in all {
         diesel::insert_into(metrics_daily::table)
             .values((
                 metrics_daily::day.eq(&key),
