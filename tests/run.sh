@@ -35,6 +35,11 @@ if [ -z "${GROUNDSWELL_TEST_POSTGRES_URL:-}" ] && command -v pg_isready >/dev/nu
   fi
 fi
 
+# libpq would otherwise try GSSAPI encryption first and load Kerberos, whose library
+# destructors race the test binaries' exit ("k5_mutex_lock: Assertion `r == 0' failed" after
+# every test had passed). The department's own connections do not need it either.
+export PGGSSENCMODE="${PGGSSENCMODE:-disable}"
+
 # The test OpenID Provider (npm oidc-provider) for the SSO tests: node_modules cached outside
 # the checkout like the client suites'; the Rust and Python SSO tests start it.
 GROUNDSWELL_TEST_OIDC_PROVIDER="$(tests/oidc-provider/install.sh)"
