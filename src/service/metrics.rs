@@ -25,7 +25,7 @@ use std::sync::Mutex;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::db::DbConnection;
 use crate::db::schema::{job_leases, metrics_active_days, metrics_daily};
@@ -369,7 +369,7 @@ fn questions(
     conn: &mut DbConnection,
     day: NaiveDate,
     tags: &[String],
-) -> Result<Vec<(String, i64, i64)>> {
+) -> Result<(Vec<Measured>, Vec<FirstReply>)> {
     let (start, end) = bounds(day);
     let posts: Vec<Question> = diesel::sql_query(
         "SELECT q.account_id AS account_id, COALESCE(q.source_text, q.content) AS text,
@@ -414,16 +414,25 @@ fn questions(
         ("question_first_reply", |q| q.first_reply),
         ("question_first_cross_reply", |q| q.first_cross_reply),
     ];
-    for (name, first) in firsts {
+    let mut times = Vec::new();
+    for (cross, (name, first)) in firsts.into_iter().enumerate() {
         let with: Vec<&Question> = asked
             .iter()
             .copied()
             .filter(|q| first(q).is_some())
             .collect();
-        let mut secs: Vec<i64> = with
-            .iter()
-            .filter_map(|q| first(q).map(|t| (t - q.created_at).num_seconds().max(0)))
-            .collect();
+        let mut secs: Vec<i64> = Vec::new();
+        for q in &with {
+            if let Some(t) = first(q) {
+                let s = (t - q.created_at).num_seconds().max(0);
+                secs.push(s);
+                times.push(FirstReply {
+                    account_id: q.account_id,
+                    cross: cross == 1,
+                    secs: s,
+                });
+            }
+        }
         secs.sort_unstable();
         for p in [50, 90] {
             if let Some(value) = percentile(&secs, p) {
@@ -431,7 +440,19 @@ fn questions(
             }
         }
     }
-    Ok(out)
+    Ok((out, times))
+}
+
+/// A measure of the day: (name, value, people).
+type Measured = (String, i64, i64);
+
+/// One answered question of a day: who asked (only to count people), whether the answer
+/// counted is the first from another department, and how long it took.
+#[derive(Debug, Clone)]
+struct FirstReply {
+    account_id: i64,
+    cross: bool,
+    secs: i64,
 }
 
 /// One day's figures, computed from the raw rows ([`compute_day`]) and not yet stored
@@ -443,6 +464,8 @@ pub struct DayFigures {
     active: Vec<i64>,
     /// (measure, dimension, value, people), `active_users` aside.
     rows: Vec<(String, String, i64, i64)>,
+    /// The answered questions' times to their first reply.
+    first_replies: Vec<FirstReply>,
 }
 
 /// Roll up one day: its numbers in `metrics_daily` replaced by ones computed from the raw
@@ -466,7 +489,8 @@ pub fn compute_day(
         let (value, people) = figure(conn, sql, day)?;
         rows.push((measure.to_string(), String::new(), value, people));
     }
-    for (measure, value, people) in questions(conn, day, question_tags)? {
+    let (asked, first_replies) = questions(conn, day, question_tags)?;
+    for (measure, value, people) in asked {
         rows.push((measure, String::new(), value, people));
     }
     let (start, end) = bounds(day);
@@ -514,7 +538,12 @@ pub fn compute_day(
             );
         }
     }
-    Ok(DayFigures { day, active, rows })
+    Ok(DayFigures {
+        day,
+        active,
+        rows,
+        first_replies,
+    })
 }
 
 /// Store one day's figures in place of what was rolled up before.
@@ -540,7 +569,91 @@ pub fn store_day(conn: &mut DbConnection, figures: &DayFigures) -> Result<()> {
             ))
             .execute(conn)?;
     }
+    diesel::sql_query("DELETE FROM metrics_first_replies WHERE day = $1")
+        .bind::<Text, _>(&key)
+        .execute(conn)?;
+    for r in &figures.first_replies {
+        diesel::sql_query(
+            "INSERT INTO metrics_first_replies (day, account_id, cross_department, secs)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind::<Text, _>(&key)
+        .bind::<BigInt, _>(r.account_id)
+        .bind::<diesel::sql_types::Bool, _>(r.cross)
+        .bind::<BigInt, _>(r.secs)
+        .execute(conn)?;
+    }
     Ok(())
+}
+
+/// Time to first reply over a range: median and 90th percentile (nearest rank, seconds) of
+/// the questions asked in it, overall and counting only replies from another department.
+/// `None`: suppressed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstReplies {
+    pub p50_secs: Option<i64>,
+    pub p90_secs: Option<i64>,
+    pub cross_p50_secs: Option<i64>,
+    pub cross_p90_secs: Option<i64>,
+    /// Some day's questions were left out (fewer than the threshold asked them).
+    pub partial: bool,
+}
+
+#[derive(QueryableByName)]
+struct FirstReplyRow {
+    #[diesel(sql_type = Text)]
+    day: String,
+    #[diesel(sql_type = BigInt)]
+    account_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    cross_department: bool,
+    #[diesel(sql_type = BigInt)]
+    secs: i64,
+}
+
+/// [`FirstReplies`] from `start` to `end`, by the rule of totals: only the days whose own
+/// figure is shown (at least `min_group` askers that day) count, so a range never moves
+/// because of a suppressed day and two overlapping ranges cannot be differenced into one.
+pub fn first_replies(
+    conn: &mut DbConnection,
+    start: NaiveDate,
+    end: NaiveDate,
+    min_group: u32,
+) -> Result<FirstReplies> {
+    let rows: Vec<FirstReplyRow> = diesel::sql_query(
+        "SELECT day, account_id, cross_department, secs FROM metrics_first_replies
+         WHERE day >= $1 AND day <= $2",
+    )
+    .bind::<Text, _>(day_key(start))
+    .bind::<Text, _>(day_key(end))
+    .load(conn)?;
+    let min = usize::try_from(min_group.max(1)).unwrap_or(usize::MAX);
+    let mut out = FirstReplies::default();
+    for cross in [false, true] {
+        let mut by_day: std::collections::BTreeMap<&str, (HashSet<i64>, Vec<i64>)> =
+            Default::default();
+        for r in rows.iter().filter(|r| r.cross_department == cross) {
+            let (people, secs) = by_day.entry(r.day.as_str()).or_default();
+            people.insert(r.account_id);
+            secs.push(r.secs);
+        }
+        let mut secs: Vec<i64> = Vec::new();
+        for (people, day_secs) in by_day.values() {
+            if people.len() >= min {
+                secs.extend(day_secs);
+            } else {
+                out.partial = true;
+            }
+        }
+        secs.sort_unstable();
+        let (p50, p90) = (percentile(&secs, 50), percentile(&secs, 90));
+        if cross {
+            (out.cross_p50_secs, out.cross_p90_secs) = (p50, p90);
+        } else {
+            (out.p50_secs, out.p90_secs) = (p50, p90);
+        }
+    }
+    Ok(out)
 }
 
 /// Take (or keep) the lease of job `name` for `node` for `secs`: whether this node runs it.
@@ -983,4 +1096,112 @@ pub fn to_ndjson(cells: &[Cell]) -> String {
         }
     }
     out
+}
+
+/// A measure's total over a range, as exports give it: the shown days added up, with its
+/// dimension named, and `lower_bound` when some day was suppressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotalRecord {
+    pub measure: String,
+    pub department: Option<String>,
+    pub hashtag: Option<String>,
+    pub language: Option<String>,
+    pub total: i64,
+    pub lower_bound: bool,
+}
+
+impl TotalRecord {
+    /// The total, or `None` when nothing of it is shown (every day suppressed).
+    pub fn shown(&self) -> Option<i64> {
+        (!(self.total == 0 && self.lower_bound)).then_some(self.total)
+    }
+}
+
+/// A department's figures over a range: what the JSON export gives besides the days, and
+/// what the company report collects from every department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The department's domain.
+    pub department: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub min_group_size: u32,
+    /// Distinct employees active over the range (`None`: suppressed).
+    pub active_users: Option<i64>,
+    pub active_users_suppressed: bool,
+    /// Time to first reply over the range.
+    pub first_reply: FirstReplies,
+    /// Every measure that adds up, per dimension.
+    pub totals: Vec<TotalRecord>,
+}
+
+impl Summary {
+    /// The total of `measure` (with `dimension`, or `""` for the department-wide one).
+    pub fn total(&self, measure: &str, dimension: &str) -> Option<&TotalRecord> {
+        self.totals.iter().find(|t| {
+            t.measure == measure
+                && [&t.department, &t.hashtag, &t.language]
+                    .iter()
+                    .find_map(|d| d.as_deref())
+                    .unwrap_or_default()
+                    == dimension
+        })
+    }
+}
+
+/// Read a department's figures from `start` to `end`: its [`Summary`] and every day's cells.
+pub fn summarize(
+    conn: &mut DbConnection,
+    department: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+    min_group: u32,
+) -> Result<(Summary, Vec<Cell>)> {
+    let cells = cells(conn, start, end, min_group)?;
+    let active = active_between(conn, start, end, min_group)?;
+    let first_reply = first_replies(conn, start, end, min_group)?;
+    let mut keys: Vec<(&str, &str)> = cells
+        .iter()
+        .filter(|c| adds_up(&c.measure))
+        .map(|c| (c.measure.as_str(), c.dimension.as_str()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let totals = keys
+        .iter()
+        .map(|(measure, value)| {
+            let t = total(&cells, measure, value);
+            let kind = dimension_kind(measure);
+            let named = |k: &str| (kind == k && !value.is_empty()).then(|| value.to_string());
+            TotalRecord {
+                measure: measure.to_string(),
+                department: named("department"),
+                hashtag: named("hashtag"),
+                language: named("language"),
+                total: t.total,
+                lower_bound: t.partial,
+            }
+        })
+        .collect();
+    let summary = Summary {
+        department: department.to_string(),
+        start,
+        end,
+        min_group_size: min_group,
+        active_users: active,
+        active_users_suppressed: active.is_none(),
+        first_reply,
+        totals,
+    };
+    Ok((summary, cells))
+}
+
+/// The JSON export: the [`Summary`]'s fields and every day's `cells`.
+pub fn to_json(summary: &Summary, cells: &[Cell]) -> serde_json::Value {
+    let mut body = serde_json::to_value(summary).unwrap_or_default();
+    body["cells"] = cells
+        .iter()
+        .map(|c| serde_json::to_value(c.record()).unwrap_or_default())
+        .collect();
+    body
 }

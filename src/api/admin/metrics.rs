@@ -46,10 +46,6 @@ fn range(start: Option<&str>, end: Option<&str>) -> Result<(NaiveDate, NaiveDate
     Ok((start, end))
 }
 
-fn cell_json(c: &Cell) -> Value {
-    serde_json::to_value(c.record()).unwrap_or(Value::Null)
-}
-
 /// `GET /api/v1/groundswell/metrics?start=&end=&format=json|csv|ndjson` (admins,
 /// `admin:read`): every measure of every day in the range (default: the last 30 days).
 async fn export(
@@ -71,14 +67,10 @@ async fn export(
         )));
     }
     let min_group = ctx.settings.metrics.min_group_size;
-    let (cells, active) = ctx
+    let domain = ctx.settings.instance.domain.as_str().to_string();
+    let (summary, cells) = ctx
         .db
-        .read(move |conn| {
-            Ok((
-                metrics::cells(conn, start, end, min_group)?,
-                metrics::active_between(conn, start, end, min_group)?,
-            ))
-        })
+        .read(move |conn| metrics::summarize(conn, &domain, start, end, min_group))
         .await?;
     let file = |ext: &str| format!("attachment; filename=\"metrics-{start}-{end}.{ext}\"");
     Ok(match format.as_str() {
@@ -90,40 +82,7 @@ async fn export(
             .content_type("application/x-ndjson")
             .insert_header(("Content-Disposition", file("ndjson")))
             .body(metrics::to_ndjson(&cells)),
-        _ => {
-            let mut keys: Vec<(String, String)> = cells
-                .iter()
-                .filter(|c| metrics::adds_up(&c.measure))
-                .map(|c| (c.measure.clone(), c.dimension.clone()))
-                .collect();
-            keys.sort();
-            keys.dedup();
-            let totals: Vec<Value> = keys
-                .iter()
-                .map(|(measure, value)| {
-                    let t = metrics::total(&cells, measure, value);
-                    let kind = metrics::dimension_kind(measure);
-                    let named = |k: &str| (kind == k && !value.is_empty()).then_some(value);
-                    json!({
-                        "measure": measure,
-                        "department": named("department"),
-                        "hashtag": named("hashtag"),
-                        "language": named("language"),
-                        "total": t.total,
-                        "lower_bound": t.partial,
-                    })
-                })
-                .collect();
-            HttpResponse::Ok().json(json!({
-                "start": start.to_string(),
-                "end": end.to_string(),
-                "min_group_size": min_group,
-                "active_users": active,
-                "active_users_suppressed": active.is_none(),
-                "totals": totals,
-                "cells": cells.iter().map(cell_json).collect::<Vec<_>>(),
-            }))
-        }
+        _ => HttpResponse::Ok().json(metrics::to_json(&summary, &cells)),
     })
 }
 
