@@ -188,6 +188,12 @@ pub struct Figures {
     pub pools: Vec<PoolState>,
     /// Recorded policy rule matches, counted by what the rules do.
     pub policy_matches: Vec<PolicyMatches>,
+    /// Today's engagement figures as last rolled up: (measure, other department or "",
+    /// value), only those shown (behind at least `metrics.min_group_size` people).
+    pub engagement: Vec<(String, String, i64)>,
+    /// Distinct employees active over the last 7 and 30 days (`None`: suppressed).
+    pub active_users_7d: Option<i64>,
+    pub active_users_30d: Option<i64>,
 }
 
 /// One department's delivery queue.
@@ -223,6 +229,18 @@ pub struct PolicyMatches {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DomainLabel {
     department: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MeasureLabels {
+    measure: String,
+    /// The other department, for the cross-department measures; "" otherwise.
+    department: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WindowLabel {
+    window: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -337,6 +355,32 @@ impl Figures {
             "policy_rule_matches",
             "Policy rule matches recorded by every node, by the rule's action and direction",
             matches,
+        );
+        let engagement = Family::<MeasureLabels, Gauge>::default();
+        for (measure, department, value) in &self.engagement {
+            let labels = MeasureLabels {
+                measure: measure.clone(),
+                department: department.clone(),
+            };
+            engagement.get_or_create(&labels).set(*value);
+        }
+        registry.register(
+            "engagement_today",
+            "Today's engagement measures (UTC) as last rolled up, per measure (and other \
+             department); a measure behind fewer than metrics.min_group_size people is absent",
+            engagement,
+        );
+        let active = Family::<WindowLabel, Gauge>::default();
+        for (window, value) in [("7d", self.active_users_7d), ("30d", self.active_users_30d)] {
+            if let Some(value) = value {
+                active.get_or_create(&WindowLabel { window }).set(value);
+            }
+        }
+        registry.register(
+            "engagement_active_users",
+            "Distinct employees active over the last 7 or 30 days; absent below \
+             metrics.min_group_size",
+            active,
         );
         registry
     }

@@ -28,7 +28,7 @@ async fn metrics(req: HttpRequest, ctx: web::Data<AppContext>) -> Result<HttpRes
             "A valid metrics bearer token is required",
         ));
     }
-    let figures = service::health::figures(&ctx.db).await?;
+    let figures = service::health::figures(&ctx.db, ctx.settings.metrics.min_group_size).await?;
     let text = ctx
         .metrics
         .encode(&figures)

@@ -1,5 +1,7 @@
 """Prometheus's own Python client parses what a real server exposes at /metrics."""
 
+import time
+
 import pytest
 import requests
 from mastodon import Mastodon
@@ -12,7 +14,16 @@ TOKEN = "prometheus-client-test-token-0123456789"
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def scraped(request):
-    inst = Instance(request.param, extra_env={"GROUNDSWELL_METRICS__BEARER_TOKEN": TOKEN})
+    inst = Instance(
+        request.param,
+        extra_env={
+            "GROUNDSWELL_METRICS__BEARER_TOKEN": TOKEN,
+            # One person is enough to show a figure here, and the roll-up runs every second,
+            # so the engagement gauges have something to show at once.
+            "GROUNDSWELL_METRICS__MIN_GROUP_SIZE": "1",
+            "GROUNDSWELL_METRICS__ROLLUP_INTERVAL_SECS": "1",
+        },
+    )
     yield inst
     inst.stop()
 
@@ -33,7 +44,29 @@ def test_metrics_parse_as_openmetrics_and_name_nobody(scraped):
     assert scrape(scraped, token=None).status_code == 401
     assert "error" in scrape(scraped, token="not-" + TOKEN).json()
 
-    resp = scrape(scraped)
+    # The engagement gauges: today's figures once the roll-up has counted the post.
+    deadline = time.monotonic() + 30
+    while True:
+        resp = scrape(scraped)
+        engagement = {
+            s.labels["measure"]: s.value
+            for f in text_string_to_metric_families(resp.text)
+            if f.name == "groundswell_engagement_today"
+            for s in f.samples
+            if not s.labels.get("department")
+        }
+        if engagement.get("posts") == 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert engagement.get("posts") == 1, engagement
+    assert engagement.get("new_users", 0) >= 1, engagement
+    active = {
+        s.labels["window"]: s.value
+        for f in text_string_to_metric_families(resp.text)
+        if f.name == "groundswell_engagement_active_users"
+        for s in f.samples
+    }
+    assert active.get("7d") == 1 and active.get("30d") == 1, active
     assert resp.status_code == 200
     assert resp.headers["Content-Type"].startswith("application/openmetrics-text")
     families = {f.name: f for f in text_string_to_metric_families(resp.text)}
