@@ -51,6 +51,34 @@ pub struct MetricsSettings {
     /// The bearer token Prometheus sends to `GET /metrics`; empty turns the endpoint off
     /// (`404`). Secret: redacted by `groundswell config`, never logged.
     pub bearer_token: String,
+    /// The other departments whose engagement exports the company report
+    /// (`/admin/engagement/company`) collects: `[[metrics.company]]` tables of `url` (the
+    /// department's address) and `token` (an administrator's access token there with
+    /// `admin:read`) or `token_file` (a file holding it, read at each report, so it can be
+    /// rotated without a restart). Tokens are secret: redacted by `groundswell config`,
+    /// never logged.
+    pub company: Vec<CompanyDepartment>,
+}
+
+/// One department of the company report.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyDepartment {
+    pub url: Url,
+    #[serde(default)]
+    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for CompanyDepartment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompanyDepartment")
+            .field("url", &self.url.as_str())
+            .field("token", &"REDACTED")
+            .field("token_file", &self.token_file)
+            .finish()
+    }
 }
 
 impl Default for MetricsSettings {
@@ -60,6 +88,7 @@ impl Default for MetricsSettings {
             rollup_interval_secs: 300,
             question_tags: vec!["question".into()],
             bearer_token: String::new(),
+            company: Vec::new(),
         }
     }
 }
@@ -809,6 +838,21 @@ impl Settings {
                 "config key `limits.max_status_chars`: must be at least 1".into(),
             ));
         }
+        for (i, d) in self.metrics.company.iter().enumerate() {
+            if d.token.is_empty() == d.token_file.is_none() {
+                return Err(ConfigError(format!(
+                    "config key `metrics.company[{i}]` ({}): give `token` or `token_file`, \
+                     one of them",
+                    d.url
+                )));
+            }
+            if !matches!(d.url.scheme(), "http" | "https") {
+                return Err(ConfigError(format!(
+                    "config key `metrics.company[{i}].url`: must be an http(s) address, not `{}`",
+                    d.url
+                )));
+            }
+        }
         if self.limits.home_feed_size < 40 {
             return Err(ConfigError(
                 "config key `limits.home_feed_size`: must be at least 40 (one page)".into(),
@@ -922,6 +966,11 @@ impl Settings {
         ] {
             if !secret.is_empty() {
                 *secret = "REDACTED".into();
+            }
+        }
+        for department in &mut shown.metrics.company {
+            if !department.token.is_empty() {
+                department.token = "REDACTED".into();
             }
         }
         if let DatabaseUrl::Postgres(_) = shown.database.url {

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod av;
 pub mod caches;
 pub mod collections;
+pub mod company_metrics;
 pub mod conversations;
 pub mod dashboard;
 pub mod delivery;

@@ -229,7 +229,7 @@ test("administrators and moderators run the department from the console", async 
   await page.click(".nav a[href='/admin/engagement']");
   await page.waitForURL(`${eng.url}/admin/engagement`);
   assert.equal(await page.locator("h1").innerText(), "Engagement");
-  assert.equal(await page.locator("svg.chart").count(), 2);
+  assert.equal(await page.locator("svg.chart").count(), 5);
   assert.ok((await page.locator("svg.chart rect.suppressed").count()) > 0, "days below the threshold are hatched");
   assert.match(await page.locator("#totals").innerText(), /posts\s+suppressed/i);
   const download = await page.request.get(await page.locator("#download-csv").getAttribute("href").then((h) => eng.url + h));

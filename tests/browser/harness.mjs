@@ -11,7 +11,7 @@
 // outside the checkout).
 
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -191,9 +191,11 @@ export async function startServer() {
 
 /**
  * Several departments on localhost ports, each a fresh server with its own SQLite database,
- * federating with each other: `startDepartments(["Engineering", "Sales"])`.
+ * federating with each other: `startDepartments(["Engineering", "Sales"])`. Options: `env`,
+ * more settings for every department (`GROUNDSWELL_…` variables), and `config(i, servers)`,
+ * a TOML configuration file for department `i` (written to its folder before it starts).
  */
-export async function startDepartments(names) {
+export async function startDepartments(names, { env = {}, config } = {}) {
   const ports = [];
   while (ports.length < names.length) {
     const port = await freePort();
@@ -207,8 +209,17 @@ export async function startDepartments(names) {
       peers: domains.filter((_, j) => j !== i),
       host: "localhost",
     });
+    Object.assign(server.env, env);
     live.add(server);
     return server;
+  });
+  servers.forEach((server, i) => {
+    const toml = config?.(i, servers);
+    if (toml) {
+      const file = join(server.dir, "groundswell.toml");
+      writeFileSync(file, toml);
+      server.env.GROUNDSWELL_CONFIG = file;
+    }
   });
   try {
     await Promise.all(servers.map((s) => s.start()));

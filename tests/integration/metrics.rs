@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 use crate::federation::{departments_with, domain, eventually, resolve};
+use crate::moderation::{console_browser, page, with_password};
 use crate::on_both_backends;
 use crate::policy::staff;
 use groundswell::service::users::Role;
@@ -308,6 +309,19 @@ async fn engagement_is_counted_and_never_names_anyone(db: TestDb) {
     assert_eq!(totals(&today_only, "posts")["total"], 3);
     assert_eq!(totals(&today_only, "posts")["lower_bound"], false);
     assert_eq!(today_only["active_users"], 5);
+    // Time to first reply over the range: from the days whose own figure is shown (today:
+    // 300 s and 600 s); the cross-department time had one asker, so it stays suppressed in
+    // every range that holds it (and the range says something was left out).
+    for body in [&live, &today_only] {
+        let r = &body["first_reply"];
+        assert_eq!(
+            (r["p50_secs"].clone(), r["p90_secs"].clone()),
+            (json!(300), json!(600)),
+            "{r}"
+        );
+        assert_eq!(r["cross_p50_secs"], Value::Null, "{r}");
+        assert_eq!(r["partial"], true, "{r}");
+    }
 
     // Nothing names anyone.
     let all = live.to_string();
@@ -629,3 +643,364 @@ async fn a_past_day_is_rebuilt(db: TestDb) {
 }
 
 on_both_backends!(a_past_day_is_rebuilt);
+
+/// Run the binary as a child process without blocking the departments this test serves.
+async fn cli(args: &[&str]) -> std::process::Output {
+    let mut cmd = tokio::process::Command::from(groundswell_cmd());
+    cmd.args(args).env("GROUNDSWELL_LOG__LEVEL", "warn");
+    cmd.output().await.expect("run groundswell")
+}
+
+/// The company report: every department's export collected into one, by the CLI and by the
+/// console page of a department configured with the others — exact company totals, the
+/// department-by-department matrix (each pair as its sender counted it), suppressed cells
+/// staying suppressed, the company's hashtags, a department that cannot be collected named.
+async fn the_company_report_brings_every_department_together(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = |i: usize| dir.path().join(format!("token-{i}"));
+    let files = [token_file(1), token_file(2)];
+    let deps = departments_with(
+        db,
+        3,
+        |_, _| true,
+        |i, s| {
+            s.metrics.min_group_size = 2;
+            s.metrics.rollup_interval_secs = 1;
+            if i == 0 {
+                // Engineering's console reports on Sales and Ops (its peers), with their
+                // tokens in files.
+                s.metrics.company = s
+                    .federation
+                    .allowed_domains
+                    .iter()
+                    .zip(&files)
+                    .map(|(peer, file)| groundswell::config::CompanyDepartment {
+                        url: url::Url::parse(&format!("http://{peer}")).unwrap(),
+                        token: String::new(),
+                        token_file: Some(file.clone()),
+                    })
+                    .collect();
+            }
+        },
+    )
+    .await;
+    let (eng, sales, ops) = (&deps[0], &deps[1], &deps[2]);
+    let (eng_domain, sales_domain, ops_domain) = (domain(eng), domain(sales), domain(ops));
+    let roots = [
+        staff(eng, "root", Role::Admin).await,
+        staff(sales, "root", Role::Admin).await,
+        staff(ops, "root", Role::Admin).await,
+    ];
+    for (file, root) in files.iter().zip(&roots[1..]) {
+        std::fs::write(file, format!("{}\n", root.token)).unwrap();
+    }
+    let alice = eng.user("alice").await;
+    let bob = eng.user("bob").await;
+    let sam = sales.user("sam").await;
+    let sue = sales.user("sue").await;
+    let olga = ops.user("olga").await;
+    // Two posts in Engineering and two in Sales, all about #rust; one in Ops (one person:
+    // suppressed there, so the company's count is a lower bound).
+    for (f, who) in [
+        (eng, &alice),
+        (eng, &bob),
+        (sales, &sam),
+        (sales, &sue),
+        (ops, &olga),
+    ] {
+        f.status(who, json!({"status": "Learning #rust this week"}))
+            .await;
+    }
+    // Engineering → Sales: Alice and Bob follow Sam and Sue (4). Sales → Engineering: Sam
+    // follows Alice, Sue follows Bob (2). Ops → Engineering: Olga follows Alice (1: suppressed).
+    let sam_on_eng = resolve(eng, &alice, &format!("sam@{sales_domain}")).await;
+    let sue_on_eng = resolve(eng, &alice, &format!("sue@{sales_domain}")).await;
+    for who in [&alice, &bob] {
+        follow(eng, who, &sam_on_eng).await;
+        follow(eng, who, &sue_on_eng).await;
+    }
+    let alice_on_sales = resolve(sales, &sam, &format!("alice@{eng_domain}")).await;
+    let bob_on_sales = resolve(sales, &sue, &format!("bob@{eng_domain}")).await;
+    follow(sales, &sam, &alice_on_sales).await;
+    follow(sales, &sue, &bob_on_sales).await;
+    let alice_on_ops = resolve(ops, &olga, &format!("alice@{eng_domain}")).await;
+    follow(ops, &olga, &alice_on_ops).await;
+    // Every department has rolled it all up.
+    let day = chrono::Utc::now().date_naive();
+    let range = format!("start={day}&end={day}");
+    for (f, root, posts, follows, to, cross) in [
+        (eng, &roots[0], json!(2), json!(4), &sales_domain, json!(4)),
+        (sales, &roots[1], json!(2), json!(2), &eng_domain, json!(2)),
+        (
+            ops,
+            &roots[2],
+            Value::Null,
+            Value::Null,
+            &eng_domain,
+            Value::Null,
+        ),
+    ] {
+        eventually("the roll-up", || async {
+            let body = export(f, root, &range).await;
+            let c = |m: &str| cell(&body, m, None)["value"].clone();
+            // The follows to the other department are counted (Ops' one suppressed: there,
+            // but without a number).
+            let counted = body["cells"].as_array()?.iter().any(|c| {
+                c["measure"] == "cross_follows_out"
+                    && c["department"] == to.as_str()
+                    && c["value"] == cross
+            });
+            let people = json!(if posts.is_null() { 2 } else { 3 });
+            (c("posts") == posts && c("follows") == follows && c("new_users") == people && counted)
+                .then_some(())
+        })
+        .await;
+    }
+
+    // The CLI, given the three departments and their administrators' tokens (one from a file).
+    let token_arg = format!("@{}", files[1].display());
+    let day_text = day.to_string();
+    let args = |format: &'static str| {
+        vec![
+            "metrics".to_string(),
+            "rollup".into(),
+            "--department".into(),
+            eng.url(""),
+            "--token".into(),
+            roots[0].token.clone(),
+            "--department".into(),
+            sales.url(""),
+            "--token".into(),
+            roots[1].token.clone(),
+            "--department".into(),
+            ops.url(""),
+            "--token".into(),
+            token_arg.clone(),
+            "--start".into(),
+            day_text.clone(),
+            "--end".into(),
+            day_text.clone(),
+            "--format".into(),
+            format.into(),
+        ]
+    };
+    let run = |args: Vec<String>| async move {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli(&args).await
+    };
+    let out = run(args("json")).await;
+    let report: Value = serde_json::from_str(&assert_ok(&out)).unwrap();
+    let company = |m: &str| {
+        report["company"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["measure"] == m)
+            .unwrap_or_else(|| panic!("{m} in {report}"))
+            .clone()
+    };
+    assert_eq!(
+        company("posts"),
+        json!({"measure": "posts", "value": 4, "lower_bound": true}),
+        "{report}"
+    );
+    assert_eq!(company("follows")["value"], 6);
+    assert_eq!(company("follows")["lower_bound"], true);
+    assert_eq!(
+        company("new_users"),
+        json!({"measure": "new_users", "value": 8, "lower_bound": false})
+    );
+    assert_eq!(
+        company("boosts")["value"],
+        Value::Null,
+        "nothing shown anywhere"
+    );
+    let departments: Vec<&str> = report["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["department"].as_str().unwrap())
+        .collect();
+    let mut expected_departments = vec![
+        eng_domain.as_str(),
+        sales_domain.as_str(),
+        ops_domain.as_str(),
+    ];
+    expected_departments.sort();
+    assert_eq!(departments, expected_departments);
+    // The matrix: each pair as its sender counted it.
+    let pair = |from: &str, to: &str, kind: &str| {
+        report["interactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["from"] == from && i["to"] == to && i["kind"] == kind)
+            .cloned()
+            .unwrap_or_else(|| panic!("{from} → {to} {kind} in {report}"))
+    };
+    let eng_sales = pair(&eng_domain, &sales_domain, "follows");
+    assert_eq!(
+        (eng_sales["value"].clone(), eng_sales["reported_by"].clone()),
+        (json!(4), json!(eng_domain))
+    );
+    let sales_eng = pair(&sales_domain, &eng_domain, "follows");
+    assert_eq!(
+        (sales_eng["value"].clone(), sales_eng["reported_by"].clone()),
+        (json!(2), json!(sales_domain))
+    );
+    let ops_eng = pair(&ops_domain, &eng_domain, "follows");
+    assert_eq!(
+        (ops_eng["value"].clone(), ops_eng["reported_by"].clone()),
+        (Value::Null, json!(ops_domain))
+    );
+    assert_eq!(
+        report["interactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["from"] == eng_domain.as_str()
+                && i["to"] == sales_domain.as_str()
+                && i["kind"] == "follows")
+            .count(),
+        1,
+        "each pair once"
+    );
+    let matrix = &report["matrix"];
+    let index = |d: &str| {
+        matrix["departments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|x| x == d)
+            .unwrap()
+    };
+    assert_eq!(
+        matrix["cells"][index(&eng_domain)][index(&sales_domain)]["value"],
+        4
+    );
+    assert_eq!(
+        matrix["cells"][index(&sales_domain)][index(&eng_domain)]["value"],
+        2
+    );
+    assert_eq!(
+        matrix["cells"][index(&ops_domain)][index(&eng_domain)]["value"],
+        Value::Null
+    );
+    assert_eq!(
+        matrix["cells"][index(&eng_domain)][index(&ops_domain)],
+        Value::Null,
+        "nothing either way"
+    );
+    assert_eq!(report["hashtags"], json!([["rust", 4]]));
+    // Nothing names anyone.
+    let all = report.to_string();
+    for name in ["alice", "bob", "sam", "sue", "olga", "root"] {
+        assert!(!all.contains(name), "{name} named in {all}");
+    }
+
+    // CSV: a header and one row per number.
+    let out = run(args("csv")).await;
+    let csv = assert_ok(&out);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("section,department,other_department,hashtag,measure,value,lower_bound,suppressed")
+    );
+    assert!(csv.contains("company,,,,posts,4,true,false\r\n"), "{csv}");
+    assert!(
+        csv.contains(&format!(
+            "interaction,{eng_domain},{sales_domain},,follows,4,false,false\r\n"
+        )),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!(
+            "interaction,{ops_domain},{eng_domain},,follows,,false,true\r\n"
+        )),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("hashtag,,,rust,hashtags,4,false,false\r\n"),
+        "{csv}"
+    );
+
+    // A wrong token is one clear error (and --partial reports the others, naming it).
+    let mut bad = args("json");
+    bad[9] = "not-a-token".into();
+    let out = run(bad.clone()).await;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: could not collect http://"), "{err}");
+    assert!(err.contains("401"), "{err}");
+    bad.push("--partial".into());
+    let out = run(bad).await;
+    let partial: Value = serde_json::from_str(&assert_ok(&out)).unwrap();
+    assert_eq!(partial["departments"].as_array().unwrap().len(), 2);
+    assert_eq!(partial["missing"].as_array().unwrap().len(), 1);
+    let mut odd = args("json");
+    odd.truncate(8);
+    let out = run(odd).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--department"), "{err}");
+
+    // The company page of Engineering (configured with Sales and Ops) says the same.
+    with_password(eng, "ada", "correct horse battery").await;
+    let name = "ada".to_string();
+    eng.ctx
+        .db
+        .write(move |conn| {
+            groundswell::service::users::set_role(conn, &name, Role::Admin).map(drop)
+        })
+        .await
+        .unwrap();
+    let browser = console_browser(eng, "ada", "correct horse battery").await;
+    let (status, html) = page(eng, &browser, &format!("/admin/engagement/company?{range}")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("<th scope=\"row\">Posts</th><td>at least 4</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<th scope=\"row\">{sales_domain}</th>")),
+        "{html}"
+    );
+    assert!(
+        html.contains("class=\"suppressed\">suppressed</td>"),
+        "{html}"
+    );
+    assert!(!html.contains("Not collected"), "{html}");
+    let resp = browser
+        .get(eng.url(&format!(
+            "/admin/engagement/company/export?format=csv&{range}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // Who is active moves as people use the apps (Ada just signed in): the rest is the same.
+    let steady = |csv: &str| -> Vec<String> {
+        csv.lines()
+            .filter(|l| !l.contains(",active_users,"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        steady(&resp.text().await.unwrap()),
+        steady(&csv),
+        "the page's download is the CLI's report"
+    );
+    // A department whose token no longer works is named, the others still reported.
+    std::fs::write(&files[0], "revoked").unwrap();
+    let (status, html) = page(eng, &browser, &format!("/admin/engagement/company?{range}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Not collected"), "{html}");
+    assert!(
+        html.contains(&format!("http://{sales_domain}/: answered 401")),
+        "{html}"
+    );
+    for f in deps {
+        f.stop().await;
+    }
+}
+
+on_both_backends!(the_company_report_brings_every_department_together);

@@ -14,7 +14,7 @@ use crate::write_path::follow;
 use groundswell::service::users::{self, Role};
 
 /// An employee who signs in with a password.
-async fn with_password(f: &Fixture, name: &str, password: &str) -> TestUser {
+pub(crate) async fn with_password(f: &Fixture, name: &str, password: &str) -> TestUser {
     let (n, p) = (name.to_string(), password.to_string());
     let prepared = tokio::task::spawn_blocking(move || {
         let password = groundswell::auth::password::Password::parse(&p).unwrap();
@@ -948,7 +948,7 @@ on_both_backends!(reports_forwarded_by_another_department_join_the_queue);
 // ---------------------------------------------------------------------------------------------
 
 /// A browser (cookies kept, redirects not followed) signed in as `name`.
-async fn console_browser(f: &Fixture, name: &str, password: &str) -> reqwest::Client {
+pub(crate) async fn console_browser(f: &Fixture, name: &str, password: &str) -> reqwest::Client {
     let browser = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -982,7 +982,7 @@ fn csrf_of(page: &str) -> String {
 }
 
 /// A console page: its status and HTML (never JSON).
-async fn page(f: &Fixture, browser: &reqwest::Client, path: &str) -> (u16, String) {
+pub(crate) async fn page(f: &Fixture, browser: &reqwest::Client, path: &str) -> (u16, String) {
     let resp = browser.get(f.url(path)).send().await.unwrap();
     let status = resp.status().as_u16();
     if status != 303 {

@@ -10,6 +10,7 @@
 
 mod announcements;
 mod audit;
+mod charts;
 mod dashboard;
 mod engagement;
 mod federation;
