@@ -32,7 +32,25 @@ pub struct Settings {
     pub federation: FederationSettings,
     pub push: PushSettings,
     pub metrics: MetricsSettings,
+    pub directory: DirectorySettings,
     pub log: LogSettings,
+}
+
+/// The people directory: every department's discoverable employees, synced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectorySettings {
+    /// How often this department publishes its own entries to its directory and syncs every
+    /// other department's (`GET /directory` there), in seconds (one app node at a time).
+    pub sync_interval_secs: u64,
+}
+
+impl Default for DirectorySettings {
+    fn default() -> Self {
+        DirectorySettings {
+            sync_interval_secs: 3600,
+        }
+    }
 }
 
 /// What aggregate figures may say without identifying anyone.

@@ -185,6 +185,7 @@ fn start_listening(
     publish_scheduled(&ctx_for_worker);
     send_pushes(&ctx_for_worker);
     roll_up_metrics(&ctx_for_worker);
+    sync_directory(&ctx_for_worker);
     let worker =
         crate::apub::delivery::spawn(ctx_for_worker, crate::apub::delivery::node_name(addr));
     Ok(RunningServer {
@@ -263,6 +264,94 @@ fn publish_scheduled(ctx: &AppContext) {
             }
         }
     });
+}
+
+/// The people directory: every `directory.sync_interval_secs`, whichever node holds the
+/// lease stores this department's own discoverable employees and fetches every other
+/// department's (`GET /directory` there). A department that cannot be read keeps its last
+/// complete copy; the failure is noted (`directory_syncs`) and logged.
+fn sync_directory(ctx: &AppContext) {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let node = crate::db::ids::next_id().to_string();
+        let interval = ctx.settings.directory.sync_interval_secs.max(1);
+        let lease_secs = i64::try_from(interval * 2).unwrap_or(i64::MAX);
+        let mut heard = ctx.events.subscribe();
+        let mut tick = tokio::time::interval(Duration::from_secs(interval));
+        loop {
+            tokio::select! {
+                event = heard.recv() => {
+                    if matches!(
+                        event,
+                        Ok(Event::Shutdown) | Err(broadcast::error::RecvError::Closed)
+                    ) {
+                        return;
+                    }
+                }
+                _ = tick.tick() => {
+                    if let Err(e) = sync_directory_once(&ctx, &node, lease_secs).await {
+                        tracing::warn!(error = %e, "the people directory could not be synced");
+                    }
+                }
+            }
+        }
+    });
+}
+
+async fn sync_directory_once(
+    ctx: &AppContext,
+    node: &str,
+    lease_secs: i64,
+) -> crate::error::Result<()> {
+    use crate::service::people;
+    let node = node.to_string();
+    let held = ctx
+        .db
+        .write(move |conn| service::metrics::lease(conn, "directory_sync", &node, lease_secs))
+        .await?;
+    if !held {
+        return Ok(());
+    }
+    let own = ctx.settings.instance.domain.as_str().to_string();
+    let policy = ctx.policy.current().await?;
+    let (ours, departments) = {
+        let own = own.clone();
+        ctx.db
+            .read(move |conn| {
+                Ok((
+                    people::all_published(conn)?,
+                    people::departments(conn, &policy, &own)?,
+                ))
+            })
+            .await?
+    };
+    {
+        let own = own.clone();
+        ctx.db
+            .write(move |conn| people::store_synced(conn, &own, &ours).map(drop))
+            .await?;
+    }
+    let mut keep = vec![own];
+    for domain in departments {
+        keep.push(domain.clone());
+        let fetched = crate::apub::directory::fetch(ctx, &domain).await;
+        let result = ctx
+            .db
+            .write(move |conn| match fetched {
+                Ok(found) => people::store_synced(conn, &domain, &found).map(drop),
+                Err(error) => {
+                    tracing::warn!(department = %domain, %error, "cannot read a department's directory");
+                    people::record_sync(conn, &domain, Err(error))
+                }
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "cannot store a department's directory");
+        }
+    }
+    ctx.db
+        .write(move |conn| people::forget_departments_except(conn, &keep))
+        .await
 }
 
 /// Engagement metrics: who this node saw active is written every 10 seconds (and when the

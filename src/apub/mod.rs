@@ -10,6 +10,7 @@
 pub mod activities;
 pub mod answers;
 pub mod delivery;
+pub mod directory;
 pub mod discovery;
 pub mod objects;
 pub mod protocol;

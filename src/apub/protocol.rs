@@ -51,6 +51,23 @@ pub fn announcement_context() -> Value {
     context
 }
 
+/// The `@context` of the people directory (`GET /directory`): ActivityStreams and our terms
+/// for what an employee posts about and follows.
+pub fn directory_context() -> Value {
+    let mut context = context();
+    if let Some(Value::Object(terms)) = context.get_mut(2) {
+        for (term, id) in [
+            ("groundswell", "urn:groundswell:ns#"),
+            ("interests", "groundswell:interests"),
+            ("posts", "groundswell:posts"),
+            ("follows", "groundswell:follows"),
+        ] {
+            terms.insert(term.into(), Value::String(id.into()));
+        }
+    }
+    context
+}
+
 /// A string or a list of strings (addressing fields).
 pub fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]

@@ -38,7 +38,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(featured),
         )
         .route("/users/{username}/statuses/{id}", web::get().to(note))
-        .route("/announcements/{id}", web::get().to(announcement));
+        .route("/announcements/{id}", web::get().to(announcement))
+        .route("/directory", web::get().to(people_directory));
 }
 
 /// Whether the client asked for ActivityPub rather than HTML.
@@ -126,6 +127,25 @@ async fn announcement(
     let mut object = render::announcement_object(&ctx.settings, &actor.ap_id, &found);
     object["@context"] = protocol::announcement_context();
     activity_json(&object)
+}
+
+/// `GET /directory`: the department's discoverable employees, for the people directory of
+/// every department we federate with (signed fetch), paged.
+async fn people_directory(
+    req: HttpRequest,
+    ctx: web::Data<AppContext>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse> {
+    let data = data(&ctx)?;
+    signatures::verify_get(&req, &data).await?;
+    let page = query.number();
+    let (total, people) = ctx
+        .db
+        .read(move |conn| crate::service::people::published(conn, page.unwrap_or(1)))
+        .await?;
+    let base = ctx.settings.instance.base();
+    let listed = if page.is_some() { &people[..] } else { &[] };
+    activity_json(&super::directory::render(&base, page, total, listed))
 }
 
 /// `GET /users/{username}/statuses/{id}`: a post, to signers who may see it.

@@ -926,7 +926,36 @@ diesel::table! {
 diesel::joinable!(push_deliveries -> push_subscriptions (subscription_id));
 diesel::joinable!(push_deliveries -> notifications (notification_id));
 
+diesel::table! {
+    directory_entries (ap_id) {
+        ap_id -> Text,
+        domain -> Text,
+        username -> Text,
+        display_name -> Text,
+        note -> Text,
+        fields -> Text,
+        avatar_url -> Nullable<Text>,
+        url -> Nullable<Text>,
+        interests -> Text,
+        tags -> Text,
+        search_text -> Text,
+        synced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    directory_syncs (domain) {
+        domain -> Text,
+        synced_at -> Nullable<Timestamp>,
+        attempted_at -> Timestamp,
+        entries -> BigInt,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    directory_entries,
+    directory_syncs,
     accounts,
     push_subscriptions,
     push_deliveries,

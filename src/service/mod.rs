@@ -33,6 +33,7 @@ pub mod oauth;
 pub mod origin;
 pub mod outbox;
 pub mod pagination;
+pub mod people;
 pub mod policy;
 pub mod polls;
 pub mod push;

@@ -33,6 +33,7 @@ mod moderation;
 mod notification_groups;
 mod oauth;
 mod oidc_provider;
+mod people_directory;
 mod policy;
 mod prometheus;
 mod push;

@@ -1,0 +1,2 @@
+DROP TABLE directory_syncs;
+DROP TABLE directory_entries;
