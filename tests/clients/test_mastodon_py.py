@@ -446,3 +446,33 @@ def test_web_push_reaches_the_app_and_decrypts(request):
     bob.push_subscription_delete()
     with pytest.raises(MastodonAPIError):
         bob.push_subscription()
+
+
+def test_suggestions_find_colleagues_with_shared_interests(instance):
+    """Mastodon.py's suggestions (v2, with sources): a colleague who posts about the same
+    hashtags comes first, and a dismissed suggestion stays dismissed."""
+    for name in ("ines", "jonas", "kim"):
+        instance.create_user(name)
+
+    def client(name):
+        token = instance.cli("admin", "issue-token", name, "--scopes", "read write follow").strip()
+        return Mastodon(access_token=token, api_base_url=instance.url)
+
+    ines, jonas, kim = client("ines"), client("jonas"), client("kim")
+    ines.status_post("Tuning #postgres indexes today", visibility="public")
+    jonas.status_post("#postgres vacuum tips", visibility="public")
+    kim.status_post("Quarterly planning", visibility="public")
+
+    suggested = ines.suggestions_v2()
+    names = [s.account.acct for s in suggested]
+    assert names[0] == "jonas", names
+    assert "similar_to_recently_followed" in suggested[0].sources
+    assert "kim" in names
+    # Unpacked the way apps use it.
+    assert ines.suggestions()[0].acct == "jonas"
+    ines.suggestion_delete(suggested[0].account.id)
+    assert "jonas" not in [s.account.acct for s in ines.suggestions_v2()]
+    # Following someone takes them out of the suggestions.
+    kim_id = next(s.account.id for s in suggested if s.account.acct == "kim")
+    ines.account_follow(kim_id)
+    assert "kim" not in [s.account.acct for s in ines.suggestions_v2()]
