@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { launchBrowser, screenshot, signIn, startDepartments, watch } from "./harness.mjs";
+import { eventually, launchBrowser, screenshot, signIn, startDepartments, watch } from "./harness.mjs";
 
 let eng;
 let sales;
@@ -23,19 +23,6 @@ after(async () => {
   await eng?.stop();
   await sales?.stop();
 });
-
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
-
-/** Poll `check` (an async function returning a value or null) for up to `ms`. */
-async function eventually(check, ms = 30_000, what = "the condition") {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 /** Click what submits a form and wait for the page it leads to. */
 async function submit(page, locator) {

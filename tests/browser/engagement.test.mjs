@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { launchBrowser, screenshot, signIn, startDepartments, watch } from "./harness.mjs";
+import { eventually, launchBrowser, screenshot, signIn, startDepartments, watch } from "./harness.mjs";
 
 let eng;
 let sales;
@@ -42,18 +42,6 @@ after(async () => {
   await sales?.stop();
   await ops?.stop();
 });
-
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
-
-async function eventually(check, ms = 30_000, what = "the condition") {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 async function shot(page, name) {
   console.log(`screenshot: ${await screenshot(page, name)}`);

@@ -36,7 +36,18 @@ process.on("exit", () => {
   for (const server of live) server.cleanupSync();
 });
 
-const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+/** Poll `check` (an async function returning a value or null) for up to `ms`. */
+export async function eventually(check, ms = 30_000, what = "the condition") {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
 
 function freePort() {
   return new Promise((ok, fail) => {
