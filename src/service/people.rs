@@ -520,3 +520,77 @@ pub fn known_ids(conn: &mut DbConnection, ap_ids: &[String]) -> Result<HashMap<S
         .into_iter()
         .collect())
 }
+
+/// How the viewer stands with each of `ap_ids`: following, or asked to (waiting for an
+/// answer). Those not listed are neither.
+pub fn standing(
+    conn: &mut DbConnection,
+    me: i64,
+    ap_ids: &[String],
+) -> Result<HashMap<String, Standing>> {
+    use crate::db::schema::follows;
+    let rows: Vec<(String, bool)> = follows::table
+        .inner_join(accounts::table.on(accounts::id.eq(follows::target_account_id)))
+        .filter(follows::account_id.eq(me))
+        .filter(accounts::ap_id.eq_any(ap_ids))
+        .select((accounts::ap_id, follows::accepted))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(ap_id, accepted)| {
+            let s = if accepted {
+                Standing::Following
+            } else {
+                Standing::Requested
+            };
+            (ap_id, s)
+        })
+        .collect())
+}
+
+/// The viewer's follow of someone in the directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Following,
+    Requested,
+}
+
+/// An employee follows someone they found in the directory: the account known here, or
+/// resolved from its department first. Only people listed in the directory.
+pub async fn follow(
+    ctx: &crate::context::AppContext,
+    me: crate::db::models::Account,
+    ap_id: String,
+) -> Result<Entry> {
+    let (entry, known) = ctx
+        .db
+        .read(move |conn| {
+            let entry: Option<Entry> = directory_entries::table
+                .find(&ap_id)
+                .select(Entry::as_select())
+                .first(conn)
+                .optional()?;
+            let known: Option<i64> = accounts::table
+                .filter(accounts::ap_id.eq(&ap_id))
+                .select(accounts::id)
+                .first(conn)
+                .optional()?;
+            Ok((entry, known))
+        })
+        .await?;
+    let entry = entry.ok_or_else(crate::error::Error::not_found)?;
+    let target = match known {
+        Some(id) => id,
+        None => {
+            let acct = format!("{}@{}", entry.username, entry.domain);
+            crate::service::remote::account(ctx, &acct).await?.id
+        }
+    };
+    if target == me.id {
+        return Err(crate::error::Error::unprocessable(
+            "You cannot follow yourself",
+        ));
+    }
+    crate::service::relationships::follow_account(ctx, me, target, Default::default()).await?;
+    Ok(entry)
+}

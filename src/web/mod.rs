@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod authorize;
 pub mod pages;
+pub mod people;
 pub mod profiles;
 pub mod session;
 pub mod sso;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/about/usage-policy", web::post().to(usage_policy::accept))
         .route("/@{username}", web::get().to(profiles::profile))
         .route("/@{username}/{id}", web::get().to(profiles::status))
+        .configure(people::configure)
         .configure(admin::configure)
         .configure(authorize::configure)
         .configure(sso::configure);
