@@ -3,6 +3,7 @@
 //!
 //!   cargo bench --bench scale -- seed [--backend sqlite|postgres|both] [--statuses N]
 //!   cargo bench --bench scale -- run  [--backend sqlite|postgres|both]
+//!   cargo bench --bench scale -- rollup [--backend sqlite|postgres|both]
 //!   cargo bench --bench scale -- list | clean
 //!
 //! Not run by CI (it takes minutes and gigabytes); CI only builds it.
@@ -10,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod plan;
+mod rollup;
 mod run;
 mod seed;
 
@@ -85,6 +87,9 @@ enum Command {
     },
     /// Run the benchmark on the seeds (making any that are missing).
     Run(run::RunArgs),
+    /// The engagement metrics' roll-up on the seed: its time for the busiest and a typical
+    /// day and the whole year, and the home timeline with and without it running.
+    Rollup(rollup::RollupArgs),
     /// List the seeds in the cache folder and on the PostgreSQL server.
     List,
     /// Delete every seed (files in the cache folder, `groundswell_bench_*` databases).
@@ -125,6 +130,7 @@ fn main() -> Result<()> {
             list(&store)
         }
         Command::Run(args) => run::run(&store, args),
+        Command::Rollup(args) => rollup::rollup(&store, args),
         Command::List => list(&store),
         Command::Clean => clean(&store),
     }

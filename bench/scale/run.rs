@@ -59,7 +59,7 @@ pub struct RunArgs {
     ignore_checks: bool,
 }
 
-fn bin() -> &'static str {
+pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_groundswell")
 }
 
@@ -69,8 +69,20 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
+/// Remove the `GROUNDSWELL_*` settings of the environment (a command of the benchmark is
+/// configured by the variables it is given only), and backtraces (capturing one for every
+/// error costs what a production server does not pay).
+pub(crate) fn clear_env(cmd: &mut Command) {
+    for (k, _) in std::env::vars_os() {
+        let k_str = k.to_string_lossy();
+        if k_str.starts_with("GROUNDSWELL_") || k_str.ends_with("_BACKTRACE") {
+            cmd.env_remove(k);
+        }
+    }
+}
+
 /// One `groundswell serve` process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     port: u16,
 }
@@ -79,6 +91,16 @@ impl Server {
     /// Start the release binary on `db_url` and wait for the first 200 of `/api/v1/instance`;
     /// returns the server and the time from exec to that answer.
     fn start(db_url: &str, data_dir: &Path, log: &Path) -> Result<(Server, Duration)> {
+        Server::start_with(db_url, data_dir, log, &[])
+    }
+
+    /// [`Server::start`] with more settings (`extra`: environment variables).
+    pub(crate) fn start_with(
+        db_url: &str,
+        data_dir: &Path,
+        log: &Path,
+        extra: &[(&str, &str)],
+    ) -> Result<(Server, Duration)> {
         std::fs::create_dir_all(data_dir)?;
         let port = free_port()?;
         let log_file = std::fs::OpenOptions::new()
@@ -87,20 +109,14 @@ impl Server {
             .open(log)?;
         let mut cmd = Command::new(bin());
         cmd.arg("serve");
-        for (k, _) in std::env::vars_os() {
-            // Only the settings below; and no backtraces (capturing one for every error
-            // costs what a production server does not pay).
-            let k_str = k.to_string_lossy();
-            if k_str.starts_with("GROUNDSWELL_") || k_str.ends_with("_BACKTRACE") {
-                cmd.env_remove(k);
-            }
-        }
+        clear_env(&mut cmd);
         cmd.env("GROUNDSWELL_DATABASE__URL", db_url)
             .env("GROUNDSWELL_HTTP__BIND", format!("127.0.0.1:{port}"))
             .env("GROUNDSWELL_INSTANCE__DOMAIN", DOMAIN)
             .env("GROUNDSWELL_LOG__LEVEL", "warn")
             .env("GROUNDSWELL_LIMITS__API_REQUESTS_PER_5_MINUTES", "0")
             .env("GROUNDSWELL_STORAGE__DATA_DIR", data_dir)
+            .envs(extra.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
@@ -127,7 +143,7 @@ impl Server {
         }
     }
 
-    fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -170,7 +186,7 @@ impl Server {
     /// Wait until the server has finished what an earlier load left queued (wrk stops
     /// without waiting for the answers in flight): until it uses under 5 % of a core for
     /// half a second, at most two minutes.
-    fn wait_idle(&self) {
+    pub(crate) fn wait_idle(&self) {
         let started = Instant::now();
         let mut last = self.cpu_ticks();
         let mut quiet = 0;
@@ -202,7 +218,7 @@ impl Server {
     }
 
     /// SIGTERM (a graceful stop), then SIGKILL if it has not ended after 30 s.
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.pid().to_string())
@@ -265,7 +281,7 @@ pub struct Load {
     pub status_5xx: Option<u64>,
 }
 
-fn wrk(
+pub(crate) fn wrk(
     name: &str,
     url: &str,
     token: &str,
@@ -438,13 +454,13 @@ pub struct RunResult {
     pub backends: Vec<BackendResult>,
 }
 
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
 }
 
-fn commit() -> String {
+pub(crate) fn commit() -> String {
     let dir = env!("CARGO_MANIFEST_DIR");
     let head = Command::new("git")
         .args(["-C", dir, "rev-parse", "--short", "HEAD"])
@@ -493,16 +509,16 @@ pub fn pg_bench_databases(store: &Store) -> Result<Vec<String>> {
 }
 
 /// A copy of a seed that the server may write to; the seed itself stays as it was made.
-struct WorkCopy {
-    url: String,
-    backend: Backend,
+pub(crate) struct WorkCopy {
+    pub(crate) url: String,
+    pub(crate) backend: Backend,
     store: Store,
     path: Option<PathBuf>,
     pg: Option<String>,
 }
 
 impl WorkCopy {
-    fn make(store: &Store, m: &Manifest, backend: Backend) -> Result<WorkCopy> {
+    pub(crate) fn make(store: &Store, m: &Manifest, backend: Backend) -> Result<WorkCopy> {
         match backend {
             Backend::Sqlite => {
                 let from = seed::sqlite_path(store, &m.key);
@@ -532,6 +548,16 @@ impl WorkCopy {
     }
 }
 
+impl WorkCopy {
+    /// The SQLite copy's file name, as `SqliteConnection::establish` takes it.
+    pub(crate) fn sqlite_file(&self) -> Result<String> {
+        self.path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .context("not a SQLite copy")
+    }
+}
+
 impl Drop for WorkCopy {
     fn drop(&mut self) {
         match self.backend {
@@ -555,7 +581,7 @@ fn remove_sqlite_files(path: &Path) {
     }
 }
 
-fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(|a, b| a.total_cmp(b));
     if v.is_empty() {
@@ -1014,7 +1040,7 @@ async fn probe(url: &str, token: &str) -> Result<f64> {
     Ok(median(&times))
 }
 
-fn print_load(l: &Load) {
+pub(crate) fn print_load(l: &Load) {
     println!(
         "  {:<44} {:>8} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {} / ≥400 {}{}  peak RSS {:.0} MB",
         l.name,

@@ -20,14 +20,14 @@ use groundswell::auth::Scopes;
 use groundswell::config::{DatabaseUrl, Domain, Settings};
 use groundswell::db::schema;
 use groundswell::service::text::{self, MentionLink, MentionRef};
-use groundswell::service::{tokens, users};
+use groundswell::service::{notifications, tokens, users};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::plan::{self, BASE, DOMAIN, NONE, Params, Plan, SPECIAL, SPECIAL_NAMES, Vis};
 
 /// Bump when the generator changes what it writes: old seeds are then not reused.
-const GENERATOR_VERSION: &str = "1";
+const GENERATOR_VERSION: &str = "2";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backend {
@@ -297,11 +297,11 @@ static ACCOUNTS: TableSpec = table_spec!(accounts: id, username, domain, display
     bot, discoverable, fields, avatar_url, header_url, ap_id, url, inbox_url, shared_inbox_url,
     outbox_url, followers_url, following_url, featured_url, public_key_pem, private_key_pem,
     followers_count, following_count, statuses_count, last_status_at, suspended_at, fetched_at,
-    created_at, updated_at, note_source);
+    created_at, updated_at, note_source, silenced_at, sensitized_at);
 static USERS: TableSpec = table_spec!(users: id, account_id, email, password_hash, role,
     department, oidc_issuer, oidc_subject, locale, default_visibility, default_sensitive,
     default_language, last_sign_in_at, created_at, updated_at, groups, scim_external_id,
-    scim_user_name);
+    scim_user_name, disabled_at);
 static FOLLOWS: TableSpec = table_spec!(follows: id, account_id, target_account_id, accepted,
     show_reblogs, notify, ap_id, created_at, updated_at);
 static TAGS: TableSpec = table_spec!(tags: id, name, display_name, created_at);
@@ -309,13 +309,13 @@ static STATUSES: TableSpec = table_spec!(statuses: id, ap_id, url, account_id, l
     in_reply_to_id, in_reply_to_account_id, in_reply_to_ap_id, reblog_of_id, thread_root_id,
     content, source_text, spoiler_text, sensitive, visibility, language, application_id,
     replies_count, reblogs_count, favourites_count, edited_at, deleted_at, created_at,
-    updated_at);
+    updated_at, held_for_review, local_only);
 static MENTIONS: TableSpec = table_spec!(mentions: id, status_id, account_id);
 static STATUS_TAGS: TableSpec = table_spec!(status_tags: status_id, tag_id);
 static FAVOURITES: TableSpec =
     table_spec!(favourites: id, account_id, status_id, ap_id, created_at);
 static NOTIFICATIONS: TableSpec = table_spec!(notifications: id, account_id, from_account_id,
-    kind, status_id, created_at);
+    kind, status_id, created_at, account_warning_id, report_id, group_key, filtered);
 static TAG_FOLLOWS: TableSpec = table_spec!(tag_follows: id, account_id, tag_id, created_at);
 static INSTANCE_KEYS: TableSpec =
     table_spec!(instance_keys: name, public_key_pem, private_key_pem, created_at);
@@ -922,6 +922,8 @@ fn load(
             V::T(a.created_ms),
             V::T(a.created_ms),
             V::N,
+            V::N,
+            V::N,
         ])?;
     }
     l.finish(rows)?;
@@ -947,6 +949,7 @@ fn load(
             V::T(a.created_ms),
             V::T(a.created_ms),
             V::S("[]"),
+            V::N,
             V::N,
             V::N,
         ])?;
@@ -1010,6 +1013,8 @@ fn load(
                 V::N,
                 V::T(s.ms),
                 V::T(s.ms),
+                V::N,
+                V::B(false),
             ])?;
             continue;
         }
@@ -1066,6 +1071,8 @@ fn load(
             V::N,
             V::T(s.ms),
             V::T(s.ms),
+            V::N,
+            V::B(false),
         ])?;
     }
     l.finish(rows)?;
@@ -1106,7 +1113,27 @@ fn load(
     l.finish(rows)?;
 
     let mut l = Loader::new(raw, &NOTIFICATIONS);
+    // Group keys as `service::notifications::group_key` gives them: favourites and boosts of
+    // one post, and follows, share a key with the recipient's newest group of that kind
+    // started less than `GROUP_SPAN_HOURS` before (the notifications are in time order).
+    let mut groups: std::collections::HashMap<(u32, String), i64> =
+        std::collections::HashMap::new();
     for n in &plan.notifications {
+        let prefix = match (n.kind, n.status) {
+            (plan::Kind::Follow, _) => Some("follow".to_string()),
+            (plan::Kind::Favourite | plan::Kind::Reblog, s) if s != NONE => {
+                Some(format!("{}-{}", n.kind.as_str(), status_ids[s as usize]))
+            }
+            _ => None,
+        };
+        let group_key = prefix.map(|prefix| {
+            let hour = n.ms.div_euclid(3_600_000);
+            let first = groups.entry((n.recipient, prefix.clone())).or_insert(hour);
+            if hour >= *first + notifications::GROUP_SPAN_HOURS {
+                *first = hour;
+            }
+            format!("{prefix}-{first}")
+        });
         l.row(&[
             V::I(n.id),
             V::I(account_ids[n.recipient as usize]),
@@ -1114,6 +1141,10 @@ fn load(
             V::S(n.kind.as_str()),
             V::opt_i(n.status, status_ids),
             V::T(n.ms),
+            V::N,
+            V::N,
+            group_key.as_deref().map_or(V::N, V::S),
+            V::B(false),
         ])?;
     }
     l.finish(rows)?;
