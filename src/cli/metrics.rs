@@ -62,7 +62,14 @@ pub fn run(command: MetricsCommand, settings: &Settings) -> anyhow::Result<()> {
             let mut days = 0;
             while day <= to {
                 let tags = &settings.metrics.question_tags;
-                db.write_blocking(|conn| metrics::rollup_day(conn, day, tags))
+                // As the live job: the day computed with reads outside any transaction, then
+                // stored in one short write, so the servers' own writes (on SQLite one at a
+                // time) never wait for the computing.
+                let figures = {
+                    let mut conn = db.get_blocking().map_err(cli_error)?;
+                    metrics::compute_day(&mut conn, day, tags).map_err(cli_error)?
+                };
+                db.write_blocking(|conn| metrics::store_day(conn, &figures))
                     .map_err(cli_error)?;
                 day += chrono::Duration::days(1);
                 days += 1;

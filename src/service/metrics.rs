@@ -1,7 +1,8 @@
 //! Engagement metrics: how the department uses the network, per day, without ever naming
 //! anyone.
 //!
-//! A roll-up ([`rollup_day`]) turns one day of raw rows (posts, favourites, follows, votes,
+//! A roll-up ([`compute_day`], reads only, then [`store_day`], one short write: running it
+//! again, live or as a rebuild, gives the same numbers) turns one day of raw rows (posts, favourites, follows, votes,
 //! reports, and who was active) into a few numbers in `metrics_daily`, each with how many
 //! distinct people are behind it; dashboards and exports read only those. The job runs on one
 //! app node at a time (a lease in `job_leases`), every `metrics.rollup_interval_secs` for today
@@ -479,14 +480,6 @@ pub struct DayFigures {
     rows: Vec<(String, String, i64, i64)>,
     /// The answered questions' times to their first reply.
     first_replies: Vec<FirstReply>,
-}
-
-/// Roll up one day: its numbers in `metrics_daily` replaced by ones computed from the raw
-/// rows (so running it again, live or as a rebuild, gives the same numbers).
-/// `question_tags`: the hashtags that make a post a question (`metrics.question_tags`).
-pub fn rollup_day(conn: &mut DbConnection, day: NaiveDate, question_tags: &[String]) -> Result<()> {
-    let figures = compute_day(conn, day, question_tags)?;
-    store_day(conn, &figures)
 }
 
 /// Compute one day's figures: reads only, so the live job does it outside any write
