@@ -66,7 +66,9 @@ pub fn adds_up(measure: &str) -> bool {
 
 /// Posts with a hashtag, per hashtag (the dimension), by employees here.
 pub const HASHTAGS: &str = "hashtags";
-/// Employees' posts per language (the dimension: its ISO 639-1 code).
+/// Employees' posts and replies per language (the dimension: its ISO 639-1 code, `und` for
+/// those without one): together they add up to every post and reply of the day, so they are
+/// suppressed complementarily ([`complement`]).
 pub const LANGUAGES: &str = "languages";
 
 /// Interactions between this department and another, each way (`cross_<kind>_out`: by
@@ -515,12 +517,13 @@ pub fn compute_day(
             .map(|t| (HASHTAGS.to_string(), t.domain, t.value, t.people)),
     );
     let languages: Vec<DomainFigure> = diesel::sql_query(
-        "SELECT language AS domain, COUNT(*) AS value, COUNT(DISTINCT account_id) AS people
+        "SELECT COALESCE(language, 'und') AS domain, COUNT(*) AS value,
+             COUNT(DISTINCT account_id) AS people
          FROM statuses
          WHERE local = TRUE AND +reblog_of_id IS NULL AND deleted_at IS NULL
-           AND held_for_review IS NULL AND language IS NOT NULL
+           AND held_for_review IS NULL
            AND created_at >= $1 AND created_at < $2
-         GROUP BY language",
+         GROUP BY COALESCE(language, 'und')",
     )
     .bind::<Timestamp, _>(start)
     .bind::<Timestamp, _>(end)
@@ -805,6 +808,7 @@ pub fn cells(
                 value: found.and_then(|r| shown(r.4, r.3)),
             });
         }
+        let first = out.len();
         for r in of_day.iter().filter(|r| !r.2.is_empty()) {
             out.push(Cell {
                 date: key.clone(),
@@ -813,9 +817,79 @@ pub fn cells(
                 value: shown(r.4, r.3),
             });
         }
+        // Languages add up to the day's posts and replies (those with a language): one
+        // suppressed language would be their difference with the shown ones.
+        let languages: Vec<(usize, i64)> = of_day
+            .iter()
+            .filter(|r| !r.2.is_empty())
+            .enumerate()
+            .filter(|(_, r)| r.1 == LANGUAGES)
+            .map(|(i, r)| (first + i, r.4))
+            .collect();
+        let mut group: Vec<(Option<i64>, i64)> = languages
+            .iter()
+            .map(|(i, people)| (out[*i].value, *people))
+            .collect();
+        complement(&mut group, min);
+        for ((i, _), (value, _)) in languages.iter().zip(group) {
+            out[*i].value = value;
+        }
         day += Duration::days(1);
     }
     Ok(out)
+}
+
+/// Complementary suppression over cells that add up to a shown total (`(value, people)`,
+/// `None` suppressed): when any is suppressed, the smallest shown ones are suppressed too
+/// until at least two are and the people behind the suppressed ones reach `min` — so the
+/// total minus the shown cells never gives one suppressed cell, nor a sum behind fewer
+/// than `min` people.
+pub fn complement(cells: &mut [(Option<i64>, i64)], min: i64) {
+    let suppressed = |cells: &[(Option<i64>, i64)]| -> (usize, i64) {
+        cells
+            .iter()
+            .filter(|c| c.0.is_none())
+            .fold((0, 0), |(n, people), c| (n + 1, people + c.1))
+    };
+    loop {
+        let (n, people) = suppressed(cells);
+        if n == 0 || (n >= 2 && people >= min) {
+            return;
+        }
+        let smallest = cells
+            .iter_mut()
+            .filter(|c| c.0.is_some())
+            .min_by_key(|c| (c.0, c.1));
+        match smallest {
+            Some(c) => c.0 = None,
+            None => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod complement_tests {
+    use super::complement;
+
+    #[test]
+    fn one_suppressed_cell_takes_the_smallest_shown_with_it() {
+        let mut cells = vec![(Some(9), 6), (None, 1), (Some(3), 5), (Some(40), 20)];
+        complement(&mut cells, 5);
+        assert_eq!(
+            cells,
+            vec![(Some(9), 6), (None, 1), (None, 5), (Some(40), 20)]
+        );
+    }
+
+    #[test]
+    fn suppressed_cells_together_must_stand_for_enough_people() {
+        let mut cells = vec![(None, 1), (None, 1), (Some(7), 5), (Some(8), 6)];
+        complement(&mut cells, 5);
+        assert_eq!(cells, vec![(None, 1), (None, 1), (None, 5), (Some(8), 6)]);
+        let mut nothing = vec![(Some(7), 5), (Some(8), 6)];
+        complement(&mut nothing, 5);
+        assert_eq!(nothing, vec![(Some(7), 5), (Some(8), 6)]);
+    }
 }
 
 /// A measure over a range: the shown days added up, and whether some day was suppressed
