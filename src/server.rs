@@ -277,7 +277,10 @@ fn sync_directory(ctx: &AppContext) {
         let interval = ctx.settings.directory.sync_interval_secs.max(1);
         let lease_secs = i64::try_from(interval * 2).unwrap_or(i64::MAX);
         let mut heard = ctx.events.subscribe();
-        let mut tick = tokio::time::interval(Duration::from_secs(interval));
+        // The first sync a minute after start (or after one interval, if shorter): a server
+        // restarted in a hurry, or started only briefly, does not fetch every department.
+        let first = tokio::time::Instant::now() + Duration::from_secs(interval.min(60));
+        let mut tick = tokio::time::interval_at(first, Duration::from_secs(interval));
         loop {
             tokio::select! {
                 event = heard.recv() => {
