@@ -244,6 +244,18 @@ pub struct OidcSettings {
     /// Turn local passwords off. Unset: on when an issuer is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sso_only: Option<bool>,
+    /// Profile fields filled from claims at every sign-in (`[[auth.oidc.profile_fields]]`
+    /// with `label`, shown on the profile, and `claim`, e.g. `job_title`): first on the
+    /// profile, marked as verified by the company directory, not editable by the employee.
+    pub profile_fields: Vec<ProfileFieldClaim>,
+}
+
+/// One profile field from the identity provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFieldClaim {
+    pub label: String,
+    pub claim: String,
 }
 
 impl Default for OidcSettings {
@@ -265,6 +277,7 @@ impl Default for OidcSettings {
             admin_groups: Vec::new(),
             moderator_groups: Vec::new(),
             sso_only: None,
+            profile_fields: Vec::new(),
         }
     }
 }
@@ -970,6 +983,20 @@ impl Settings {
         }
         if !oidc.scopes.iter().any(|s| s == "openid") {
             return Err(key_error("scopes", "must include `openid`".into()));
+        }
+        if oidc.profile_fields.len() > 4 {
+            return Err(key_error(
+                "profile_fields",
+                "at most 4 (a profile has at most 4 fields)".into(),
+            ));
+        }
+        for f in &oidc.profile_fields {
+            if f.label.trim().is_empty() || f.claim.trim().is_empty() {
+                return Err(key_error(
+                    "profile_fields",
+                    "each needs a `label` and a `claim`".into(),
+                ));
+            }
         }
         Ok(())
     }

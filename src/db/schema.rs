@@ -59,6 +59,7 @@ diesel::table! {
         scim_external_id -> Nullable<Text>,
         scim_user_name -> Nullable<Text>,
         disabled_at -> Nullable<Timestamp>,
+        directory_fields -> Text,
     }
 }
 

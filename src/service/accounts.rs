@@ -488,6 +488,77 @@ pub(crate) fn field_json(name: &str, value_html: String) -> serde_json::Value {
     serde_json::json!({ "name": text::escape(name), "value": value_html, "verified_at": null })
 }
 
+/// The names (as fields store them, escaped) of an employee's fields from the company
+/// directory.
+fn directory_labels(user: &crate::db::models::User) -> Vec<String> {
+    serde_json::from_str::<Vec<serde_json::Value>>(&user.directory_fields)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|f| f.get("name")?.as_str().map(text::escape))
+        .collect()
+}
+
+fn is_directory_field(field: &serde_json::Value, labels: &[String]) -> bool {
+    field
+        .get("name")
+        .and_then(|n| n.as_str())
+        .is_some_and(|n| labels.iter().any(|l| l == n))
+}
+
+/// At a company sign-in: the profile fields the identity provider gives (`(label, value)`,
+/// `auth.oidc.profile_fields`) become the first fields of the profile, marked verified
+/// (`verified_at`: the company directory vouches for them), replacing the ones it gave
+/// before; the employee's own fields follow (at most [`MAX_FIELDS`] in all). Unchanged
+/// claims change nothing; a change reaches the other departments as a profile update.
+pub fn set_directory_fields(
+    conn: &mut DbConnection,
+    mut found: LocalUser,
+    fields: &[(String, String)],
+) -> Result<LocalUser> {
+    let stored = serde_json::Value::Array(
+        fields
+            .iter()
+            .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
+            .collect(),
+    )
+    .to_string();
+    if stored == found.user.directory_fields {
+        return Ok(found);
+    }
+    let mut labels = directory_labels(&found.user);
+    labels.extend(fields.iter().map(|(name, _)| text::escape(name)));
+    let verified = Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let mut out: Vec<serde_json::Value> = fields
+        .iter()
+        .map(|(name, value)| {
+            let mut f = field_json(name, text::escape(value));
+            f["verified_at"] = serde_json::Value::String(verified.clone());
+            f
+        })
+        .collect();
+    out.extend(
+        serde_json::from_str::<Vec<serde_json::Value>>(&found.account.fields)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| !is_directory_field(f, &labels)),
+    );
+    out.truncate(MAX_FIELDS);
+    let now = Utc::now().naive_utc();
+    found.account = diesel::update(accounts::table.find(found.account.id))
+        .set((
+            accounts::fields.eq(serde_json::Value::Array(out).to_string()),
+            accounts::updated_at.eq(now),
+        ))
+        .returning(accounts::all_columns)
+        .get_result(conn)?;
+    found.user = diesel::update(users::table.find(found.user.id))
+        .set(users::directory_fields.eq(&stored))
+        .returning(users::all_columns)
+        .get_result(conn)?;
+    outbox::enqueue(conn, found.account.id, Outgoing::UpdateProfile)?;
+    Ok(found)
+}
+
 /// A profile field as the employee typed it.
 #[derive(Debug, Clone)]
 pub struct FieldInput {
@@ -537,7 +608,19 @@ pub fn update_profile(
         account.note_source = Some(note);
     }
     if let Some(fields) = update.fields {
-        let mut out = Vec::new();
+        // The company directory's fields stay first and as they are: what an app sends back
+        // under their names is not taken.
+        let labels = directory_labels(&me.user);
+        let mut out: Vec<serde_json::Value> =
+            serde_json::from_str::<Vec<serde_json::Value>>(&account.fields)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|f| is_directory_field(f, &labels))
+                .collect();
+        let fields: Vec<FieldInput> = fields
+            .into_iter()
+            .filter(|f| !labels.contains(&text::escape(f.name.trim())))
+            .collect();
         for f in limited_fields(fields, Origin::Local)? {
             let name = limited(&f.name, MAX_FIELD_CHARS, "Fields are", Origin::Local)?;
             limited(&f.value, MAX_FIELD_CHARS, "Fields are", Origin::Local)?;
@@ -553,6 +636,7 @@ pub fn update_profile(
                 .unwrap_or(value_html);
             out.push(field_json(&name, value_html));
         }
+        out.truncate(MAX_FIELDS);
         account.fields = serde_json::Value::Array(out).to_string();
     }
     let account: Account = diesel::update(accounts::table.find(account.id))

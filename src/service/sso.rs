@@ -38,6 +38,8 @@ pub struct Profile {
     pub email: Option<String>,
     pub display_name: Option<String>,
     pub department: Option<String>,
+    /// `auth.oidc.profile_fields`: (label, value) of the claims present.
+    pub directory_fields: Vec<(String, String)>,
     pub groups: Vec<String>,
     /// The value compared with a SCIM user's `externalId`.
     pub link_value: Option<String>,
@@ -93,6 +95,18 @@ pub fn profile_from_claims(auth: &AuthSettings, issuer: &str, claims: &Claims) -
         department: claim_text(claims, &oidc.department_claim),
         groups: claim_groups(claims, &oidc.groups_claim),
         link_value: claim_text(claims, &auth.scim.external_id_claim),
+        directory_fields: oidc
+            .profile_fields
+            .iter()
+            .filter_map(|f| {
+                let value = claim_text(claims, &f.claim)?;
+                let value: String = value
+                    .chars()
+                    .take(crate::service::accounts::MAX_FIELD_CHARS)
+                    .collect();
+                Some((f.label.trim().to_string(), value))
+            })
+            .collect(),
     })
 }
 
@@ -318,6 +332,7 @@ fn apply_profile(
             .returning(accounts::all_columns)
             .get_result(conn)?;
     }
+    found = crate::service::accounts::set_directory_fields(conn, found, &profile.directory_fields)?;
     crate::service::users::changed(conn, found.account.id)?;
     Ok(found)
 }

@@ -27,9 +27,103 @@ async fn start(db: TestDb) -> (Fixture, TestProvider) {
         s.auth.oidc.allowed_groups = vec!["staff".into()];
         s.auth.oidc.admin_groups = vec!["it-admins".into()];
         s.auth.oidc.moderator_groups = vec!["mods".into()];
+        s.auth.oidc.profile_fields = vec![
+            groundswell::config::ProfileFieldClaim {
+                label: "Title".into(),
+                claim: "title".into(),
+            },
+            groundswell::config::ProfileFieldClaim {
+                label: "Location".into(),
+                claim: "locality".into(),
+            },
+        ];
     })
     .await;
     (f, provider)
+}
+
+/// The profile of `account_id` as apps read it: its fields (name, value, verified or not).
+async fn fields_of(f: &Fixture, account_id: i64) -> Vec<(String, String, bool)> {
+    let (code, body) = f.get(None, &format!("/api/v1/accounts/{account_id}")).await;
+    assert_eq!(code, 200, "{body}");
+    body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().to_string(),
+                f["value"].as_str().unwrap().to_string(),
+                !f["verified_at"].is_null(),
+            )
+        })
+        .collect()
+}
+
+/// IdP claims fill the profile fields `auth.oidc.profile_fields` names, at every sign-in:
+/// first, marked verified, kept when the employee edits their profile, replaced when the
+/// company directory changes; the employee's own fields stay.
+async fn profile_fields_come_from_the_company_directory(db: TestDb) {
+    let (f, op) = start(db).await;
+    op.set_user(
+        "sub-alice",
+        json!({"title": "Staff engineer", "locality": "Berlin"}),
+    )
+    .await;
+    web_sign_in(&f, &browser(), "alice").await;
+    let account_id = user_row(&f, "sub-alice").unwrap().account_id;
+    let dir = |t: &str, v: &str| (t.to_string(), v.to_string(), true);
+    assert_eq!(
+        fields_of(&f, account_id).await,
+        [dir("Title", "Staff engineer"), dir("Location", "Berlin")]
+    );
+    // Alice edits her profile in an app, which sends every field back, changed.
+    let token = f
+        .ctx
+        .db
+        .write(|conn| {
+            let me = groundswell::service::users::find_local_user(conn, "alice")?;
+            let scopes = groundswell::auth::Scopes::parse("read write").unwrap();
+            groundswell::service::tokens::issue_personal_token(conn, &me, &scopes, None)
+        })
+        .await
+        .unwrap();
+    let resp = f
+        .client
+        .patch(f.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&token)
+        .json(&json!({"fields_attributes": [
+            {"name": "Title", "value": "CEO"},
+            {"name": "Location", "value": "Berlin"},
+            {"name": "Pronouns", "value": "she/her"},
+        ]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let own = ("Pronouns".to_string(), "she/her".to_string(), false);
+    assert_eq!(
+        fields_of(&f, account_id).await,
+        [
+            dir("Title", "Staff engineer"),
+            dir("Location", "Berlin"),
+            own.clone()
+        ],
+        "the company directory's fields are not the employee's to change"
+    );
+    // IT changes her title and she moves office: the next sign-in brings it; her own
+    // field stays.
+    op.set_user(
+        "sub-alice",
+        json!({"title": "Principal engineer", "locality": null}),
+    )
+    .await;
+    web_sign_in(&f, &browser(), "alice").await;
+    assert_eq!(
+        fields_of(&f, account_id).await,
+        [dir("Title", "Principal engineer"), own]
+    );
+    f.stop().await;
 }
 
 fn is_callback(url: &Url) -> bool {
@@ -634,6 +728,7 @@ on_both_backends!(
     rp_initiated_logout_signs_out_at_the_provider,
     backchannel_logout_ends_sessions_and_revokes_tokens,
     forged_and_replayed_responses_are_refused,
+    profile_fields_come_from_the_company_directory,
 );
 
 /// A provider that does not answer: the sign-in page says so clearly, nothing panics.

@@ -106,7 +106,8 @@ const provider = new Provider(issuer, {
     openid: ['sub'],
     profile: ['name', 'preferred_username'],
     email: ['email', 'email_verified'],
-    groups: ['groups', 'department'],
+    // With the groups: the organisational claims a company directory gives (title, office).
+    groups: ['groups', 'department', 'title', 'locality'],
   },
   async findAccount(ctx, sub) {
     if (!users.has(sub)) return undefined;

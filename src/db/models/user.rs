@@ -28,6 +28,8 @@ pub struct User {
     pub scim_user_name: Option<String>,
     /// Moderators disabled the sign-in (the account and its posts stay).
     pub disabled_at: Option<chrono::NaiveDateTime>,
+    /// Profile fields from the identity provider (JSON `[{"name", "value"}]`).
+    pub directory_fields: String,
 }
 
 impl User {
