@@ -928,6 +928,21 @@ pub fn active_between(
     Ok((n >= i64::from(min_group.max(1))).then_some(n))
 }
 
+/// The range a request asks for (`start`, `end`: dates, blank ones as not given): `end`
+/// today unless given, `start` 29 days before `end` unless given; checked.
+pub fn range(start: Option<&str>, end: Option<&str>) -> Result<(NaiveDate, NaiveDate)> {
+    let end = match end.filter(|s| !s.trim().is_empty()) {
+        Some(raw) => parse_day("end", raw)?,
+        None => Utc::now().date_naive(),
+    };
+    let start = match start.filter(|s| !s.trim().is_empty()) {
+        Some(raw) => parse_day("start", raw)?,
+        None => end - Duration::days(29),
+    };
+    check_range(start, end)?;
+    Ok((start, end))
+}
+
 /// The longest range an export covers, in days.
 pub const MAX_RANGE_DAYS: i64 = 366;
 

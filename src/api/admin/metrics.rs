@@ -4,7 +4,7 @@
 //! than `metrics.min_group_size` people: such a cell is `null` and marked suppressed.
 
 use actix_web::{HttpResponse, web};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -32,20 +32,6 @@ struct RangeParams {
     format: Option<String>,
 }
 
-/// The range asked for: `end` today unless given, `start` 29 days before `end` unless given.
-fn range(start: Option<&str>, end: Option<&str>) -> Result<(NaiveDate, NaiveDate)> {
-    let end = match end.filter(|s| !s.trim().is_empty()) {
-        Some(raw) => metrics::parse_day("end", raw)?,
-        None => Utc::now().date_naive(),
-    };
-    let start = match start.filter(|s| !s.trim().is_empty()) {
-        Some(raw) => metrics::parse_day("start", raw)?,
-        None => end - Duration::days(29),
-    };
-    metrics::check_range(start, end)?;
-    Ok((start, end))
-}
-
 /// `GET /api/v1/groundswell/metrics?start=&end=&format=json|csv|ndjson` (admins,
 /// `admin:read`): every measure of every day in the range (default: the last 30 days).
 async fn export(
@@ -54,7 +40,7 @@ async fn export(
     Params(p): Params<RangeParams>,
 ) -> Result<HttpResponse> {
     auth.admin_with("admin:read", Role::Admin)?;
-    let (start, end) = range(p.start.as_deref(), p.end.as_deref())?;
+    let (start, end) = metrics::range(p.start.as_deref(), p.end.as_deref())?;
     let format = p
         .format
         .as_deref()
@@ -107,7 +93,7 @@ async fn measures(
     Params(p): Params<MeasureParams>,
 ) -> Result<HttpResponse> {
     auth.admin_with("admin:read", Role::Moderator)?;
-    let (start, end) = range(p.start_at.as_deref(), p.end_at.as_deref())?;
+    let (start, end) = metrics::range(p.start_at.as_deref(), p.end_at.as_deref())?;
     let known = metrics::all_measures();
     if let Some(bad) = p.keys.iter().find(|k| !known.contains(k)) {
         return Err(Error::unprocessable(format!("`{bad}` is not a measure")));
@@ -204,7 +190,7 @@ async fn dimensions(
     Params(p): Params<DimensionParams>,
 ) -> Result<HttpResponse> {
     auth.admin_with("admin:read", Role::Moderator)?;
-    let (start, end) = range(p.start_at.as_deref(), p.end_at.as_deref())?;
+    let (start, end) = metrics::range(p.start_at.as_deref(), p.end_at.as_deref())?;
     if let Some(bad) = p
         .keys
         .iter()
@@ -272,7 +258,7 @@ async fn retention(
     Params(p): Params<RetentionParams>,
 ) -> Result<HttpResponse> {
     auth.admin_with("admin:read", Role::Moderator)?;
-    let (start, end) = range(p.start_at.as_deref(), p.end_at.as_deref())?;
+    let (start, end) = metrics::range(p.start_at.as_deref(), p.end_at.as_deref())?;
     let frequency = metrics::Frequency::parse(p.frequency.as_deref())?;
     let min_group = ctx.settings.metrics.min_group_size;
     let cohorts = ctx

@@ -5,7 +5,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::charts::{self, Value};
@@ -35,16 +35,7 @@ struct RangeQuery {
 
 /// The range asked for (default: the last 30 days).
 fn range(q: &RangeQuery) -> Result<(NaiveDate, NaiveDate)> {
-    let end = match q.end.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(raw) => metrics::parse_day("end", raw)?,
-        None => Utc::now().date_naive(),
-    };
-    let start = match q.start.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(raw) => metrics::parse_day("start", raw)?,
-        None => end - Duration::days(29),
-    };
-    metrics::check_range(start, end)?;
-    Ok((start, end))
+    metrics::range(q.start.as_deref(), q.end.as_deref())
 }
 
 /// A figure for people: the number, or why there is none.
