@@ -7,7 +7,7 @@ pub mod groundswell;
 pub mod health;
 pub mod mastodon;
 pub mod oauth;
-pub mod params;
+pub use crate::http::params;
 pub mod prometheus;
 pub mod scim;
 pub mod usage_policy;

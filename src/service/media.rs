@@ -587,6 +587,78 @@ pub fn delete_folders(settings: &Settings, folders: &[String]) {
     }
 }
 
+/// An employee uploads a file (streamed to `file` while the request was read): images are
+/// decoded and re-encoded; video and audio (recognised by their first bytes, whatever the
+/// client says) are read with ffprobe, given a preview frame by ffmpeg and stored as sent.
+/// Then it is recorded, unattached, for `account_id` to attach to a post. The same for the
+/// client API and the web compose form.
+pub async fn upload(
+    ctx: &crate::context::AppContext,
+    account_id: i64,
+    file: tempfile::NamedTempFile,
+    details: MediaDetails,
+) -> Result<MediaAttachment> {
+    use super::av;
+    let settings = ctx.settings.clone();
+    let (file, container) = tokio::task::spawn_blocking(move || -> Result<_> {
+        use std::io::Read;
+        let size = file.as_file().metadata().map_err(Error::internal)?.len();
+        let mut head = Vec::with_capacity(64);
+        std::fs::File::open(file.path())
+            .and_then(|f| f.take(64).read_to_end(&mut head))
+            .map_err(Error::internal)?;
+        let container = av::sniff(&head);
+        if container.is_some() {
+            if size > settings.limits.max_video_bytes as u64 {
+                return Err(av::too_large(&settings));
+            }
+            av::check_tools(&settings)?;
+        } else if size > settings.limits.max_image_bytes as u64 {
+            return Err(too_large(&settings, false));
+        }
+        Ok((file, container))
+    })
+    .await??;
+    let settings = ctx.settings.clone();
+    let stored = match container {
+        Some(container) => {
+            let probed = av::probe(&settings, container, file.path()).await?;
+            let frame = if probed.kind == "video" {
+                Some(av::first_frame(&settings, file.path()).await?)
+            } else {
+                None
+            };
+            tokio::task::spawn_blocking(move || -> Result<_> {
+                let max_pixels = settings.limits.max_image_pixels;
+                let preview = frame
+                    .map(|png| process_image(&png, max_pixels))
+                    .transpose()?;
+                store_av(&settings, file, &probed, preview.as_ref())
+            })
+            .await??
+        }
+        None => {
+            tokio::task::spawn_blocking(move || -> Result<_> {
+                let max_pixels = settings.limits.max_image_pixels;
+                let image = process_image_file(file.path(), max_pixels)?;
+                let folder = store_files(
+                    &settings,
+                    &[
+                        (&format!("original.{}", image.original_ext), &image.original),
+                        (&format!("small.{}", image.preview_ext), &image.preview),
+                    ],
+                )?;
+                Ok(StoredUpload::image(&folder, &image))
+            })
+            .await??
+        }
+    };
+    let settings = ctx.settings.clone();
+    ctx.db
+        .write(move |conn| save_upload(conn, &settings, account_id, &stored, details))
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

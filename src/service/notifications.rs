@@ -3,7 +3,9 @@
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::db::models::Notification;
+use std::collections::HashMap;
+
+use crate::db::models::{Account, Notification};
 use crate::db::schema::{account_domain_blocks, accounts, blocks, mutes, notifications};
 use crate::db::{DbConnection, ids};
 use crate::error::{Error, Result};
@@ -788,4 +790,51 @@ fn build_groups(
             }
         })
         .collect())
+}
+
+/// What a page of groups shows: the groups with their newest notification, and every
+/// account they name.
+pub struct GroupsPage {
+    pub ids: Vec<i64>,
+    pub groups: Vec<(Group, crate::service::views::NotificationView)>,
+    pub accounts: HashMap<i64, Account>,
+}
+
+/// Groups and their notifications' posts, reports and warnings, with the accounts they name,
+/// on one pooled connection.
+pub fn load_groups(
+    conn: &mut DbConnection,
+    caches: &crate::service::caches::Caches,
+    me: i64,
+    groups: Vec<Group>,
+) -> Result<GroupsPage> {
+    let ids: Vec<i64> = groups.iter().map(|g| g.notification.id).collect();
+    let rows = groups.iter().map(|g| g.notification.clone()).collect();
+    let mut views: HashMap<i64, crate::service::views::NotificationView> =
+        crate::service::filters::drop_hidden_notifications(
+            crate::service::views::hydrate_notifications(conn, &caches.statuses, me, rows)?,
+        )
+        .into_iter()
+        .map(|v| (v.notification.id, v))
+        .collect();
+    let sample_ids: Vec<i64> = groups
+        .iter()
+        .flat_map(|g| g.sample_account_ids.iter().copied())
+        .collect();
+    let accounts = crate::service::accounts::many(conn, &sample_ids)?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let groups = groups
+        .into_iter()
+        .filter_map(|g| {
+            let view = views.remove(&g.notification.id)?;
+            Some((g, view))
+        })
+        .collect();
+    Ok(GroupsPage {
+        ids,
+        groups,
+        accounts,
+    })
 }

@@ -16,6 +16,7 @@ use crate::service::tags::followed_among;
 use crate::service::views::{self, StatusView};
 use crate::service::visibility::visible_to;
 
+#[derive(Debug, Default)]
 pub struct Query {
     pub text: String,
     pub accounts: bool,

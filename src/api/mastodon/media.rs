@@ -9,7 +9,6 @@ use crate::api::auth::Auth;
 use crate::api::params::{FileFields, Params, ParamsWithFiles};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
-use crate::service::av;
 use crate::service::media::{self, MediaDetails};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -46,68 +45,11 @@ async fn upload(
         .into_iter()
         .find(|f| f.field == "file")
         .ok_or_else(|| Error::unprocessable("Validation failed: File can't be blank"))?;
-    let settings = ctx.settings.clone();
-    let (file, container) = tokio::task::spawn_blocking(move || -> Result<_> {
-        use std::io::Read;
-        let mut head = Vec::with_capacity(64);
-        std::fs::File::open(file.path())
-            .and_then(|f| f.take(64).read_to_end(&mut head))
-            .map_err(Error::internal)?;
-        let container = av::sniff(&head);
-        if container.is_some() {
-            if file.size > settings.limits.max_video_bytes as u64 {
-                return Err(av::too_large(&settings));
-            }
-            av::check_tools(&settings)?;
-        } else if file.size > settings.limits.max_image_bytes as u64 {
-            return Err(media::too_large(&settings, false));
-        }
-        Ok((file, container))
-    })
-    .await??;
-    let settings = ctx.settings.clone();
-    let stored = match container {
-        Some(container) => {
-            let probed = av::probe(&settings, container, file.path()).await?;
-            let frame = if probed.kind == "video" {
-                Some(av::first_frame(&settings, file.path()).await?)
-            } else {
-                None
-            };
-            tokio::task::spawn_blocking(move || -> Result<_> {
-                let max_pixels = settings.limits.max_image_pixels;
-                let preview = frame
-                    .map(|png| media::process_image(&png, max_pixels))
-                    .transpose()?;
-                media::store_av(&settings, file.file, &probed, preview.as_ref())
-            })
-            .await??
-        }
-        None => {
-            tokio::task::spawn_blocking(move || -> Result<_> {
-                let max_pixels = settings.limits.max_image_pixels;
-                let image = media::process_image_file(file.path(), max_pixels)?;
-                let folder = media::store_files(
-                    &settings,
-                    &[
-                        (&format!("original.{}", image.original_ext), &image.original),
-                        (&format!("small.{}", image.preview_ext), &image.preview),
-                    ],
-                )?;
-                Ok(media::StoredUpload::image(&folder, &image))
-            })
-            .await??
-        }
-    };
-    let settings = ctx.settings.clone();
     let details = MediaDetails {
         description: p.description,
         focus: p.focus,
     };
-    let saved = ctx
-        .db
-        .write(move |conn| media::save_upload(conn, &settings, me, &stored, details))
-        .await?;
+    let saved = media::upload(&ctx, me, file.file, details).await?;
     Ok(HttpResponse::Ok().json(media_entity(&saved, &ctx.settings)))
 }
 

@@ -15,16 +15,13 @@ use super::parse_id;
 use crate::api::auth::Auth;
 use crate::api::params::{Params, lenient};
 use crate::context::AppContext;
-use crate::db::DbConnection;
 use crate::db::models::Account;
 use crate::error::Error;
 use crate::error::Result;
 use crate::service::accounts;
 use crate::service::filters;
-use crate::service::notifications::Group;
 use crate::service::notifications::{self, NotificationFilter};
 use crate::service::views;
-use crate::service::views::NotificationView;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // The policy and requests first: `/v1/notifications/{id}` would take their paths.
@@ -196,54 +193,12 @@ struct GroupedParams {
     page: PageParams,
 }
 
-/// What a page of groups shows: the groups with their newest notification, and every
-/// account they name.
-struct GroupsPage {
-    ids: Vec<i64>,
-    groups: Vec<(Group, NotificationView)>,
-    accounts: HashMap<i64, Account>,
-}
-
-/// Groups and their notifications' posts, reports and warnings, with the accounts they name,
-/// on one pooled connection.
-fn load_groups(
-    conn: &mut DbConnection,
-    caches: &crate::service::caches::Caches,
-    me: i64,
-    groups: Vec<Group>,
-) -> Result<GroupsPage> {
-    let ids: Vec<i64> = groups.iter().map(|g| g.notification.id).collect();
-    let rows = groups.iter().map(|g| g.notification.clone()).collect();
-    let mut views: HashMap<i64, NotificationView> = filters::drop_hidden_notifications(
-        views::hydrate_notifications(conn, &caches.statuses, me, rows)?,
-    )
-    .into_iter()
-    .map(|v| (v.notification.id, v))
-    .collect();
-    let sample_ids: Vec<i64> = groups
-        .iter()
-        .flat_map(|g| g.sample_account_ids.iter().copied())
-        .collect();
-    let accounts = accounts::many(conn, &sample_ids)?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
-    let groups = groups
-        .into_iter()
-        .filter_map(|g| {
-            let view = views.remove(&g.notification.id)?;
-            Some((g, view))
-        })
-        .collect();
-    Ok(GroupsPage {
-        ids,
-        groups,
-        accounts,
-    })
-}
-
 /// The `GroupedNotificationsResults` body: groups, then each post and account once.
-fn grouped_body(page: &GroupsPage, partial: bool, settings: &crate::config::Settings) -> Value {
+fn grouped_body(
+    page: &notifications::GroupsPage,
+    partial: bool,
+    settings: &crate::config::Settings,
+) -> Value {
     let base = settings.instance.base_url();
     let mut full: Vec<Value> = Vec::new();
     let mut partials: Vec<Value> = Vec::new();
@@ -331,7 +286,7 @@ async fn list_grouped(
         .db
         .read(move |conn| {
             let groups = notifications::list_groups(conn, me, &filter, &grouped_types, &page)?;
-            load_groups(conn, &caches, me, groups)
+            notifications::load_groups(conn, &caches, me, groups)
         })
         .await?;
     Ok(paged_response(&ctx, &req, &loaded.ids).json(grouped_body(&loaded, partial, &ctx.settings)))
@@ -350,7 +305,7 @@ async fn get_group(
         .db
         .read(move |conn| {
             let group = notifications::group(conn, me, &key)?;
-            load_groups(conn, &caches, me, vec![group])
+            notifications::load_groups(conn, &caches, me, vec![group])
         })
         .await?;
     if loaded.groups.is_empty() {
