@@ -39,6 +39,10 @@ fi
 # destructors race the test binaries' exit ("k5_mutex_lock: Assertion `r == 0' failed" after
 # every test had passed). The department's own connections do not need it either.
 export PGGSSENCMODE="${PGGSSENCMODE:-disable}"
+# Likewise TLS: the local server offers it, so libpq would encrypt every loopback connection
+# with OpenSSL, whose exit-time cleanup then races the pool threads still holding connections
+# (the integration binary died with SIGSEGV at exit once, after all 315 tests had passed).
+export PGSSLMODE="${PGSSLMODE:-disable}"
 
 # The test OpenID Provider (npm oidc-provider) for the SSO tests: node_modules cached outside
 # the checkout like the client suites'; the Rust and Python SSO tests start it.
