@@ -2,13 +2,20 @@
 //! company's identity provider), the OAuth authorize page, the home page, profiles and posts,
 //! the usage policy, and static files.
 
+pub mod accounts;
 pub mod admin;
 pub mod authorize;
+pub mod cards;
+pub mod compose;
+pub mod notifications;
 pub mod pages;
 pub mod people;
+pub mod posts;
 pub mod profiles;
 pub mod session;
+pub mod shell;
 pub mod sso;
+pub mod timelines;
 pub mod usage_policy;
 
 use actix_web::{HttpResponse, web};
@@ -29,10 +36,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/about/usage-policy", web::post().to(usage_policy::accept))
         .route("/@{username}", web::get().to(profiles::profile))
         .route("/@{username}/{id}", web::get().to(profiles::status))
+        .route("/static/app.js", web::get().to(script))
         .configure(people::configure)
+        .configure(timelines::configure)
+        .configure(compose::configure)
+        .configure(posts::configure)
+        .configure(accounts::configure)
+        .configure(notifications::configure)
         .configure(admin::configure)
         .configure(authorize::configure)
         .configure(sso::configure);
+}
+
+/// The employee pages' script (compiled into the binary): progressive enhancement only —
+/// every page works without it.
+async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("../../frontend/static/app.js"))
 }
 
 /// Uploaded media, from `storage.data_dir`. Paths are unguessable and files never change.

@@ -300,8 +300,17 @@ pub async fn sign_out(
     Ok(resp)
 }
 
-/// `GET /`
-pub async fn home(ctx: web::Data<AppContext>, req: HttpRequest) -> Result<HttpResponse> {
+/// `GET /`: the home timeline for a signed-in employee; what this department is and how
+/// to sign in for anyone else.
+pub async fn home(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    q: web::Query<super::timelines::TimelineQuery>,
+) -> Result<HttpResponse> {
+    if let Ok(shell) = super::shell::signed_in(&ctx, &req).await? {
+        let shown = super::timelines::home_page(&ctx, shell, &q).await;
+        return Ok(super::shell::page_or_error(&ctx, shown));
+    }
     let current = session::current(&ctx, &req).await?;
     render(
         actix_web::http::StatusCode::OK,

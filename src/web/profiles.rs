@@ -7,7 +7,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::pages::{message_page, render};
-use super::session;
 use crate::context::AppContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::service::pagination::Page;
@@ -64,10 +63,6 @@ fn when(view: &StatusView) -> String {
         .to_string()
 }
 
-async fn viewer(ctx: &AppContext, req: &HttpRequest) -> Result<Option<i64>> {
-    Ok(session::current(ctx, req).await?.map(|(_, u)| u.account.id))
-}
-
 fn not_found_page(ctx: &AppContext) -> Result<HttpResponse> {
     message_page(
         ctx,
@@ -77,14 +72,37 @@ fn not_found_page(ctx: &AppContext) -> Result<HttpResponse> {
     )
 }
 
-/// `GET /@{username}`
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    max_id: Option<String>,
+    done: Option<String>,
+}
+
+/// `GET /@{username}`: for a signed-in employee, the profile in the web app (of anyone:
+/// `/@user@department` for other departments); for anyone else, the public page of an
+/// account here.
 pub async fn profile(
     ctx: web::Data<AppContext>,
     req: HttpRequest,
     path: web::Path<String>,
+    q: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let username = path.into_inner();
-    let viewer = viewer(&ctx, &req).await?;
+    if let Ok(shell) = super::shell::signed_in(&ctx, &req).await? {
+        let shown = super::accounts::profile(
+            &ctx,
+            shell,
+            username,
+            q.max_id.as_deref(),
+            q.done.as_deref(),
+        )
+        .await;
+        return match shown {
+            Err(e) if e.kind() == ErrorKind::NotFound => not_found_page(&ctx),
+            other => Ok(super::shell::page_or_error(&ctx, other)),
+        };
+    }
+    let viewer = None;
     let settings = ctx.settings.clone();
     let found = ctx
         .db
@@ -140,17 +158,27 @@ pub async fn profile(
     )
 }
 
-/// `GET /@{username}/{id}`
+/// `GET /@{username}/{id}`: for a signed-in employee, the thread in the web app (of any
+/// department's post: `/@user@department/{id}`); for anyone else, the public page of a post
+/// here.
 pub async fn status(
     ctx: web::Data<AppContext>,
     req: HttpRequest,
     path: web::Path<(String, String)>,
+    q: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let (username, id) = path.into_inner();
     let Ok(id) = id.parse::<i64>() else {
         return not_found_page(&ctx);
     };
-    let viewer = viewer(&ctx, &req).await?;
+    if let Ok(shell) = super::shell::signed_in(&ctx, &req).await? {
+        let shown = super::posts::thread(&ctx, shell, &username, id, q.done.as_deref()).await;
+        return match shown {
+            Err(e) if e.kind() == ErrorKind::NotFound => not_found_page(&ctx),
+            other => Ok(super::shell::page_or_error(&ctx, other)),
+        };
+    }
+    let viewer = None;
     let found = ctx
         .db
         .read(move |conn| {

@@ -44,8 +44,9 @@ test("an employee signs in with the local form and reads the start page, a profi
   assert.match(await page.locator(".error").innerText(), /password/i);
 
   await signIn(page, server, bob);
-  assert.equal(await page.locator("h1").innerText(), "Engineering");
-  assert.match(await page.locator("main").innerText(), /Signed in as @bob/);
+  // Signed in, the start page is the home timeline.
+  assert.equal(await page.locator("h1").innerText(), "Home");
+  assert.match(await page.locator(".whoami").innerText(), /Signed in as @bob/);
   console.log(`screenshot: ${await screenshot(page, "home-signed-in")}`);
 
   const profile = await page.goto(`${server.url}/@alice`);

@@ -43,5 +43,6 @@ mod snapshots;
 mod sso;
 mod streaming;
 mod usage_policy;
+mod web_app;
 mod web_pages;
 mod write_path;

@@ -1,0 +1,456 @@
+//! The timelines in the browser: home (`/`, `/home`), the department (`/local`), the company
+//! (`/company`: every department's public posts), a hashtag (`/tags/{name}`), a list
+//! (`/lists/{id}`), bookmarks and favourites. The same service reads as the client API's,
+//! so what a page shows is what an app shows. Pages go back in time with `?max_id=`; new
+//! posts are fetched with `?since_id=…&partial=1` (the cards alone) by the page's script and
+//! shown when the reader asks, so nobody loses their place.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::cards::{PostCard, cards};
+use super::compose::ComposeBox;
+use super::pages::render;
+use super::shell::{Shell, page_or_error, signed_in};
+use crate::context::AppContext;
+use crate::db::DbConnection;
+use crate::db::models::Status;
+use crate::error::Result;
+use crate::service::filters::{self, FilterContext};
+use crate::service::pagination::Page;
+use crate::service::timelines::{self, Origin};
+use crate::service::{lists, views};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/home", web::get().to(home))
+        .route("/local", web::get().to(local))
+        .route("/company", web::get().to(company))
+        .route("/tags/{name}", web::get().to(tag))
+        .route("/lists", web::get().to(all_lists))
+        .route("/lists/{id}", web::get().to(list))
+        .route("/bookmarks", web::get().to(bookmarks))
+        .route("/favourites", web::get().to(favourites));
+}
+
+/// Posts a page shows.
+pub const PER_PAGE: i64 = 20;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TimelineQuery {
+    max_id: Option<String>,
+    since_id: Option<String>,
+    /// `1`: only the new posts' cards, for the page's script.
+    partial: Option<String>,
+    done: Option<String>,
+}
+
+impl TimelineQuery {
+    fn page(&self) -> Page {
+        Page::new(
+            self.max_id.as_deref(),
+            self.since_id.as_deref(),
+            None,
+            None,
+            PER_PAGE,
+            PER_PAGE,
+        )
+    }
+
+    fn partial(&self) -> bool {
+        self.partial.as_deref() == Some("1")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "timeline.html")]
+pub struct TimelinePage {
+    pub instance_name: String,
+    pub username: String,
+    pub csrf_token: String,
+    pub here: String,
+    /// Which item of the main navigation this is.
+    pub nav: &'static str,
+    pub title: String,
+    pub lede: String,
+    pub empty: &'static str,
+    pub notice: Option<&'static str>,
+    pub compose: Option<ComposeBox>,
+    pub posts: Vec<PostCard>,
+    /// The newest post's paging id: the script asks for what is newer.
+    pub newest: Option<i64>,
+    /// Whether the script looks for new posts (the first page only).
+    pub live: bool,
+    pub next: Option<String>,
+    pub lists: Vec<(i64, String)>,
+}
+
+/// Only the cards, for the script that shows new posts.
+#[derive(Template)]
+#[template(path = "cards.html")]
+pub struct CardsFragment {
+    pub csrf_token: String,
+    pub here: String,
+    pub posts: Vec<PostCard>,
+}
+
+/// A sentence for `?done=` (fixed sentences: never request text on a page).
+pub fn notice(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "posted" => "Posted.",
+        "edited" => "Your post is updated.",
+        "deleted" => "Your post is deleted.",
+        "followed" => "You follow them now: their posts reach your home timeline.",
+        "requested" => "Follow requested: they approve followers themselves.",
+        "unfollowed" => "You no longer follow them.",
+        "voted" => "Your vote is counted.",
+        "accepted" => "Follow request accepted.",
+        "rejected" => "Follow request rejected.",
+        _ => return None,
+    })
+}
+
+/// What a timeline page is.
+pub struct Spec {
+    pub nav: &'static str,
+    pub title: String,
+    pub lede: String,
+    pub empty: &'static str,
+    pub compose: bool,
+    pub context: Option<FilterContext>,
+}
+
+/// Load a page of `(paging id, status)` rows with `load`, and show it as `spec` says.
+pub async fn show<F>(
+    ctx: &AppContext,
+    shell: Shell,
+    q: &TimelineQuery,
+    spec: Spec,
+    load: F,
+) -> Result<HttpResponse>
+where
+    F: FnOnce(&mut DbConnection, i64, &Page) -> Result<Vec<(i64, Status)>> + Send + 'static,
+{
+    let me = shell.me();
+    let page = q.page();
+    let caches = ctx.caches.clone();
+    let context = spec.context;
+    let with_lists = spec.nav == "lists";
+    let (ids, views, my_lists) = ctx
+        .db
+        .read(move |conn| {
+            let rows = load(conn, me, &page)?;
+            let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+            let rows = rows.into_iter().map(|(_, s)| s).collect();
+            let views = views::hydrate_cached(conn, &caches.statuses, Some(me), rows)?;
+            let views = match context {
+                Some(c) => filters::drop_hidden(views, c),
+                None => views,
+            };
+            let my_lists = if with_lists {
+                lists::all(conn, me)?
+                    .into_iter()
+                    .map(|l| (l.id, l.title))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok((ids, views, my_lists))
+        })
+        .await?;
+    let posts = cards(&views, &ctx.settings);
+    let path = shell.here.split('?').next().unwrap_or("/").to_string();
+    if q.partial() {
+        let mut resp = render(
+            StatusCode::OK,
+            &CardsFragment {
+                csrf_token: shell.csrf_token,
+                here: path,
+                posts,
+            },
+        )?;
+        // Where the next look for new posts starts (a boost pages by its own id).
+        if let Some(newest) = ids.first()
+            && let Ok(value) = actix_web::http::header::HeaderValue::from_str(&newest.to_string())
+        {
+            resp.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("x-newest"),
+                value,
+            );
+        }
+        return Ok(resp);
+    }
+    let first_page = q.max_id.is_none() && q.since_id.is_none();
+    let next = (ids.len() as i64 == PER_PAGE)
+        .then(|| ids.last().map(|last| format!("{path}?max_id={last}")))
+        .flatten();
+    let compose = spec
+        .compose
+        .then(|| ComposeBox::new(&shell.user, &ctx.settings, None));
+    render(
+        StatusCode::OK,
+        &TimelinePage {
+            notice: notice(q.done.as_deref()),
+            newest: ids.first().copied(),
+            live: first_page,
+            next,
+            nav: spec.nav,
+            title: spec.title,
+            lede: spec.lede,
+            empty: spec.empty,
+            compose,
+            posts,
+            lists: my_lists,
+            instance_name: shell.instance_name,
+            username: shell.username,
+            csrf_token: shell.csrf_token,
+
+            here: shell.here,
+        },
+    )
+}
+
+fn by_id(rows: Vec<Status>) -> Vec<(i64, Status)> {
+    rows.into_iter().map(|s| (s.id, s)).collect()
+}
+
+/// `GET /home` (and `/` for a signed-in employee): the posts of the people they follow.
+pub async fn home(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    q: web::Query<TimelineQuery>,
+) -> HttpResponse {
+    let result = async {
+        let shell = match signed_in(&ctx, &req).await? {
+            Ok(shell) => shell,
+            Err(redirect) => return Ok(redirect),
+        };
+        home_page(&ctx, shell, &q).await
+    }
+    .await;
+    page_or_error(&ctx, result)
+}
+
+/// The home timeline for a signed-in employee (the start page shows it too).
+pub async fn home_page(ctx: &AppContext, shell: Shell, q: &TimelineQuery) -> Result<HttpResponse> {
+    let spec = Spec {
+        nav: "home",
+        title: "Home".into(),
+        lede: "Posts from the people you follow, in every department.".into(),
+        empty: "Nothing here yet. Follow colleagues from People or the company timeline, and their posts appear here.",
+        compose: true,
+        context: Some(FilterContext::Home),
+    };
+    show(ctx, shell, q, spec, |conn, me, page| {
+        timelines::home(conn, me, page).map(by_id)
+    })
+    .await
+}
+
+/// A public timeline page (`origin` chooses which departments), or the sign-in redirect.
+async fn public_page(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    q: &TimelineQuery,
+    spec: impl FnOnce(&Shell) -> Spec,
+    origin: Origin,
+) -> HttpResponse {
+    let result = async {
+        let shell = match signed_in(ctx, req).await? {
+            Ok(shell) => shell,
+            Err(redirect) => return Ok(redirect),
+        };
+        let spec = spec(&shell);
+        show(ctx, shell, q, spec, move |conn, me, page| {
+            timelines::public(conn, Some(me), origin, false, page).map(by_id)
+        })
+        .await
+    }
+    .await;
+    page_or_error(ctx, result)
+}
+
+/// `GET /local`: the department's posts (public and department-only).
+async fn local(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    q: web::Query<TimelineQuery>,
+) -> HttpResponse {
+    let spec = |shell: &Shell| Spec {
+        nav: "local",
+        title: "Department".into(),
+        lede: format!(
+            "Everything posted at {}, department-only posts included.",
+            shell.domain
+        ),
+        empty: "Nobody in the department has posted yet.",
+        compose: true,
+        context: Some(FilterContext::Public),
+    };
+    public_page(&ctx, &req, &q, spec, Origin::Local).await
+}
+
+/// `GET /company`: every federated department's public posts (and this department's
+/// department-only ones: an employee here may see them).
+async fn company(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    q: web::Query<TimelineQuery>,
+) -> HttpResponse {
+    let spec = |_: &Shell| Spec {
+        nav: "company",
+        title: "Company".into(),
+        lede: "Public posts from every department of the company.".into(),
+        empty: "No public posts yet. Posts of other departments appear once someone here follows people there.",
+        compose: true,
+        context: Some(FilterContext::Public),
+    };
+    public_page(&ctx, &req, &q, spec, Origin::All).await
+}
+
+/// `GET /tags/{name}`: public posts with a hashtag, from every department.
+async fn tag(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    name: web::Path<String>,
+    q: web::Query<TimelineQuery>,
+) -> HttpResponse {
+    let name = name.into_inner().trim_start_matches('#').to_lowercase();
+    let result = async {
+        let shell = match signed_in(&ctx, &req).await? {
+            Ok(shell) => shell,
+            Err(redirect) => return Ok(redirect),
+        };
+        let spec = Spec {
+            nav: "",
+            title: format!("#{name}"),
+            lede: format!("Posts about #{name} from every department."),
+            empty: "No posts with this hashtag yet.",
+            compose: false,
+            context: Some(FilterContext::Public),
+        };
+        show(&ctx, shell, &q, spec, move |conn, me, page| {
+            timelines::tag(conn, Some(me), &name, Origin::All, page).map(by_id)
+        })
+        .await
+    }
+    .await;
+    page_or_error(&ctx, result)
+}
+
+/// `GET /lists`: the employee's lists (and their posts on `/lists/{id}`).
+async fn all_lists(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    q: web::Query<TimelineQuery>,
+) -> HttpResponse {
+    let result = async {
+        let shell = match signed_in(&ctx, &req).await? {
+            Ok(shell) => shell,
+            Err(redirect) => return Ok(redirect),
+        };
+        let spec = Spec {
+            nav: "lists",
+            title: "Lists".into(),
+            lede: "Your lists: make them in any Mastodon app; read them here.".into(),
+            empty: "",
+            compose: false,
+            context: None,
+        };
+        show(&ctx, shell, &q, spec, |_, _, _| Ok(Vec::new())).await
+    }
+    .await;
+    page_or_error(&ctx, result)
+}
+
+/// `GET /lists/{id}`
+async fn list(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    q: web::Query<TimelineQuery>,
+) -> HttpResponse {
+    let result = async {
+        let shell = match signed_in(&ctx, &req).await? {
+            Ok(shell) => shell,
+            Err(redirect) => return Ok(redirect),
+        };
+        let id: i64 = id.parse().map_err(|_| crate::error::Error::not_found())?;
+        let me = shell.me();
+        let found = ctx.db.read(move |conn| lists::find(conn, me, id)).await?;
+        let spec = Spec {
+            nav: "lists",
+            title: found.title,
+            lede: "A list of yours.".into(),
+            empty: "No posts from the people on this list yet.",
+            compose: false,
+            context: Some(FilterContext::Home),
+        };
+        show(&ctx, shell, &q, spec, move |conn, me, page| {
+            timelines::list(conn, me, id, page).map(by_id)
+        })
+        .await
+    }
+    .await;
+    page_or_error(&ctx, result)
+}
+
+/// `GET /bookmarks`
+async fn bookmarks(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    q: web::Query<TimelineQuery>,
+) -> HttpResponse {
+    marked(&ctx, &req, &q, true).await
+}
+
+/// `GET /favourites`
+async fn favourites(
+    ctx: web::Data<AppContext>,
+    req: HttpRequest,
+    q: web::Query<TimelineQuery>,
+) -> HttpResponse {
+    marked(&ctx, &req, &q, false).await
+}
+
+async fn marked(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    q: &TimelineQuery,
+    bookmarks: bool,
+) -> HttpResponse {
+    let result = async {
+        let shell = match signed_in(ctx, req).await? {
+            Ok(shell) => shell,
+            Err(redirect) => return Ok(redirect),
+        };
+        let spec = Spec {
+            nav: if bookmarks { "bookmarks" } else { "favourites" },
+            title: if bookmarks { "Bookmarks" } else { "Favourites" }.into(),
+            lede: if bookmarks {
+                "Posts you bookmarked: only you see this list."
+            } else {
+                "Posts you favourited."
+            }
+            .into(),
+            empty: if bookmarks {
+                "No bookmarks yet: bookmark a post to find it here."
+            } else {
+                "No favourites yet."
+            },
+            compose: false,
+            context: None,
+        };
+        show(ctx, shell, q, spec, move |conn, me, page| {
+            if bookmarks {
+                timelines::bookmarks(conn, me, page)
+            } else {
+                timelines::favourites(conn, me, page)
+            }
+        })
+        .await
+    }
+    .await;
+    page_or_error(ctx, result)
+}
