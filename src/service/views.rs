@@ -386,6 +386,12 @@ fn apply_filters(conn: &mut DbConnection, me: i64, views: &mut [StatusView]) -> 
     Ok(())
 }
 
+/// Status `id` as `viewer` sees it, if they may see it (else not found).
+pub fn find_one(conn: &mut DbConnection, viewer: Viewer, id: i64) -> Result<StatusView> {
+    let status = crate::service::visibility::find_visible(conn, viewer, id)?;
+    hydrate_one(conn, viewer, status)
+}
+
 pub fn hydrate_one(conn: &mut DbConnection, viewer: Viewer, status: Status) -> Result<StatusView> {
     hydrate(conn, viewer, vec![status])?
         .pop()

@@ -9,10 +9,9 @@ use serde::Deserialize;
 
 use super::cards::{PostCard, Who, cards};
 use super::pages::render;
-use super::shell::{Shell, back_to, expired_form, page_or_error, signed_in};
+use super::shell::{self, ActionForm, Shell, back_to};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
-use crate::http::params::lenient;
 use crate::service::origin::Origin;
 use crate::service::pagination::Page;
 use crate::service::relationships::{self, FollowOptions};
@@ -127,14 +126,6 @@ pub async fn profile(
     )
 }
 
-#[derive(Debug, Deserialize)]
-struct ActionForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    return_to: Option<String>,
-}
-
 /// `POST /accounts/{id}/follow` and `/unfollow`.
 async fn act(
     ctx: web::Data<AppContext>,
@@ -142,14 +133,7 @@ async fn act(
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
-        if !shell.csrf_ok(&form.csrf_token) {
-            return Ok(expired_form(&ctx));
-        }
+    shell::form_of(&ctx, &req, &form.csrf_token, async |shell| {
         let (id, action) = path.into_inner();
         let target: i64 = id.parse().map_err(|_| Error::not_found())?;
         let me = shell.user.account.clone();
@@ -176,9 +160,8 @@ async fn act(
             _ => return Err(Error::not_found()),
         };
         Ok(back_to(form.return_to.as_deref(), "/", Some(done), None))
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -203,11 +186,7 @@ async fn requests(
     req: HttpRequest,
     q: web::Query<DoneQuery>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(&ctx, &req, async |shell| {
         let me = shell.me();
         let waiting = ctx
             .db
@@ -226,9 +205,8 @@ async fn requests(
                 csrf_token: shell.csrf_token,
             },
         )
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }
 
 /// `POST /follow_requests/{id}/authorize` and `/reject`.
@@ -238,14 +216,7 @@ async fn answer(
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
-        if !shell.csrf_ok(&form.csrf_token) {
-            return Ok(expired_form(&ctx));
-        }
+    shell::form_of(&ctx, &req, &form.csrf_token, async |shell| {
         let (id, answer) = path.into_inner();
         let from: i64 = id.parse().map_err(|_| Error::not_found())?;
         let accept = match answer.as_str() {
@@ -261,7 +232,6 @@ async fn answer(
             Some(done),
             None,
         ))
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }

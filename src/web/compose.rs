@@ -11,7 +11,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::pages::{message_page, render};
-use super::shell::{Shell, back_to, expired_form, page_or_error, signed_in};
+use super::shell::{self, Shell, back_to, expired_form};
 use crate::config::Settings;
 use crate::context::AppContext;
 use crate::error::{Error, ErrorKind, Result};
@@ -20,7 +20,7 @@ use crate::service::media::{self, MediaDetails};
 use crate::service::polls::PollInput;
 use crate::service::statuses::{self, Edit, NewPost};
 use crate::service::users::LocalUser;
-use crate::service::visibility::{self, Visibility};
+use crate::service::visibility::Visibility;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/compose", web::get().to(compose_page))
@@ -132,19 +132,14 @@ async fn compose_page(
     req: HttpRequest,
     q: web::Query<ComposeQuery>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(&ctx, &req, async |shell| {
         let mut compose = ComposeBox::new(&shell.user, &ctx.settings, None);
         if let Some(id) = q.in_reply_to.as_deref().and_then(|s| s.parse::<i64>().ok()) {
             reply_to(&ctx, &shell, &mut compose, id).await?;
         }
         compose_response(StatusCode::OK, shell, compose, "New post")
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }
 
 /// Make `compose` a reply to status `id` (which the employee must be able to see): it
@@ -158,10 +153,7 @@ pub async fn reply_to(
     let me = shell.me();
     let view = ctx
         .db
-        .read(move |conn| {
-            let s = visibility::find_visible(conn, Some(me), id)?;
-            crate::service::views::hydrate_one(conn, Some(me), s)
-        })
+        .read(move |conn| crate::service::views::find_one(conn, Some(me), id))
         .await?;
     let here = ctx.settings.instance.domain.as_str();
     let acct = |a: &crate::db::models::Account| match a.domain.as_deref() {
@@ -252,11 +244,7 @@ async fn publish(
     req: HttpRequest,
     form: std::result::Result<ParamsWithFiles<ComposeForm>, Error>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(&ctx, &req, async |shell| {
         let ParamsWithFiles(form, files) = form?;
         if !shell.csrf_ok(&form.csrf_token) {
             return Ok(expired_form(&ctx));
@@ -361,9 +349,8 @@ async fn publish(
             }
             Err(e) => Err(e),
         }
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }
 
 /// `GET /statuses/{id}/edit`: the employee's own post in the compose box.
@@ -372,19 +359,12 @@ async fn edit_page(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(&ctx, &req, async |shell| {
         let id: i64 = id.parse().map_err(|_| Error::not_found())?;
         let me = shell.me();
         let view = ctx
             .db
-            .read(move |conn| {
-                let s = visibility::find_visible(conn, Some(me), id)?;
-                crate::service::views::hydrate_one(conn, Some(me), s)
-            })
+            .read(move |conn| crate::service::views::find_one(conn, Some(me), id))
             .await?;
         if view.status.account_id != me || view.reblog.is_some() {
             return Err(Error::not_found());
@@ -398,9 +378,8 @@ async fn edit_page(
         compose.kept_media = view.parts.media.iter().map(|m| m.id).collect();
         compose.return_to = super::cards::card(&view, &ctx.settings).page;
         compose_response(StatusCode::OK, shell, compose, "Edit post")
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -431,11 +410,7 @@ async fn save_edit(
     id: web::Path<String>,
     form: std::result::Result<ParamsWithFiles<EditForm>, Error>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(&ctx, &req, async |shell| {
         let ParamsWithFiles(form, _) = form?;
         if !shell.csrf_ok(&form.csrf_token) {
             return Ok(expired_form(&ctx));
@@ -444,10 +419,7 @@ async fn save_edit(
         let me = shell.me();
         let has_poll = ctx
             .db
-            .read(move |conn| {
-                let s = visibility::find_visible(conn, Some(me), id)?;
-                Ok(crate::service::views::hydrate_one(conn, Some(me), s)?.parts.has_poll)
-            })
+            .read(move |conn| Ok(crate::service::views::find_one(conn, Some(me), id)?.parts.has_poll))
             .await?;
         let edit = Edit {
             text: form.status.clone(),
@@ -486,9 +458,8 @@ async fn save_edit(
             }
             Err(e) => Err(e),
         }
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::cards::{PostCard, Who, card};
 use super::pages::render;
-use super::shell::{page_or_error, signed_in};
+use super::shell;
 use crate::context::AppContext;
 use crate::service::notifications::{self, NotificationFilter};
 use crate::service::pagination::Page;
@@ -80,11 +80,7 @@ fn what(kind: &str) -> (&'static str, &'static str) {
 }
 
 async fn page(ctx: web::Data<AppContext>, req: HttpRequest, q: web::Query<Query>) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(&ctx, &req, async |shell| {
         let me = shell.me();
         let kind = q
             .kind
@@ -162,7 +158,6 @@ async fn page(ctx: web::Data<AppContext>, req: HttpRequest, q: web::Query<Query>
                 here: shell.here,
             },
         )
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }

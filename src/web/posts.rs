@@ -10,12 +10,12 @@ use serde::Deserialize;
 use super::cards::{PostCard, card, cards};
 use super::compose::{ComposeBox, reply_to};
 use super::pages::render;
-use super::shell::{Shell, back_to, expired_form, page_or_error, signed_in};
+use super::shell::{self, ActionForm, Shell, back_to};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::http::params::{Params, lenient};
 use crate::service::origin::Origin;
-use crate::service::{polls, statuses, views, visibility};
+use crate::service::{polls, statuses, views};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/statuses/{id}/{action}", web::post().to(act))
@@ -52,8 +52,7 @@ pub async fn thread(
     let (focus, ancestors, descendants) = ctx
         .db
         .read(move |conn| {
-            let status = visibility::find_visible(conn, Some(me), id)?;
-            let focus = views::hydrate_one(conn, Some(me), status)?;
+            let focus = views::find_one(conn, Some(me), id)?;
             let (a, d) = statuses::context(conn, Some(me), id)?;
             Ok((
                 focus,
@@ -109,14 +108,6 @@ pub async fn thread(
 /// A change to the database an action makes.
 type Change = dyn FnOnce(&mut crate::db::DbConnection) -> Result<()> + Send;
 
-#[derive(Debug, Deserialize)]
-struct ActionForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default, deserialize_with = "lenient::opt_string")]
-    return_to: Option<String>,
-}
-
 /// `POST /statuses/{id}/{action}`: `favourite`, `unfavourite`, `boost`, `unboost`,
 /// `bookmark`, `unbookmark` or `delete`.
 async fn act(
@@ -125,14 +116,7 @@ async fn act(
     path: web::Path<(String, String)>,
     form: web::Form<ActionForm>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
-        if !shell.csrf_ok(&form.csrf_token) {
-            return Ok(expired_form(&ctx));
-        }
+    shell::form_of(&ctx, &req, &form.csrf_token, async |shell| {
         let (id, action) = path.into_inner();
         let id: i64 = id.parse().map_err(|_| Error::not_found())?;
         let user = shell.user.clone();
@@ -193,9 +177,8 @@ async fn act(
             done,
             anchor.as_deref(),
         ))
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,14 +200,7 @@ async fn vote(
     id: web::Path<String>,
     Params(form): Params<VoteForm>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
-        if !shell.csrf_ok(&form.csrf_token) {
-            return Ok(expired_form(&ctx));
-        }
+    shell::form_of(&ctx, &req, &form.csrf_token, async |shell| {
         let id: i64 = id.parse().map_err(|_| Error::not_found())?;
         let choices = form
             .choices
@@ -243,7 +219,6 @@ async fn vote(
             Some("voted"),
             anchor.as_deref(),
         ))
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }

@@ -33,6 +33,15 @@ impl Shell {
     }
 }
 
+/// A form that only says where to come back to (an action on a post or an account).
+#[derive(Debug, serde::Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    pub csrf_token: String,
+    #[serde(default, deserialize_with = "crate::http::params::lenient::opt_string")]
+    pub return_to: Option<String>,
+}
+
 /// The signed-in employee of a page request, or the redirect to the sign-in page that comes
 /// back here.
 pub async fn signed_in(
@@ -93,6 +102,39 @@ pub fn expired_form(ctx: &AppContext) -> HttpResponse {
         "The form expired. Please go back, reload the page and try again.",
     )
     .unwrap_or_else(|e| error_page(ctx, &e))
+}
+
+/// A page of the app: `body` for the signed-in employee, or the way to the sign-in page;
+/// what goes wrong is a readable page.
+pub async fn page(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    body: impl AsyncFnOnce(Shell) -> Result<HttpResponse>,
+) -> HttpResponse {
+    let result = async {
+        match signed_in(ctx, req).await? {
+            Ok(shell) => body(shell).await,
+            Err(redirect) => Ok(redirect),
+        }
+    }
+    .await;
+    page_or_error(ctx, result)
+}
+
+/// A form of the app: as [`page`], once the form's `csrf_token` is the session's.
+pub async fn form_of(
+    ctx: &AppContext,
+    req: &HttpRequest,
+    csrf_token: &str,
+    body: impl AsyncFnOnce(Shell) -> Result<HttpResponse>,
+) -> HttpResponse {
+    page(ctx, req, async |shell| {
+        if !shell.csrf_ok(csrf_token) {
+            return Ok(expired_form(ctx));
+        }
+        body(shell).await
+    })
+    .await
 }
 
 /// A page handler's result as a response: errors become readable pages.

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::cards::{PostCard, cards};
 use super::compose::ComposeBox;
 use super::pages::render;
-use super::shell::{Shell, page_or_error, signed_in};
+use super::shell::{self, Shell};
 use crate::context::AppContext;
 use crate::db::DbConnection;
 use crate::db::models::Status;
@@ -221,15 +221,7 @@ pub async fn home(
     req: HttpRequest,
     q: web::Query<TimelineQuery>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
-        home_page(&ctx, shell, &q).await
-    }
-    .await;
-    page_or_error(&ctx, result)
+    shell::page(&ctx, &req, async |shell| home_page(&ctx, shell, &q).await).await
 }
 
 /// The home timeline for a signed-in employee (the start page shows it too).
@@ -256,19 +248,14 @@ async fn public_page(
     spec: impl FnOnce(&Shell) -> Spec,
     origin: Origin,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(ctx, req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(ctx, req, async |shell| {
         let spec = spec(&shell);
         show(ctx, shell, q, spec, move |conn, me, page| {
             timelines::public(conn, Some(me), origin, false, page).map(by_id)
         })
         .await
-    }
-    .await;
-    page_or_error(ctx, result)
+    })
+    .await
 }
 
 /// `GET /local`: the department's posts (public and department-only).
@@ -317,11 +304,7 @@ async fn tag(
     q: web::Query<TimelineQuery>,
 ) -> HttpResponse {
     let name = name.into_inner().trim_start_matches('#').to_lowercase();
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(&ctx, &req, async |shell| {
         let spec = Spec {
             nav: "",
             title: format!("#{name}"),
@@ -334,9 +317,8 @@ async fn tag(
             timelines::tag(conn, Some(me), &name, Origin::All, page).map(by_id)
         })
         .await
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }
 
 /// `GET /lists`: the employee's lists (and their posts on `/lists/{id}`).
@@ -345,11 +327,7 @@ async fn all_lists(
     req: HttpRequest,
     q: web::Query<TimelineQuery>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(&ctx, &req, async |shell| {
         let spec = Spec {
             nav: "lists",
             title: "Lists".into(),
@@ -359,9 +337,8 @@ async fn all_lists(
             context: None,
         };
         show(&ctx, shell, &q, spec, |_, _, _| Ok(Vec::new())).await
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }
 
 /// `GET /lists/{id}`
@@ -371,11 +348,7 @@ async fn list(
     id: web::Path<String>,
     q: web::Query<TimelineQuery>,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(&ctx, &req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(&ctx, &req, async |shell| {
         let id: i64 = id.parse().map_err(|_| crate::error::Error::not_found())?;
         let me = shell.me();
         let found = ctx.db.read(move |conn| lists::find(conn, me, id)).await?;
@@ -391,9 +364,8 @@ async fn list(
             timelines::list(conn, me, id, page).map(by_id)
         })
         .await
-    }
-    .await;
-    page_or_error(&ctx, result)
+    })
+    .await
 }
 
 /// `GET /bookmarks`
@@ -420,11 +392,7 @@ async fn marked(
     q: &TimelineQuery,
     bookmarks: bool,
 ) -> HttpResponse {
-    let result = async {
-        let shell = match signed_in(ctx, req).await? {
-            Ok(shell) => shell,
-            Err(redirect) => return Ok(redirect),
-        };
+    shell::page(ctx, req, async |shell| {
         let spec = Spec {
             nav: if bookmarks { "bookmarks" } else { "favourites" },
             title: if bookmarks { "Bookmarks" } else { "Favourites" }.into(),
@@ -450,7 +418,6 @@ async fn marked(
             }
         })
         .await
-    }
-    .await;
-    page_or_error(ctx, result)
+    })
+    .await
 }
