@@ -273,6 +273,25 @@ export function watch(page) {
   return { problems: () => [...found] };
 }
 
+const AXE = resolve(HERE, "node_modules/axe-core/axe.min.js");
+
+/**
+ * What axe-core (the accessibility engine behind Lighthouse and the browsers' tools) finds
+ * against WCAG 2 A and AA on the page as it is: labels, landmarks, names, contrast, ARIA.
+ * Returns one line per problem, `[]` when there is none.
+ */
+export async function accessibilityProblems(page) {
+  if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) {
+    await page.addScriptTag({ path: AXE });
+  }
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }),
+  );
+  return result.violations.flatMap((v) =>
+    v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(" ")} — ${n.failureSummary?.split("\n").slice(1).join("; ")}`),
+  );
+}
+
 /** Save a full-page screenshot as SCREENSHOTS/NAME.png; returns its path. */
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOTS, { recursive: true });

@@ -11,7 +11,7 @@ import { dirname, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { eventually, launchBrowser, screenshot, signIn, sleep, startDepartments, watch } from "./harness.mjs";
+import { accessibilityProblems, eventually, launchBrowser, screenshot, signIn, sleep, startDepartments, watch } from "./harness.mjs";
 
 const IMAGE = resolve(dirname(fileURLToPath(import.meta.url)), "../../frontend/static/header.png");
 
@@ -34,9 +34,13 @@ after(async () => {
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** Screenshots of the page on a desktop and on a 360 px phone, which must not scroll sideways. */
+/**
+ * Screenshots of the page on a desktop and on a 360 px phone, which must not scroll sideways;
+ * and no WCAG 2 A/AA problem axe-core can find (labels, names, landmarks, contrast).
+ */
 async function shots(page, name) {
   await page.setViewportSize({ width: 1280, height: 900 });
+  assert.deepEqual(await accessibilityProblems(page), [], `${name}: accessibility`);
   console.log(`screenshot: ${await screenshot(page, `app-${name}`)}`);
   await page.setViewportSize({ width: 360, height: 800 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -236,6 +240,16 @@ test("employees of two departments read, post, reply and discover each other in 
   await samPage.locator("#compose button[type=submit]").click();
   assert.match(await samPage.locator(".error").innerText(), /poll|option/i);
   assert.equal(await samPage.locator("#status").inputValue(), "x".repeat(10));
+
+  // The dark theme (the browser's preference), as readable.
+  const dark = await browser.newContext({ colorScheme: "dark" });
+  const darkPage = await dark.newPage();
+  await signIn(darkPage, eng, bob, "/");
+  assert.equal(await darkPage.evaluate(() => getComputedStyle(document.body).backgroundColor), "rgb(20, 22, 29)");
+  await shots(darkPage, "home-dark");
+  await darkPage.goto(`${eng.url}/@bob`);
+  await shots(darkPage, "profile-dark");
+  await dark.close();
 
   assert.deepEqual(bobSeen.problems(), []);
   assert.deepEqual(samSeen.problems(), []);
