@@ -76,6 +76,8 @@ pub struct TimelinePage {
     pub lede: String,
     pub empty: &'static str,
     pub notice: Option<&'static str>,
+    /// The usage policy waits for the employee's acceptance before they post or interact.
+    pub policy_pending: bool,
     pub compose: Option<ComposeBox>,
     pub posts: Vec<PostCard>,
     /// The newest post's paging id: the script asks for what is newer.
@@ -188,10 +190,15 @@ where
     let compose = spec
         .compose
         .then(|| ComposeBox::new(&shell.user, &ctx.settings, None));
+    let policy_pending = matches!(
+        crate::service::usage_policy::require_accepted(ctx, &shell.user.account).await,
+        Err(e) if e.kind() == crate::error::ErrorKind::Forbidden
+    );
     render(
         StatusCode::OK,
         &TimelinePage {
             notice: notice(q.done.as_deref()),
+            policy_pending,
             newest: ids.first().copied(),
             live: first_page,
             next,

@@ -81,6 +81,15 @@ test("an employee reads and accepts the usage policy, then posts again", async (
   assert.equal(await page.locator("#version").innerText().then((t) => t.startsWith("Version 1")), true);
   await page.locator("#accept").waitFor();
   console.log(`screenshot: ${await screenshot(page, "usage-policy-to-accept")}`);
+  // The timelines say so too, with the way to the policy; a post from the compose box is
+  // refused with the same explanation and keeps its text.
+  await page.goto(`${server.url}/`);
+  assert.match(await page.locator("p.error[role=alert]").innerText(), /accept the usage policy/);
+  await page.fill("#status", "Hello from the browser");
+  await page.click("#compose button[type=submit]");
+  assert.match(await page.locator("#compose .error").innerText(), /usage policy \(version 1\)/);
+  assert.equal(await page.locator("#status").inputValue(), "Hello from the browser");
+  await page.goto(`${server.url}/about/usage-policy`);
 
   await Promise.all([page.waitForURL(`${server.url}/about/usage-policy`), page.click("#accept")]);
   assert.match(await page.locator("#accepted").innerText(), /You accepted version 1 on \d{4}-\d{2}-\d{2}/);
