@@ -4,6 +4,7 @@
 //! layers together.
 
 pub mod client_address;
+pub mod params;
 
 use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{HttpRequest, HttpResponse, web};
