@@ -66,6 +66,39 @@ pub async fn about_metrics(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
     )
 }
 
+/// Where a visitor who is not signed in is sent: the sign-in page, back to `return_to` after.
+pub fn sign_in_first(return_to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            LOCATION,
+            format!(
+                "/auth/sign_in?return_to={}",
+                url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+            ),
+        ))
+        .finish()
+}
+
+/// A readable page for what went wrong on an employee page (never JSON).
+pub fn error_page(ctx: &AppContext, e: &Error) -> HttpResponse {
+    let status = e.kind().status();
+    message_page(ctx, status, "That did not work", e.message()).unwrap_or_else(|_| {
+        HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(e.message().to_string())
+    })
+}
+
+/// The answer to a form whose CSRF token is not the session's (an old page, or another site).
+pub fn form_expired(ctx: &AppContext) -> Result<HttpResponse> {
+    message_page(
+        ctx,
+        actix_web::http::StatusCode::FORBIDDEN,
+        "That did not work",
+        "The form expired. Please go back, reload the page and try again.",
+    )
+}
+
 /// Render a template as an HTML response with the given status.
 pub fn render(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse> {
     let html = page.render().map_err(Error::internal)?;

@@ -8,10 +8,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::{message_page, render};
+use super::pages::{error_page, form_expired, render, sign_in_first};
 use super::session;
 use crate::context::AppContext;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::service::people::{self, Standing};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -70,28 +70,6 @@ struct PeoplePage<'a> {
     notice: Option<&'static str>,
     next: Option<String>,
     return_to: String,
-}
-
-fn sign_in_first(return_to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((
-            LOCATION,
-            format!(
-                "/auth/sign_in?return_to={}",
-                url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
-            ),
-        ))
-        .finish()
-}
-
-/// A readable page for what went wrong (never JSON).
-fn error_page(ctx: &AppContext, e: &Error) -> HttpResponse {
-    let status = e.kind().status();
-    message_page(ctx, status, "That did not work", e.message()).unwrap_or_else(|_| {
-        HttpResponse::build(status)
-            .content_type("text/plain; charset=utf-8")
-            .body(e.message().to_string())
-    })
 }
 
 /// `GET /people?q=&tag=&department=&page=`
@@ -250,12 +228,7 @@ async fn follow(
             return Ok(sign_in_first(&back));
         };
         if !crate::auth::secrets::same_secret(&form.csrf_token, &web_session.csrf_token) {
-            return message_page(
-                &ctx,
-                StatusCode::FORBIDDEN,
-                "That did not work",
-                "The form expired. Please go back, reload the page and try again.",
-            );
+            return form_expired(&ctx);
         }
         let uri = form.uri.clone();
         people::follow(&ctx, user.account.clone(), uri.clone()).await?;
