@@ -1,6 +1,6 @@
 //! Server-rendered pages (templates in `frontend/templates`): sign-in (password or the
 //! company's identity provider), the OAuth authorize page, the home page, profiles and posts,
-//! the usage policy, and static files.
+//! the usage policy, the people directory, an employee's settings, and static files.
 
 pub mod admin;
 pub mod authorize;
@@ -8,6 +8,7 @@ pub mod pages;
 pub mod people;
 pub mod profiles;
 pub mod session;
+pub mod settings;
 pub mod sso;
 pub mod usage_policy;
 
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/@{username}", web::get().to(profiles::profile))
         .route("/@{username}/{id}", web::get().to(profiles::status))
         .configure(people::configure)
+        .configure(settings::configure)
         .configure(admin::configure)
         .configure(authorize::configure)
         .configure(sso::configure);
