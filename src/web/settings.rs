@@ -352,7 +352,11 @@ async fn save_profile(
                         })
                         .collect(),
                 ),
-                privacy: Some(form.privacy.parse()?),
+                // No choice sent (none ticked): the default stays as it is.
+                privacy: Some(form.privacy.trim())
+                    .filter(|p| !p.is_empty())
+                    .map(str::parse)
+                    .transpose()?,
                 sensitive: Some(form.sensitive.unwrap_or(false)),
                 language: Some(form.language),
                 avatar_url: None,
@@ -498,8 +502,8 @@ struct SessionRow {
     user_agent: String,
     started: String,
     started_iso: String,
-    last_seen: String,
-    last_seen_iso: String,
+    /// When it was last seen, if that was recorded after it started.
+    last_seen: Option<(String, String)>,
     company_sign_in: bool,
     current: bool,
 }
@@ -559,8 +563,8 @@ async fn sessions_page(
                         user_agent,
                         started: when(s.created_at),
                         started_iso: iso(s.created_at),
-                        last_seen: when(s.last_seen_at),
-                        last_seen_iso: iso(s.last_seen_at),
+                        last_seen: (s.last_seen_at > s.created_at)
+                            .then(|| (when(s.last_seen_at), iso(s.last_seen_at))),
                         company_sign_in: s.oidc_sid.is_some(),
                         current: s.id == web_session.id,
                     }
@@ -669,8 +673,6 @@ struct ExportPage<'a> {
     username: String,
     csrf_token: String,
     notice: Option<&'static str>,
-    posts: i64,
-    following: i64,
 }
 
 /// `GET /settings/export`
@@ -688,8 +690,6 @@ async fn export_page(
                 username: frame.username,
                 csrf_token: frame.csrf_token,
                 notice: frame.notice,
-                posts: user.account.statuses_count,
-                following: user.account.following_count,
             },
         )
     })

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 use crate::federation::{departments_with, domain, resolve};
-use crate::moderation::{console_browser, with_password};
+use crate::moderation::{console_browser, page as get_page, submit as post_form, with_password};
 use crate::on_both_backends;
 use crate::write_path::follow;
 
@@ -22,29 +22,6 @@ fn input_value(html: &str, name: &str) -> String {
         .next()
         .unwrap()
         .to_string()
-}
-
-async fn get_page(f: &Fixture, browser: &reqwest::Client, path: &str) -> (u16, String) {
-    let resp = browser.get(f.url(path)).send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.text().await.unwrap())
-}
-
-/// POST a form; returns the status and where it redirects.
-async fn post_form(
-    f: &Fixture,
-    browser: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String, String) {
-    let resp = browser.post(f.url(path)).form(form).send().await.unwrap();
-    let status = resp.status().as_u16();
-    let location = resp
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, location, resp.text().await.unwrap())
 }
 
 fn profile_form(csrf: &str, display_name: &str) -> Form {
@@ -263,6 +240,23 @@ fn sessions_on(page: &str) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// Revoke a browser session from the sessions page: status and where it redirects.
+async fn end_session(
+    f: &Fixture,
+    browser: &reqwest::Client,
+    csrf: &str,
+    session: &str,
+) -> (u16, String) {
+    let (code, location, _) = post_form(
+        f,
+        browser,
+        "/settings/sessions/end",
+        &[("csrf_token", csrf), ("session", session)],
+    )
+    .await;
+    (code, location)
+}
+
 async fn sessions_and_apps_are_revoked(db: TestDb) {
     let f = Fixture::start(db).await;
     let alice = with_password(&f, "alice", PASSWORD).await;
@@ -313,16 +307,7 @@ async fn sessions_and_apps_are_revoked(db: TestDb) {
 
     // The laptop signs the phone out.
     let (phone_session, _) = found.iter().find(|(_, current)| !current).unwrap().clone();
-    let (code, location, _) = post_form(
-        &f,
-        &laptop,
-        "/settings/sessions/end",
-        &[
-            ("csrf_token", csrf.as_str()),
-            ("session", phone_session.as_str()),
-        ],
-    )
-    .await;
+    let (code, location) = end_session(&f, &laptop, &csrf, &phone_session).await;
     assert_eq!(code, 303);
     assert_eq!(location, "/settings/sessions?done=ended");
     let resp = phone.get(f.url("/settings/profile")).send().await.unwrap();
@@ -333,31 +318,13 @@ async fn sessions_and_apps_are_revoked(db: TestDb) {
             .unwrap()
             .starts_with("/auth/sign_in")
     );
-    // Another employee's session is not Alice's to end.
-    let (code, _, _) = post_form(
-        &f,
-        &laptop,
-        "/settings/sessions/end",
-        &[
-            ("csrf_token", csrf.as_str()),
-            ("session", phone_session.as_str()),
-        ],
-    )
-    .await;
+    // A session already ended is not found.
+    let (code, _) = end_session(&f, &laptop, &csrf, &phone_session).await;
     assert_eq!(code, 404);
 
     // And then itself: signed out, to the sign-in page.
     let (laptop_session, _) = found.iter().find(|(_, current)| *current).unwrap().clone();
-    let (code, location, _) = post_form(
-        &f,
-        &laptop,
-        "/settings/sessions/end",
-        &[
-            ("csrf_token", csrf.as_str()),
-            ("session", laptop_session.as_str()),
-        ],
-    )
-    .await;
+    let (code, location) = end_session(&f, &laptop, &csrf, &laptop_session).await;
     assert_eq!(code, 303);
     assert_eq!(location, "/auth/sign_in");
     let resp = laptop
