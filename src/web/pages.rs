@@ -10,6 +10,7 @@ use crate::auth::secrets;
 use crate::context::AppContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::service::sessions;
+use crate::service::users::LocalUser;
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -315,20 +316,31 @@ pub async fn sign_out(
                 .write(move |conn| sessions::end_session(conn, &token))
                 .await?;
         }
-        // Signed in through the identity provider: sign out there too (RP-initiated logout),
-        // which comes back to the start page.
-        if let Some(client) = ctx.sso.as_ref()
-            && user.user.oidc_issuer.as_deref() == Some(client.issuer())
-        {
-            let back = ctx.settings.instance.base_url();
-            provider_logout = client.end_session_url(back.as_str()).await;
-        }
+        provider_logout = provider_sign_out(&ctx, &user).await;
     }
-    let target = provider_logout.map_or_else(|| "/".to_string(), |url| url.to_string());
+    signed_out(&ctx, provider_logout.as_deref().unwrap_or("/"))
+}
+
+/// Where the identity provider signs an employee out too (RP-initiated logout, back to the
+/// start page), when they signed in through it.
+pub async fn provider_sign_out(ctx: &AppContext, user: &LocalUser) -> Option<String> {
+    let client = ctx.sso.as_ref()?;
+    if user.user.oidc_issuer.as_deref() != Some(client.issuer()) {
+        return None;
+    }
+    let back = ctx.settings.instance.base_url();
+    client
+        .end_session_url(back.as_str())
+        .await
+        .map(|url| url.to_string())
+}
+
+/// The answer once this browser's session has ended: the cookie removed, on to `target`.
+pub fn signed_out(ctx: &AppContext, target: &str) -> Result<HttpResponse> {
     let mut resp = HttpResponse::SeeOther()
-        .insert_header((LOCATION, target))
+        .insert_header((LOCATION, target.to_string()))
         .finish();
-    resp.add_removal_cookie(&session::removal(&ctx, SESSION_COOKIE))
+    resp.add_removal_cookie(&session::removal(ctx, SESSION_COOKIE))
         .map_err(Error::internal)?;
     Ok(resp)
 }

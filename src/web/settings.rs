@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::pages::{error_page, form_expired, render, sign_in_first};
-use super::session::{self, SESSION_COOKIE};
+use super::session;
 use crate::auth::secrets::same_secret;
 use crate::context::AppContext;
 use crate::db::models::WebSession;
@@ -606,7 +606,7 @@ struct EndSessionForm {
 }
 
 /// `POST /settings/sessions/end`: sign one of the employee's browsers out; this one too,
-/// which then goes to the sign-in page.
+/// which then goes to the sign-in page (or the identity provider's sign-out, as "Sign out").
 async fn end_session(
     ctx: web::Data<AppContext>,
     req: HttpRequest,
@@ -625,10 +625,9 @@ async fn end_session(
             if session_id != web_session.id {
                 return Ok(see_other("/settings/sessions?done=ended"));
             }
-            let mut resp = see_other("/auth/sign_in");
-            resp.add_removal_cookie(&session::removal(&ctx, SESSION_COOKIE))
-                .map_err(Error::internal)?;
-            Ok(resp)
+            // This browser: signed out as by "Sign out", at the identity provider too.
+            let target = super::pages::provider_sign_out(&ctx, &user).await;
+            super::pages::signed_out(&ctx, target.as_deref().unwrap_or("/auth/sign_in"))
         },
     )
     .await
