@@ -7,6 +7,8 @@ pub mod groundswell;
 pub mod health;
 pub mod mastodon;
 pub mod oauth;
+/// The bounded parameter and upload parsing lives below the handler layers (the web pages take
+/// uploads too); the API keeps its old path to it.
 pub use crate::http::params;
 pub mod prometheus;
 pub mod scim;

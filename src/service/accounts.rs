@@ -559,6 +559,33 @@ pub fn set_directory_fields(
     Ok(found)
 }
 
+/// A profile field as its employee edits it: name and value as text, and whether it came
+/// from the company directory (then it is shown, never edited).
+#[derive(Debug, Clone)]
+pub struct OwnField {
+    pub name: String,
+    pub value: String,
+    pub from_directory: bool,
+}
+
+/// An employee's profile fields, for editing (the directory's first).
+pub fn own_fields(me: &LocalUser) -> Vec<OwnField> {
+    let labels = directory_labels(&me.user);
+    serde_json::from_str::<Vec<serde_json::Value>>(&me.account.fields)
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            let text_of =
+                |key: &str| text::plain_text(f.get(key).and_then(|v| v.as_str()).unwrap_or(""));
+            OwnField {
+                name: text_of("name"),
+                value: text_of("value"),
+                from_directory: is_directory_field(f, &labels),
+            }
+        })
+        .collect()
+}
+
 /// A profile field as the employee typed it.
 #[derive(Debug, Clone)]
 pub struct FieldInput {
@@ -681,6 +708,68 @@ pub fn update_profile(
 pub enum ProfileImage {
     Avatar,
     Header,
+}
+
+impl ProfileImage {
+    /// The size an uploaded picture is cut to (Mastodon's: a square avatar, a 3:1 header).
+    fn size(self) -> (u32, u32) {
+        match self {
+            ProfileImage::Avatar => (400, 400),
+            ProfileImage::Header => (1500, 500),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ProfileImage::Avatar => "avatar",
+            ProfileImage::Header => "header",
+        }
+    }
+}
+
+/// An employee changes their profile (`PATCH /api/v1/accounts/update_credentials`, the
+/// profile settings page): each uploaded picture (a file already within
+/// `limits.max_image_bytes`) is decoded within `limits.max_image_pixels`, cut to its size,
+/// re-encoded and stored, then the change is written as [`update_profile`].
+#[tracing::instrument(skip_all, fields(account_id = me.account.id))]
+pub async fn update_credentials(
+    ctx: &AppContext,
+    me: LocalUser,
+    mut update: ProfileUpdate,
+    images: Vec<(ProfileImage, std::path::PathBuf)>,
+) -> Result<LocalUser> {
+    if update.privacy == Some(crate::service::visibility::Visibility::Direct) {
+        return Err(Error::unprocessable(
+            "Validation failed: default privacy cannot be direct",
+        ));
+    }
+    for (which, path) in images {
+        let settings = ctx.settings.clone();
+        let url = tokio::task::spawn_blocking(move || -> Result<String> {
+            let (width, height) = which.size();
+            let (bytes, ext) = crate::service::media::process_profile_image(
+                &path,
+                settings.limits.max_image_pixels,
+                width,
+                height,
+            )?;
+            let file_name = format!("{}.{ext}", which.name());
+            let folder = crate::service::media::store_files(&settings, &[(&file_name, &bytes)])?;
+            Ok(crate::service::media::public_url(
+                &settings,
+                &format!("{folder}/{file_name}"),
+            ))
+        })
+        .await??;
+        match which {
+            ProfileImage::Avatar => update.avatar_url = Some(url),
+            ProfileImage::Header => update.header_url = Some(url),
+        }
+    }
+    let settings = ctx.settings.clone();
+    ctx.db
+        .write(move |conn| update_profile(conn, &settings, &me, update))
+        .await
 }
 
 /// An employee removes their avatar or header: the default one is shown again, here and in

@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod directory;
 pub mod domain_blocks;
 pub mod events;
+pub mod exports;
 pub mod featured;
 pub mod feeds;
 pub mod filters;

@@ -167,9 +167,97 @@ pub fn end_session(conn: &mut DbConnection, token: &str) -> Result<()> {
     Ok(())
 }
 
+/// An employee's live browser sessions, the most recently started first.
+pub fn of_user(conn: &mut DbConnection, user_id: i64) -> Result<Vec<WebSession>> {
+    Ok(web_sessions::table
+        .filter(web_sessions::user_id.eq(user_id))
+        .filter(web_sessions::expires_at.gt(Utc::now().naive_utc()))
+        .order((web_sessions::created_at.desc(), web_sessions::id.desc()))
+        .select(WebSession::as_select())
+        .load(conn)?)
+}
+
+/// An employee ends one of their own browser sessions (signs that browser out). Another
+/// employee's session, or one already ended, is not found.
+#[tracing::instrument(skip(conn))]
+pub fn end_own_session(conn: &mut DbConnection, user_id: i64, session_id: i64) -> Result<()> {
+    let ended = diesel::delete(
+        web_sessions::table
+            .filter(web_sessions::id.eq(session_id))
+            .filter(web_sessions::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    if ended == 0 {
+        return Err(Error::not_found());
+    }
+    tracing::info!("browser session ended by its employee");
+    Ok(())
+}
+
+/// A browser's `User-Agent` as a person names it ("Firefox on Linux"); `None` when it says
+/// nothing recognisable.
+pub fn describe_user_agent(user_agent: &str) -> Option<String> {
+    let has = |needle: &str| user_agent.contains(needle);
+    // Order matters: Edge and Opera say Chrome, Chrome says Safari.
+    let browser = if has("Edg/") {
+        Some("Edge")
+    } else if has("OPR/") {
+        Some("Opera")
+    } else if has("Firefox/") {
+        Some("Firefox")
+    } else if has("Chrome/") || has("Chromium/") || has("HeadlessChrome/") {
+        Some("Chrome")
+    } else if has("Safari/") {
+        Some("Safari")
+    } else {
+        None
+    };
+    let system = if has("Android") {
+        Some("Android")
+    } else if has("iPhone") || has("iPad") {
+        Some("iOS")
+    } else if has("Windows") {
+        Some("Windows")
+    } else if has("Mac OS X") || has("Macintosh") {
+        Some("macOS")
+    } else if has("CrOS") {
+        Some("ChromeOS")
+    } else if has("Linux") {
+        Some("Linux")
+    } else {
+        None
+    };
+    match (browser, system) {
+        (Some(b), Some(s)) => Some(format!("{b} on {s}")),
+        (Some(b), None) => Some(b.to_string()),
+        (None, Some(s)) => Some(format!("A browser on {s}")),
+        (None, None) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_agents_are_named_as_people_name_them() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(
+            describe_user_agent(firefox).as_deref(),
+            Some("Firefox on Linux")
+        );
+        let chrome = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36";
+        assert_eq!(
+            describe_user_agent(chrome).as_deref(),
+            Some("Chrome on Android")
+        );
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 Edg/131.0";
+        assert_eq!(
+            describe_user_agent(edge).as_deref(),
+            Some("Edge on Windows")
+        );
+        assert_eq!(describe_user_agent("curl/8.5"), None);
+    }
 
     #[test]
     fn the_dummy_hash_is_a_real_argon2_hash() {

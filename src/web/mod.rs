@@ -1,6 +1,6 @@
 //! Server-rendered pages (templates in `frontend/templates`): sign-in (password or the
 //! company's identity provider), the OAuth authorize page, the home page, profiles and posts,
-//! the usage policy, and static files.
+//! the usage policy, the people directory, an employee's settings, and static files.
 
 pub mod accounts;
 pub mod admin;
@@ -13,6 +13,7 @@ pub mod people;
 pub mod posts;
 pub mod profiles;
 pub mod session;
+pub mod settings;
 pub mod shell;
 pub mod sso;
 pub mod timelines;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(posts::configure)
         .configure(accounts::configure)
         .configure(notifications::configure)
+        .configure(settings::configure)
         .configure(admin::configure)
         .configure(authorize::configure)
         .configure(sso::configure);

@@ -10,6 +10,7 @@ use crate::auth::secrets;
 use crate::context::AppContext;
 use crate::error::{Error, ErrorKind, Result};
 use crate::service::sessions;
+use crate::service::users::LocalUser;
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -63,6 +64,39 @@ pub async fn about_metrics(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
             min_group: ctx.settings.metrics.min_group_size,
             question_tags: &ctx.settings.metrics.question_tags,
         },
+    )
+}
+
+/// Where a visitor who is not signed in is sent: the sign-in page, back to `return_to` after.
+pub fn sign_in_first(return_to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((
+            LOCATION,
+            format!(
+                "/auth/sign_in?return_to={}",
+                url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
+            ),
+        ))
+        .finish()
+}
+
+/// A readable page for what went wrong on an employee page (never JSON).
+pub fn error_page(ctx: &AppContext, e: &Error) -> HttpResponse {
+    let status = e.kind().status();
+    message_page(ctx, status, "That did not work", e.message()).unwrap_or_else(|_| {
+        HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(e.message().to_string())
+    })
+}
+
+/// The answer to a form whose CSRF token is not the session's (an old page, or another site).
+pub fn form_expired(ctx: &AppContext) -> Result<HttpResponse> {
+    message_page(
+        ctx,
+        actix_web::http::StatusCode::FORBIDDEN,
+        "That did not work",
+        "The form expired. Please go back, reload the page and try again.",
     )
 }
 
@@ -282,20 +316,31 @@ pub async fn sign_out(
                 .write(move |conn| sessions::end_session(conn, &token))
                 .await?;
         }
-        // Signed in through the identity provider: sign out there too (RP-initiated logout),
-        // which comes back to the start page.
-        if let Some(client) = ctx.sso.as_ref()
-            && user.user.oidc_issuer.as_deref() == Some(client.issuer())
-        {
-            let back = ctx.settings.instance.base_url();
-            provider_logout = client.end_session_url(back.as_str()).await;
-        }
+        provider_logout = provider_sign_out(&ctx, &user).await;
     }
-    let target = provider_logout.map_or_else(|| "/".to_string(), |url| url.to_string());
+    signed_out(&ctx, provider_logout.as_deref().unwrap_or("/"))
+}
+
+/// Where the identity provider signs an employee out too (RP-initiated logout, back to the
+/// start page), when they signed in through it.
+pub async fn provider_sign_out(ctx: &AppContext, user: &LocalUser) -> Option<String> {
+    let client = ctx.sso.as_ref()?;
+    if user.user.oidc_issuer.as_deref() != Some(client.issuer()) {
+        return None;
+    }
+    let back = ctx.settings.instance.base_url();
+    client
+        .end_session_url(back.as_str())
+        .await
+        .map(|url| url.to_string())
+}
+
+/// The answer once this browser's session has ended: the cookie removed, on to `target`.
+pub fn signed_out(ctx: &AppContext, target: &str) -> Result<HttpResponse> {
     let mut resp = HttpResponse::SeeOther()
-        .insert_header((LOCATION, target))
+        .insert_header((LOCATION, target.to_string()))
         .finish();
-    resp.add_removal_cookie(&session::removal(&ctx, SESSION_COOKIE))
+    resp.add_removal_cookie(&session::removal(ctx, SESSION_COOKIE))
         .map_err(Error::internal)?;
     Ok(resp)
 }

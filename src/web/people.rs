@@ -8,9 +8,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::pages::{message_page, render};
+use super::pages::{error_page, form_expired, render, sign_in_first};
 use super::session;
-use super::shell::{error_page, sign_in_first};
 use crate::context::AppContext;
 use crate::error::Result;
 use crate::service::people::{self, Standing};
@@ -229,12 +228,7 @@ async fn follow(
             return Ok(sign_in_first(&back));
         };
         if !crate::auth::secrets::same_secret(&form.csrf_token, &web_session.csrf_token) {
-            return message_page(
-                &ctx,
-                StatusCode::FORBIDDEN,
-                "That did not work",
-                "The form expired. Please go back, reload the page and try again.",
-            );
+            return form_expired(&ctx);
         }
         let uri = form.uri.clone();
         people::follow(&ctx, user.account.clone(), uri.clone()).await?;

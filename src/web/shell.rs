@@ -5,10 +5,11 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse};
 
-use super::pages::message_page;
+use super::pages::form_expired;
+pub use super::pages::{error_page, sign_in_first};
 use super::session;
 use crate::context::AppContext;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::service::users::LocalUser;
 
 /// The fields `app.html` shows on every page, and the signed-in employee.
@@ -70,38 +71,9 @@ pub async fn signed_in(
     }))
 }
 
-/// To the sign-in page, then back to `return_to`.
-pub fn sign_in_first(return_to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((
-            LOCATION,
-            format!(
-                "/auth/sign_in?return_to={}",
-                url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect::<String>()
-            ),
-        ))
-        .finish()
-}
-
-/// A readable page for what went wrong (never JSON).
-pub fn error_page(ctx: &AppContext, e: &Error) -> HttpResponse {
-    let status = e.kind().status();
-    message_page(ctx, status, "That did not work", e.message()).unwrap_or_else(|_| {
-        HttpResponse::build(status)
-            .content_type("text/plain; charset=utf-8")
-            .body(e.message().to_string())
-    })
-}
-
 /// The page for a form whose CSRF token is not the session's.
 pub fn expired_form(ctx: &AppContext) -> HttpResponse {
-    message_page(
-        ctx,
-        actix_web::http::StatusCode::FORBIDDEN,
-        "That did not work",
-        "The form expired. Please go back, reload the page and try again.",
-    )
-    .unwrap_or_else(|e| error_page(ctx, &e))
+    form_expired(ctx).unwrap_or_else(|e| error_page(ctx, &e))
 }
 
 /// A page of the app: `body` for the signed-in employee, or the way to the sign-in page;

@@ -39,6 +39,7 @@ mod prometheus;
 mod push;
 mod scim;
 mod security;
+mod settings_pages;
 mod snapshots;
 mod sso;
 mod streaming;

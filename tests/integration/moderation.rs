@@ -992,7 +992,7 @@ pub(crate) async fn page(f: &Fixture, browser: &reqwest::Client, path: &str) -> 
     (status, resp.text().await.unwrap())
 }
 
-async fn submit(
+pub(crate) async fn submit(
     f: &Fixture,
     browser: &reqwest::Client,
     path: &str,

@@ -16,7 +16,6 @@ use crate::db::models::Account;
 use crate::error::{Error, ErrorKind, Result};
 use crate::service::accounts::{self, FieldInput, ProfileUpdate};
 use crate::service::filters::FilterContext;
-use crate::service::media;
 use crate::service::origin::Origin;
 use crate::service::relationships::{self, FollowOptions};
 use crate::service::timelines::{self, AccountStatusesFilter};
@@ -164,38 +163,18 @@ async fn update_credentials(
     ParamsWithFiles(p, files): ParamsWithFiles<UpdateParams>,
 ) -> Result<HttpResponse> {
     let user = auth.user_with("write:accounts")?.clone();
-    let mut avatar_url = None;
-    let mut header_url = None;
-    for file in files {
-        let (name, size) = match file.field.as_str() {
-            "avatar" => ("avatar", (400, 400)),
-            "header" => ("header", (1500, 500)),
+    let mut images = Vec::new();
+    for file in &files {
+        let which = match file.field.as_str() {
+            "avatar" => accounts::ProfileImage::Avatar,
+            "header" => accounts::ProfileImage::Header,
             other => {
                 return Err(Error::unprocessable(format!(
                     "Validation failed: unexpected file `{other}`"
                 )));
             }
         };
-        let settings = ctx.settings.clone();
-        let url = tokio::task::spawn_blocking(move || -> Result<String> {
-            let (bytes, ext) = media::process_profile_image(
-                file.path(),
-                settings.limits.max_image_pixels,
-                size.0,
-                size.1,
-            )?;
-            let file_name = format!("{name}.{ext}");
-            let folder = media::store_files(&settings, &[(&file_name, &bytes)])?;
-            Ok(media::public_url(
-                &settings,
-                &format!("{folder}/{file_name}"),
-            ))
-        })
-        .await??;
-        match name {
-            "avatar" => avatar_url = Some(url),
-            _ => header_url = Some(url),
-        }
+        images.push((which, file.path().to_path_buf()));
     }
     let source = p.source;
     let update = ProfileUpdate {
@@ -209,23 +188,15 @@ async fn update_credentials(
             .as_ref()
             .and_then(|s| s.privacy.as_deref())
             .map(str::parse)
-            .transpose()?
-            .map(|v: crate::service::visibility::Visibility| v),
+            .transpose()?,
         sensitive: source.as_ref().and_then(|s| s.sensitive),
         language: source.and_then(|s| s.language),
-        avatar_url,
-        header_url,
+        avatar_url: None,
+        header_url: None,
     };
-    if update.privacy == Some(crate::service::visibility::Visibility::Direct) {
-        return Err(Error::unprocessable(
-            "Validation failed: default privacy cannot be direct",
-        ));
-    }
-    let settings = ctx.settings.clone();
-    let updated = ctx
-        .db
-        .write(move |conn| accounts::update_profile(conn, &settings, &user, update))
-        .await?;
+    // The uploads' temporary files live until the change is stored.
+    let updated = accounts::update_credentials(&ctx, user, update, images).await?;
+    drop(files);
     credential_response(&ctx, updated).await
 }
 
