@@ -241,6 +241,18 @@ test("employees of two departments read, post, reply and discover each other in 
   assert.match(await samPage.locator(".error").innerText(), /poll|option/i);
   assert.equal(await samPage.locator("#status").inputValue(), "x".repeat(10));
 
+  // The pages around the app, signed out and in: the same checks and screenshots.
+  const visitor = await browser.newContext();
+  const visitorPage = await visitor.newPage();
+  for (const [path, name] of [["/", "start"], ["/auth/sign_in", "sign-in"], ["/about/metrics", "about-metrics"], [new URL(threadUrl).pathname, "post-public"], ["/@bob", "profile-public"]]) {
+    const res = await visitorPage.goto(`${eng.url}${path}`);
+    assert.equal(res.status(), 200, path);
+    await shots(visitorPage, name);
+  }
+  await visitor.close();
+  await samPage.goto(`${sales.url}/people?tag=rust`);
+  await shots(samPage, "people");
+
   // The dark theme (the browser's preference), as readable.
   const dark = await browser.newContext({ colorScheme: "dark" });
   const darkPage = await dark.newPage();
