@@ -4,8 +4,11 @@
 //! page ends up as "cannot parse" with the page in the message, and the status is lost. Here a
 //! fetch (`GET`) that fails or answers something that is not JSON becomes an error that says
 //! so, and is logged at WARN with the URL and the status; the library never sees the body.
-//! Deliveries (`POST`) keep their answer, which the library and the delivery worker judge
-//! (5xx, 408 and 429 are retried with backoff); a refused delivery is logged here.
+//! A delivery (`POST`) answered with a 4xx is an error too (the library would count it as
+//! delivered): 401, 408 and 429 are retried with backoff like a 5xx (a peer that could not
+//! fetch our key yet, or is busy); any other 4xx is a refusal for good, carrying its status in
+//! the `refused_status` detail, which the delivery worker records and does not retry (as
+//! Mastodon judges answers). 5xx answers go on to the library, which reports them as failures.
 
 use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, Request, Response, StatusCode};
@@ -29,14 +32,28 @@ impl Middleware for CheckAnswers {
         let res = next.run(req, extensions).await?;
         let status = res.status();
         if method != Method::GET {
+            if !status.is_client_error() {
+                return Ok(res);
+            }
+            let code = status.as_u16();
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
                 // The usual interop failure: the peer could not verify our signature, or its
-                // policy does not allow us. The library drops such a delivery.
-                tracing::warn!(%url, status = status.as_u16(), "another server refused a delivery");
-            } else if status.is_client_error() {
-                tracing::info!(%url, status = status.as_u16(), "another server rejected a delivery");
+                // policy does not allow us.
+                tracing::warn!(%url, status = code, "another server refused a delivery");
+            } else {
+                tracing::info!(%url, status = code, "another server rejected a delivery");
             }
-            return Ok(res);
+            let error = Error::bad_gateway(format!(
+                "{} answered the delivery with HTTP {code}",
+                host(&url)
+            ));
+            return Err(reqwest_middleware::Error::middleware(
+                if delivery_retried(status) {
+                    error
+                } else {
+                    error.with_detail(REFUSED_STATUS, code)
+                },
+            ));
         }
         let content_type = res
             .headers()
@@ -78,6 +95,28 @@ impl Middleware for CheckAnswers {
             }
         }
     }
+}
+
+/// The detail of a delivery's error that says another server refused it for good, with the
+/// HTTP status it answered.
+pub const REFUSED_STATUS: &str = "refused_status";
+
+/// Whether a delivery answered with this 4xx is tried again: 401 (the peer could not verify
+/// our signature yet: our key may have been unreachable), 408 and 429.
+fn delivery_retried(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::UNAUTHORIZED | StatusCode::REQUEST_TIMEOUT | StatusCode::TOO_MANY_REQUESTS
+    )
+}
+
+/// The status another server refused a delivery with for good, if `error` says so.
+pub fn refused_for_good(error: &Error) -> Option<u16> {
+    error
+        .details()?
+        .get(REFUSED_STATUS)?
+        .as_u64()
+        .and_then(|s| u16::try_from(s).ok())
 }
 
 #[derive(Debug, PartialEq, Eq)]

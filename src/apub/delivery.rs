@@ -261,6 +261,10 @@ async fn deliver_domain(data: &FedData, node: &str, domain: &str, stopping: &Ato
                             .await?;
                         tracing::debug!(delivery_id = id, inbox = %next.inbox, "delivered");
                     }
+                    Err(e) if super::answers::refused_for_good(&e).is_some() => {
+                        // The department is up and answered: the next deliveries go on.
+                        record_refusal(data, domain, node, next, &e).await?;
+                    }
                     Err(e) => {
                         record_failure(data, domain, next, &e).await?;
                         return Ok(());
@@ -319,6 +323,36 @@ async fn send_one(data: &FedData, actors: &mut HashMap<i64, ApubActor>, due: &Du
     for task in tasks {
         task.sign_and_send(data).await?;
     }
+    Ok(())
+}
+
+/// Another department refused a delivery for good (a 4xx): recorded with its answer, given
+/// up at once, never retried.
+async fn record_refusal(
+    data: &FedData,
+    domain: &str,
+    node: &str,
+    due: Due,
+    error: &Error,
+) -> Result<()> {
+    let message: String = error.to_string().chars().take(500).collect();
+    let (d, n, id, msg) = (
+        domain.to_string(),
+        node.to_string(),
+        due.delivery_id,
+        message.clone(),
+    );
+    data.db
+        .write(move |conn| delivery::refused(conn, &n, &d, id, &msg))
+        .await?;
+    tracing::warn!(
+        domain,
+        delivery_id = due.delivery_id,
+        inbox = %due.inbox,
+        status = super::answers::refused_for_good(error),
+        error = %message,
+        "delivery refused by the other server; given up"
+    );
     Ok(())
 }
 

@@ -327,6 +327,36 @@ pub fn delivered(
     Ok(())
 }
 
+/// Another department refused delivery `delivery_id` for good (it answered a 4xx that is not
+/// retried): given up now with the answer as its error. The department answered, so it is
+/// not waited for: its next deliveries go on, and its status shows the refusal.
+pub fn refused(
+    conn: &mut DbConnection,
+    node: &str,
+    domain: &str,
+    delivery_id: i64,
+    message: &str,
+) -> Result<()> {
+    let now = Utc::now().naive_utc();
+    diesel::update(deliveries::table.find(delivery_id))
+        .set((
+            deliveries::failed_at.eq(Some(now)),
+            deliveries::attempts.eq(deliveries::attempts + 1),
+            deliveries::last_error.eq(Some(message)),
+        ))
+        .execute(conn)?;
+    diesel::update(federation_domains::table.find(domain))
+        .set((
+            federation_domains::failures.eq(0),
+            federation_domains::last_failure_at.eq(Some(now)),
+            federation_domains::last_error.eq(Some(message)),
+            federation_domains::lease_until.eq(Some(now + Duration::seconds(LEASE_SECS))),
+        ))
+        .filter(federation_domains::lease_owner.eq(node))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// `node` is done with `domain` for now: another node (or this one, later) may take it.
 pub fn release(conn: &mut DbConnection, node: &str, domain: &str) -> Result<()> {
     diesel::update(

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::common::{Fixture, TestDb, TestUser};
+use crate::federation::eventually;
 use crate::on_both_backends;
 
 /// How the fixtures name the receiving instance.
@@ -1187,3 +1188,196 @@ on_both_backends!(
     forged_posts_and_keys_are_refused,
     a_signed_mastodon_reply_reaches_the_inbox,
 );
+
+/// Deliveries to a peer that answers 4xx (a fake Mastodon whose inbox answers what the test
+/// sets): a 403 or 410 is a refusal for good — recorded with its status, not retried, and the
+/// department not waited for; a 401 (the peer could not verify us yet) is retried with
+/// backoff and delivered once the peer accepts. Neither is counted as delivered.
+async fn deliveries_answered_with_4xx_are_failures(db: TestDb) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    use diesel::prelude::*;
+    use groundswell::db::schema::{deliveries, federation_domains};
+
+    let (fake_reserved, reserved) = (crate::common::reserve_port(), crate::common::reserve_port());
+    let (fake_port, port) = (fake_reserved.number(), reserved.number());
+    let fake = format!("http://localhost:{fake_port}");
+    let fake_domain = format!("localhost:{fake_port}");
+    let f = Fixture::start_on(db, reserved, {
+        let fake_domain = fake_domain.clone();
+        move |s| {
+            s.instance.domain =
+                groundswell::config::Domain::parse(&format!("localhost:{port}")).unwrap();
+            s.federation.allowed_domains = vec![fake_domain];
+            s.federation.allow_http = true;
+        }
+    })
+    .await;
+    let bob = f.user("bob").await;
+    let base = local_base(&f, &bob).await;
+
+    let keys = activitypub_federation::http_signatures::generate_actor_keypair().unwrap();
+    let mut actor = load_with(
+        "mastodon/person.json",
+        &[("https://mastodon.example", &fake)],
+    );
+    actor["publicKey"]["publicKeyPem"] = json!(keys.public_key);
+    // What the fake's inboxes answer, and how many deliveries they were sent.
+    let answer = Arc::new(AtomicU16::new(403));
+    let received = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let (actor, answer, received) = (actor.clone(), answer.clone(), received.clone());
+        HttpServer::new(move || {
+            let actor = actor.clone();
+            let (answer, received) = (answer.clone(), received.clone());
+            let inbox = move || {
+                let (answer, received) = (answer.clone(), received.clone());
+                async move {
+                    received.fetch_add(1, Ordering::SeqCst);
+                    let code = answer.load(Ordering::SeqCst);
+                    HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap())
+                        .body("answered by the test")
+                }
+            };
+            App::new()
+                .route(
+                    "/users/alice",
+                    web::get().to(move || {
+                        let actor = actor.clone();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type("application/activity+json")
+                                .json(actor)
+                        }
+                    }),
+                )
+                .route("/users/alice/inbox", web::post().to(inbox.clone()))
+                .route("/inbox", web::post().to(inbox))
+        })
+        .workers(1)
+        .listen(fake_reserved.into_listener())
+        .unwrap()
+        .run()
+    };
+    let fake_server = server.handle();
+    actix_web::rt::spawn(server);
+
+    // Alice (on the fake) follows Bob: Bob's Accept goes to her inbox, which answers 403.
+    let follow = load_with(
+        "mastodon/follow.json",
+        &[
+            ("https://mastodon.example", &fake),
+            ("https://groundswell.example", &base),
+        ],
+    );
+    let body = serde_json::to_vec(&follow).unwrap();
+    let inbox = url(&format!("{base}/users/bob/inbox"));
+    let key_id = format!("{fake}/users/alice#main-key");
+    let mut req = f.client.post(inbox.as_str());
+    for (name, value) in mastodon_signed_headers(&inbox, &body, &key_id, &keys.private_key) {
+        req = req.header(name, value);
+    }
+    let resp = req.body(body).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+
+    let rows = |f: &Fixture| {
+        let domain = fake_domain.clone();
+        let ctx = f.ctx.clone();
+        async move {
+            ctx.db
+                .read(move |conn| {
+                    Ok(deliveries::table
+                        .filter(deliveries::domain.eq(&domain))
+                        .order(deliveries::id.asc())
+                        .select((
+                            deliveries::delivered_at.is_not_null(),
+                            deliveries::failed_at.is_not_null(),
+                            deliveries::attempts,
+                            deliveries::last_error,
+                        ))
+                        .load::<(bool, bool, i32, Option<String>)>(conn)?)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let domain_failures = |f: &Fixture| {
+        let domain = fake_domain.clone();
+        let ctx = f.ctx.clone();
+        async move {
+            ctx.db
+                .read(move |conn| {
+                    Ok(federation_domains::table
+                        .find(&domain)
+                        .select(federation_domains::failures)
+                        .first::<i32>(conn)?)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let refused = eventually("the Accept to be refused", || async {
+        let found = rows(&f).await;
+        (found.len() == 1 && found[0].1).then_some(found)
+    })
+    .await;
+    let (delivered, failed, attempts, error) = refused[0].clone();
+    assert!(!delivered && failed, "refused for good, not delivered");
+    assert_eq!(attempts, 1);
+    assert!(
+        error.as_deref().unwrap_or_default().contains("HTTP 403"),
+        "{error:?}"
+    );
+    assert_eq!(
+        domain_failures(&f).await,
+        0,
+        "the department answered: not waited for"
+    );
+
+    // A 401: retried with backoff until the peer accepts, then delivered once.
+    answer.store(401, Ordering::SeqCst);
+    f.status(&bob, json!({"status": "Retried until verified"}))
+        .await;
+    eventually("the 401 to be retried", || async {
+        (received.load(Ordering::SeqCst) >= 3).then_some(())
+    })
+    .await;
+    let pending = rows(&f).await;
+    assert_eq!(pending.len(), 2);
+    assert!(!pending[1].0 && !pending[1].1, "still pending: {pending:?}");
+    assert!(
+        pending[1]
+            .3
+            .as_deref()
+            .unwrap_or_default()
+            .contains("HTTP 401")
+    );
+    assert!(domain_failures(&f).await >= 1);
+    answer.store(202, Ordering::SeqCst);
+    let done = eventually("the post to be delivered", || async {
+        let found = rows(&f).await;
+        (found.len() == 2 && found[1].0).then_some(found)
+    })
+    .await;
+    assert!(!done[1].1);
+    // The refused Accept was never sent again.
+    let sent = received.load(Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(
+        received.load(Ordering::SeqCst),
+        sent,
+        "nothing more is sent"
+    );
+    assert_eq!(
+        rows(&f).await[0].2,
+        1,
+        "the refused delivery was tried once"
+    );
+
+    fake_server.stop(true).await;
+    f.stop().await;
+}
+
+on_both_backends!(deliveries_answered_with_4xx_are_failures);
