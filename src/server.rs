@@ -357,7 +357,8 @@ async fn sync_directory_once(
         .await
 }
 
-/// Engagement metrics: who this node saw active is written every 10 seconds (and when the
+/// Engagement metrics: who this node saw active (and when tokens and sessions were last
+/// used) is written every 10 seconds (and when the
 /// server stops); every `metrics.rollup_interval_secs` today and yesterday are rolled up by
 /// whichever node holds the roll-up's lease, and once an hour the last seven days (questions
 /// answered late).
@@ -371,17 +372,6 @@ fn roll_up_metrics(ctx: &AppContext) {
         let mut flush = tokio::time::interval(Duration::from_secs(10));
         let mut rollup = tokio::time::interval(Duration::from_secs(interval));
         let mut ticks: u64 = 0;
-        let write_seen = async |ctx: &AppContext| {
-            if let Some((day, accounts)) = ctx.activity.take() {
-                let result = ctx
-                    .db
-                    .write(move |conn| service::metrics::note_seen(conn, &day, &accounts))
-                    .await;
-                if let Err(e) = result {
-                    tracing::warn!(error = %e, "cannot note who was active");
-                }
-            }
-        };
         loop {
             tokio::select! {
                 event = heard.recv() => {
@@ -389,13 +379,13 @@ fn roll_up_metrics(ctx: &AppContext) {
                         event,
                         Ok(Event::Shutdown) | Err(broadcast::error::RecvError::Closed)
                     ) {
-                        write_seen(&ctx).await;
+                        service::metrics::flush_activity(&ctx).await;
                         return;
                     }
                 }
-                _ = flush.tick() => write_seen(&ctx).await,
+                _ = flush.tick() => service::metrics::flush_activity(&ctx).await,
                 _ = rollup.tick() => {
-                    write_seen(&ctx).await;
+                    service::metrics::flush_activity(&ctx).await;
                     let node = node.clone();
                     let tags = ctx.settings.metrics.question_tags.clone();
                     // Today and yesterday; the last week once an hour (late answers).

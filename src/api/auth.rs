@@ -100,10 +100,10 @@ async fn resolve(ctx: web::Data<AppContext>, token: String) -> Result<Auth> {
         .ok_or_else(|| Error::new(ErrorKind::Unauthorized, "The access token is invalid"))?;
     ctx.rate_limits
         .check_api(format!("token:{}", auth.0.token.id))?;
-    if let Some(user) = &auth.0.user {
-        // An employee using an app is active today (counted, never shown one by one).
-        ctx.activity.seen(user.account.id);
-    }
+    // An employee using an app is active today (counted, never shown one by one), and the
+    // token's last use shows in their settings.
+    ctx.activity
+        .token_used(auth.0.token.id, auth.0.user.as_ref().map(|u| u.account.id));
     Ok(auth)
 }
 

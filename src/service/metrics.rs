@@ -20,7 +20,7 @@
 //! Sign-ins and app use are noted there as they happen ([`Activity`]); posting, boosting,
 //! favouriting and voting are found by the roll-up.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
@@ -702,11 +702,36 @@ pub fn lease(conn: &mut DbConnection, name: &str, node: &str, secs: i64) -> Resu
 }
 
 /// Who was active today, as this app node saw them sign in or use an app: noted once a day
-/// each (an in-memory set), written in batches by [`Activity::flush`].
+/// each (an in-memory set); and when each app token and browser session was last used,
+/// noted at most once a minute each. Written in batches by [`flush_activity`].
 #[derive(Default)]
 pub struct Activity {
     seen: Mutex<(String, HashSet<i64>, Vec<i64>)>,
+    used: Mutex<Uses>,
 }
+
+/// Last uses not written yet, and when each was last noted (to note each at most once a
+/// minute).
+#[derive(Default)]
+struct Uses {
+    tokens: HashMap<i64, NaiveDateTime>,
+    sessions: HashMap<i64, NaiveDateTime>,
+    noted: HashMap<(bool, i64), NaiveDateTime>,
+}
+
+/// What [`Activity::take`] hands over to be written.
+#[derive(Debug, Default)]
+pub struct Pending {
+    pub day: String,
+    pub accounts: Vec<i64>,
+    /// (token id, last used)
+    pub tokens: Vec<(i64, NaiveDateTime)>,
+    /// (browser session id, last seen)
+    pub sessions: Vec<(i64, NaiveDateTime)>,
+}
+
+/// How often one token's or session's last use is noted at most.
+const LAST_USE_GRAIN_SECS: i64 = 60;
 
 impl Activity {
     /// An employee (account `account_id`) is active now.
@@ -725,15 +750,103 @@ impl Activity {
         }
     }
 
-    /// The accounts noted since the last call, with their day.
-    pub fn take(&self) -> Option<(String, Vec<i64>)> {
-        let mut seen = self.seen.lock().ok()?;
-        let (day, _, pending) = &mut *seen;
-        if pending.is_empty() {
-            return None;
+    /// An app used access token `token_id` (of `account_id`'s, for a user token).
+    pub fn token_used(&self, token_id: i64, account_id: Option<i64>) {
+        if let Some(account) = account_id {
+            self.seen(account);
         }
-        Some((day.clone(), std::mem::take(pending)))
+        self.used(false, token_id);
     }
+
+    /// A browser used its session `session_id` (of `account_id`).
+    pub fn session_used(&self, session_id: i64, account_id: i64) {
+        self.seen(account_id);
+        self.used(true, session_id);
+    }
+
+    fn used(&self, session: bool, id: i64) {
+        let now = Utc::now().naive_utc();
+        let Ok(mut used) = self.used.lock() else {
+            return;
+        };
+        if let Some(at) = used.noted.get(&(session, id))
+            && (now - *at).num_seconds() < LAST_USE_GRAIN_SECS
+        {
+            return;
+        }
+        used.noted.insert((session, id), now);
+        let pending = if session {
+            &mut used.sessions
+        } else {
+            &mut used.tokens
+        };
+        pending.insert(id, now);
+    }
+
+    /// What was noted since the last call.
+    pub fn take(&self) -> Option<Pending> {
+        let mut out = Pending::default();
+        if let Ok(mut seen) = self.seen.lock() {
+            let (day, _, pending) = &mut *seen;
+            out.day = day.clone();
+            out.accounts = std::mem::take(pending);
+        }
+        if let Ok(mut used) = self.used.lock() {
+            out.tokens = used.tokens.drain().collect();
+            out.sessions = used.sessions.drain().collect();
+            let now = Utc::now().naive_utc();
+            used.noted
+                .retain(|_, at| (now - *at).num_seconds() < LAST_USE_GRAIN_SECS);
+        }
+        (!(out.accounts.is_empty() && out.tokens.is_empty() && out.sessions.is_empty()))
+            .then_some(out)
+    }
+}
+
+/// Write what this node noted of who was active and of when tokens and sessions were last
+/// used (every 10 seconds, and when the server stops).
+pub async fn flush_activity(ctx: &crate::context::AppContext) {
+    let Some(pending) = ctx.activity.take() else {
+        return;
+    };
+    let result = ctx
+        .db
+        .write(move |conn| write_pending(conn, &pending))
+        .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot note who was active");
+    }
+}
+
+fn write_pending(conn: &mut DbConnection, pending: &Pending) -> Result<()> {
+    use crate::db::schema::{oauth_access_tokens, web_sessions};
+    if !pending.accounts.is_empty() {
+        note_seen(conn, &pending.day, &pending.accounts)?;
+    }
+    // Another node may have noted a later use: only ever move forward.
+    for (id, at) in &pending.tokens {
+        diesel::update(
+            oauth_access_tokens::table
+                .filter(oauth_access_tokens::id.eq(id))
+                .filter(
+                    oauth_access_tokens::last_used_at
+                        .is_null()
+                        .or(oauth_access_tokens::last_used_at.lt(at)),
+                ),
+        )
+        .set(oauth_access_tokens::last_used_at.eq(at))
+        .execute(conn)?;
+    }
+    for (id, at) in &pending.sessions {
+        diesel::update(
+            web_sessions::table
+                .filter(web_sessions::id.eq(id))
+                .filter(web_sessions::last_seen_at.lt(at)),
+        )
+        .set(web_sessions::last_seen_at.eq(at))
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Write what [`Activity::take`] gave (each account once a day).

@@ -21,9 +21,15 @@ pub async fn current(
         return Ok(None);
     };
     let token = cookie.value().to_string();
-    ctx.db
+    let found = ctx
+        .db
         .read(move |conn| sessions::find_session(conn, &token))
-        .await
+        .await?;
+    if let Some((session, user)) = &found {
+        // Browsing is being active today, and the session's last use shows in settings.
+        ctx.activity.session_used(session.id, user.account.id);
+    }
+    Ok(found)
 }
 
 /// A cookie with the attributes every Groundswell cookie has: HttpOnly, SameSite=Lax, and

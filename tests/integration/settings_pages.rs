@@ -5,6 +5,7 @@
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
+use crate::api_media::{photo as api_photo, upload};
 use crate::common::*;
 use crate::federation::{departments_with, domain, resolve};
 use crate::moderation::{console_browser, page as get_page, submit as post_form, with_password};
@@ -289,6 +290,15 @@ async fn sessions_and_apps_are_revoked(db: TestDb) {
         .await;
     assert_eq!(code, 200);
 
+    // When the app and each browser were last used shows (noted as they are used, written
+    // every 10 s by the server; written here at once).
+    let (code, _) = get_page(&f, &phone, "/home").await;
+    assert_eq!(code, 200);
+    groundswell::service::metrics::flush_activity(&f.ctx).await;
+    let (_, page) = get_page(&f, &laptop, "/settings/sessions").await;
+    assert!(page.contains(" · last used <time"), "{page}");
+    assert_eq!(page.matches(" · last seen <time").count(), 2, "{page}");
+
     let (code, location, _) = post_form(
         &f,
         &laptop,
@@ -367,12 +377,27 @@ async fn exports_hold_own_data_in_mastodon_formats(db: TestDb) {
     )
     .await;
 
+    let (code, photo) = upload(
+        eng,
+        &alice,
+        api_photo(40, 30),
+        Some("The team at the offsite"),
+    )
+    .await;
+    assert_eq!(code, 200, "{photo}");
     let public = eng
-        .status(&alice, json!({"status": "Hello, everyone, from Eng"}))
+        .status(
+            &alice,
+            json!({"status": "Hello, everyone, from Eng", "media_ids": [photo["id"]]}),
+        )
         .await;
     eng.status(
         &alice,
-        json!({"status": "Department only: the build is green", "visibility": "local"}),
+        json!({
+            "status": "Department only: the build is green",
+            "visibility": "local",
+            "poll": {"options": ["Ship it", "Wait"], "expires_in": 3600, "multiple": false},
+        }),
     )
     .await;
     eng.status(
@@ -444,6 +469,23 @@ async fn exports_hold_own_data_in_mastodon_formats(db: TestDb) {
     assert_eq!(posts[0]["id"], public.as_str());
     assert_eq!(posts[1]["visibility"], "local");
     assert_eq!(posts[2]["visibility"], "private");
+    // Images go along with their description, polls with their choices.
+    let media = posts[0]["media_attachments"].as_array().unwrap();
+    assert_eq!(media.len(), 1, "{body}");
+    assert_eq!(media[0]["description"], "The team at the offsite");
+    assert_eq!(media[0]["type"], "image");
+    let url = media[0]["url"].as_str().unwrap();
+    let image = eng.client.get(url).send().await.unwrap();
+    assert_eq!(
+        image.status(),
+        200,
+        "the exported address serves the image: {url}"
+    );
+    assert_eq!(posts[0]["poll"], Value::Null);
+    assert_eq!(posts[1]["poll"]["options"], json!(["Ship it", "Wait"]));
+    assert_eq!(posts[1]["poll"]["multiple"], false);
+    assert!(posts[1]["poll"]["expires_at"].is_string(), "{body}");
+    assert_eq!(posts[1]["media_attachments"], json!([]));
 
     let (_, _, csv) = download(eng, &browser, "/settings/export/posts.csv").await;
     let mut lines = csv.lines();
