@@ -4,11 +4,14 @@
 //! its own short read, and handed on as text as it is read: an export of any size never
 //! holds more than one batch in memory nor a connection between batches.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use futures_util::Stream;
 
-use crate::db::schema::{accounts, bookmarks, follows, statuses};
+use crate::config::InstanceSettings;
+use crate::db::schema::{accounts, bookmarks, follows, media_attachments, polls, statuses};
 use crate::db::{Db, DbConnection};
 use crate::error::{Error, Result};
 use crate::service::audit::csv_field;
@@ -119,8 +122,9 @@ type PostRow = (
 );
 
 /// The employee's own posts (every visibility, department-only ones too; not boosts of
-/// others' posts, nor deleted ones), oldest first.
-fn posts(conn: &mut DbConnection, me: i64, after: i64) -> Result<Vec<Row>> {
+/// others' posts, nor deleted ones), oldest first; in JSON with their images and other
+/// media (address, description) and their poll (choices, several answers or one, end).
+fn posts(conn: &mut DbConnection, me: i64, after: i64, base: &str) -> Result<Vec<Row>> {
     let found: Vec<PostRow> = statuses::table
         .filter(statuses::account_id.eq(me))
         .filter(statuses::reblog_of_id.is_null())
@@ -144,6 +148,9 @@ fn posts(conn: &mut DbConnection, me: i64, after: i64) -> Result<Vec<Row>> {
             statuses::edited_at,
         ))
         .load(conn)?;
+    let ids: Vec<i64> = found.iter().map(|p| p.0).collect();
+    let mut media = attachments_of(conn, &ids, base)?;
+    let mut polls = polls_of(conn, &ids)?;
     Ok(found
         .into_iter()
         .map(
@@ -192,10 +199,70 @@ fn posts(conn: &mut DbConnection, me: i64, after: i64) -> Result<Vec<Row>> {
                         "spoiler_text": spoiler_text,
                         "content": content,
                         "text": plain,
+                        "media_attachments": media.remove(&id).unwrap_or_default(),
+                        "poll": polls.remove(&id),
                     }),
                 }
             },
         )
+        .collect())
+}
+
+/// The media of posts `ids`, in their order on each post: `{type, url, description}`.
+fn attachments_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    base: &str,
+) -> Result<HashMap<i64, Vec<serde_json::Value>>> {
+    let found: Vec<(Option<i64>, String, Option<String>, Option<String>, String)> =
+        media_attachments::table
+            .filter(media_attachments::status_id.eq_any(ids))
+            .order(media_attachments::id.asc())
+            .select((
+                media_attachments::status_id,
+                media_attachments::kind,
+                media_attachments::file_path,
+                media_attachments::remote_url,
+                media_attachments::description,
+            ))
+            .load(conn)?;
+    let mut out: HashMap<i64, Vec<serde_json::Value>> = HashMap::new();
+    for (status, kind, file, remote, description) in found {
+        let Some(status) = status else { continue };
+        let url = file.map(|f| format!("{base}/{f}")).or(remote);
+        out.entry(status).or_default().push(serde_json::json!({
+            "type": kind,
+            "url": url,
+            "description": description,
+        }));
+    }
+    Ok(out)
+}
+
+/// The polls of posts `ids`: `{options, multiple, expires_at}`.
+fn polls_of(conn: &mut DbConnection, ids: &[i64]) -> Result<HashMap<i64, serde_json::Value>> {
+    let found: Vec<(i64, String, bool, Option<NaiveDateTime>)> = polls::table
+        .filter(polls::status_id.eq_any(ids))
+        .select((
+            polls::status_id,
+            polls::options,
+            polls::multiple,
+            polls::expires_at,
+        ))
+        .load(conn)?;
+    Ok(found
+        .into_iter()
+        .map(|(status, options, multiple, expires_at)| {
+            let options: Vec<String> = serde_json::from_str(&options).unwrap_or_default();
+            (
+                status,
+                serde_json::json!({
+                    "options": options,
+                    "multiple": multiple,
+                    "expires_at": expires_at.map(time),
+                }),
+            )
+        })
         .collect())
 }
 
@@ -284,7 +351,7 @@ struct Cursor {
     me: i64,
     what: Export,
     format: Format,
-    own_domain: String,
+    instance: InstanceSettings,
     /// The last id written; `None` before the first batch.
     after: Option<i64>,
     done: bool,
@@ -296,12 +363,16 @@ impl Cursor {
         if self.done {
             return None;
         }
-        let (me, what, own) = (self.me, self.what, self.own_domain.clone());
+        let (me, what) = (self.me, self.what);
+        let (own, base) = (
+            self.instance.domain.as_str().to_string(),
+            self.instance.base(),
+        );
         let after = self.after.unwrap_or(0);
         let rows = match self
             .db
             .read(move |conn| match what {
-                Export::Posts => posts(conn, me, after),
+                Export::Posts => posts(conn, me, after, &base),
                 Export::Follows => follows(conn, me, after, &own),
                 Export::Bookmarks => bookmarks(conn, me, after),
             })
@@ -364,14 +435,14 @@ pub fn stream(
     me: i64,
     what: Export,
     format: Format,
-    own_domain: String,
+    instance: InstanceSettings,
 ) -> impl Stream<Item = Result<String>> {
     let cursor = Cursor {
         db,
         me,
         what,
         format,
-        own_domain,
+        instance,
         after: None,
         done: false,
     };

@@ -716,7 +716,7 @@ async fn download(
             user.account.id,
             what,
             format,
-            ctx.settings.instance.domain.as_str().to_string(),
+            ctx.settings.instance.clone(),
         )
         .map(|piece| piece.map(web::Bytes::from));
         Ok(HttpResponse::Ok()
