@@ -440,11 +440,13 @@ pub fn search(conn: &mut DbConnection, query: &Query) -> Result<Vec<Entry>> {
         // Ranked by posts about it: a bounded candidate set, ordered here.
         Some(tag) => {
             let mut all: Vec<Entry> = found.limit(2_000).select(Entry::as_select()).load(conn)?;
-            all.sort_by(|a, b| {
-                b.posts_about(&tag)
-                    .cmp(&a.posts_about(&tag))
-                    .then(a.display_name.cmp(&b.display_name))
-                    .then(a.ap_id.cmp(&b.ap_id))
+            // Each entry's interests are parsed once, not at every comparison.
+            all.sort_by_cached_key(|e| {
+                (
+                    std::cmp::Reverse(e.posts_about(&tag)),
+                    e.display_name.clone(),
+                    e.ap_id.clone(),
+                )
             });
             Ok(all
                 .into_iter()

@@ -1,8 +1,8 @@
 //! The people directory across three real departments: each publishes its discoverable
 //! employees (`GET /directory`, signed fetches only) and syncs the others'; an employee
 //! finds colleagues anywhere by what they post about or follow, by name, title or
-//! department. Opting out (`discoverable`), a suspension, a department-only post's hashtag:
-//! none of them shows.
+//! department. Opting out (`discoverable`), a suspension, deletion by the IdP (SCIM), a
+//! department-only post's hashtag: none of them shows.
 
 use serde_json::{Value, json};
 
@@ -39,12 +39,40 @@ async fn patch_profile(f: &Fixture, who: &TestUser, body: Value) {
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
 }
 
+const SCIM_TOKEN: &str = "ops-scim-secret";
+
+/// A SCIM call to `f` as the company's provisioning client.
+async fn scim(
+    f: &Fixture,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = f
+        .client
+        .request(method, f.url(&format!("/scim/v2{path}")))
+        .bearer_auth(SCIM_TOKEN);
+    if let Some(body) = body {
+        req = req
+            .header("content-type", "application/scim+json")
+            .body(body.to_string());
+    }
+    let resp = req.send().await.unwrap();
+    let code = resp.status().as_u16();
+    (code, resp.json().await.unwrap_or(Value::Null))
+}
+
 async fn directory_finds_colleagues_in_every_department(db: TestDb) {
     let deps = departments_with(
         db,
         3,
         |_, _| true,
-        |_, s| s.directory.sync_interval_secs = 1,
+        |i, s| {
+            s.directory.sync_interval_secs = 1;
+            if i == 2 {
+                s.auth.scim.token = SCIM_TOKEN.into();
+            }
+        },
     )
     .await;
     let (eng, sales, ops) = (&deps[0], &deps[1], &deps[2]);
@@ -169,6 +197,39 @@ async fn directory_finds_colleagues_in_every_department(db: TestDb) {
     eventually("Olga gone", || async {
         let found = people(eng, &alice, &format!("department={ops_domain}")).await;
         (accts(&found) == [ops_root.as_str()]).then_some(())
+    })
+    .await;
+
+    // Oscar, provisioned in Ops by the company's IdP (SCIM), is listed everywhere; when IT
+    // deletes him there, he is gone from Engineering's directory too.
+    let (code, oscar) = scim(
+        ops,
+        reqwest::Method::POST,
+        "/Users",
+        Some(
+            json!({"userName": "oscar@corp.example", "displayName": "Oscar Ops",
+                    "emails": [{"value": "oscar@corp.example"}]}),
+        ),
+    )
+    .await;
+    assert_eq!(code, 201, "{oscar}");
+    eventually("Oscar listed in Engineering", || async {
+        (people(eng, &alice, "q=oscar").await.len() == 1).then_some(())
+    })
+    .await;
+    let (code, body) = scim(
+        ops,
+        reqwest::Method::DELETE,
+        &format!("/Users/{}", oscar["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(code, 204, "{body}");
+    eventually("Oscar gone", || async {
+        people(eng, &alice, "q=oscar")
+            .await
+            .is_empty()
+            .then_some(())
     })
     .await;
 
