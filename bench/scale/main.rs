@@ -4,12 +4,14 @@
 //!   cargo bench --bench scale -- seed [--backend sqlite|postgres|both] [--statuses N]
 //!   cargo bench --bench scale -- run  [--backend sqlite|postgres|both]
 //!   cargo bench --bench scale -- rollup [--backend sqlite|postgres|both]
+//!   cargo bench --bench scale -- pages [--backend sqlite|postgres|both]
 //!   cargo bench --bench scale -- list | clean
 //!
 //! Not run by CI (it takes minutes and gigabytes); CI only builds it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod pages;
 mod plan;
 mod rollup;
 mod run;
@@ -87,6 +89,9 @@ enum Command {
     },
     /// Run the benchmark on the seeds (making any that are missing).
     Run(run::RunArgs),
+    /// The employee web pages on the seed: each page's HTML as a browser asks for it, with 1
+    /// and with 32 connections.
+    Pages(pages::PagesArgs),
     /// The engagement metrics' roll-up on the seed: its time for the busiest and a typical
     /// day and the whole year, and the home timeline with and without it running.
     Rollup(rollup::RollupArgs),
@@ -130,6 +135,7 @@ fn main() -> Result<()> {
             list(&store)
         }
         Command::Run(args) => run::run(&store, args),
+        Command::Pages(args) => pages::pages_bench(&store, args),
         Command::Rollup(args) => rollup::rollup(&store, args),
         Command::List => list(&store),
         Command::Clean => clean(&store),

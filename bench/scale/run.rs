@@ -90,7 +90,7 @@ pub(crate) struct Server {
 impl Server {
     /// Start the release binary on `db_url` and wait for the first 200 of `/api/v1/instance`;
     /// returns the server and the time from exec to that answer.
-    fn start(db_url: &str, data_dir: &Path, log: &Path) -> Result<(Server, Duration)> {
+    pub(crate) fn start(db_url: &str, data_dir: &Path, log: &Path) -> Result<(Server, Duration)> {
         Server::start_with(db_url, data_dir, log, &[])
     }
 
@@ -152,7 +152,7 @@ impl Server {
     }
 
     /// (VmRSS, VmHWM) in MB.
-    fn memory(&self) -> Result<(f64, f64)> {
+    pub(crate) fn memory(&self) -> Result<(f64, f64)> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
         let field = |name: &str| {
             status
@@ -290,6 +290,20 @@ pub(crate) fn wrk(
     connections: u32,
     secs: u64,
 ) -> Result<Load> {
+    let auth = format!("Authorization: Bearer {token}");
+    wrk_with(name, url, &auth, script, threads, connections, secs)
+}
+
+/// [`wrk`] with any request header (`Name: value`), e.g. a browser's session cookie.
+pub(crate) fn wrk_with(
+    name: &str,
+    url: &str,
+    header: &str,
+    script: &str,
+    threads: u32,
+    connections: u32,
+    secs: u64,
+) -> Result<Load> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("bench/wrk")
         .join(script);
@@ -302,7 +316,7 @@ pub(crate) fn wrk(
         .arg("-s")
         .arg(&script)
         .arg("-H")
-        .arg(format!("Authorization: Bearer {token}"))
+        .arg(header)
         .arg(url)
         .output()
         .context("running wrk (apt-get install -y wrk)")?;
@@ -1063,7 +1077,7 @@ fn status_split(l: &Load) -> String {
 }
 
 /// Requests per second with the digits that matter for slow endpoints.
-fn fmt_rps(v: f64) -> String {
+pub(crate) fn fmt_rps(v: f64) -> String {
     if !v.is_finite() {
         "–".into()
     } else if v < 1.0 {
@@ -1346,7 +1360,7 @@ async fn freshness(client: &reqwest::Client, base: &str, m: &Manifest) -> Result
     Ok(out)
 }
 
-fn fmt(v: f64, decimals: usize) -> String {
+pub(crate) fn fmt(v: f64, decimals: usize) -> String {
     if v.is_finite() {
         format!("{v:.decimals$}")
     } else {

@@ -301,7 +301,7 @@ static ACCOUNTS: TableSpec = table_spec!(accounts: id, username, domain, display
 static USERS: TableSpec = table_spec!(users: id, account_id, email, password_hash, role,
     department, oidc_issuer, oidc_subject, locale, default_visibility, default_sensitive,
     default_language, last_sign_in_at, created_at, updated_at, groups, scim_external_id,
-    scim_user_name, disabled_at);
+    scim_user_name, disabled_at, directory_fields);
 static FOLLOWS: TableSpec = table_spec!(follows: id, account_id, target_account_id, accepted,
     show_reblogs, notify, ap_id, created_at, updated_at);
 static TAGS: TableSpec = table_spec!(tags: id, name, display_name, created_at);
@@ -952,6 +952,7 @@ fn load(
             V::N,
             V::N,
             V::N,
+            V::S("[]"),
         ])?;
     }
     l.finish(rows)?;
