@@ -220,7 +220,7 @@ mod tests {
     /// templates and in `src/web` (the admin console is not translated yet). Lookups always
     /// name their message literally, so this finds them all.
     fn ids_used() -> BTreeSet<(String, String)> {
-        let lookup = regex::Regex::new(r#"\bt\.(?:get|with|with2)\(\s*"([^"]*)""#)
+        let lookup = regex::Regex::new(r#"\bt\s*\.(?:get|with|with2)\(\s*"([^"]*)""#)
             .unwrap_or_else(|e| panic!("{e}"));
         let mut sources = files_under(&root().join("frontend/templates"), "html");
         sources.extend(files_under(&root().join("src/web"), "rs"));
