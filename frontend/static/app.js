@@ -2,13 +2,16 @@
 // script; with it, new posts are offered without losing the reader's place, favourites,
 // boosts and bookmarks happen in place, the compose box completes @names and #hashtags,
 // counts characters and posts with Ctrl+Enter, and the keyboard shortcuts work (press ?).
+// Its words come from the page, in the reader's language: no sentence is written here.
 "use strict";
 
 (() => {
   const $ = (sel, root = document) => root.querySelector(sel);
   const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
 
-  // ---- New posts on a live timeline: fetched every 20 s, shown when the reader asks.
+  // ---- New posts on a live timeline: fetched every 20 s, shown when the reader asks. The
+  // server sends the button's label for each total along with the cards (`waiting` is how
+  // many are held back already), so plurals stay in the catalogue.
   const live = $(".posts[data-live]");
   if (live) {
     const bar = $(".new-posts");
@@ -18,7 +21,7 @@
       const since = live.dataset.newest;
       if (!since && live.children.length) return;
       const sep = live.dataset.live.includes("?") ? "&" : "?";
-      const url = `${live.dataset.live}${sep}partial=1${since ? `&since_id=${since}` : ""}`;
+      const url = `${live.dataset.live}${sep}partial=1&waiting=${pending.length}${since ? `&since_id=${since}` : ""}`;
       try {
         const res = await fetch(url, { credentials: "same-origin" });
         if (!res.ok) return;
@@ -30,7 +33,8 @@
         if (newest) live.dataset.newest = newest;
         if (!cards.length) return;
         pending = cards.concat(pending);
-        button.textContent = pending.length === 1 ? "Show 1 new post" : `Show ${pending.length} new posts`;
+        const label = $(`.new-posts-label[data-count="${pending.length}"]`, t.content);
+        if (label) button.textContent = label.textContent;
         bar.hidden = false;
       } catch (_) {
         // Offline for a moment: the next look tries again.

@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::cards::{PostCard, Who, cards};
+use super::i18n::Texts;
 use super::pages::render;
 use super::shell::{self, ActionForm, Shell, back_to};
 use crate::context::AppContext;
@@ -27,11 +28,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage {
+    t: Texts,
     instance_name: String,
     username: String,
     csrf_token: String,
     here: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     id: i64,
     who: Who,
     header: Option<String>,
@@ -99,10 +101,12 @@ pub async fn profile(
         })
         .flatten();
     let rel = relationship.as_ref();
+    let t = shell.t;
     render(
         StatusCode::OK,
         &AccountPage {
-            notice: super::timelines::notice(done),
+            t,
+            notice: super::timelines::notice(t, done),
             id: account.id,
             header: account.header_url.clone(),
             note: text::sanitize_for_page(&account.note),
@@ -115,7 +119,7 @@ pub async fn profile(
             following: rel.is_some_and(|r| r.following),
             requested: rel.is_some_and(|r| r.requested),
             followed_by: rel.is_some_and(|r| r.followed_by),
-            posts: cards(&views, &ctx.settings),
+            posts: cards(&views, &ctx.settings, t),
             next,
             who,
             instance_name: shell.instance_name,
@@ -167,10 +171,11 @@ async fn act(
 #[derive(Template)]
 #[template(path = "follow_requests.html")]
 struct RequestsPage {
+    t: Texts,
     instance_name: String,
     username: String,
     csrf_token: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     people: Vec<(i64, Who)>,
 }
 
@@ -195,7 +200,8 @@ async fn requests(
         render(
             StatusCode::OK,
             &RequestsPage {
-                notice: super::timelines::notice(q.done.as_deref()),
+                t: shell.t,
+                notice: super::timelines::notice(shell.t, q.done.as_deref()),
                 people: waiting
                     .iter()
                     .map(|(_, a)| (a.id, Who::of(a, &ctx.settings)))

@@ -11,6 +11,7 @@ use askama::Template;
 use serde::Deserialize;
 use url::Url;
 
+use super::i18n::Texts;
 use super::pages::{message_page, render};
 use super::session;
 use crate::context::AppContext;
@@ -27,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Template)]
 #[template(path = "authorize.html")]
 pub struct AuthorizePage<'a> {
+    pub t: Texts,
     pub instance_name: &'a str,
     pub app_name: String,
     pub app_website: Option<String>,
@@ -44,6 +46,7 @@ pub struct AuthorizePage<'a> {
 #[derive(Template)]
 #[template(path = "oob.html")]
 pub struct OobPage<'a> {
+    pub t: Texts,
     pub instance_name: &'a str,
     pub app_name: String,
     pub code: String,
@@ -73,12 +76,17 @@ fn redirect_with(
         .finish())
 }
 
-fn authorize_error_response(ctx: &AppContext, err: AuthorizeError) -> Result<HttpResponse> {
+fn authorize_error_response(
+    ctx: &AppContext,
+    t: Texts,
+    err: AuthorizeError,
+) -> Result<HttpResponse> {
     match err {
         AuthorizeError::Page(message) => message_page(
             ctx,
+            t,
             StatusCode::BAD_REQUEST,
-            "This sign-in link does not work",
+            &t.get("authorize-link-broken"),
             &message,
         ),
         AuthorizeError::Redirect {
@@ -89,8 +97,9 @@ fn authorize_error_response(ctx: &AppContext, err: AuthorizeError) -> Result<Htt
             if redirect_uri == OOB_REDIRECT_URI {
                 return message_page(
                     ctx,
+                    t,
                     StatusCode::BAD_REQUEST,
-                    "Authorization failed",
+                    &t.get("authorize-failed"),
                     &error.description,
                 );
             }
@@ -108,6 +117,7 @@ fn authorize_error_response(ctx: &AppContext, err: AuthorizeError) -> Result<Htt
 /// <https://docs.joinmastodon.org/methods/oauth/#authorize>
 async fn authorize_form(
     ctx: web::Data<AppContext>,
+    t: Texts,
     req: HttpRequest,
     query: web::Query<AuthorizeParams>,
 ) -> Result<HttpResponse> {
@@ -119,7 +129,7 @@ async fn authorize_form(
         .await?
     {
         Ok(request) => request,
-        Err(e) => return authorize_error_response(&ctx, e),
+        Err(e) => return authorize_error_response(&ctx, t, e),
     };
     let force_login = params
         .force_login
@@ -156,6 +166,7 @@ async fn authorize_form(
     render(
         StatusCode::OK,
         &AuthorizePage {
+            t,
             instance_name: &ctx.settings.instance.name,
             app_name: request.app.name.clone(),
             app_website: request.app.website.clone(),
@@ -202,6 +213,7 @@ struct Decision {
 /// `POST /oauth/authorize`: the employee approved or denied.
 async fn authorize_decision(
     ctx: web::Data<AppContext>,
+    t: Texts,
     req: HttpRequest,
     form: web::Form<Decision>,
 ) -> Result<HttpResponse> {
@@ -209,17 +221,19 @@ async fn authorize_decision(
     let Some((web_session, user)) = session::current(&ctx, &req).await? else {
         return message_page(
             &ctx,
+            t,
             StatusCode::UNAUTHORIZED,
-            "Please sign in again",
-            "Your session ended before you answered. Start again from the app.",
+            &t.get("authorize-sign-in-again"),
+            &t.get("authorize-session-ended"),
         );
     };
     if web_session.csrf_token != form.csrf_token {
         return message_page(
             &ctx,
+            t,
             StatusCode::FORBIDDEN,
-            "Authorization failed",
-            "The form expired. Start again from the app.",
+            &t.get("authorize-failed"),
+            &t.get("authorize-form-expired"),
         );
     }
     let approve = form.decision == "approve";
@@ -241,7 +255,7 @@ async fn authorize_decision(
         .await?;
     let (request, code) = match outcome {
         Ok(done) => done,
-        Err(e) => return authorize_error_response(&ctx, e),
+        Err(e) => return authorize_error_response(&ctx, t, e),
     };
     let state = request.state.as_deref();
     match code {
@@ -249,9 +263,10 @@ async fn authorize_decision(
             if request.redirect_uri == OOB_REDIRECT_URI {
                 return message_page(
                     &ctx,
+                    t,
                     StatusCode::OK,
-                    "Access denied",
-                    "You did not authorize the app.",
+                    &t.get("authorize-denied"),
+                    &t.get("authorize-denied-text"),
                 );
             }
             let params = [
@@ -266,6 +281,7 @@ async fn authorize_decision(
         Some(code) if request.redirect_uri == OOB_REDIRECT_URI => render(
             StatusCode::OK,
             &OobPage {
+                t,
                 instance_name: &ctx.settings.instance.name,
                 app_name: request.app.name.clone(),
                 code,

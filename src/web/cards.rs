@@ -2,6 +2,7 @@
 //! serialises, so a page shows exactly what an app shows (visibility, the viewer's own
 //! favourite, boost and bookmark, media with their descriptions, polls, who boosted it).
 
+use super::i18n::Texts;
 use crate::config::Settings;
 use crate::db::models::Account;
 use crate::service::views::StatusView;
@@ -83,7 +84,7 @@ pub struct PostCard {
     pub poll: Option<PollCard>,
     /// `public`, `unlisted`, `private`, `direct` or `local`.
     pub visibility: &'static str,
-    pub visibility_label: &'static str,
+    pub visibility_label: String,
     pub is_reply: bool,
     pub created_at: String,
     pub created_iso: String,
@@ -102,14 +103,14 @@ pub struct PostCard {
     pub held: bool,
 }
 
-/// What the visibility selector and every post call each visibility.
-pub fn visibility_label(v: &str) -> (&'static str, &'static str) {
+/// A visibility as every post names it: its value and its name.
+pub fn visibility_label(t: Texts, v: &str) -> (&'static str, String) {
     match v {
-        "public" => ("public", "Company"),
-        "unlisted" => ("unlisted", "Company, unlisted"),
-        "private" => ("private", "Followers only"),
-        "direct" => ("direct", "Mentioned people only"),
-        _ => ("local", "Department only"),
+        "public" => ("public", t.get("visibility-public")),
+        "unlisted" => ("unlisted", t.get("visibility-unlisted")),
+        "private" => ("private", t.get("visibility-private")),
+        "direct" => ("direct", t.get("visibility-direct")),
+        _ => ("local", t.get("visibility-local")),
     }
 }
 
@@ -166,17 +167,17 @@ fn poll(view: &StatusView) -> Option<PollCard> {
 }
 
 /// The card of a timeline entry: a boost shows the boosted post, with who boosted it.
-pub fn card(view: &StatusView, settings: &Settings) -> PostCard {
+pub fn card(view: &StatusView, settings: &Settings, t: Texts) -> PostCard {
     match view.reblog.as_deref() {
         Some(original) => {
-            let mut c = card(original, settings);
+            let mut c = card(original, settings, t);
             c.boosted_by = Some(Who::of(&view.account, settings));
             c
         }
         None => {
             let s = &view.status;
             let author = Who::of(&view.account, settings);
-            let (visibility, visibility_label) = visibility_label(&s.visibility);
+            let (visibility, visibility_label) = visibility_label(t, &s.visibility);
             PostCard {
                 id: s.id,
                 page: format!("{}/{}", author.page, s.id),
@@ -218,6 +219,6 @@ pub fn card(view: &StatusView, settings: &Settings) -> PostCard {
     }
 }
 
-pub fn cards(views: &[StatusView], settings: &Settings) -> Vec<PostCard> {
-    views.iter().map(|v| card(v, settings)).collect()
+pub fn cards(views: &[StatusView], settings: &Settings, t: Texts) -> Vec<PostCard> {
+    views.iter().map(|v| card(v, settings, t)).collect()
 }

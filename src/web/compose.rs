@@ -10,6 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::i18n::Texts;
 use super::pages::{message_page, render};
 use super::shell::{self, Shell, back_to, expired_form};
 use crate::config::Settings;
@@ -33,7 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// A choice of the visibility selector: its value, its name, and what it means.
 pub struct Choice {
     pub value: &'static str,
-    pub label: &'static str,
+    pub label: String,
     pub hint: String,
 }
 
@@ -59,7 +60,12 @@ pub struct ComposeBox {
 }
 
 impl ComposeBox {
-    pub fn new(user: &LocalUser, settings: &Settings, reply: Option<(i64, String)>) -> ComposeBox {
+    pub fn new(
+        t: Texts,
+        user: &LocalUser,
+        settings: &Settings,
+        reply: Option<(i64, String)>,
+    ) -> ComposeBox {
         let domain = settings.instance.domain.as_str();
         ComposeBox {
             text: String::new(),
@@ -81,28 +87,28 @@ impl ComposeBox {
             choices: vec![
                 Choice {
                     value: "public",
-                    label: "Company",
-                    hint: "Everyone in every department; on the company timeline.".into(),
+                    label: t.get("visibility-public"),
+                    hint: t.get("compose-visibility-public-hint"),
                 },
                 Choice {
                     value: "local",
-                    label: "Department only",
-                    hint: format!("Only people at {domain}. It never leaves the department."),
+                    label: t.get("visibility-local"),
+                    hint: t.with("compose-visibility-local-hint", "department", domain),
                 },
                 Choice {
                     value: "unlisted",
-                    label: "Company, quietly",
-                    hint: "Everyone may see it, but it stays off the public timelines.".into(),
+                    label: t.get("compose-visibility-unlisted"),
+                    hint: t.get("compose-visibility-unlisted-hint"),
                 },
                 Choice {
                     value: "private",
-                    label: "Followers only",
-                    hint: "Your followers (in any department) and the people you mention.".into(),
+                    label: t.get("visibility-private"),
+                    hint: t.get("compose-visibility-private-hint"),
                 },
                 Choice {
                     value: "direct",
-                    label: "Mentioned people only",
-                    hint: "A private conversation with the people you mention.".into(),
+                    label: t.get("visibility-direct"),
+                    hint: t.get("compose-visibility-direct-hint"),
                 },
             ],
             return_to: "/".into(),
@@ -113,10 +119,11 @@ impl ComposeBox {
 #[derive(Template)]
 #[template(path = "compose.html")]
 struct ComposePage {
+    t: Texts,
     instance_name: String,
     username: String,
     csrf_token: String,
-    title: &'static str,
+    title: String,
     compose: ComposeBox,
 }
 
@@ -133,11 +140,12 @@ async fn compose_page(
     q: web::Query<ComposeQuery>,
 ) -> HttpResponse {
     shell::page(&ctx, &req, async |shell| {
-        let mut compose = ComposeBox::new(&shell.user, &ctx.settings, None);
+        let mut compose = ComposeBox::new(shell.t, &shell.user, &ctx.settings, None);
         if let Some(id) = q.in_reply_to.as_deref().and_then(|s| s.parse::<i64>().ok()) {
             reply_to(&ctx, &shell, &mut compose, id).await?;
         }
-        compose_response(StatusCode::OK, shell, compose, "New post")
+        let title = shell.t.get("compose-new");
+        compose_response(StatusCode::OK, shell, compose, title)
     })
     .await
 }
@@ -186,11 +194,12 @@ fn compose_response(
     status: StatusCode,
     shell: Shell,
     compose: ComposeBox,
-    title: &'static str,
+    title: String,
 ) -> Result<HttpResponse> {
     render(
         status,
         &ComposePage {
+            t: shell.t,
             instance_name: shell.instance_name,
             username: shell.username,
             csrf_token: shell.csrf_token,
@@ -247,8 +256,9 @@ async fn publish(
     shell::page(&ctx, &req, async |shell| {
         let ParamsWithFiles(form, files) = form?;
         if !shell.csrf_ok(&form.csrf_token) {
-            return Ok(expired_form(&ctx));
+            return Ok(expired_form(&ctx, shell.t));
         }
+        let t = shell.t;
         let return_to = super::pages::safe_return_to(form.return_to.as_deref());
         let in_reply_to_id = form
             .in_reply_to_id
@@ -256,7 +266,7 @@ async fn publish(
             .map(|s| s.parse::<i64>().map_err(|_| Error::not_found()))
             .transpose()?;
         // What was written, to show again if it is refused.
-        let mut again = ComposeBox::new(&shell.user, &ctx.settings, None);
+        let mut again = ComposeBox::new(t, &shell.user, &ctx.settings, None);
         again.text = form.status.clone();
         again.spoiler = form.spoiler_text.clone();
         again.in_reply_to = in_reply_to_id;
@@ -318,11 +328,15 @@ async fn publish(
                 if let Some(held) = verdict.held_by() {
                     return message_page(
                         &ctx,
+                        t,
                         StatusCode::ACCEPTED,
-                        "Your post waits for a moderator",
-                        &format!(
-                            "The rule \"{}\" holds it for review: {} Only you see it until a moderator approves it.",
-                            held.rule, held.explain
+                        &t.get("compose-held"),
+                        &t.with2(
+                            "compose-held-text",
+                            "rule",
+                            &held.rule,
+                            "why",
+                            &held.explain,
                         ),
                     );
                 }
@@ -332,20 +346,29 @@ async fn publish(
                 {
                     return message_page(
                         &ctx,
+                        t,
                         StatusCode::OK,
-                        "Posted in the department only",
-                        &format!(
-                            "The rule \"{}\" keeps this post in the department: {}",
-                            kept.rule, kept.explain
+                        &t.get("compose-kept"),
+                        &t.with2(
+                            "compose-kept-text",
+                            "rule",
+                            &kept.rule,
+                            "why",
+                            &kept.explain,
                         ),
                     );
                 }
                 let anchor = format!("post-{}", view.status.id);
-                Ok(back_to(Some(&return_to), "/", Some("posted"), Some(&anchor)))
+                Ok(back_to(
+                    Some(&return_to),
+                    "/",
+                    Some("posted"),
+                    Some(&anchor),
+                ))
             }
             Err(e) if e.kind() != ErrorKind::Internal => {
                 again.error = Some(e.message().to_string());
-                compose_response(e.kind().status(), shell, again, "New post")
+                compose_response(e.kind().status(), shell, again, t.get("compose-new"))
             }
             Err(e) => Err(e),
         }
@@ -369,15 +392,16 @@ async fn edit_page(
         if view.status.account_id != me || view.reblog.is_some() {
             return Err(Error::not_found());
         }
-        let mut compose = ComposeBox::new(&shell.user, &ctx.settings, None);
+        let t = shell.t;
+        let mut compose = ComposeBox::new(t, &shell.user, &ctx.settings, None);
         compose.text = view.status.source_text.clone().unwrap_or_default();
         compose.spoiler = view.status.spoiler_text.clone();
         compose.sensitive = view.status.sensitive;
         compose.visibility = view.status.visibility.clone();
         compose.editing = Some(id);
         compose.kept_media = view.parts.media.iter().map(|m| m.id).collect();
-        compose.return_to = super::cards::card(&view, &ctx.settings).page;
-        compose_response(StatusCode::OK, shell, compose, "Edit post")
+        compose.return_to = super::cards::card(&view, &ctx.settings, t).page;
+        compose_response(StatusCode::OK, shell, compose, t.get("compose-edit"))
     })
     .await
 }
@@ -412,14 +436,19 @@ async fn save_edit(
 ) -> HttpResponse {
     shell::page(&ctx, &req, async |shell| {
         let ParamsWithFiles(form, _) = form?;
+        let t = shell.t;
         if !shell.csrf_ok(&form.csrf_token) {
-            return Ok(expired_form(&ctx));
+            return Ok(expired_form(&ctx, t));
         }
         let id: i64 = id.parse().map_err(|_| Error::not_found())?;
         let me = shell.me();
         let has_poll = ctx
             .db
-            .read(move |conn| Ok(crate::service::views::find_one(conn, Some(me), id)?.parts.has_poll))
+            .read(move |conn| {
+                Ok(crate::service::views::find_one(conn, Some(me), id)?
+                    .parts
+                    .has_poll)
+            })
             .await?;
         let edit = Edit {
             text: form.status.clone(),
@@ -434,27 +463,40 @@ async fn save_edit(
                 if let Some(held) = verdict.held_by() {
                     return message_page(
                         &ctx,
+                        t,
                         StatusCode::ACCEPTED,
-                        "Your edit waits for a moderator",
-                        &format!(
-                            "The rule \"{}\" holds it for review: {} Until a moderator approves it, others see the earlier version.",
-                            held.rule, held.explain
+                        &t.get("compose-edit-held"),
+                        &t.with2(
+                            "compose-edit-held-text",
+                            "rule",
+                            &held.rule,
+                            "why",
+                            &held.explain,
                         ),
                     );
                 }
-                let page = super::cards::card(&view, &ctx.settings).page;
+                let page = super::cards::card(&view, &ctx.settings, t).page;
                 let anchor = format!("post-{id}");
-                Ok(back_to(form.return_to.as_deref(), &page, Some("edited"), Some(&anchor)))
+                Ok(back_to(
+                    form.return_to.as_deref(),
+                    &page,
+                    Some("edited"),
+                    Some(&anchor),
+                ))
             }
             Err(e) if e.kind() != ErrorKind::Internal => {
-                let mut again = ComposeBox::new(&shell.user, &ctx.settings, None);
+                let mut again = ComposeBox::new(t, &shell.user, &ctx.settings, None);
                 again.text = form.status;
                 again.spoiler = form.spoiler_text;
                 again.editing = Some(id);
-                again.kept_media = form.media_ids.iter().filter_map(|m| m.parse().ok()).collect();
+                again.kept_media = form
+                    .media_ids
+                    .iter()
+                    .filter_map(|m| m.parse().ok())
+                    .collect();
                 again.error = Some(e.message().to_string());
                 again.return_to = super::pages::safe_return_to(form.return_to.as_deref());
-                compose_response(e.kind().status(), shell, again, "Edit post")
+                compose_response(e.kind().status(), shell, again, t.get("compose-edit"))
             }
             Err(e) => Err(e),
         }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod authorize;
 pub mod cards;
 pub mod compose;
+pub mod i18n;
 pub mod notifications;
 pub mod pages;
 pub mod people;

@@ -8,6 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::cards::{PostCard, Who, card};
+use super::i18n::Texts;
 use super::pages::render;
 use super::shell;
 use crate::context::AppContext;
@@ -35,12 +36,13 @@ struct Item {
 #[derive(Template)]
 #[template(path = "notifications.html")]
 struct NotificationsPage {
+    t: Texts,
     instance_name: String,
     username: String,
     csrf_token: String,
     here: String,
     kind: String,
-    kinds: Vec<(&'static str, &'static str)>,
+    kinds: Vec<(&'static str, String)>,
     items: Vec<Item>,
     next: Option<String>,
 }
@@ -51,41 +53,95 @@ struct Query {
     max_id: Option<String>,
 }
 
-/// The filter's choices: the value of `?kind=` and its label.
-const KINDS: &[(&str, &str)] = &[
-    ("", "All"),
-    ("mention", "Mentions"),
-    ("favourite", "Favourites"),
-    ("reblog", "Boosts"),
-    ("follow", "Follows"),
-    ("poll", "Polls"),
-];
+/// The filter's choices: the values of `?kind=`.
+const KINDS: &[&str] = &["", "mention", "favourite", "reblog", "follow", "poll"];
 
-fn what(kind: &str) -> (&'static str, &'static str) {
+/// The filter's choices with their labels.
+fn kinds(t: Texts) -> Vec<(&'static str, String)> {
+    KINDS
+        .iter()
+        .map(|&kind| {
+            let label = match kind {
+                "mention" => t.get("notifications-mentions"),
+                "favourite" => t.get("notifications-favourites"),
+                "reblog" => t.get("notifications-boosts"),
+                "follow" => t.get("notifications-follows"),
+                "poll" => t.get("notifications-polls"),
+                _ => t.get("notifications-all"),
+            };
+            (kind, label)
+        })
+        .collect()
+}
+
+/// A notification group's icon and sentence: `first` and `others` more did what `kind` says.
+fn what(t: Texts, kind: &str, first: &str, others: i64) -> (&'static str, String) {
+    let count = others + 1;
+    let who = t.with2("notification-who", "name", first, "others", others);
     match kind {
-        "mention" => ("@", "mentioned you"),
-        "status" => ("✎", "posted"),
-        "reblog" => ("↻", "boosted your post"),
-        "follow" => ("+", "followed you"),
-        "follow_request" => ("?", "asked to follow you"),
-        "favourite" => ("★", "favourited your post"),
-        "poll" => ("▤", "— a poll ended"),
-        "update" => ("✎", "edited a post you interacted with"),
-        "quote" => ("❝", "quoted your post"),
-        "admin.sign_up" => ("+", "signed up"),
-        "admin.report" => ("⚑", "filed a report"),
-        "moderation_warning" => ("!", "— a moderator sent you a warning"),
-        _ => ("•", "— something happened"),
+        "mention" => (
+            "@",
+            t.with2("notification-mention", "who", &who, "count", count),
+        ),
+        "status" => (
+            "✎",
+            t.with2("notification-status", "who", &who, "count", count),
+        ),
+        "reblog" => (
+            "↻",
+            t.with2("notification-reblog", "who", &who, "count", count),
+        ),
+        "follow" => (
+            "+",
+            t.with2("notification-follow", "who", &who, "count", count),
+        ),
+        "follow_request" => (
+            "?",
+            t.with2("notification-follow-request", "who", &who, "count", count),
+        ),
+        "favourite" => (
+            "★",
+            t.with2("notification-favourite", "who", &who, "count", count),
+        ),
+        "poll" => (
+            "▤",
+            t.with2("notification-poll", "who", &who, "count", count),
+        ),
+        "update" => (
+            "✎",
+            t.with2("notification-update", "who", &who, "count", count),
+        ),
+        "quote" => (
+            "❝",
+            t.with2("notification-quote", "who", &who, "count", count),
+        ),
+        "admin.sign_up" => (
+            "+",
+            t.with2("notification-sign-up", "who", &who, "count", count),
+        ),
+        "admin.report" => (
+            "⚑",
+            t.with2("notification-report", "who", &who, "count", count),
+        ),
+        "moderation_warning" => (
+            "!",
+            t.with2("notification-warning", "who", &who, "count", count),
+        ),
+        _ => (
+            "•",
+            t.with2("notification-other", "who", &who, "count", count),
+        ),
     }
 }
 
 async fn page(ctx: web::Data<AppContext>, req: HttpRequest, q: web::Query<Query>) -> HttpResponse {
     shell::page(&ctx, &req, async |shell| {
         let me = shell.me();
+        let t = shell.t;
         let kind = q
             .kind
             .clone()
-            .filter(|k| KINDS.iter().any(|(v, _)| v == k))
+            .filter(|k| KINDS.contains(&k.as_str()))
             .unwrap_or_default();
         let filter = NotificationFilter {
             types: if kind.is_empty() {
@@ -117,21 +173,16 @@ async fn page(ctx: web::Data<AppContext>, req: HttpRequest, q: web::Query<Query>
                 if people.is_empty() {
                     people.push(Who::of(&view.account, &ctx.settings));
                 }
-                let (icon, verb) = what(&group.notification.kind);
-                let first = people.first().map(|p| p.name.clone()).unwrap_or_default();
-                let others = group.count - 1;
-                let sentence = match others {
-                    n if n <= 0 => format!("{first} {verb}"),
-                    1 => format!("{first} and 1 other {verb}"),
-                    n => format!("{first} and {n} others {verb}"),
-                };
+                let first = people.first().map(|p| p.name.as_str()).unwrap_or_default();
+                let others = (group.count - 1).max(0);
+                let (icon, sentence) = what(t, &group.notification.kind, first, others);
                 let at = group.notification.created_at.and_utc();
                 Item {
                     kind: group.notification.kind.clone(),
                     icon,
                     sentence,
                     people,
-                    post: view.status.as_ref().map(|s| card(s, &ctx.settings)),
+                    post: view.status.as_ref().map(|s| card(s, &ctx.settings, t)),
                     when: at.format("%-d %b, %H:%M").to_string(),
                     when_iso: at.to_rfc3339(),
                 }
@@ -148,8 +199,9 @@ async fn page(ctx: web::Data<AppContext>, req: HttpRequest, q: web::Query<Query>
         render(
             StatusCode::OK,
             &NotificationsPage {
+                t,
                 kind,
-                kinds: KINDS.to_vec(),
+                kinds: kinds(t),
                 items,
                 next,
                 instance_name: shell.instance_name,

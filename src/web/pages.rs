@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::i18n::Texts;
 use super::session::{self, CSRF_COOKIE, SESSION_COOKIE};
 use crate::auth::secrets;
 use crate::context::AppContext;
@@ -15,6 +16,7 @@ use crate::service::users::LocalUser;
 #[derive(Template)]
 #[template(path = "sign_in.html")]
 pub struct SignInPage<'a> {
+    pub t: Texts,
     pub instance_name: &'a str,
     pub csrf_token: String,
     pub return_to: String,
@@ -29,6 +31,7 @@ pub struct SignInPage<'a> {
 #[derive(Template)]
 #[template(path = "message.html")]
 pub struct MessagePage<'a> {
+    pub t: Texts,
     pub instance_name: &'a str,
     pub heading: String,
     pub message: String,
@@ -39,6 +42,7 @@ pub struct MessagePage<'a> {
 #[derive(Template)]
 #[template(path = "home.html")]
 pub struct HomePage<'a> {
+    pub t: Texts,
     pub instance_name: &'a str,
     pub description: &'a str,
     pub domain: &'a str,
@@ -49,6 +53,7 @@ pub struct HomePage<'a> {
 #[derive(Template)]
 #[template(path = "about_metrics.html")]
 pub struct AboutMetricsPage<'a> {
+    pub t: Texts,
     pub instance_name: &'a str,
     pub min_group: u32,
     pub question_tags: &'a [String],
@@ -56,10 +61,11 @@ pub struct AboutMetricsPage<'a> {
 
 /// `GET /about/metrics`: what the engagement metrics count, the privacy rule, and what is
 /// never collected — for every employee, signed in or not.
-pub async fn about_metrics(ctx: web::Data<AppContext>) -> Result<HttpResponse> {
+pub async fn about_metrics(ctx: web::Data<AppContext>, t: Texts) -> Result<HttpResponse> {
     render(
         actix_web::http::StatusCode::OK,
         &AboutMetricsPage {
+            t,
             instance_name: &ctx.settings.instance.name,
             min_group: ctx.settings.metrics.min_group_size,
             question_tags: &ctx.settings.metrics.question_tags,
@@ -81,9 +87,9 @@ pub fn sign_in_first(return_to: &str) -> HttpResponse {
 }
 
 /// A readable page for what went wrong on an employee page (never JSON).
-pub fn error_page(ctx: &AppContext, e: &Error) -> HttpResponse {
+pub fn error_page(ctx: &AppContext, t: Texts, e: &Error) -> HttpResponse {
     let status = e.kind().status();
-    message_page(ctx, status, "That did not work", e.message()).unwrap_or_else(|_| {
+    message_page(ctx, t, status, &t.get("error-did-not-work"), e.message()).unwrap_or_else(|_| {
         HttpResponse::build(status)
             .content_type("text/plain; charset=utf-8")
             .body(e.message().to_string())
@@ -91,12 +97,13 @@ pub fn error_page(ctx: &AppContext, e: &Error) -> HttpResponse {
 }
 
 /// The answer to a form whose CSRF token is not the session's (an old page, or another site).
-pub fn form_expired(ctx: &AppContext) -> Result<HttpResponse> {
+pub fn form_expired(ctx: &AppContext, t: Texts) -> Result<HttpResponse> {
     message_page(
         ctx,
+        t,
         actix_web::http::StatusCode::FORBIDDEN,
-        "That did not work",
-        "The form expired. Please go back, reload the page and try again.",
+        &t.get("error-did-not-work"),
+        &t.get("error-form-expired"),
     )
 }
 
@@ -113,6 +120,7 @@ pub fn render(status: actix_web::http::StatusCode, page: &impl Template) -> Resu
 /// A readable error page (for browsers; the API answers JSON).
 pub fn message_page(
     ctx: &AppContext,
+    t: Texts,
     status: actix_web::http::StatusCode,
     heading: &str,
     message: &str,
@@ -120,11 +128,12 @@ pub fn message_page(
     render(
         status,
         &MessagePage {
+            t,
             instance_name: &ctx.settings.instance.name,
             heading: heading.into(),
             message: message.into(),
             is_error: !status.is_success(),
-            link: Some(("/".into(), "Back to the start page".into())),
+            link: Some(("/".into(), t.get("back-to-start"))),
         },
     )
 }
@@ -146,6 +155,7 @@ pub struct SignInQuery {
 
 fn sign_in_page(
     ctx: &AppContext,
+    t: Texts,
     status: actix_web::http::StatusCode,
     return_to: String,
     username: String,
@@ -165,6 +175,7 @@ fn sign_in_page(
     let mut resp = render(
         status,
         &SignInPage {
+            t,
             instance_name: &ctx.settings.instance.name,
             csrf_token: csrf_token.clone(),
             return_to,
@@ -182,10 +193,12 @@ fn sign_in_page(
 /// `GET /auth/sign_in`
 pub async fn sign_in_form(
     ctx: web::Data<AppContext>,
+    t: Texts,
     query: web::Query<SignInQuery>,
 ) -> Result<HttpResponse> {
     sign_in_page(
         &ctx,
+        t,
         actix_web::http::StatusCode::OK,
         safe_return_to(query.return_to.as_deref()),
         String::new(),
@@ -204,6 +217,7 @@ pub struct SignInForm {
 /// `POST /auth/sign_in`: check the password, start a session, go back where we came from.
 pub async fn sign_in(
     ctx: web::Data<AppContext>,
+    t: Texts,
     req: HttpRequest,
     form: web::Form<SignInForm>,
 ) -> Result<HttpResponse> {
@@ -212,10 +226,11 @@ pub async fn sign_in(
     if ctx.settings.auth.oidc.sso_only() {
         return sign_in_page(
             &ctx,
+            t,
             actix_web::http::StatusCode::FORBIDDEN,
             return_to,
             String::new(),
-            Some("Password sign-in is turned off here: sign in with your company account.".into()),
+            Some(t.get("sign-in-passwords-off")),
         );
     }
     let csrf_ok = req
@@ -224,10 +239,11 @@ pub async fn sign_in(
     if !csrf_ok {
         return sign_in_page(
             &ctx,
+            t,
             actix_web::http::StatusCode::FORBIDDEN,
             return_to,
             form.username,
-            Some("Your sign-in form expired. Please try again.".into()),
+            Some(t.get("sign-in-form-expired")),
         );
     }
     let lifetime = i64::from(ctx.settings.auth.session_lifetime_hours);
@@ -244,6 +260,7 @@ pub async fn sign_in(
         Err(e) => {
             return sign_in_page(
                 &ctx,
+                t,
                 e.kind().status(),
                 return_to,
                 form.username,
@@ -279,6 +296,7 @@ pub async fn sign_in(
         Err(e) if matches!(e.kind(), ErrorKind::Unauthorized | ErrorKind::Forbidden) => {
             sign_in_page(
                 &ctx,
+                t,
                 e.kind().status(),
                 return_to,
                 form.username,
@@ -297,6 +315,7 @@ pub struct CsrfForm {
 /// `POST /auth/sign_out`
 pub async fn sign_out(
     ctx: web::Data<AppContext>,
+    t: Texts,
     req: HttpRequest,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse> {
@@ -305,9 +324,10 @@ pub async fn sign_out(
         if session.csrf_token != form.csrf_token {
             return message_page(
                 &ctx,
+                t,
                 actix_web::http::StatusCode::FORBIDDEN,
-                "Sign out failed",
-                "The form expired. Please go back and try again.",
+                &t.get("sign-out-failed"),
+                &t.get("sign-out-form-expired"),
             );
         }
         if let Some(cookie) = req.cookie(SESSION_COOKIE) {
@@ -353,13 +373,15 @@ pub async fn home(
     q: web::Query<super::timelines::TimelineQuery>,
 ) -> Result<HttpResponse> {
     if let Ok(shell) = super::shell::signed_in(&ctx, &req).await? {
+        let t = shell.t;
         let shown = super::timelines::home_page(&ctx, shell, &q).await;
-        return Ok(super::shell::page_or_error(&ctx, shown));
+        return Ok(super::shell::page_or_error(&ctx, t, shown));
     }
     let current = session::current(&ctx, &req).await?;
     render(
         actix_web::http::StatusCode::OK,
         &HomePage {
+            t: Texts::of(&req),
             instance_name: &ctx.settings.instance.name,
             description: &ctx.settings.instance.description,
             domain: ctx.settings.instance.domain.as_str(),

@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::i18n::Texts;
 use super::pages::{error_page, form_expired, render, sign_in_first};
 use super::session;
 use crate::context::AppContext;
@@ -58,6 +59,7 @@ struct Card {
 #[derive(Template)]
 #[template(path = "people.html")]
 struct PeoplePage<'a> {
+    t: Texts,
     instance_name: &'a str,
     username: String,
     csrf_token: String,
@@ -67,20 +69,25 @@ struct PeoplePage<'a> {
     departments: Vec<String>,
     cards: Vec<Card>,
     searched: bool,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     next: Option<String>,
     return_to: String,
 }
 
 /// `GET /people?q=&tag=&department=&page=`
-async fn page(ctx: web::Data<AppContext>, req: HttpRequest, q: web::Query<Search>) -> HttpResponse {
-    match show(&ctx, &req, q.into_inner()).await {
+async fn page(
+    ctx: web::Data<AppContext>,
+    t: Texts,
+    req: HttpRequest,
+    q: web::Query<Search>,
+) -> HttpResponse {
+    match show(&ctx, t, &req, q.into_inner()).await {
         Ok(resp) => resp,
-        Err(e) => error_page(&ctx, &e),
+        Err(e) => error_page(&ctx, t, &e),
     }
 }
 
-async fn show(ctx: &AppContext, req: &HttpRequest, s: Search) -> Result<HttpResponse> {
+async fn show(ctx: &AppContext, t: Texts, req: &HttpRequest, s: Search) -> Result<HttpResponse> {
     let here = format!(
         "/people{}",
         if req.query_string().is_empty() {
@@ -155,11 +162,7 @@ async fn show(ctx: &AppContext, req: &HttpRequest, s: Search) -> Result<HttpResp
                     .interests()
                     .into_iter()
                     .map(|i| {
-                        let how = match (i.posts, i.follows) {
-                            (0, _) => "follows".to_string(),
-                            (1, _) => "1 post".to_string(),
-                            (n, _) => format!("{n} posts"),
-                        };
+                        let how = t.with("people-interest", "posts", i.posts);
                         (i.name, how)
                     })
                     .collect(),
@@ -182,6 +185,7 @@ async fn show(ctx: &AppContext, req: &HttpRequest, s: Search) -> Result<HttpResp
     render(
         StatusCode::OK,
         &PeoplePage {
+            t,
             instance_name: &ctx.settings.instance.name,
             username: user.account.username.clone(),
             csrf_token: web_session.csrf_token.clone(),
@@ -192,10 +196,8 @@ async fn show(ctx: &AppContext, req: &HttpRequest, s: Search) -> Result<HttpResp
             cards,
             searched,
             notice: match s.done.as_deref() {
-                Some("followed") => {
-                    Some("You follow them now: their posts reach your home timeline.")
-                }
-                Some("requested") => Some("Follow requested: they approve followers themselves."),
+                Some("followed") => Some(t.get("done-followed")),
+                Some("requested") => Some(t.get("done-requested")),
                 _ => None,
             },
             next,
@@ -214,6 +216,7 @@ struct FollowForm {
 /// `POST /people/follow` (`uri`, `csrf_token`, `return_to`): follow someone from the directory.
 async fn follow(
     ctx: web::Data<AppContext>,
+    t: Texts,
     req: HttpRequest,
     form: web::Form<FollowForm>,
 ) -> HttpResponse {
@@ -228,7 +231,7 @@ async fn follow(
             return Ok(sign_in_first(&back));
         };
         if !crate::auth::secrets::same_secret(&form.csrf_token, &web_session.csrf_token) {
-            return form_expired(&ctx);
+            return form_expired(&ctx, t);
         }
         let uri = form.uri.clone();
         people::follow(&ctx, user.account.clone(), uri.clone()).await?;
@@ -247,5 +250,5 @@ async fn follow(
             .finish())
     }
     .await;
-    result.unwrap_or_else(|e| error_page(&ctx, &e))
+    result.unwrap_or_else(|e| error_page(&ctx, t, &e))
 }

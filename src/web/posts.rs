@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::cards::{PostCard, card, cards};
 use super::compose::{ComposeBox, reply_to};
+use super::i18n::Texts;
 use super::pages::render;
 use super::shell::{self, ActionForm, Shell, back_to};
 use crate::context::AppContext;
@@ -25,11 +26,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Template)]
 #[template(path = "thread.html")]
 struct ThreadPage {
+    t: Texts,
     instance_name: String,
     username: String,
     csrf_token: String,
     here: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     title: String,
     ancestors: Vec<PostCard>,
     /// The post itself (one).
@@ -64,7 +66,8 @@ pub async fn thread(
     if focus.reblog.is_some() {
         return Err(Error::not_found());
     }
-    let focus = card(&focus, &ctx.settings);
+    let t = shell.t;
+    let focus = card(&focus, &ctx.settings, t);
     // The address names the author: another author's address for this post is not it.
     if !focus
         .author
@@ -80,7 +83,7 @@ pub async fn thread(
     {
         return Err(Error::not_found());
     }
-    let mut compose = ComposeBox::new(&shell.user, &ctx.settings, None);
+    let mut compose = ComposeBox::new(t, &shell.user, &ctx.settings, None);
     reply_to(ctx, &shell, &mut compose, id).await?;
     compose.return_to = shell
         .here
@@ -91,10 +94,11 @@ pub async fn thread(
     render(
         StatusCode::OK,
         &ThreadPage {
-            notice: super::timelines::notice(done),
-            title: format!("Post by {}", focus.author.name),
-            ancestors: cards(&ancestors, &ctx.settings),
-            descendants: cards(&descendants, &ctx.settings),
+            t,
+            notice: super::timelines::notice(t, done),
+            title: t.with("post-title", "name", &focus.author.name),
+            ancestors: cards(&ancestors, &ctx.settings, t),
+            descendants: cards(&descendants, &ctx.settings, t),
             focus: vec![focus],
             compose,
             instance_name: shell.instance_name,
@@ -207,9 +211,9 @@ async fn vote(
             .iter()
             .map(|c| c.trim().parse::<i32>())
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|_| Error::unprocessable("Choose one of the poll's options."))?;
+            .map_err(|_| Error::unprocessable(shell.t.get("poll-choose")))?;
         if choices.is_empty() {
-            return Err(Error::unprocessable("Choose one of the poll's options."));
+            return Err(Error::unprocessable(shell.t.get("poll-choose")));
         }
         polls::cast_vote(&ctx, &shell.user.account, id, choices).await?;
         let anchor = form.status_id.as_deref().map(|s| format!("post-{s}"));

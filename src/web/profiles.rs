@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::i18n::Texts;
 use super::pages::{message_page, render};
 use crate::context::AppContext;
 use crate::error::{Error, ErrorKind, Result};
@@ -25,6 +26,7 @@ pub struct PostItem {
 #[derive(Template)]
 #[template(path = "profile.html")]
 pub struct ProfilePage<'a> {
+    pub t: Texts,
     pub instance_name: &'a str,
     pub display_name: String,
     pub acct: String,
@@ -39,6 +41,7 @@ pub struct ProfilePage<'a> {
 #[derive(Template)]
 #[template(path = "status.html")]
 pub struct StatusPage<'a> {
+    pub t: Texts,
     pub instance_name: &'a str,
     pub display_name: String,
     pub acct: String,
@@ -63,12 +66,13 @@ fn when(view: &StatusView) -> String {
         .to_string()
 }
 
-fn not_found_page(ctx: &AppContext) -> Result<HttpResponse> {
+fn not_found_page(ctx: &AppContext, t: Texts) -> Result<HttpResponse> {
     message_page(
         ctx,
+        t,
         StatusCode::NOT_FOUND,
-        "Not found",
-        "There is nothing here, or it is not shown to you.",
+        &t.get("not-found"),
+        &t.get("not-found-text"),
     )
 }
 
@@ -88,6 +92,7 @@ pub async fn profile(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let username = path.into_inner();
+    let t = Texts::of(&req);
     if let Ok(shell) = super::shell::signed_in(&ctx, &req).await? {
         let shown = super::accounts::profile(
             &ctx,
@@ -98,8 +103,8 @@ pub async fn profile(
         )
         .await;
         return match shown {
-            Err(e) if e.kind() == ErrorKind::NotFound => not_found_page(&ctx),
-            other => Ok(super::shell::page_or_error(&ctx, other)),
+            Err(e) if e.kind() == ErrorKind::NotFound => not_found_page(&ctx, t),
+            other => Ok(super::shell::page_or_error(&ctx, t, other)),
         };
     }
     let viewer = None;
@@ -122,13 +127,14 @@ pub async fn profile(
         .await;
     let (account, posts) = match found {
         Ok(found) => found,
-        Err(e) if e.kind() == ErrorKind::NotFound => return not_found_page(&ctx),
+        Err(e) if e.kind() == ErrorKind::NotFound => return not_found_page(&ctx, t),
         Err(e) => return Err(e),
     };
     let base = ctx.settings.instance.base();
     render(
         StatusCode::OK,
         &ProfilePage {
+            t,
             instance_name: &ctx.settings.instance.name,
             display_name: account.display_name.clone(),
             acct: format!("{}@{}", account.username, ctx.settings.instance.domain),
@@ -168,14 +174,15 @@ pub async fn status(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
     let (username, id) = path.into_inner();
+    let t = Texts::of(&req);
     let Ok(id) = id.parse::<i64>() else {
-        return not_found_page(&ctx);
+        return not_found_page(&ctx, t);
     };
     if let Ok(shell) = super::shell::signed_in(&ctx, &req).await? {
         let shown = super::posts::thread(&ctx, shell, &username, id, q.done.as_deref()).await;
         return match shown {
-            Err(e) if e.kind() == ErrorKind::NotFound => not_found_page(&ctx),
-            other => Ok(super::shell::page_or_error(&ctx, other)),
+            Err(e) if e.kind() == ErrorKind::NotFound => not_found_page(&ctx, t),
+            other => Ok(super::shell::page_or_error(&ctx, t, other)),
         };
     }
     let viewer = None;
@@ -195,7 +202,7 @@ pub async fn status(
         .await;
     let view = match found {
         Ok(view) => view,
-        Err(e) if e.kind() == ErrorKind::NotFound => return not_found_page(&ctx),
+        Err(e) if e.kind() == ErrorKind::NotFound => return not_found_page(&ctx, t),
         Err(e) => return Err(e),
     };
     let text = view.status.source_text.clone().unwrap_or_default();
@@ -203,6 +210,7 @@ pub async fn status(
     render(
         StatusCode::OK,
         &StatusPage {
+            t,
             instance_name: &ctx.settings.instance.name,
             display_name: view.account.display_name.clone(),
             acct: format!("{}@{}", view.account.username, ctx.settings.instance.domain),

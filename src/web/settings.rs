@@ -11,6 +11,7 @@ use chrono::NaiveDateTime;
 use futures_util::StreamExt;
 use serde::Deserialize;
 
+use super::i18n::Texts;
 use super::pages::{error_page, form_expired, render, sign_in_first};
 use super::session;
 use crate::auth::secrets::same_secret;
@@ -49,12 +50,12 @@ struct Done {
 }
 
 impl Done {
-    fn notice(&self) -> Option<&'static str> {
+    fn notice(&self, t: Texts) -> Option<String> {
         match self.done.as_deref()? {
-            "saved" => Some("Saved. Your profile is up to date here and in every department."),
-            "notifications" => Some("Saved. New notifications follow these choices."),
-            "ended" => Some("That browser is signed out."),
-            "revoked" => Some("Revoked. The app can no longer use your account."),
+            "saved" => Some(t.get("settings-saved")),
+            "notifications" => Some(t.get("settings-notifications-saved")),
+            "ended" => Some(t.get("settings-session-ended")),
+            "revoked" => Some(t.get("settings-app-revoked")),
             _ => None,
         }
     }
@@ -62,19 +63,28 @@ impl Done {
 
 /// What every settings page shows around its content (`app.html`).
 struct Frame<'a> {
+    t: Texts,
     instance_name: &'a str,
     username: String,
     csrf_token: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
 }
 
 impl<'a> Frame<'a> {
-    fn new(ctx: &'a AppContext, web_session: &WebSession, user: &LocalUser, done: &Done) -> Self {
+    fn new(
+        ctx: &'a AppContext,
+        req: &HttpRequest,
+        web_session: &WebSession,
+        user: &LocalUser,
+        done: &Done,
+    ) -> Self {
+        let t = Texts::of(req);
         Frame {
+            t,
             instance_name: &ctx.settings.instance.name,
             username: user.account.username.clone(),
             csrf_token: web_session.csrf_token.clone(),
-            notice: done.notice(),
+            notice: done.notice(t),
         }
     }
 }
@@ -92,7 +102,7 @@ where
         page(web_session, user).await
     }
     .await;
-    result.unwrap_or_else(|e| error_page(ctx, &e))
+    result.unwrap_or_else(|e| error_page(ctx, Texts::of(req), &e))
 }
 
 /// Like [`signed_in`], for a form: its CSRF token must be the session's (else 403, nothing
@@ -109,7 +119,7 @@ where
 {
     signed_in(ctx, req, here, async |web_session, user| {
         if !same_secret(csrf_token, &web_session.csrf_token) {
-            return form_expired(ctx);
+            return form_expired(ctx, Texts::of(req));
         }
         action(web_session, user).await
     })
@@ -141,43 +151,46 @@ fn iso(t: NaiveDateTime) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// The default visibilities an employee may choose, with what each means here.
-const VISIBILITIES: &[(Visibility, &str, &str)] = &[
-    (
-        Visibility::Public,
-        "Company",
-        "Every department: public timelines, search and your profile",
-    ),
-    (
-        Visibility::Unlisted,
-        "Quiet company",
-        "Every department, but not in public timelines",
-    ),
-    (
-        Visibility::Local,
-        "My department only",
-        "Never leaves this department",
-    ),
-    (
-        Visibility::Private,
-        "Followers only",
-        "Only the people who follow you",
-    ),
-];
+fn visibilities(t: Texts) -> [(Visibility, String, String); 4] {
+    [
+        (
+            Visibility::Public,
+            t.get("visibility-public"),
+            t.get("profile-visibility-public-hint"),
+        ),
+        (
+            Visibility::Unlisted,
+            t.get("profile-visibility-unlisted"),
+            t.get("profile-visibility-unlisted-hint"),
+        ),
+        (
+            Visibility::Local,
+            t.get("profile-visibility-local"),
+            t.get("profile-visibility-local-hint"),
+        ),
+        (
+            Visibility::Private,
+            t.get("visibility-private"),
+            t.get("profile-visibility-private-hint"),
+        ),
+    ]
+}
 
 struct Choice {
     value: &'static str,
-    label: &'static str,
-    hint: &'static str,
+    label: String,
+    hint: String,
     checked: bool,
 }
 
 #[derive(Template)]
 #[template(path = "settings/profile.html")]
 struct ProfilePage<'a> {
+    t: Texts,
     instance_name: &'a str,
     username: String,
     csrf_token: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     display_name: String,
     note: String,
     avatar: String,
@@ -208,7 +221,7 @@ async fn profile(
         &req,
         "/settings/profile",
         async |web_session, user| {
-            let frame = Frame::new(&ctx, &web_session, &user, &q);
+            let frame = Frame::new(&ctx, &req, &web_session, &user, &q);
             let (directory_fields, mut own_fields): (Vec<_>, Vec<_>) = accounts::own_fields(&user)
                 .into_iter()
                 .partition(|f| f.from_directory);
@@ -230,6 +243,7 @@ async fn profile(
             render(
                 StatusCode::OK,
                 &ProfilePage {
+                    t: frame.t,
                     instance_name: frame.instance_name,
                     username: frame.username,
                     csrf_token: frame.csrf_token,
@@ -251,8 +265,8 @@ async fn profile(
                     own_fields,
                     discoverable: account.discoverable,
                     locked: account.locked,
-                    privacy: VISIBILITIES
-                        .iter()
+                    privacy: visibilities(frame.t)
+                        .into_iter()
                         .map(|(v, label, hint)| Choice {
                             value: v.as_str(),
                             label,
@@ -319,7 +333,7 @@ async fn save_profile(
 ) -> HttpResponse {
     let ParamsWithFiles(form, files) = match form {
         Ok(form) => form,
-        Err(e) => return error_page(&ctx, &e),
+        Err(e) => return error_page(&ctx, Texts::of(&req), &e),
     };
     posted(
         &ctx,
@@ -376,18 +390,19 @@ async fn save_profile(
 
 struct PolicyRow {
     name: &'static str,
-    label: &'static str,
-    hint: &'static str,
+    label: String,
+    hint: String,
     value: &'static str,
 }
 
 #[derive(Template)]
 #[template(path = "settings/notifications.html")]
 struct NotificationsPage<'a> {
+    t: Texts,
     instance_name: &'a str,
     username: String,
     csrf_token: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     rows: Vec<PolicyRow>,
     pending_requests: i64,
 }
@@ -398,57 +413,64 @@ async fn notifications(
     req: HttpRequest,
     q: web::Query<Done>,
 ) -> HttpResponse {
-    signed_in(&ctx, &req, "/settings/notifications", async |web_session, user| {
-        let me = user.account.id;
-        let (policy, summary) = ctx
-            .db
-            .read(move |conn| Ok((requests::policy(conn, me)?, requests::summary(conn, me)?)))
-            .await?;
-        let frame = Frame::new(&ctx, &web_session, &user, &q);
-        let rows = vec![
-            PolicyRow {
-                name: "for_not_following",
-                label: "People you don't follow",
-                hint: "Mentions, boosts, favourites and follows from anyone you don't follow.",
-                value: policy.for_not_following.as_str(),
-            },
-            PolicyRow {
-                name: "for_not_followers",
-                label: "People not following you",
-                hint: "…or following you for less than 3 days.",
-                value: policy.for_not_followers.as_str(),
-            },
-            PolicyRow {
-                name: "for_new_accounts",
-                label: "New accounts",
-                hint: "Accounts created within the last 30 days.",
-                value: policy.for_new_accounts.as_str(),
-            },
-            PolicyRow {
-                name: "for_private_mentions",
-                label: "Unsolicited private mentions",
-                hint: "Private posts to you from people you don't follow, unless they reply to you.",
-                value: policy.for_private_mentions.as_str(),
-            },
-            PolicyRow {
-                name: "for_limited_accounts",
-                label: "Accounts moderators limited",
-                hint: "Unless you follow them.",
-                value: policy.for_limited_accounts.as_str(),
-            },
-        ];
-        render(
-            StatusCode::OK,
-            &NotificationsPage {
-                instance_name: frame.instance_name,
-                username: frame.username,
-                csrf_token: frame.csrf_token,
-                notice: frame.notice,
-                rows,
-                pending_requests: summary.pending_requests_count,
-            },
-        )
-    })
+    signed_in(
+        &ctx,
+        &req,
+        "/settings/notifications",
+        async |web_session, user| {
+            let me = user.account.id;
+            let (policy, summary) = ctx
+                .db
+                .read(move |conn| Ok((requests::policy(conn, me)?, requests::summary(conn, me)?)))
+                .await?;
+            let frame = Frame::new(&ctx, &req, &web_session, &user, &q);
+            let t = frame.t;
+            let rows = vec![
+                PolicyRow {
+                    name: "for_not_following",
+                    label: t.get("notification-policy-not-following"),
+                    hint: t.get("notification-policy-not-following-hint"),
+                    value: policy.for_not_following.as_str(),
+                },
+                PolicyRow {
+                    name: "for_not_followers",
+                    label: t.get("notification-policy-not-followers"),
+                    hint: t.get("notification-policy-not-followers-hint"),
+                    value: policy.for_not_followers.as_str(),
+                },
+                PolicyRow {
+                    name: "for_new_accounts",
+                    label: t.get("notification-policy-new-accounts"),
+                    hint: t.get("notification-policy-new-accounts-hint"),
+                    value: policy.for_new_accounts.as_str(),
+                },
+                PolicyRow {
+                    name: "for_private_mentions",
+                    label: t.get("notification-policy-private-mentions"),
+                    hint: t.get("notification-policy-private-mentions-hint"),
+                    value: policy.for_private_mentions.as_str(),
+                },
+                PolicyRow {
+                    name: "for_limited_accounts",
+                    label: t.get("notification-policy-limited"),
+                    hint: t.get("notification-policy-limited-hint"),
+                    value: policy.for_limited_accounts.as_str(),
+                },
+            ];
+            render(
+                StatusCode::OK,
+                &NotificationsPage {
+                    t: frame.t,
+                    instance_name: frame.instance_name,
+                    username: frame.username,
+                    csrf_token: frame.csrf_token,
+                    notice: frame.notice,
+                    rows,
+                    pending_requests: summary.pending_requests_count,
+                },
+            )
+        },
+    )
     .await
 }
 
@@ -522,10 +544,11 @@ struct AppRow {
 #[derive(Template)]
 #[template(path = "settings/sessions.html")]
 struct SessionsPage<'a> {
+    t: Texts,
     instance_name: &'a str,
     username: String,
     csrf_token: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     sessions: Vec<SessionRow>,
     apps: Vec<AppRow>,
 }
@@ -551,7 +574,7 @@ async fn sessions_page(
                     ))
                 })
                 .await?;
-            let frame = Frame::new(&ctx, &web_session, &user, &q);
+            let frame = Frame::new(&ctx, &req, &web_session, &user, &q);
             let sessions = found
                 .into_iter()
                 .map(|s| {
@@ -559,7 +582,7 @@ async fn sessions_page(
                     SessionRow {
                         id: s.id,
                         device: sessions::describe_user_agent(&user_agent)
-                            .unwrap_or_else(|| "An unknown browser".into()),
+                            .unwrap_or_else(|| frame.t.get("sessions-unknown-browser")),
                         user_agent,
                         started: when(s.created_at),
                         started_iso: iso(s.created_at),
@@ -586,6 +609,7 @@ async fn sessions_page(
             render(
                 StatusCode::OK,
                 &SessionsPage {
+                    t: frame.t,
                     instance_name: frame.instance_name,
                     username: frame.username,
                     csrf_token: frame.csrf_token,
@@ -668,10 +692,11 @@ async fn revoke_app(
 #[derive(Template)]
 #[template(path = "settings/export.html")]
 struct ExportPage<'a> {
+    t: Texts,
     instance_name: &'a str,
     username: String,
     csrf_token: String,
-    notice: Option<&'static str>,
+    notice: Option<String>,
 }
 
 /// `GET /settings/export`
@@ -681,10 +706,11 @@ async fn export_page(
     q: web::Query<Done>,
 ) -> HttpResponse {
     signed_in(&ctx, &req, "/settings/export", async |web_session, user| {
-        let frame = Frame::new(&ctx, &web_session, &user, &q);
+        let frame = Frame::new(&ctx, &req, &web_session, &user, &q);
         render(
             StatusCode::OK,
             &ExportPage {
+                t: frame.t,
                 instance_name: frame.instance_name,
                 username: frame.username,
                 csrf_token: frame.csrf_token,

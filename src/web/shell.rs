@@ -1,10 +1,11 @@
-//! What every page of the employee web app shares: who is signed in, the layout's fields,
-//! the answer to a visitor who is not, the CSRF check of a form, a readable error page and
+//! What every page of the employee web app shares: who is signed in, the layout's fields
+//! and the texts in the browser's language, the answer to a visitor who is not, the CSRF check of a form, a readable error page and
 //! the way back after a form.
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse};
 
+use super::i18n::Texts;
 use super::pages::form_expired;
 pub use super::pages::{error_page, sign_in_first};
 use super::session;
@@ -14,6 +15,8 @@ use crate::service::users::LocalUser;
 
 /// The fields `app.html` shows on every page, and the signed-in employee.
 pub struct Shell {
+    /// The page's texts, in the language the browser asks for.
+    pub t: Texts,
     pub instance_name: String,
     pub domain: String,
     pub username: String,
@@ -62,6 +65,7 @@ pub async fn signed_in(
         return Ok(Err(sign_in_first(&back)));
     };
     Ok(Ok(Shell {
+        t: Texts::of(req),
         instance_name: ctx.settings.instance.name.clone(),
         domain: ctx.settings.instance.domain.as_str().to_string(),
         username: user.account.username.clone(),
@@ -72,8 +76,8 @@ pub async fn signed_in(
 }
 
 /// The page for a form whose CSRF token is not the session's.
-pub fn expired_form(ctx: &AppContext) -> HttpResponse {
-    form_expired(ctx).unwrap_or_else(|e| error_page(ctx, &e))
+pub fn expired_form(ctx: &AppContext, t: Texts) -> HttpResponse {
+    form_expired(ctx, t).unwrap_or_else(|e| error_page(ctx, t, &e))
 }
 
 /// A page of the app: `body` for the signed-in employee, or the way to the sign-in page;
@@ -90,7 +94,7 @@ pub async fn page(
         }
     }
     .await;
-    page_or_error(ctx, result)
+    page_or_error(ctx, Texts::of(req), result)
 }
 
 /// A form of the app: as [`page`], once the form's `csrf_token` is the session's.
@@ -102,7 +106,7 @@ pub async fn form_of(
 ) -> HttpResponse {
     page(ctx, req, async |shell| {
         if !shell.csrf_ok(csrf_token) {
-            return Ok(expired_form(ctx));
+            return Ok(expired_form(ctx, shell.t));
         }
         body(shell).await
     })
@@ -110,8 +114,8 @@ pub async fn form_of(
 }
 
 /// A page handler's result as a response: errors become readable pages.
-pub fn page_or_error(ctx: &AppContext, result: Result<HttpResponse>) -> HttpResponse {
-    result.unwrap_or_else(|e| error_page(ctx, &e))
+pub fn page_or_error(ctx: &AppContext, t: Texts, result: Result<HttpResponse>) -> HttpResponse {
+    result.unwrap_or_else(|e| error_page(ctx, t, &e))
 }
 
 /// Whether the page's script sent the form (`X-Requested-With: fetch`): it updates the page

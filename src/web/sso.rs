@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::i18n::Texts;
 use super::pages::{message_page, safe_return_to};
 use super::session::{self, SESSION_COOKIE};
 use crate::context::AppContext;
@@ -26,22 +27,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn not_configured(ctx: &AppContext) -> Result<HttpResponse> {
+fn not_configured(ctx: &AppContext, t: Texts) -> Result<HttpResponse> {
     message_page(
         ctx,
+        t,
         StatusCode::NOT_FOUND,
-        "Company sign-in is not set up",
-        "This instance does not use a company identity provider. Sign in with your password.",
+        &t.get("sso-not-set-up"),
+        &t.get("sso-not-set-up-text"),
     )
 }
 
 /// A failure as a readable page: the safe message, never the cause.
-fn failure_page(ctx: &AppContext, heading: &str, e: &Error) -> Result<HttpResponse> {
+fn failure_page(ctx: &AppContext, t: Texts, heading: &str, e: &Error) -> Result<HttpResponse> {
     match e.kind() {
         ErrorKind::Internal => Err(Error::internal(anyhow::anyhow!("{e}"))),
         kind => {
             tracing::info!(error = %e, "company sign-in failed");
-            message_page(ctx, kind.status(), heading, e.message())
+            message_page(ctx, t, kind.status(), heading, e.message())
         }
     }
 }
@@ -55,10 +57,11 @@ pub struct LoginQuery {
 /// `GET /auth/oidc/login`: send the browser to the identity provider.
 pub async fn login(
     ctx: web::Data<AppContext>,
+    t: Texts,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse> {
     let Some(client) = ctx.sso.clone() else {
-        return not_configured(&ctx);
+        return not_configured(&ctx, t);
     };
     let force_login = query
         .force_login
@@ -66,7 +69,7 @@ pub async fn login(
         .is_some_and(|v| matches!(v, "1" | "true"));
     let start = match client.start(force_login).await {
         Ok(start) => start,
-        Err(e) => return failure_page(&ctx, "Company sign-in is unavailable", &e),
+        Err(e) => return failure_page(&ctx, t, &t.get("sso-unavailable"), &e),
     };
     let pending = sso::PendingLogin {
         nonce: start.nonce,
@@ -107,11 +110,12 @@ fn same_secret(a: &str, b: &str) -> bool {
 /// `GET /auth/oidc/callback`: the provider sends the browser back with a code.
 pub async fn callback(
     ctx: web::Data<AppContext>,
+    t: Texts,
     req: HttpRequest,
     query: web::Query<CallbackQuery>,
 ) -> Result<HttpResponse> {
     let Some(client) = ctx.sso.clone() else {
-        return not_configured(&ctx);
+        return not_configured(&ctx, t);
     };
     let query = query.into_inner();
     let state = query.state.unwrap_or_default();
@@ -122,10 +126,10 @@ pub async fn callback(
         tracing::info!("SSO callback refused: state does not match this browser's sign-in");
         return message_page(
             &ctx,
+            t,
             StatusCode::BAD_REQUEST,
-            "Sign-in failed",
-            "This sign-in response does not belong to a sign-in started in this browser, or it \
-             has expired. Please sign in again.",
+            &t.get("sso-failed"),
+            &t.get("sso-not-this-browser"),
         );
     }
     let pending = {
@@ -137,26 +141,29 @@ pub async fn callback(
     let Some(pending) = pending else {
         return message_page(
             &ctx,
+            t,
             StatusCode::BAD_REQUEST,
-            "Sign-in failed",
-            "This sign-in response was already used or has expired. Please sign in again.",
+            &t.get("sso-failed"),
+            &t.get("sso-used-or-expired"),
         );
     };
     if let Some(error) = query.error {
         let why = query.error_description.unwrap_or(error);
         return message_page(
             &ctx,
+            t,
             StatusCode::FORBIDDEN,
-            "Sign-in failed",
-            &format!("Your identity provider did not sign you in: {why}"),
+            &t.get("sso-failed"),
+            &t.with("sso-provider-refused", "reason", why),
         );
     }
     let Some(code) = query.code else {
         return message_page(
             &ctx,
+            t,
             StatusCode::BAD_REQUEST,
-            "Sign-in failed",
-            "The identity provider sent no authorization code. Please sign in again.",
+            &t.get("sso-failed"),
+            &t.get("sso-no-code"),
         );
     };
     let claims = match client
@@ -164,12 +171,12 @@ pub async fn callback(
         .await
     {
         Ok(claims) => claims,
-        Err(e) => return failure_page(&ctx, "Sign-in failed", &e),
+        Err(e) => return failure_page(&ctx, t, &t.get("sso-failed"), &e),
     };
     let sid = claims.get("sid").and_then(|v| v.as_str()).map(String::from);
     let profile = match sso::profile_from_claims(&ctx.settings.auth, client.issuer(), &claims) {
         Ok(profile) => profile,
-        Err(e) => return failure_page(&ctx, "Sign-in failed", &e),
+        Err(e) => return failure_page(&ctx, t, &t.get("sso-failed"), &e),
     };
     let user = match sso::sign_in(
         &ctx.db,
@@ -180,7 +187,7 @@ pub async fn callback(
     .await
     {
         Ok(user) => user,
-        Err(e) => return failure_page(&ctx, "You cannot sign in here", &e),
+        Err(e) => return failure_page(&ctx, t, &t.get("sso-not-allowed"), &e),
     };
     let lifetime = i64::from(ctx.settings.auth.session_lifetime_hours);
     let user_agent = session::user_agent(&req);

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::cards::{PostCard, cards};
 use super::compose::ComposeBox;
+use super::i18n::Texts;
 use super::pages::render;
 use super::shell::{self, Shell};
 use crate::context::AppContext;
@@ -43,6 +44,9 @@ pub struct TimelineQuery {
     since_id: Option<String>,
     /// `1`: only the new posts' cards, for the page's script.
     partial: Option<String>,
+    /// With `partial`: how many new posts the script already holds back, so that the
+    /// button's label can count on from there.
+    waiting: Option<usize>,
     done: Option<String>,
 }
 
@@ -66,6 +70,7 @@ impl TimelineQuery {
 #[derive(Template)]
 #[template(path = "timeline.html")]
 pub struct TimelinePage {
+    pub t: Texts,
     pub instance_name: String,
     pub username: String,
     pub csrf_token: String,
@@ -74,8 +79,8 @@ pub struct TimelinePage {
     pub nav: &'static str,
     pub title: String,
     pub lede: String,
-    pub empty: &'static str,
-    pub notice: Option<&'static str>,
+    pub empty: String,
+    pub notice: Option<String>,
     /// The usage policy waits for the employee's acceptance before they post or interact.
     pub policy_pending: bool,
     pub compose: Option<ComposeBox>,
@@ -88,27 +93,31 @@ pub struct TimelinePage {
     pub lists: Vec<(i64, String)>,
 }
 
-/// Only the cards, for the script that shows new posts.
+/// Only the cards, for the script that shows new posts, with the labels of its "Show new
+/// posts" button for each total it may reach (the script keeps the cards not yet on the
+/// page): plurals are the catalogue's, not the script's.
 #[derive(Template)]
 #[template(path = "cards.html")]
 pub struct CardsFragment {
+    pub t: Texts,
     pub csrf_token: String,
     pub here: String,
     pub posts: Vec<PostCard>,
+    pub labels: Vec<(usize, String)>,
 }
 
 /// A sentence for `?done=` (fixed sentences: never request text on a page).
-pub fn notice(done: Option<&str>) -> Option<&'static str> {
+pub fn notice(t: Texts, done: Option<&str>) -> Option<String> {
     Some(match done? {
-        "posted" => "Posted.",
-        "edited" => "Your post is updated.",
-        "deleted" => "Your post is deleted.",
-        "followed" => "You follow them now: their posts reach your home timeline.",
-        "requested" => "Follow requested: they approve followers themselves.",
-        "unfollowed" => "You no longer follow them.",
-        "voted" => "Your vote is counted.",
-        "accepted" => "Follow request accepted.",
-        "rejected" => "Follow request rejected.",
+        "posted" => t.get("done-posted"),
+        "edited" => t.get("done-edited"),
+        "deleted" => t.get("done-deleted"),
+        "followed" => t.get("done-followed"),
+        "requested" => t.get("done-requested"),
+        "unfollowed" => t.get("done-unfollowed"),
+        "voted" => t.get("done-voted"),
+        "accepted" => t.get("done-accepted"),
+        "rejected" => t.get("done-rejected"),
         _ => return None,
     })
 }
@@ -118,7 +127,7 @@ pub struct Spec {
     pub nav: &'static str,
     pub title: String,
     pub lede: String,
-    pub empty: &'static str,
+    pub empty: String,
     pub compose: bool,
     pub context: Option<FilterContext>,
 }
@@ -161,15 +170,22 @@ where
             Ok((ids, views, my_lists))
         })
         .await?;
-    let posts = cards(&views, &ctx.settings);
+    let t = shell.t;
+    let posts = cards(&views, &ctx.settings, t);
     let path = shell.here.split('?').next().unwrap_or("/").to_string();
     if q.partial() {
+        let waiting = q.waiting.unwrap_or(0).min(10_000);
+        let labels = (waiting + 1..=waiting + posts.len())
+            .map(|n| (n, t.with("timeline-show-new", "count", n)))
+            .collect();
         let mut resp = render(
             StatusCode::OK,
             &CardsFragment {
+                t,
                 csrf_token: shell.csrf_token,
                 here: path,
                 posts,
+                labels,
             },
         )?;
         // Where the next look for new posts starts (a boost pages by its own id).
@@ -189,7 +205,7 @@ where
         .flatten();
     let compose = spec
         .compose
-        .then(|| ComposeBox::new(&shell.user, &ctx.settings, None));
+        .then(|| ComposeBox::new(t, &shell.user, &ctx.settings, None));
     let policy_pending = matches!(
         crate::service::usage_policy::require_accepted(ctx, &shell.user.account).await,
         Err(e) if e.kind() == crate::error::ErrorKind::Forbidden
@@ -197,7 +213,8 @@ where
     render(
         StatusCode::OK,
         &TimelinePage {
-            notice: notice(q.done.as_deref()),
+            t,
+            notice: notice(t, q.done.as_deref()),
             policy_pending,
             newest: ids.first().copied(),
             live: first_page,
@@ -233,11 +250,12 @@ pub async fn home(
 
 /// The home timeline for a signed-in employee (the start page shows it too).
 pub async fn home_page(ctx: &AppContext, shell: Shell, q: &TimelineQuery) -> Result<HttpResponse> {
+    let t = shell.t;
     let spec = Spec {
         nav: "home",
-        title: "Home".into(),
-        lede: "Posts from the people you follow, in every department.".into(),
-        empty: "Nothing here yet. Follow colleagues from People or the company timeline, and their posts appear here.",
+        title: t.get("timeline-home"),
+        lede: t.get("timeline-home-lede"),
+        empty: t.get("timeline-home-empty"),
         compose: true,
         context: Some(FilterContext::Home),
     };
@@ -273,12 +291,11 @@ async fn local(
 ) -> HttpResponse {
     let spec = |shell: &Shell| Spec {
         nav: "local",
-        title: "Department".into(),
-        lede: format!(
-            "Everything posted at {}, department-only posts included.",
-            shell.domain
-        ),
-        empty: "Nobody in the department has posted yet.",
+        title: shell.t.get("timeline-department"),
+        lede: shell
+            .t
+            .with("timeline-department-lede", "department", &shell.domain),
+        empty: shell.t.get("timeline-department-empty"),
         compose: true,
         context: Some(FilterContext::Public),
     };
@@ -292,11 +309,11 @@ async fn company(
     req: HttpRequest,
     q: web::Query<TimelineQuery>,
 ) -> HttpResponse {
-    let spec = |_: &Shell| Spec {
+    let spec = |shell: &Shell| Spec {
         nav: "company",
-        title: "Company".into(),
-        lede: "Public posts from every department of the company.".into(),
-        empty: "No public posts yet. Posts of other departments appear once someone here follows people there.",
+        title: shell.t.get("timeline-company"),
+        lede: shell.t.get("timeline-company-lede"),
+        empty: shell.t.get("timeline-company-empty"),
         compose: true,
         context: Some(FilterContext::Public),
     };
@@ -312,11 +329,12 @@ async fn tag(
 ) -> HttpResponse {
     let name = name.into_inner().trim_start_matches('#').to_lowercase();
     shell::page(&ctx, &req, async |shell| {
+        let t = shell.t;
         let spec = Spec {
             nav: "",
-            title: format!("#{name}"),
-            lede: format!("Posts about #{name} from every department."),
-            empty: "No posts with this hashtag yet.",
+            title: t.with("timeline-tag", "tag", &name),
+            lede: t.with("timeline-tag-lede", "tag", &name),
+            empty: t.get("timeline-tag-empty"),
             compose: false,
             context: Some(FilterContext::Public),
         };
@@ -337,9 +355,9 @@ async fn all_lists(
     shell::page(&ctx, &req, async |shell| {
         let spec = Spec {
             nav: "lists",
-            title: "Lists".into(),
-            lede: "Your lists: make them in any Mastodon app; read them here.".into(),
-            empty: "",
+            title: shell.t.get("timeline-lists"),
+            lede: shell.t.get("timeline-lists-lede"),
+            empty: String::new(),
             compose: false,
             context: None,
         };
@@ -362,8 +380,8 @@ async fn list(
         let spec = Spec {
             nav: "lists",
             title: found.title,
-            lede: "A list of yours.".into(),
-            empty: "No posts from the people on this list yet.",
+            lede: shell.t.get("timeline-list-lede"),
+            empty: shell.t.get("timeline-list-empty"),
             compose: false,
             context: Some(FilterContext::Home),
         };
@@ -400,20 +418,25 @@ async fn marked(
     bookmarks: bool,
 ) -> HttpResponse {
     shell::page(ctx, req, async |shell| {
+        let t = shell.t;
+        let (title, lede, empty) = if bookmarks {
+            (
+                t.get("timeline-bookmarks"),
+                t.get("timeline-bookmarks-lede"),
+                t.get("timeline-bookmarks-empty"),
+            )
+        } else {
+            (
+                t.get("timeline-favourites"),
+                t.get("timeline-favourites-lede"),
+                t.get("timeline-favourites-empty"),
+            )
+        };
         let spec = Spec {
             nav: if bookmarks { "bookmarks" } else { "favourites" },
-            title: if bookmarks { "Bookmarks" } else { "Favourites" }.into(),
-            lede: if bookmarks {
-                "Posts you bookmarked: only you see this list."
-            } else {
-                "Posts you favourited."
-            }
-            .into(),
-            empty: if bookmarks {
-                "No bookmarks yet: bookmark a post to find it here."
-            } else {
-                "No favourites yet."
-            },
+            title,
+            lede,
+            empty,
             compose: false,
             context: None,
         };

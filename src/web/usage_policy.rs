@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::i18n::Texts;
 use super::pages::{message_page, render};
 use super::session;
 use crate::context::AppContext;
@@ -17,6 +18,7 @@ use crate::service::usage_policy::{self, PAGE_PATH, Standing};
 #[derive(Template)]
 #[template(path = "usage_policy.html")]
 pub struct UsagePolicyPage<'a> {
+    pub t: Texts,
     pub instance_name: &'a str,
     pub version: i64,
     pub published: String,
@@ -33,19 +35,20 @@ fn date(t: chrono::NaiveDateTime) -> String {
 }
 
 /// A failure as a page: its safe message and status (the cause was logged).
-fn error_page(ctx: &AppContext, e: Error) -> Result<HttpResponse> {
+fn error_page(ctx: &AppContext, t: Texts, e: Error) -> Result<HttpResponse> {
     if matches!(e.kind(), ErrorKind::Internal | ErrorKind::Unavailable) {
         tracing::error!(error = %e, "the usage policy page failed");
     }
     let heading = match e.kind() {
-        ErrorKind::NotFound => "No usage policy",
-        _ => "Something went wrong",
+        ErrorKind::NotFound => t.get("policy-none"),
+        _ => t.get("policy-failed"),
     };
-    message_page(ctx, e.kind().status(), heading, e.message())
+    message_page(ctx, t, e.kind().status(), &heading, e.message())
 }
 
 fn policy_page(
     ctx: &AppContext,
+    t: Texts,
     status: StatusCode,
     standing: &Standing,
     session_csrf: Option<String>,
@@ -54,6 +57,7 @@ fn policy_page(
     render(
         status,
         &UsagePolicyPage {
+            t,
             instance_name: &ctx.settings.instance.name,
             version: standing.version.number,
             published: date(standing.version.published_at),
@@ -73,9 +77,10 @@ async fn show(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse> {
+    let t = Texts::of(req);
     let current = match session::current(ctx, req).await {
         Ok(current) => current,
-        Err(e) => return error_page(ctx, e),
+        Err(e) => return error_page(ctx, t, e),
     };
     let me = current.as_ref().map(|(_, u)| u.account.id);
     match ctx
@@ -85,6 +90,7 @@ async fn show(
     {
         Ok(standing) => policy_page(
             ctx,
+            t,
             status,
             &standing,
             current.map(|(s, _)| s.csrf_token),
@@ -92,11 +98,12 @@ async fn show(
         ),
         Err(e) if e.kind() == ErrorKind::NotFound => message_page(
             ctx,
+            t,
             StatusCode::NOT_FOUND,
-            "No usage policy",
-            "This department has not published a usage policy.",
+            &t.get("policy-none"),
+            &t.get("policy-none-text"),
         ),
-        Err(e) => error_page(ctx, e),
+        Err(e) => error_page(ctx, t, e),
     }
 }
 
@@ -118,9 +125,10 @@ pub async fn accept(
     req: HttpRequest,
     form: web::Form<AcceptForm>,
 ) -> Result<HttpResponse> {
+    let t = Texts::of(&req);
     let current = match session::current(&ctx, &req).await {
         Ok(current) => current,
-        Err(e) => return error_page(&ctx, e),
+        Err(e) => return error_page(&ctx, t, e),
     };
     let Some((session, user)) = current else {
         return Ok(HttpResponse::SeeOther()
@@ -132,7 +140,7 @@ pub async fn accept(
             &ctx,
             &req,
             StatusCode::FORBIDDEN,
-            Some("The form expired. Read the policy again and accept it.".into()),
+            Some(t.get("policy-form-expired")),
         )
         .await;
     }
@@ -141,7 +149,7 @@ pub async fn accept(
             &ctx,
             &req,
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some("The form did not say which version you accept. Please try again.".into()),
+            Some(t.get("policy-no-version")),
         )
         .await;
     };
@@ -159,6 +167,6 @@ pub async fn accept(
             )
             .await
         }
-        Err(e) => error_page(&ctx, e),
+        Err(e) => error_page(&ctx, t, e),
     }
 }
