@@ -208,24 +208,26 @@ fn posts(conn: &mut DbConnection, me: i64, after: i64, base: &str) -> Result<Vec
         .collect())
 }
 
+/// A media row: its post, kind, file (relative), remote address, description.
+type MediaRow = (Option<i64>, String, Option<String>, Option<String>, String);
+
 /// The media of posts `ids`, in their order on each post: `{type, url, description}`.
 fn attachments_of(
     conn: &mut DbConnection,
     ids: &[i64],
     base: &str,
 ) -> Result<HashMap<i64, Vec<serde_json::Value>>> {
-    let found: Vec<(Option<i64>, String, Option<String>, Option<String>, String)> =
-        media_attachments::table
-            .filter(media_attachments::status_id.eq_any(ids))
-            .order(media_attachments::id.asc())
-            .select((
-                media_attachments::status_id,
-                media_attachments::kind,
-                media_attachments::file_path,
-                media_attachments::remote_url,
-                media_attachments::description,
-            ))
-            .load(conn)?;
+    let found: Vec<MediaRow> = media_attachments::table
+        .filter(media_attachments::status_id.eq_any(ids))
+        .order(media_attachments::id.asc())
+        .select((
+            media_attachments::status_id,
+            media_attachments::kind,
+            media_attachments::file_path,
+            media_attachments::remote_url,
+            media_attachments::description,
+        ))
+        .load(conn)?;
     let mut out: HashMap<i64, Vec<serde_json::Value>> = HashMap::new();
     for (status, kind, file, remote, description) in found {
         let Some(status) = status else { continue };
