@@ -413,8 +413,7 @@ async fn receive(
     payload: web::Payload,
     data: &FedData,
 ) -> (Option<ActivityClaim>, Result<HttpResponse>) {
-    let body = match crate::http::read_body(req, payload, data.settings.http.max_body_bytes).await
-    {
+    let body = match crate::http::read_body(req, payload, data.settings.http.max_body_bytes).await {
         Ok(body) => body,
         Err(e) => return (None, Err(e)),
     };
