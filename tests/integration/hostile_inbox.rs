@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 use crate::on_both_backends;
 use crate::security::{
-    INBOX_COVERED, actor_keys, department, local_url, post_raw, send_signed, sign, sign_at,
+    INBOX_COVERED, actor_keys, department, local_url, post_raw, send_signed, sign_at,
 };
 
 const AS: &str = "https://www.w3.org/ns/activitystreams";
@@ -403,7 +403,7 @@ async fn hostile_inbox_posts_are_refused_and_store_nothing(db: TestDb) {
         code,
         400,
         &bob.0,
-        "recursion limit exceeded",
+        "The activity could not be parsed: recursion limit exceeded",
     );
     let body = deep.into_bytes();
     let headers = target.sign_body(ALICES, &body, &bob, SystemTime::now());
