@@ -436,6 +436,10 @@ pub struct LimitSettings {
     pub home_feed_size: usize,
     /// How far ahead a post must be scheduled, in seconds (Mastodon: 5 minutes).
     pub scheduled_status_min_lead_secs: u32,
+    /// Most entries in one list of an activity another department sends (`to`, `cc`, `bto`,
+    /// `bcc`, `audience`, its objects; its object's addressing and tags); a longer one is
+    /// refused (422) before anything of it is fetched, looked up or stored.
+    pub max_inbox_recipients: usize,
 }
 
 impl Default for LimitSettings {
@@ -451,6 +455,9 @@ impl Default for LimitSettings {
             sign_in_attempts_per_5_minutes: 10,
             home_feed_size: 800,
             scheduled_status_min_lead_secs: 300,
+            // A post of `max_status_chars` can mention at most ~1,700 accounts ("@a "), so
+            // no post of ours, nor another department's, comes near it.
+            max_inbox_recipients: 2000,
         }
     }
 }
@@ -883,6 +890,11 @@ impl Settings {
                     d.url
                 )));
             }
+        }
+        if self.limits.max_inbox_recipients == 0 {
+            return Err(ConfigError(
+                "config key `limits.max_inbox_recipients`: must be at least 1".into(),
+            ));
         }
         if self.limits.home_feed_size < 40 {
             return Err(ConfigError(

@@ -246,9 +246,10 @@ impl From<activitypub_federation::error::Error> for Error {
             }
             Fed::UrlVerificationError(why) => Error::forbidden(why),
             Fed::ObjectDeleted(_) => Error::new(ErrorKind::NotFound, "The object was deleted"),
-            Fed::ParseReceivedActivity { .. } => {
-                let message = e.to_string();
-                Error::bad_request(message).with_cause(e)
+            // Not the library's message: its format names the id twice and drops serde's
+            // reason (which is what the sender and our log need; the id is logged beside it).
+            Fed::ParseReceivedActivity { err, .. } => {
+                Error::bad_request(format!("The activity could not be parsed: {err}"))
             }
             Fed::RequestLimit => Error::unprocessable("Too many fetches for one request"),
             Fed::Other(message) => Error::bad_request(message),

@@ -431,7 +431,9 @@ impl Activity for IncomingActivity {
                 .read(move |conn| inbound::already_received(conn, &id))
                 .await?
         {
-            tracing::debug!(activity = %self.id, "activity already received");
+            // A redelivery (or a replay of a captured request, within the signature's hour):
+            // answered 202 as the first time, as Mastodon does, and changes nothing.
+            tracing::info!(activity = %self.id, "activity already received; not applied again");
             return Ok(());
         }
         self.handle(data).await

@@ -331,15 +331,7 @@ pub async fn remote_status(json: &Note, author: &Account, data: &FedData) -> Res
     candidates.dedup();
     let mentioned = data
         .db
-        .read(move |conn| {
-            let mut ids = Vec::new();
-            for ap_id in &candidates {
-                if let Some(a) = inbound::find_account_by_ap_id(conn, ap_id)? {
-                    ids.push(a.id);
-                }
-            }
-            Ok(ids)
-        })
+        .read(move |conn| inbound::account_ids_by_ap_ids(conn, &candidates))
         .await?;
     let tags: Vec<String> = json
         .tag

@@ -4,6 +4,7 @@
 //! (ids, actors and keys must be URLs).
 
 use chrono::{DateTime, Utc};
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use url::Url;
@@ -390,4 +391,166 @@ pub struct Source {
     pub content: String,
     #[serde(default)]
     pub media_type: Option<String>,
+}
+
+/// What an incoming activity says about itself, read before anything of it is verified,
+/// fetched or stored: its kind (for `/metrics`), id and actor, and how long its lists are.
+/// Lists are counted as they are read, never kept, and what is not read here is skipped
+/// without recursion, so a hundred thousand recipients or ten thousand levels of nesting
+/// cost one pass over the (size-limited) body.
+#[derive(Debug, Deserialize)]
+pub struct ActivityClaim {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub id: Option<Url>,
+    pub actor: IdOrObject,
+    #[serde(default)]
+    to: Count,
+    #[serde(default)]
+    cc: Count,
+    #[serde(default)]
+    bto: Count,
+    #[serde(default)]
+    bcc: Count,
+    #[serde(default)]
+    audience: Count,
+    #[serde(default)]
+    object: ObjectClaim,
+}
+
+impl ActivityClaim {
+    /// The longest list the activity or its object has, and its name (`cc`, `object.tag` …).
+    pub fn longest_list(&self) -> (&'static str, usize) {
+        let o = &self.object;
+        [
+            ("to", self.to),
+            ("cc", self.cc),
+            ("bto", self.bto),
+            ("bcc", self.bcc),
+            ("audience", self.audience),
+            ("object", o.objects),
+            ("object.to", o.to),
+            ("object.cc", o.cc),
+            ("object.bto", o.bto),
+            ("object.bcc", o.bcc),
+            ("object.audience", o.audience),
+            ("object.tag", o.tag),
+        ]
+        .into_iter()
+        .map(|(name, count)| (name, count.0))
+        .max_by_key(|(_, n)| *n)
+        .unwrap_or(("to", 0))
+    }
+}
+
+/// How many entries a value lists: an array's length, none for null, one for anything else.
+#[derive(Debug, Default, Clone, Copy)]
+struct Count(usize);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Counter)
+    }
+}
+
+struct Counter;
+
+impl<'de> Visitor<'de> for Counter {
+    type Value = Count;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a value or a list")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
+        let mut n = 0;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            n += 1;
+        }
+        Ok(Count(n))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Count, A::Error> {
+        IgnoredAny.visit_map(map)?;
+        Ok(Count(1))
+    }
+    fn visit_unit<E>(self) -> Result<Count, E> {
+        Ok(Count(0))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Count, E> {
+        Ok(Count(1))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Count, E> {
+        Ok(Count(1))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Count, E> {
+        Ok(Count(1))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Count, E> {
+        Ok(Count(1))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Count, E> {
+        Ok(Count(1))
+    }
+}
+
+/// The lists of an activity's `object`: an id (nothing), one object (its addressing and
+/// tags), or a list of objects (a Flag's: how many).
+#[derive(Debug, Default)]
+struct ObjectClaim {
+    objects: Count,
+    to: Count,
+    cc: Count,
+    bto: Count,
+    bcc: Count,
+    audience: Count,
+    tag: Count,
+}
+
+impl<'de> Deserialize<'de> for ObjectClaim {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Lists;
+        impl<'de> Visitor<'de> for Lists {
+            type Value = ObjectClaim;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an id, an object or a list of them")
+            }
+            fn visit_str<E>(self, _: &str) -> Result<ObjectClaim, E> {
+                Ok(ObjectClaim {
+                    objects: Count(1),
+                    ..ObjectClaim::default()
+                })
+            }
+            fn visit_unit<E>(self) -> Result<ObjectClaim, E> {
+                Ok(ObjectClaim::default())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ObjectClaim, A::Error> {
+                Ok(ObjectClaim {
+                    objects: Counter.visit_seq(seq)?,
+                    ..ObjectClaim::default()
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ObjectClaim, A::Error> {
+                let mut lists = ObjectClaim {
+                    objects: Count(1),
+                    ..ObjectClaim::default()
+                };
+                while let Some(key) = map.next_key::<String>()? {
+                    let list = match key.as_str() {
+                        "to" => &mut lists.to,
+                        "cc" => &mut lists.cc,
+                        "bto" => &mut lists.bto,
+                        "bcc" => &mut lists.bcc,
+                        "audience" => &mut lists.audience,
+                        "tag" => &mut lists.tag,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *list = map.next_value()?;
+                }
+                Ok(lists)
+            }
+        }
+        d.deserialize_any(Lists)
+    }
 }

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::apub::activities::IncomingActivity;
 use crate::apub::objects::{ApubActor, ApubNote, instance_person};
-use crate::apub::protocol::{self, IdOrObject, OrderedCollection};
+use crate::apub::protocol::{self, ActivityClaim, OrderedCollection};
 use crate::apub::{FedData, data, instance_actor, render, signatures};
 use crate::context::AppContext;
 use crate::db::models::Account;
@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::prometheus::InboxOutcome;
 use crate::service::policy::authority;
 use crate::service::visibility::find_visible;
-use crate::service::{accounts, announcements, collections};
+use crate::service::{accounts, announcements, collections, inbound};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/actor", web::get().to(instance))
@@ -367,58 +367,109 @@ async fn featured(
 }
 
 /// `POST /inbox` (shared) and `POST /users/{username}/inbox`. Every activity is counted for
-/// `/metrics` by its type (from a fixed set) and how it was answered.
-async fn inbox(req: HttpRequest, body: Bytes, ctx: web::Data<AppContext>) -> Result<HttpResponse> {
-    #[derive(Deserialize)]
-    struct Kind {
-        #[serde(rename = "type")]
-        kind: Option<String>,
-    }
-    let kind = serde_json::from_slice::<Kind>(&body)
-        .ok()
-        .and_then(|k| k.kind);
-    let result = match data(&ctx) {
+/// `/metrics` by its type (from a fixed set) and how it was answered; every refusal is logged
+/// at WARN with the inbox, the sender and the activity as far as they could be read, and why.
+async fn inbox(
+    req: HttpRequest,
+    payload: web::Payload,
+    ctx: web::Data<AppContext>,
+) -> Result<HttpResponse> {
+    let (claim, result) = match data(&ctx) {
         Ok(data) => {
-            let result = receive(&req, body, &data).await;
+            let (claim, result) = receive(&req, payload, &data).await;
             if let Err(e) = &result {
-                tracing::warn!(error = %e, "activity refused");
+                let (sender, activity) = match &claim {
+                    Some(c) => (c.actor.id.to_string(), c.id.as_ref().map(Url::to_string)),
+                    None => ("unknown".into(), None),
+                };
+                tracing::warn!(
+                    inbox = %format!("{}{}", ctx.settings.instance.base(), req.path()),
+                    sender = %sender,
+                    activity = %activity.as_deref().unwrap_or("unknown"),
+                    status = e.kind().status().as_u16(),
+                    reason = %e,
+                    "activity refused"
+                );
             }
-            result
+            (claim, result)
         }
-        Err(e) => Err(e),
+        Err(e) => (None, Err(e)),
     };
     let status = match &result {
         Ok(answer) => answer.status(),
         Err(e) => e.kind().status(),
     };
+    let kind = claim.as_ref().and_then(|c| c.kind.as_deref());
     ctx.metrics
-        .inbox_activity(kind.as_deref(), InboxOutcome::of_status(status.as_u16()));
+        .inbox_activity(kind, InboxOutcome::of_status(status.as_u16()));
     result
 }
 
-async fn receive(req: &HttpRequest, body: Bytes, data: &FedData) -> Result<HttpResponse> {
-    // Who claims to send this, checked against the policy before anything is fetched.
-    #[derive(Deserialize)]
-    struct Peek {
-        actor: IdOrObject,
-    }
-    let peek: Peek = serde_json::from_slice(&body)
-        .map_err(|e| Error::bad_request(format!("The activity could not be parsed: {e}")))?;
-    let actor: Url = peek.actor.id;
-    data.policy.check_url(&actor).await?;
+/// Read one activity (at most `http.max_body_bytes`, else 413) and what it claims (400 if it
+/// cannot be read), then verify and apply it. The claim comes back whenever it was read, for
+/// the log and `/metrics`.
+async fn receive(
+    req: &HttpRequest,
+    payload: web::Payload,
+    data: &FedData,
+) -> (Option<ActivityClaim>, Result<HttpResponse>) {
+    let body = match crate::http::read_body(req, payload, data.settings.http.max_body_bytes).await {
+        Ok(body) => body,
+        Err(e) => return (None, Err(e)),
+    };
+    // 400: a body that is not an activity is malformed whoever sent it; there is no signer
+    // to ask yet, since the signer is named by the activity it would have to be read from.
+    let claim = match serde_json::from_slice::<ActivityClaim>(&body) {
+        Ok(claim) => claim,
+        Err(e) => {
+            let e = Error::bad_request(format!("The activity could not be parsed: {e}"));
+            return (None, Err(e));
+        }
+    };
+    let result = verify_and_apply(req, body, &claim, data).await;
+    (Some(claim), result)
+}
+
+/// The checks of an inbox POST, cheapest and least trusting first: nothing is fetched before
+/// the actor's domain is allowed and the request is signed over itself, recently, by the
+/// actor's own key; nothing is parsed into memory or looked up before its lists are known
+/// to be short. Then the federation library checks the digest and the signature with the
+/// actor's key (fetching the actor if need be), and `apub::activities` applies it once per id.
+async fn verify_and_apply(
+    req: &HttpRequest,
+    body: Bytes,
+    claim: &ActivityClaim,
+    data: &FedData,
+) -> Result<HttpResponse> {
+    let actor: &Url = &claim.actor.id;
+    // 403: a department we do not federate with, whether or not it signed.
+    data.policy.check_url(actor).await?;
+    // 401: unsigned, a signature that does not cover this request (target, host, digest), or
+    // one whose date is outside the window (`signatures::MAX_AGE`, `MAX_CLOCK_AHEAD`).
     let signature = req
         .headers()
         .get("signature")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| Error::unauthorized("Activities must carry an HTTP signature"))?;
-    let key_owner = signatures::key_owner(signature)?;
-    if authority(&key_owner) != authority(&actor) {
-        return Err(Error::unauthorized(
-            "The signing key does not belong to the activity's actor",
-        ));
-    }
     signatures::check_coverage(req, signature, data.settings.instance.domain.as_str())?;
     signatures::check_date(req)?;
+    // 403: signed, but by another actor's key, or about an activity its actor cannot have
+    // made (the library compares hosts only, so `localhost:8001` passed for `localhost:8002`
+    // and one IP address for another).
+    signatures::check_key_owner(signature, actor)?;
+    if let Some(id) = &claim.id
+        && authority(id) != authority(actor)
+    {
+        return Err(Error::forbidden(
+            "The activity's id is on another domain than its actor",
+        ));
+    }
+    // 422: more recipients (or tags, or objects) than one activity may list.
+    let (list, len) = claim.longest_list();
+    inbound::check_list_length(&data.settings.limits, list, len)?;
+    // 401 for a digest that does not match the body or a signature the actor's key does not
+    // verify, 400 for an activity that cannot be parsed (nesting deeper than serde_json's
+    // 128 levels included), 403 for an object that is not its actor's.
     receive_activity::<IncomingActivity, ApubActor, AppContext>(req.clone(), body, data).await?;
     Ok(HttpResponse::Accepted().finish())
 }

@@ -51,6 +51,18 @@ pub fn key_owner(signature: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// The key that signed an activity must be its actor's own (`keyId` names the actor's key):
+/// a key of anyone else, even of the same department, proves nothing about what this actor
+/// said. Checked before the actor is fetched; 403, as for any actor/object mismatch.
+pub fn check_key_owner(signature: &str, actor: &Url) -> Result<()> {
+    if key_owner(signature)? != *actor {
+        return Err(Error::forbidden(
+            "The signing key belongs to another actor than the activity's",
+        ));
+    }
+    Ok(())
+}
+
 /// The request must be signed over its date (or `created`), and that date must be recent and
 /// not ahead of our clock.
 pub fn check_date(req: &HttpRequest) -> Result<()> {

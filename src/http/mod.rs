@@ -38,6 +38,41 @@ fn too_large() -> Error {
     Error::new(ErrorKind::PayloadTooLarge, "Request body is too large")
 }
 
+/// The length a request says its body has (`Content-Length`), if it says one.
+pub fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// A whole request body of at most `limit` bytes, or 413: at once when its `Content-Length`
+/// says it is larger, else as soon as what arrived passes the limit (a chunked body), so no
+/// more than `limit` bytes are ever held. For handlers that must see the raw bytes (the
+/// inbox verifies their digest) and answer a refusal themselves.
+pub async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, Error> {
+    let too_large = || {
+        Error::new(
+            ErrorKind::PayloadTooLarge,
+            format!("Request body is too large (at most {limit} bytes)"),
+        )
+    };
+    if declared_length(req).is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(e)) => Err(Error::bad_request(format!(
+            "The request body could not be read: {e}"
+        ))),
+        Err(_) => Err(too_large()),
+    }
+}
+
 fn json_error(err: JsonPayloadError) -> Error {
     match err {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {

@@ -138,12 +138,7 @@ fn from_multipart<T: DeserializeOwned + 'static>(
         return Box::pin(async { Err(Error::internal(anyhow::anyhow!("no app context"))) });
     };
     let limits = MultipartLimits::new(&ctx.settings, files, video);
-    let declared = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limits.total as u64) {
+    if super::declared_length(req).is_some_and(|len| len > limits.total as u64) {
         return Box::pin(async { Err(body_too_large()) });
     }
     let query = req.query_string().to_string();

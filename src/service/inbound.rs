@@ -7,7 +7,7 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use crate::config::Settings;
+use crate::config::{LimitSettings, Settings};
 use crate::context::AppContext;
 use crate::db::models::{Account, MediaAttachment, NewAccount, Status};
 use crate::db::schema::{
@@ -186,6 +186,40 @@ pub fn find_account_by_ap_id(conn: &mut DbConnection, ap_id: &str) -> Result<Opt
         .select(Account::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// The ids of the accounts we know among `ap_ids` (ours and other departments' we have
+/// seen), in the order of their ActivityPub ids: a post's mentions and addressees in a few
+/// queries, however many it names (at most `limits.max_inbox_recipients` per list).
+pub fn account_ids_by_ap_ids(conn: &mut DbConnection, ap_ids: &[String]) -> Result<Vec<i64>> {
+    // Well below SQLite's limit of bound parameters per statement.
+    const CHUNK: usize = 500;
+    let mut found: Vec<(String, i64)> = Vec::new();
+    for chunk in ap_ids.chunks(CHUNK) {
+        found.extend(
+            accounts::table
+                .filter(accounts::ap_id.eq_any(chunk))
+                .select((accounts::ap_id, accounts::id))
+                .load::<(String, i64)>(conn)?,
+        );
+    }
+    found.sort();
+    Ok(found.into_iter().map(|(_, id)| id).collect())
+}
+
+/// How long one list of an activity another department sends may be: its `to`, `cc`, `bto`,
+/// `bcc`, `audience` or objects, or its object's addressing or tags (`list` names which).
+/// Every addressee and mention is looked up, so a longer list is refused (422) before
+/// anything of the activity is fetched, looked up or stored.
+pub fn check_list_length(limits: &LimitSettings, list: &str, len: usize) -> Result<()> {
+    let most = limits.max_inbox_recipients;
+    if len > most {
+        return Err(Error::unprocessable(format!(
+            "The activity lists {len} entries in `{list}`; this department takes at most {most} \
+             (limits.max_inbox_recipients)"
+        )));
+    }
+    Ok(())
 }
 
 pub fn find_status_by_ap_id(conn: &mut DbConnection, ap_id: &str) -> Result<Option<Status>> {

@@ -25,6 +25,7 @@ mod discovery;
 mod federation;
 mod federation_policy;
 mod home_feed;
+mod hostile_inbox;
 mod http;
 mod lifecycle;
 mod metrics;

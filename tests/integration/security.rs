@@ -169,15 +169,44 @@ async fn post_multipart(
     parts: Vec<Part>,
     declared_length: Option<u64>,
 ) -> u16 {
+    let mut headers = vec![format!(
+        "Content-Type: multipart/form-data; boundary={BOUNDARY}"
+    )];
+    if let Some(token) = token {
+        headers.push(format!("Authorization: Bearer {token}"));
+    }
+    let body = parts
+        .into_iter()
+        .flat_map(|part| {
+            let head = part_header(&part).into_bytes();
+            let fill = (0..part.size)
+                .step_by(64 * 1024)
+                .map(move |at| vec![b'a'; (part.size - at).min(64 * 1024)]);
+            std::iter::once(head)
+                .chain(fill)
+                .chain(std::iter::once(b"\r\n".to_vec()))
+        })
+        .chain(std::iter::once(format!("--{BOUNDARY}--\r\n").into_bytes()));
+    post_raw(base, path, headers, body, declared_length).await
+}
+
+/// POST `body` (written chunk by chunk) over a plain TCP connection with `headers` (`Name:
+/// value` lines), sent chunked when no length is declared (so the server cannot refuse it by
+/// its Content-Length), while the response is read; returns the status. Write errors are
+/// expected: the server may answer and close before the body is sent.
+pub(crate) async fn post_raw(
+    base: &str,
+    path: &str,
+    headers: Vec<String>,
+    body: impl Iterator<Item = Vec<u8>> + Send + 'static,
+    declared_length: Option<u64>,
+) -> u16 {
     let host = base.strip_prefix("http://").unwrap().to_string();
     let stream = tokio::net::TcpStream::connect(&host).await.unwrap();
     let (mut read, mut write) = stream.into_split();
-    let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\
-         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
-    );
-    if let Some(token) = token {
-        head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    let mut head = format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for line in headers {
+        head.push_str(&format!("{line}\r\n"));
     }
     match declared_length {
         Some(len) => head.push_str(&format!("Content-Length: {len}\r\n\r\n")),
@@ -196,21 +225,9 @@ async fn post_multipart(
             }
         };
         write.write_all(head.as_bytes()).await?;
-        for part in parts {
-            write
-                .write_all(&send(part_header(&part).into_bytes()))
-                .await?;
-            let mut left = part.size;
-            while left > 0 {
-                let n = left.min(64 * 1024);
-                write.write_all(&send(vec![b'a'; n])).await?;
-                left -= n;
-            }
-            write.write_all(&send(b"\r\n".to_vec())).await?;
+        for chunk in body {
+            write.write_all(&send(chunk)).await?;
         }
-        write
-            .write_all(&send(format!("--{BOUNDARY}--\r\n").into_bytes()))
-            .await?;
         if chunked {
             write.write_all(b"0\r\n\r\n").await?;
         }
@@ -514,23 +531,27 @@ on_both_backends!(a_trusted_proxy_names_the_client);
 // ---------------------------------------------------------------------------------------------
 
 /// eng and sales on `localhost` ports, federating with each other.
-async fn two_departments(db: TestDb) -> (Fixture, Fixture) {
+pub(crate) async fn two_departments(db: TestDb) -> (Fixture, Fixture) {
     let (eng_reserved, sales_reserved) = (reserve_port(), reserve_port());
     let (eng_port, sales_port) = (eng_reserved.number(), sales_reserved.number());
     let other = db.another();
-    let start = |db: TestDb, reserved: Port, peer: u16| {
-        let port = reserved.number();
-        Fixture::start_on(db, reserved, move |s| {
-            s.instance.domain =
-                groundswell::config::Domain::parse(&format!("localhost:{port}")).unwrap();
-            s.federation.allowed_domains = vec![format!("localhost:{peer}")];
-            s.federation.allow_http = true;
-            s.federation.max_retry_interval_secs = 1;
-        })
-    };
-    let eng = start(db, eng_reserved, sales_port).await;
-    let sales = start(other, sales_reserved, eng_port).await;
+    let eng = department(db, eng_reserved, &[sales_port]).await;
+    let sales = department(other, sales_reserved, &[eng_port]).await;
     (eng, sales)
+}
+
+/// A department on `localhost:<reserved>` that federates with the departments on `peers`.
+pub(crate) async fn department(db: TestDb, reserved: Port, peers: &[u16]) -> Fixture {
+    let port = reserved.number();
+    let peers: Vec<String> = peers.iter().map(|p| format!("localhost:{p}")).collect();
+    Fixture::start_on(db, reserved, move |s| {
+        s.instance.domain =
+            groundswell::config::Domain::parse(&format!("localhost:{port}")).unwrap();
+        s.federation.allowed_domains = peers;
+        s.federation.allow_http = true;
+        s.federation.max_retry_interval_secs = 1;
+    })
+    .await
 }
 
 /// A local employee's ActivityPub id and private key, read from its department's database.
@@ -554,14 +575,28 @@ pub(crate) fn sign(
     url: &url::Url,
     covered: &[&str],
     body: Option<&[u8]>,
+    signer: &(String, String),
+    host: &str,
+) -> Vec<(&'static str, String)> {
+    let now = std::time::SystemTime::now();
+    sign_at(method, url, covered, body, signer, host, now)
+}
+
+/// [`sign`], with `date` as the request's (signed) Date.
+pub(crate) fn sign_at(
+    method: &str,
+    url: &url::Url,
+    covered: &[&str],
+    body: Option<&[u8]>,
     (ap_id, key_pem): &(String, String),
     host: &str,
+    date: std::time::SystemTime,
 ) -> Vec<(&'static str, String)> {
     use base64::Engine;
     use rsa::pkcs8::DecodePrivateKey;
     use sha2::Digest;
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    let date = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let date = httpdate::fmt_http_date(date);
     let digest = body.map(|b| format!("SHA-256={}", b64(&sha2::Sha256::digest(b))));
     let lines: Vec<String> = covered
         .iter()
@@ -600,7 +635,7 @@ pub(crate) fn sign(
 }
 
 /// Send a hand-signed request to `f` at `path` (its `localhost` URL, so Host is its domain).
-async fn send_signed(
+pub(crate) async fn send_signed(
     f: &Fixture,
     method: &str,
     path: &str,
@@ -694,8 +729,7 @@ async fn signatures_must_cover_the_request_they_sign(db: TestDb) {
         .await;
     assert_eq!(status["favourites_count"], 0);
     let body = like(2);
-    let covered = ["(request-target)", "host", "date", "digest"];
-    let headers = sign("POST", &inbox, &covered, Some(&body), &bob, &host);
+    let headers = sign("POST", &inbox, &INBOX_COVERED, Some(&body), &bob, &host);
     assert_eq!(
         send_signed(&eng, "POST", "/inbox", headers, Some(body)).await,
         202
@@ -714,14 +748,27 @@ on_both_backends!(signatures_must_cover_the_request_they_sign);
 // 5. Interactions from another department follow the read rule of local ones
 // ---------------------------------------------------------------------------------------------
 
+/// What an inbox POST must sign.
+pub(crate) const INBOX_COVERED: [&str; 4] = ["(request-target)", "host", "date", "digest"];
+
 /// Post an activity to eng's inbox, signed as `actor` over everything required.
 pub(crate) async fn deliver(eng: &Fixture, actor: &(String, String), activity: Value) -> u16 {
+    deliver_to(eng, "/inbox", actor, activity).await
+}
+
+/// Post an activity to the inbox at `path` (shared or an employee's), signed as `actor` over
+/// everything required.
+pub(crate) async fn deliver_to(
+    eng: &Fixture,
+    path: &str,
+    actor: &(String, String),
+    activity: Value,
+) -> u16 {
     let host = eng.ctx.settings.instance.domain.to_string();
     let body = serde_json::to_vec(&activity).unwrap();
-    let inbox = local_url(eng, "/inbox");
-    let covered = ["(request-target)", "host", "date", "digest"];
-    let headers = sign("POST", &inbox, &covered, Some(&body), actor, &host);
-    send_signed(eng, "POST", "/inbox", headers, Some(body)).await
+    let inbox = local_url(eng, path);
+    let headers = sign("POST", &inbox, &INBOX_COVERED, Some(&body), actor, &host);
+    send_signed(eng, "POST", path, headers, Some(body)).await
 }
 
 async fn remote_interactions_need_the_post_to_be_visible_to_their_sender(db: TestDb) {
